@@ -1,0 +1,53 @@
+# takedown — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSETS_STAMP := node_modules/.installed
+
+.PHONY: run test lint typecheck demo bench install assets services clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(ASSETS_STAMP): package.json
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --silent; \
+	  else npm install --no-audit --no-fund --silent; fi
+	touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+	$(BIN)/python -m takedown.web.assets
+
+run: install assets
+	$(BIN)/takedown db upgrade
+	$(BIN)/takedown serve
+
+services:
+	bash scripts/ensure-services.sh
+
+test: install assets services
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: install
+	$(BIN)/mypy src
+
+demo: install assets
+	$(BIN)/takedown demo
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules var .mypy_cache .pytest_cache .ruff_cache

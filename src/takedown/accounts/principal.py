@@ -1,0 +1,36 @@
+"""Who is acting: the one object every capability uses for authorisation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from takedown.accounts.models import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    agency_id: int
+    role: Role
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    platform_slug: str | None = None
+    via: str = "token"  # "token" | "session" | "system"
+    email: str = ""
+
+    def has_scope(self, scope: str) -> bool:
+        """Tokens carry scopes; browser sessions and the system have every scope."""
+        if self.via != "token" or "*" in self.scopes:
+            return True
+        return scope in self.scopes or scope.split(":", 1)[0] + ":*" in self.scopes
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def is_liaison(self) -> bool:
+        return self.role is Role.LIAISON

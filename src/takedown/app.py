@@ -1,0 +1,69 @@
+"""The FastAPI composition root: settings, database, routers, error handling, headers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy import Engine
+
+from takedown import __version__
+from takedown.accounts.api import router as accounts_router
+from takedown.audit.api import router as audit_router
+from takedown.config import Settings, get_settings
+from takedown.db import make_engine, make_sessionmaker
+from takedown.kit import problems
+
+API_ROUTERS: list[APIRouter] = [accounts_router, audit_router]
+VIEW_ROUTERS: list[APIRouter] = []
+
+# Scripts only from our own origin; styles too (no inline). Captured evidence is served
+# elsewhere with its own, stricter "sandbox" policy.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+    "frame-src 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if engine is None:
+        settings.ensure_dirs()
+        engine = make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="takedown",
+        version=__version__,
+        description="Find, match, refer, verify and preserve takedowns of terrorist content.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    problems.install(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz", tags=["meta"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    for router in API_ROUTERS + VIEW_ROUTERS:
+        app.include_router(router)
+    return app

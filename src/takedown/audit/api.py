@@ -1,0 +1,86 @@
+"""JSON routes of the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from takedown.accounts.deps import DbSession, require_role
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.audit import repository
+from takedown.audit.service import verify
+from takedown.kit.pagination import Page
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor_user_id: int | None
+    actor_agency_id: int | None
+    action: str
+    subject_type: str
+    subject_id: str
+    details: dict[str, Any]
+    hash: str
+
+
+class ChainStatusOut(BaseModel):
+    ok: bool
+    checked: int
+    first_bad_id: int | None
+    reason: str | None
+
+
+@router.get("/events", response_model=Page[AuditEventOut])
+def list_events(
+    principal: Supervisor,
+    session: DbSession,
+    action: str | None = None,
+    subject_type: str | None = None,
+    subject_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[AuditEventOut]:
+    """Admins see the whole log; supervisors see the events of their own agency."""
+    agency_id = None if principal.is_admin else principal.agency_id
+    rows, total = repository.list_events(
+        session,
+        agency_id=agency_id,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        AuditEventOut(
+            id=r.id,
+            at=r.at,
+            actor_user_id=r.actor_user_id,
+            actor_agency_id=r.actor_agency_id,
+            action=r.action,
+            subject_type=r.subject_type,
+            subject_id=r.subject_id,
+            details=json.loads(r.details),
+            hash=r.hash,
+        )
+        for r in rows
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/verify", response_model=ChainStatusOut)
+def verify_chain(principal: Admin, session: DbSession) -> ChainStatusOut:
+    result = verify(session)
+    return ChainStatusOut(
+        ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id, reason=result.reason
+    )

@@ -1,0 +1,30 @@
+"""The audit event row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from takedown.db import Base
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    # BigInteger on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[dt.datetime]
+    actor_user_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    actor_agency_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject_type: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(128))
+    # Canonical JSON text (sorted keys), so the hashed bytes are identical on every engine.
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    # A unique prev_hash makes a fork of the chain impossible: two events cannot share a parent.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,128 @@
+"""The Typer composition root. Capabilities add their commands through ``register(app)``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from takedown.config import Settings, get_settings
+from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.kit.errors import TakedownError
+
+app = typer.Typer(
+    help="takedown: find, match, refer, verify and preserve takedowns.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+err = Console(stderr=True)
+
+_factory: sessionmaker[Session] | None = None
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def session_factory() -> sessionmaker[Session]:
+    global _factory
+    if _factory is None:
+        s = settings()
+        s.ensure_dirs()
+        _factory = make_sessionmaker(make_engine(s.effective_database_url))
+    return _factory
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """One committed transaction for a CLI command; nothing half-done on error."""
+    with session_scope(session_factory()) as session:
+        yield session
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn typed errors into one clear line and a non-zero exit."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except TakedownError as exc:
+            fail(exc.detail)
+
+    return wrapper
+
+
+@db_app.command("upgrade")
+@guarded
+def db_upgrade() -> None:
+    """Apply every pending migration (and seed reference data)."""
+    from takedown.bootstrap import prepare_database
+
+    s = settings()
+    s.ensure_dirs()
+    engine = make_engine(s.effective_database_url)
+    prepare_database(engine)
+    err.print("[green]database is up to date[/]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+    migrate: Annotated[bool, typer.Option(help="run migrations first")] = True,
+) -> None:
+    """Serve the web app and API (embedded mode by default)."""
+    import uvicorn
+
+    from takedown.app import create_app
+    from takedown.bootstrap import first_start, prepare_database
+
+    s = settings()
+    s.ensure_dirs()
+    engine = make_engine(s.effective_database_url)
+    if migrate:
+        prepare_database(engine)
+    login = first_start(make_sessionmaker(engine))
+    if login:
+        email, password = login
+        Console().print(
+            "[bold yellow]First start: one-time admin login[/]\n"
+            f"  e-mail:   {email}\n  password: {password}\n"
+            "  (shown once; change it after logging in)"
+        )
+    application = create_app(s, engine=engine)
+    uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
+
+
+def _register_capabilities() -> None:
+    from takedown.accounts.cli import register as accounts
+    from takedown.audit.cli import register as audit
+
+    for register in (accounts, audit):
+        register(app)
+
+
+_register_capabilities()
+
+
+def main() -> None:
+    try:
+        app()
+    except TakedownError as exc:  # pragma: no cover - guarded() catches first
+        err.print(f"[bold red]error:[/] {exc.detail}")
+        sys.exit(1)

@@ -1,0 +1,97 @@
+"""The one reader of the environment.
+
+Everything else receives its values from a ``Settings`` instance, so tests can
+build one by hand and nothing deep in the code changes behaviour behind the
+caller's back.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def parse_resolve_map(raw: str | dict[str, str] | None) -> dict[str, str]:
+    """Parse ``host=ip:port,host2=ip:port`` (or a dict) into a host -> address map.
+
+    Hostnames are lower-cased; a ``*.`` prefix means "this host and every
+    sub-domain", which the testbed uses for platforms with many hosts.
+    """
+    if raw is None or raw == "":
+        return {}
+    if isinstance(raw, dict):
+        return {k.lower(): v for k, v in raw.items()}
+    out: dict[str, str] = {}
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" not in part:
+            raise ValueError(f"TAKEDOWN_RESOLVE entry {part!r} is not host=address:port")
+        host, addr = part.split("=", 1)
+        out[host.strip().lower()] = addr.strip()
+    return out
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TAKEDOWN_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    broker_url: str | None = None
+    # The testbed's resolver map: hostnames -> "127.0.0.1:port". Empty in production.
+    resolve: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    http_proxy: str | None = None
+    tor_proxy: str | None = None
+    smtp_url: str | None = None
+    secret_key: str | None = None
+    # Extra CIDRs / hosts the SSRF guard lets through (the testbed's loopback).
+    ssrf_allow: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    ca_bundle: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secure_cookies: bool = False
+    login_max_attempts: int = 5
+    login_window_seconds: int = 300
+    session_max_age_seconds: int = 12 * 3600
+    capture_before_referral: bool = True
+
+    @field_validator("resolve", mode="before")
+    @classmethod
+    def _parse_resolve(cls, value: object) -> dict[str, str]:
+        if value is None or isinstance(value, str | dict):
+            return parse_resolve_map(value)
+        raise ValueError("TAKEDOWN_RESOLVE must be host=addr:port,... ")
+
+    @field_validator("ssrf_allow", mode="before")
+    @classmethod
+    def _parse_allow(cls, value: object) -> list[str]:
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        raise ValueError("TAKEDOWN_SSRF_ALLOW must be a comma-separated list")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'takedown.sqlite3').resolve()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Shared, domain-free code: clock, errors, pagination, guarded HTTP, progress."""

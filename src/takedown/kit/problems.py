@@ -1,0 +1,94 @@
+"""RFC 9457 problem+json for every error the API can answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from takedown.kit.errors import TakedownError
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("takedown")
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    slug: str = "error",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://takedown.invalid/problems/{slug}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(TakedownError)
+    async def _takedown(request: Request, exc: TakedownError) -> JSONResponse:
+        headers = {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return JSONResponse(
+            exc.problem(request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM,
+            headers=headers or None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        loc: list[str] = errors[0]["loc"] if errors else []  # type: ignore[assignment]
+        msg = str(errors[0]["msg"]) if errors else "invalid request"
+        detail = f"{'.'.join(loc)}: {msg}" if loc else msg
+        return problem_response(
+            422,
+            "Invalid input",
+            detail,
+            instance=request.url.path,
+            slug="invalid-input",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            exc.status_code,
+            str(exc.detail),
+            str(exc.detail),
+            instance=request.url.path,
+            slug=f"http-{exc.status_code}",
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500,
+            "Internal error",
+            "an unexpected error occurred; it was logged",
+            instance=request.url.path,
+            slug="internal",
+        )

@@ -1,0 +1,146 @@
+"""Shared fixtures: databases built by the migrations, on SQLite and on PostgreSQL.
+
+Each test runs inside a transaction that is rolled back, so tests never see each
+other's rows. PostgreSQL tests skip on a laptop without a server, and fail
+under ``CI=true`` instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from takedown.config import Settings
+from takedown.db import make_engine
+from takedown.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def pg_unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required under CI=true: {reason}", pytrace=False)
+    pytest.skip(f"PostgreSQL not available: {reason}")
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    name = f"takedown_test_{_worker()}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pg_unavailable(str(exc).splitlines()[0])
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _engine_for(request: pytest.FixtureRequest, kind: str) -> Engine:
+    if kind == "postgresql":
+        return request.getfixturevalue("pg_engine")  # type: ignore[no-any-return]
+    return request.getfixturevalue("sqlite_engine")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db_connection(request: pytest.FixtureRequest, engine_kind: str) -> Iterator[Connection]:
+    engine = _engine_for(request, engine_kind)
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def session_factory(db_connection: Connection) -> sessionmaker[Session]:
+    """Sessions joined to the test's outer transaction: their commits become savepoints."""
+    return sessionmaker(
+        bind=db_connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def sqlite_session(sqlite_engine: Engine) -> Iterator[Session]:
+    conn = sqlite_engine.connect()
+    trans = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", secret_key="test-secret")
+
+
+@pytest.fixture
+def app_factory(
+    settings: Settings, session_factory: sessionmaker[Session], db_connection: Connection
+):  # type: ignore[no-untyped-def]
+    """Build the app bound to the test's transaction (every request's commit is a savepoint)."""
+    from takedown.app import create_app
+
+    def build(**overrides: object):  # type: ignore[no-untyped-def]
+        s = settings.model_copy(update=overrides) if overrides else settings
+        app = create_app(s, engine=db_connection.engine)
+        app.state.sessionmaker = session_factory
+        return app
+
+    return build
+
+
+@pytest.fixture
+def client(app_factory):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app_factory(), raise_server_exceptions=False) as c:
+        yield c
