@@ -41,6 +41,21 @@ if command -v pg_lsclusters >/dev/null 2>&1; then
   fi
 fi
 
+# --- Redis and RabbitMQ (distributed workers) --------------------------------------------
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+if ! port_open 6379; then
+  command -v redis-server >/dev/null 2>&1 || { echo "ensure-services: installing redis"; apt_install redis-server || fail "could not install redis"; }
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null || fail "could not start redis"
+fi
+if ! port_open 5672; then
+  command -v rabbitmq-server >/dev/null 2>&1 || { echo "ensure-services: installing rabbitmq"; apt_install rabbitmq-server || fail "could not install rabbitmq"; }
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  for i in $(seq 1 60); do port_open 5672 && break; sleep 1; done
+  port_open 5672 || fail "RabbitMQ did not come up on 5672"
+fi
+
 # --- Chromium (browser tests, screenshots, PDF) -------------------------------------------
 if ! command -v chromium >/dev/null 2>&1; then
   echo "ensure-services: installing chromium from Debian's packages"

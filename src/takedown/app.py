@@ -14,6 +14,14 @@ from takedown.audit.api import router as audit_router
 from takedown.config import Settings, get_settings
 from takedown.db import make_engine, make_sessionmaker
 from takedown.kit import problems
+from takedown.kit.jobs import (
+    Dispatcher,
+    DramatiqDispatcher,
+    InProcessDispatcher,
+    TickerThread,
+    make_broker,
+)
+from takedown.worker import load_job_modules
 
 API_ROUTERS: list[APIRouter] = [accounts_router, audit_router]
 VIEW_ROUTERS: list[APIRouter] = []
@@ -27,15 +35,37 @@ CSP = (
 )
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def make_dispatcher(settings: Settings) -> Dispatcher:
+    """Dramatiq when a broker is configured, else a thread pool in this process."""
+    if settings.broker_url:
+        return DramatiqDispatcher(make_broker(settings.broker_url))
+    return InProcessDispatcher()
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, background: bool = False
+) -> FastAPI:
+    """Build the app. ``background=True`` (``takedown serve``) also starts the job tickers
+    in embedded mode; in distributed mode ``takedown worker`` processes run them."""
     settings = settings or get_settings()
     if engine is None:
         settings.ensure_dirs()
         engine = make_engine(settings.effective_database_url)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        load_job_modules()
+        dispatcher = make_dispatcher(settings)
+        app_.state.dispatcher = dispatcher
+        tickers = TickerThread() if background and not settings.broker_url else None
+        if tickers:
+            tickers.start()
+        try:
+            yield
+        finally:
+            if tickers:
+                tickers.stop()
+            dispatcher.close()
 
     app = FastAPI(
         title="takedown",

@@ -105,8 +105,19 @@ def serve(
             f"  e-mail:   {email}\n  password: {password}\n"
             "  (shown once; change it after logging in)"
         )
-    application = create_app(s, engine=engine)
+    application = create_app(s, engine=engine, background=True)
     uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="worker threads")] = 4,
+    tickers: Annotated[bool, typer.Option(help="also look for due work periodically")] = True,
+) -> None:
+    """Run a background worker (distributed mode: needs TAKEDOWN_BROKER_URL)."""
+    from takedown.worker import run_worker
+
+    run_worker(settings(), threads=threads, with_tickers=tickers)
 
 
 def _register_capabilities() -> None:

@@ -19,6 +19,8 @@ LOGIN = dict(client_ip="192.0.2.1", max_attempts=3, window_seconds=300, max_age_
 def test_agency_validation(db_session: Session) -> None:
     with pytest.raises(InvalidInput, match="ISO 3166"):
         service.create_agency(db_session, SYSTEM, name="X", country="France", kind="national_iru")
+    with pytest.raises(InvalidInput, match="ISO 3166"):
+        service.create_agency(db_session, SYSTEM, name="X", country="XX", kind="national_iru")
     with pytest.raises(InvalidInput, match="kind"):
         service.create_agency(db_session, SYSTEM, name="X", country="FR", kind="police")
     with pytest.raises(InvalidInput, match="platform_slug"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from takedown.accounts import repository, service
 from takedown.accounts.deps import (
@@ -28,8 +28,9 @@ from takedown.accounts.schemas import (
     UserOut,
 )
 from takedown.config import Settings
-from takedown.kit.errors import Forbidden, NotFound
-from takedown.kit.pagination import Page
+from takedown.kit.errors import Forbidden, NotFound, Unauthorized
+from takedown.kit.pagination import Limit, Offset, Page
+from takedown.kit.types import IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
@@ -52,16 +53,17 @@ def create_session(
 ) -> MeOut:
     """Log in for a browser session (sets an HttpOnly cookie; returns the CSRF token)."""
     ip = request.client.host if request.client else "unknown"
-    result = service.login(
-        session,
-        email=body.email,
-        password=body.password,
-        totp_code=body.totp,
-        client_ip=ip,
-        max_attempts=settings.login_max_attempts,
-        window_seconds=settings.login_window_seconds,
-        max_age_seconds=settings.session_max_age_seconds,
-    )
+    try:
+        result = service.login(
+            session, email=body.email, password=body.password, totp_code=body.totp,
+            client_ip=ip, max_attempts=settings.login_max_attempts,
+            window_seconds=settings.login_window_seconds,
+            max_age_seconds=settings.session_max_age_seconds,
+        )
+    except Unauthorized:
+        # Keep the failed attempt (rate limiting) even though the request fails.
+        session.commit()
+        raise
     response.set_cookie(
         SESSION_COOKIE,
         result.session_token,
@@ -116,8 +118,8 @@ def me(principal: CurrentPrincipal, session: DbSession, request: Request) -> MeO
 def list_agencies(
     principal: CurrentPrincipal,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Page[AgencyOut]:
     """The directory of agencies and their contact points (needed for deconfliction)."""
     rows, total = repository.list_agencies(session, limit=limit, offset=offset)
@@ -144,8 +146,8 @@ def create_agency(body: AgencyIn, principal: Admin, session: DbSession) -> Agenc
 def list_users(
     principal: Supervisor,
     session: DbSession,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Page[UserOut]:
     """Admins see every user; supervisors see their own agency's."""
     agency_id = None if principal.is_admin else principal.agency_id
@@ -197,7 +199,7 @@ def create_token(body: TokenIn, principal: CurrentPrincipal, session: DbSession)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(token_id: int, principal: CurrentPrincipal, session: DbSession) -> Response:
+def revoke_token(token_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     tokens = {t.id for t in repository.tokens_of_user(session, principal.user_id)}
     if token_id not in tokens and not principal.is_admin:
         raise NotFound(f"token {token_id} does not exist")

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from takedown.kit.types import IdField
+
 
 class AgencyIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
@@ -26,7 +28,7 @@ class AgencyOut(BaseModel):
 
 
 class UserIn(BaseModel):
-    agency_id: int
+    agency_id: IdField
     email: str = Field(min_length=3, max_length=320)
     role: str
     password: str = Field(min_length=1, max_length=1024)
@@ -50,7 +52,7 @@ class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: ["*"])
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
-    user_id: int | None = None
+    user_id: IdField | None = None
 
 
 class TokenOut(BaseModel):

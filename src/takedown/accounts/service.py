@@ -31,6 +31,7 @@ from takedown.accounts.passwords import (
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.countries import is_country
 from takedown.kit.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 
 TOKEN_PREFIX = "tdk_"
@@ -51,8 +52,6 @@ KNOWN_SCOPES = frozenset(
     }
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# ISO 3166-1 alpha-2 plus "EU" for Union bodies (Europol's EU IRU).
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 SYSTEM = Principal(user_id=0, agency_id=0, role=Role.ADMIN, via="system")
 
@@ -92,7 +91,7 @@ def create_agency(
     country = country.strip().upper()
     if not name:
         raise InvalidInput("agency name is empty")
-    if not _COUNTRY.match(country):
+    if not is_country(country):
         raise InvalidInput(f"country {country!r} is not an ISO 3166-1 alpha-2 code")
     try:
         kind_v = AgencyKind(kind)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
 from takedown.accounts.deps import DbSession, require_role
@@ -14,7 +14,7 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.audit import repository
 from takedown.audit.service import verify
-from takedown.kit.pagination import Page
+from takedown.kit.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
@@ -47,8 +47,8 @@ def list_events(
     action: str | None = None,
     subject_type: str | None = None,
     subject_id: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Page[AuditEventOut]:
     """Admins see the whole log; supervisors see the events of their own agency."""
     agency_id = None if principal.is_admin else principal.agency_id

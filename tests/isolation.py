@@ -1,0 +1,110 @@
+"""Probes for the tenant-isolation test: one entry per route of the app.
+
+Every route the app serves must appear here (or in ``PUBLIC``), so that a new
+route without an isolation check makes tests/test_tenant_isolation.py fail.
+
+A probe sets up data owned by agency A (the ``owner``) and says how agency B
+(the ``intruder``, same role) calls the route:
+- ``params``: path parameters pointing at A's object; B must get 403 or 404;
+- ``marker``: for listings, a string from A's private data that must not appear
+  in B's response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tests.factories import Actor
+
+PUBLIC: set[tuple[str, str]] = {
+    ("GET", "/healthz"),
+    ("POST", "/api/v1/session"),
+}
+
+
+@dataclass
+class Case:
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = None
+    marker: str | None = None
+    query: dict[str, Any] = field(default_factory=dict)
+    # Owner-side sanity check: the owner's own call must not be refused as 404/403.
+    owner_ok: bool = True
+
+
+@dataclass
+class Probe:
+    setup: Callable[[Session, Actor], Case]
+    role: str = "analyst"
+    # "tenant": data of one agency; "admin": instance administration (non-admins get 403);
+    # "self": acts only on the caller's own account (nothing of another agency reachable).
+    kind: str = "tenant"
+
+
+PROBES: dict[tuple[str, str], Probe] = {}
+
+
+def probe(method: str, path: str, *, role: str = "analyst",
+          kind: str = "tenant") -> Callable[[Callable[[Session, Actor], Case]],
+                                            Callable[[Session, Actor], Case]]:
+    def deco(fn: Callable[[Session, Actor], Case]) -> Callable[[Session, Actor], Case]:
+        key = (method, path)
+        assert key not in PROBES, f"two probes for {key}"
+        PROBES[key] = Probe(fn, role=role, kind=kind)
+        return fn
+
+    return deco
+
+
+def _none(_s: Session, _a: Actor) -> Case:
+    return Case()
+
+
+# --- accounts -----------------------------------------------------------------------------
+probe("GET", "/api/v1/me", kind="self")(
+    lambda s, a: Case(marker=a.user.email))
+probe("DELETE", "/api/v1/session", kind="self")(_none)
+probe("GET", "/api/v1/agencies", kind="self")(_none)  # the public directory of contact points
+probe("POST", "/api/v1/agencies", kind="admin")(
+    lambda s, a: Case(body={"name": "Probe agency", "country": "FR", "kind": "national_iru"}))
+probe("POST", "/api/v1/users", kind="admin")(
+    lambda s, a: Case(body={"agency_id": a.agency.id, "email": "probe@example.invalid",
+                            "role": "analyst", "password": "x" * 16}))
+
+
+@probe("GET", "/api/v1/users", role="supervisor")
+def _users(s: Session, a: Actor) -> Case:
+    return Case(marker=a.user.email)
+
+
+@probe("GET", "/api/v1/tokens", kind="self")
+def _tokens(s: Session, a: Actor) -> Case:
+    from takedown.accounts import repository
+
+    return Case(marker=repository.tokens_of_user(s, a.user.id)[0].prefix)
+
+
+probe("POST", "/api/v1/tokens", kind="self")(lambda s, a: Case(body={"name": "probe"}))
+
+
+@probe("DELETE", "/api/v1/tokens/{token_id}")
+def _token_delete(s: Session, a: Actor) -> Case:
+    from takedown.accounts import repository
+
+    return Case(params={"token_id": repository.tokens_of_user(s, a.user.id)[0].id})
+
+
+# --- audit --------------------------------------------------------------------------------
+@probe("GET", "/api/v1/audit/events", role="supervisor")
+def _audit(s: Session, a: Actor) -> Case:
+    from takedown.audit.service import record
+
+    record(s, a.principal, "probe.secret", "thing", "owner-only-marker", {"x": 1})
+    return Case(marker="owner-only-marker")
+
+
+probe("GET", "/api/v1/audit/verify", kind="admin")(_none)
