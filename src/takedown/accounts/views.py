@@ -9,7 +9,6 @@ a notice, except where a secret is shown once (a new token or TOTP secret).
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 import pyotp
 from fastapi import APIRouter, Form, Request
@@ -44,9 +43,9 @@ from takedown.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-register_nav("Agencies", "/admin/agencies", roles=(), section="admin", order=10)
+register_nav("Agencies", "/admin/agencies", roles=(Role.ADMIN,), section="admin", order=10)
 register_nav("Users", "/admin/users", roles=(Role.SUPERVISOR,), section="admin", order=20)
-register_nav("Roles", "/admin/roles", roles=(), section="admin", order=30)
+register_nav("Roles", "/admin/roles", roles=(Role.ADMIN,), section="admin", order=30)
 register_nav("Your account", "/account", section="account", order=10)
 register_nav("API tokens", "/account/tokens", section="account", order=20)
 
@@ -110,7 +109,7 @@ def _login_page(
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, session: DbSession, next: str = "/") -> Response:  # noqa: A002
+def login_form(request: Request, session: DbSession, next: str = "/") -> Response:
     next_url = safe_next(next)
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -131,14 +130,12 @@ def login_submit(
     password: Annotated[str, Form(max_length=1024)] = "",
     totp: Annotated[str, Form(max_length=12)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     settings = request.app.state.settings
     next_url = safe_next(next)
     email = email.strip()
-    if not check_login_csrf(
-        secret_of(request), request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token
-    ):
+    if not check_login_csrf(secret_of(request), request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return _login_page(
             request,
             next_url=next_url,
@@ -152,9 +149,7 @@ def login_submit(
     if not password:
         errors["password"] = "Enter your password."
     if errors:
-        return _login_page(
-            request, next_url=next_url, email=email, errors=errors, status_code=422
-        )
+        return _login_page(request, next_url=next_url, email=email, errors=errors, status_code=422)
     try:
         result = service.login(
             session,
@@ -184,8 +179,8 @@ def login_submit(
             },
             status_code=401,
         )
-    response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(
+    done = RedirectResponse(next_url, status_code=303)
+    done.set_cookie(
         SESSION_COOKIE,
         result.session_token,
         httponly=True,
@@ -194,8 +189,8 @@ def login_submit(
         max_age=settings.session_max_age_seconds,
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+    done.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return done
 
 
 @router.post("/logout")
@@ -267,13 +262,15 @@ def token_create(
     scopes: Annotated[list[str] | None, Form()] = None,
     expires_in_days: Annotated[str, Form(max_length=8)] = "90",
 ) -> HTMLResponse:
-    values = {"name": name.strip(), "scopes": scopes or [], "expires_in_days": expires_in_days}
+    name = name.strip()
+    chosen = scopes or []
+    values = {"name": name, "scopes": chosen, "expires_in_days": expires_in_days}
     errors: FormErrors = {}
-    if not values["name"]:
+    if not name:
         errors["name"] = "Say what the token is for, e.g. “intake script”."
     if expires_in_days not in {v for v, _ in EXPIRY_CHOICES}:
         errors["expires_in_days"] = "Choose one of the listed durations."
-    unknown = [s for s in values["scopes"] if s not in SCOPE_CHOICES]
+    unknown = [s for s in chosen if s not in SCOPE_CHOICES]
     if unknown:
         errors["scopes"] = "Unknown scope: " + ", ".join(unknown)
     if errors:
@@ -284,8 +281,8 @@ def token_create(
         session,
         principal,
         user_id=principal.user_id,
-        name=values["name"],
-        scopes=values["scopes"] or ["*"],
+        name=name,
+        scopes=chosen or ["*"],
         expires_in_days=int(expires_in_days),
     )
     return _tokens_page(request, session, principal, issued=issued.token, status_code=201)
@@ -332,8 +329,13 @@ def _agencies_page(
             "pager": pager,
             "kinds": AGENCY_KINDS,
             "values": values
-            or {"name": "", "country": "", "kind": "national_iru", "contact_point": "",
-                "platform_slug": ""},
+            or {
+                "name": "",
+                "country": "",
+                "kind": "national_iru",
+                "contact_point": "",
+                "platform_slug": "",
+            },
             "errors": errors or {},
         },
         title="Agencies",
@@ -442,7 +444,11 @@ def _users_page(
         ctx["agency_options"] = _agency_options(session)
         ctx["role_options"] = [(r.value, r.value.capitalize()) for r in Role]
         ctx["values"] = values or {
-            "email": "", "display_name": "", "role": "analyst", "agency_id": "", "totp": "",
+            "email": "",
+            "display_name": "",
+            "role": "analyst",
+            "agency_id": "",
+            "totp": "",
         }
         ctx["min_password"] = MIN_PASSWORD_LENGTH
     return render(request, "accounts/users.html", ctx, title="Users", status_code=status_code)
@@ -502,9 +508,7 @@ def user_create(
                     request, session, principal, totp_secret=(user, secret), status_code=201
                 )
             return redirect(request, "/admin/users", notice=f"User {user.email} added.")
-    return _users_page(
-        request, session, principal, values=values, errors=errors, status_code=422
-    )
+    return _users_page(request, session, principal, values=values, errors=errors, status_code=422)
 
 
 @router.post("/admin/users/{user_id}/totp", response_class=HTMLResponse)
@@ -527,7 +531,3 @@ def roles(request: Request, principal: AdminPage) -> HTMLResponse:
         {"roles": [(r.value, ROLE_HELP[r]) for r in Role]},
         title="Roles",
     )
-
-
-def login_url(next_path: str) -> str:
-    return f"/login?next={quote(next_path, safe='/')}"

@@ -28,7 +28,8 @@ class BlockedDestination(Forbidden):
 def parse_resolve(text: str) -> dict[str, str]:
     """Parse ``TAKEDOWN_RESOLVE``: ``host=ip:port`` entries separated by commas or spaces.
 
-    ``*.example.com=127.0.0.1:8000`` maps every subdomain of example.com (not the apex).
+    ``*.example.com=127.0.0.1:8000`` maps example.com and every subdomain of it
+    (the same rule as ``takedown.config.parse_resolve_map``).
     """
     out: dict[str, str] = {}
     for raw in text.replace("\n", ",").replace(" ", ",").split(","):
@@ -52,7 +53,7 @@ def lookup_resolve(resolve: Mapping[str, str], host: str) -> tuple[str, int | No
     target = resolve.get(h)
     if target is None:
         parts = h.split(".")
-        for i in range(1, len(parts)):
+        for i in range(len(parts)):
             target = resolve.get("*." + ".".join(parts[i:]))
             if target is not None:
                 break

@@ -81,7 +81,7 @@ class Hasher(Protocol):
     signal_type: str
 
     def accepts(self, media_type: str) -> bool:
-        """Whether this hasher applies to media of this kind (``image``, ``video``, ``text``, ``file``)."""
+        """Whether this hasher applies to a kind of media: image, video, text or file."""
         ...
 
     def hash(self, data: MediaInput) -> list[HashResult]:

@@ -1,4 +1,4 @@
-"""Built-in hashers: cryptographic digests, PDQ for images, frame-PDQ for video, SimHash for text."""
+"""Built-in hashers: SHA-256/MD5, PDQ for images, frame-PDQ for video, SimHash for text."""
 
 from __future__ import annotations
 

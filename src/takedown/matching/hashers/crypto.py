@@ -11,8 +11,10 @@ CHUNK = 1 << 20
 
 
 def digest(data: MediaInput, algorithm: str) -> str:
-    h = hashlib.new(algorithm, usedforsecurity=False) if algorithm == "md5" else hashlib.new(
-        algorithm
+    h = (
+        hashlib.new(algorithm, usedforsecurity=False)
+        if algorithm == "md5"
+        else hashlib.new(algorithm)
     )
     if isinstance(data, Path):
         try:

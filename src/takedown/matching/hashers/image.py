@@ -41,7 +41,7 @@ MAX_SIDE = 512
 #: Default ceiling on decoded pixels (about 8k x 8k). Posters and photos are far below it.
 DEFAULT_MAX_PIXELS = 64_000_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF", "MPO")
+ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
 
 #: Names of ``pdqhash.compute_dihedral``'s 8 outputs, in its order (checked in the tests).
 DIHEDRAL_VARIANTS = (
@@ -56,6 +56,8 @@ DIHEDRAL_VARIANTS = (
 )
 
 U8Array = npt.NDArray[np.uint8]
+#: Rows cut from the top and bottom for the "band" variant; logo bars cover up to ~15%.
+BAND_MARGIN = 0.16
 
 
 def bits_to_hex(bits: npt.NDArray[np.integer]) -> str:
@@ -90,7 +92,7 @@ def decode_image(
             # Pillow warns (rather than fails) between MAX_IMAGE_PIXELS and twice that;
             # a warning is not a decision, so make it an error we turn into a typed one.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw), formats=ALLOWED_FORMATS)
+            img: Image.Image = Image.open(io.BytesIO(raw), formats=ALLOWED_FORMATS)
             w, h = img.size
             if w <= 0 or h <= 0:
                 raise MediaError("the image has no pixels")
@@ -116,7 +118,9 @@ def decode_image(
     return img
 
 
-def find_borders(arr: U8Array, *, tolerance: int = 24, min_share: float = 0.97) -> tuple[int, int, int, int]:
+def find_borders(
+    arr: U8Array, *, tolerance: int = 24, min_share: float = 0.97
+) -> tuple[int, int, int, int]:
     """Rows/columns of uniform border on each side: (top, bottom, left, right).
 
     A row belongs to the border when at least ``min_share`` of its pixels are
@@ -165,23 +169,49 @@ def pdq_of_array(arr: U8Array, variant: str = ORIGINAL) -> HashResult:
 class PdqOptions:
     dihedral: bool = True
     trim: bool = True
+    band: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
+def band(arr: U8Array, margin: float = BAND_MARGIN) -> U8Array:
+    """The horizontal middle band: what survives a bar stamped over the top or bottom."""
+    h = arr.shape[0]
+    cut = round(h * margin)
+    return np.ascontiguousarray(arr[cut : h - cut])
+
+
 def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[HashResult]:
-    """The full pipeline on decoded RGB pixels (already at most 512 px)."""
+    """The full pipeline on decoded RGB pixels (already at most 512 px).
+
+    Query side: the 8 dihedral hashes (``compute_dihedral`` derives them from
+    one DCT; the mirror it derives is 16-32 bits off a real mirror because the
+    PDQ downsampling filter is not symmetric, so the mirror is hashed from
+    flipped pixels instead), the trimmed copy when there are uniform borders,
+    and the middle band, which stored signals also carry (``signal_variants``).
+    """
     out: list[HashResult] = []
     if options.dihedral:
         hashes, quality = pdqhash.compute_dihedral(arr)
-        out.extend(_result(b, quality, v) for b, v in zip(hashes, DIHEDRAL_VARIANTS, strict=True))
+        for bits, variant in zip(hashes, DIHEDRAL_VARIANTS, strict=True):
+            if variant == "mirror":
+                out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
+            else:
+                out.append(_result(bits, quality, variant))
     else:
         out.append(pdq_of_array(arr))
     if options.trim:
         trimmed = trim_borders(arr)
         if trimmed is not None:
             out.append(pdq_of_array(trimmed, "trimmed"))
+    if options.band:
+        out.append(pdq_of_array(band(arr), "band"))
     return out
+
+
+def signal_variants(arr: U8Array) -> list[HashResult]:
+    """What a bank stores for an image it has the pixels of: the original and its middle band."""
+    return [pdq_of_array(arr), pdq_of_array(band(arr), "band")]
 
 
 def hash_image(data: MediaInput, options: PdqOptions = PdqOptions()) -> list[HashResult]:
@@ -204,4 +234,3 @@ class PdqHasher:
 
     def hash(self, data: MediaInput) -> list[HashResult]:
         return hash_image(data, self.options)
-

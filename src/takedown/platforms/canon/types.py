@@ -44,6 +44,6 @@ class ItemIdentity:
         return None if self.parent_key is None else f"{self.platform}:{self.parent_key}"
 
 
-class InvalidURL(InvalidInput):  # noqa: N818  (name fixed by the cross-capability contract)
+class InvalidURL(InvalidInput):
     title = "Invalid URL"
     type_slug = "invalid-url"

@@ -1,0 +1,191 @@
+"""Every query of the evidence capability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from takedown.audit.models import AuditEvent
+from takedown.evidence.models import CaptureStatus, EvidenceCapture, EvidenceFile, EvidenceHold
+from takedown.items.models import Item, ItemStatus
+
+SUBJECT = "evidence_capture"
+
+
+def add(session: Session, row: EvidenceCapture | EvidenceFile | EvidenceHold) -> None:
+    session.add(row)
+    session.flush()
+
+
+def capture(session: Session, capture_id: int) -> EvidenceCapture | None:
+    return session.get(EvidenceCapture, capture_id)
+
+
+def captures_by_ids(session: Session, ids: Sequence[int]) -> list[EvidenceCapture]:
+    if not ids:
+        return []
+    rows = session.scalars(select(EvidenceCapture).where(EvidenceCapture.id.in_(list(ids))))
+    return sorted(rows, key=lambda c: c.id)
+
+
+def list_captures(
+    session: Session,
+    *,
+    agency_id: int | None,
+    item_ids: Sequence[int] | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[EvidenceCapture], int]:
+    q = select(EvidenceCapture)
+    if agency_id is not None:
+        q = q.where(EvidenceCapture.agency_id == agency_id)
+    if item_ids is not None:
+        q = q.where(EvidenceCapture.item_id.in_(list(item_ids)))
+    if status:
+        q = q.where(EvidenceCapture.status == status)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    rows = session.scalars(q.order_by(EvidenceCapture.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def iter_captures(
+    session: Session, *, agency_id: int | None, ids: Sequence[int] | None = None, batch: int = 500
+) -> Iterator[EvidenceCapture]:
+    last = 0
+    while True:
+        q = select(EvidenceCapture).where(EvidenceCapture.id > last)
+        if agency_id is not None:
+            q = q.where(EvidenceCapture.agency_id == agency_id)
+        if ids is not None:
+            q = q.where(EvidenceCapture.id.in_(list(ids)))
+        rows = list(session.scalars(q.order_by(EvidenceCapture.id).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def files_of(session: Session, capture_id: int, *, include_deleted: bool = False) -> list[EvidenceFile]:
+    q = select(EvidenceFile).where(EvidenceFile.capture_id == capture_id)
+    if not include_deleted:
+        q = q.where(EvidenceFile.deleted_at.is_(None))
+    return list(session.scalars(q.order_by(EvidenceFile.id)))
+
+
+def file(session: Session, file_id: int) -> EvidenceFile | None:
+    return session.get(EvidenceFile, file_id)
+
+
+def sha_in_use_elsewhere(session: Session, sha256: str, capture_id: int) -> bool:
+    """Whether a live file of another capture (or a working copy) still needs these bytes."""
+    q = (
+        select(func.count())
+        .select_from(EvidenceFile)
+        .where(
+            EvidenceFile.sha256 == sha256,
+            EvidenceFile.capture_id != capture_id,
+            EvidenceFile.deleted_at.is_(None),
+        )
+    )
+    return bool(session.scalar(q))
+
+
+def item(session: Session, item_id: int) -> Item | None:
+    return session.get(Item, item_id)
+
+
+def removal_candidates(session: Session, removed_before: dt.datetime) -> list[EvidenceCapture]:
+    """Unpurged captures whose item is (still) removed and was removed before the cut-off."""
+    q = (
+        select(EvidenceCapture)
+        .join(Item, Item.id == EvidenceCapture.item_id)
+        .where(
+            EvidenceCapture.status != CaptureStatus.PURGED.value,
+            Item.status == ItemStatus.REMOVED.value,
+            Item.status_changed_at <= removed_before,
+        )
+        .order_by(EvidenceCapture.id)
+    )
+    return list(session.scalars(q))
+
+
+def active_holds(
+    session: Session, item_ids: Sequence[int], now: dt.datetime
+) -> dict[int, list[EvidenceHold]]:
+    if not item_ids:
+        return {}
+    q = select(EvidenceHold).where(
+        EvidenceHold.item_id.in_(list(item_ids)),
+        EvidenceHold.released_at.is_(None),
+        (EvidenceHold.until.is_(None)) | (EvidenceHold.until > now),
+    )
+    out: dict[int, list[EvidenceHold]] = {}
+    for h in session.scalars(q):
+        out.setdefault(h.item_id, []).append(h)
+    return out
+
+
+def hold(session: Session, hold_id: int) -> EvidenceHold | None:
+    return session.get(EvidenceHold, hold_id)
+
+
+def list_holds(
+    session: Session, *, agency_id: int | None, item_id: int | None, active_only: bool
+) -> list[EvidenceHold]:
+    q = select(EvidenceHold)
+    if agency_id is not None:
+        q = q.where(EvidenceHold.agency_id == agency_id)
+    if item_id is not None:
+        q = q.where(EvidenceHold.item_id == item_id)
+    if active_only:
+        q = q.where(EvidenceHold.released_at.is_(None))
+    return list(session.scalars(q.order_by(EvidenceHold.id)))
+
+
+def custody_events(session: Session, capture_ids: Sequence[int]) -> list[AuditEvent]:
+    ids = [str(i) for i in capture_ids]
+    if not ids:
+        return []
+    q = (
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == SUBJECT, AuditEvent.subject_id.in_(ids))
+        .order_by(AuditEvent.id)
+    )
+    return list(session.scalars(q))
+
+
+def chain_links(session: Session, first_id: int, last_id: int) -> Iterator[AuditEvent]:
+    """Every audit event between two ids, in order (the custody segment's links)."""
+    last = first_id - 1
+    while True:
+        rows = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.id > last, AuditEvent.id <= last_id)
+                .order_by(AuditEvent.id)
+                .limit(5000)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def last_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+
+
+def orphaned_shas(session: Session) -> list[str]:
+    """Objects referenced only by deleted (purged) file rows."""
+    live = select(EvidenceFile.sha256).where(EvidenceFile.deleted_at.is_(None))
+    q = (
+        select(EvidenceFile.sha256)
+        .where(EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live))
+        .distinct()
+    )
+    return list(session.scalars(q))

@@ -1,0 +1,80 @@
+"""The default backend: files under ``settings.evidence_dir``, named by SHA-256.
+
+Layout ``objects/ab/cd/abcd…`` keeps directories small. A write goes to a
+temporary file in the same directory, is fsync'ed, made read-only and then
+linked into place with ``os.link``, which fails if the name exists: two
+writers of the same bytes cannot clobber each other, and a crash never
+leaves a half-written object under a real name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from takedown.evidence.storage.base import ObjectMissing, StoredObject, check_key, sha256_hex
+
+
+class LocalStore:
+    name = "local"
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+
+    def _path(self, sha256: str) -> Path:
+        check_key(sha256)
+        return self.objects / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> StoredObject:
+        digest = sha256_hex(data)
+        path = self._path(digest)
+        if path.exists():
+            return StoredObject(digest, len(data), False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o444)
+            try:
+                os.link(tmp, path)
+                created = True
+            except FileExistsError:
+                created = False
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return StoredObject(digest, len(data), created)
+
+    def get(self, sha256: str) -> bytes:
+        try:
+            return self._path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(f"evidence object {sha256} is missing from the store") from None
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def delete(self, sha256: str) -> bool:
+        path = self._path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def keys(self) -> Iterator[str]:
+        if not self.objects.is_dir():
+            return
+        for path in self.objects.glob("*/*/*"):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                yield path.name
+
+    def locate(self, sha256: str) -> str:
+        return str(self._path(sha256).resolve())

@@ -1,0 +1,203 @@
+"""Safe viewing of evidence: pages in the shell, captured content behind a sandbox.
+
+Why a separate, signed path: captured HTML is hostile. It is served only from
+``/evidence-view/...``, under ``Content-Security-Policy: sandbox`` (an opaque
+origin: no scripts, no forms, no popups, no same-origin access, so no reading
+of the app's cookies or DOM), ``default-src 'none'`` (no request leaves the
+frame; images only as inline ``data:``), and ``nosniff``. The URL carries an
+HMAC signature that expires after a few minutes and names the user it was
+minted for, so the view needs no cookie and the access is audited even though
+the frame cannot prove a session. The embedding page's own CSP
+(``frame-src 'self'``) stops a click inside the frame from navigating it to
+the outside world. Media are blurred until the analyst chooses to look.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+
+from takedown.accounts import service as accounts
+from takedown.accounts.deps import DbSession, get_settings_dep
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.config import Settings
+from takedown.evidence import service
+from takedown.evidence.capture.sniff import charset
+from takedown.evidence.models import EvidenceCapture, EvidenceFile, FileRole
+from takedown.evidence.retention import retain_until
+from takedown.evidence.storage import store_for_settings
+from takedown.kit.errors import Forbidden, NotFound
+from takedown.web.deps import require_page_role
+from takedown.web.nav import register_nav
+from takedown.web.pagination import paginate
+from takedown.web.security import secret_of
+from takedown.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+register_nav("Evidence", "/evidence", roles=(Role.ANALYST, Role.SUPERVISOR), order=60)
+
+AnalystPage = Annotated[Principal, Depends(require_page_role(Role.ANALYST, Role.SUPERVISOR))]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+VIEW_TTL_SECONDS = 300
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; frame-ancestors 'self'"
+VIEW_HEADERS = {
+    "Content-Security-Policy": SANDBOX_CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+SHOWABLE = ("image/png", "image/jpeg", "image/gif", "image/webp", "video/mp4", "video/webm")
+
+
+def _sign(key: bytes, capture_id: int, target: str, exp: int, uid: int, aid: int) -> str:
+    msg = f"evidence-view\x00{capture_id}\x00{target}\x00{exp}\x00{uid}\x00{aid}".encode()
+    digest = hmac.new(key, msg, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def view_url(
+    key: bytes, principal: Principal, capture_id: int, target: str, *, now: float | None = None
+) -> str:
+    """A short-lived signed URL for one piece of captured content, minted for this user."""
+    exp = int((now or time.time()) + VIEW_TTL_SECONDS)
+    uid, aid = principal.user_id, principal.agency_id
+    sig = _sign(key, capture_id, target, exp, uid, aid)
+    return f"/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"
+
+
+def _page_html(warc: bytes, cap: EvidenceCapture) -> tuple[bytes, str]:
+    """The final page's decoded body out of the WARC (the original stays untouched)."""
+    for rec in ArchiveIterator(io.BytesIO(warc)):
+        if rec.rec_type != "response":
+            continue
+        if rec.rec_headers.get_header("WARC-Target-URI") == cap.final_url:
+            ctype = rec.http_headers.get_header("Content-Type") or "text/html"
+            return rec.content_stream().read(), ctype
+    raise NotFound("the captured page is not in the WARC")
+
+
+@router.get("/evidence", response_class=HTMLResponse)
+def captures_page(request: Request, principal: AnalystPage, session: DbSession) -> HTMLResponse:
+    status = (request.query_params.get("status") or "").strip()[:16] or None
+    rows, pager = paginate(
+        request,
+        lambda limit, offset: service.list_captures(
+            session, principal, status=status, limit=limit, offset=offset
+        ),
+    )
+    return render(
+        request, "evidence/list.html", {"captures": rows, "pager": pager, "status": status},
+        title="Evidence",
+    )
+
+
+def _media_view(
+    key: bytes, principal: Principal, cap: EvidenceCapture, files: list[EvidenceFile]
+) -> list[dict[str, Any]]:
+    out = []
+    for f in files:
+        if f.role in (FileRole.MEDIA.value, FileRole.SCREENSHOT.value) and f.media_type in SHOWABLE:
+            out.append(
+                {
+                    "file": f,
+                    "url": view_url(key, principal, cap.id, f"f{f.id}"),
+                    "kind": "video" if f.media_type.startswith("video/") else "image",
+                }
+            )
+    return out
+
+
+@router.get("/evidence/{capture_id}", response_class=HTMLResponse)
+def capture_page(
+    capture_id: int, request: Request, principal: AnalystPage, session: DbSession
+) -> HTMLResponse:
+    cap = service.get_capture(session, principal, capture_id)
+    files = service.files_of(session, principal, cap.id)
+    key = secret_of(request)
+    has_page = bool(cap.final_url) and any(f.role == FileRole.WARC.value for f in files) and (
+        (cap.content_type or "").startswith(("text/html", "application/xhtml"))
+    )
+    return render(
+        request,
+        "evidence/detail.html",
+        {
+            "cap": cap,
+            "files": files,
+            "media": _media_view(key, principal, cap, files),
+            "page_url": view_url(key, principal, cap.id, "page") if has_page else None,
+            "retain_until": retain_until(session, cap),
+            "holds": service.list_holds(session, principal, item_id=cap.item_id),
+        },
+        title=f"Evidence capture {cap.id}",
+    )
+
+
+def _viewer(session: Session, uid: int, aid: int) -> Principal:
+    try:
+        user = accounts.get_user(session, uid) if uid > 0 else None
+    except NotFound:
+        user = None
+    if user is None or not user.is_active or user.agency_id != aid:
+        raise Forbidden("this viewing link is not valid for an active user")
+    return Principal(user_id=uid, agency_id=aid, role=Role(user.role), via="signed_url",
+                     email=user.email)
+
+
+@router.get("/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}")
+def sandboxed_view(
+    capture_id: int,
+    target: str,
+    exp: int,
+    uid: int,
+    aid: int,
+    sig: str,
+    request: Request,
+    session: DbSession,
+    settings: SettingsDep,
+) -> Response:
+    """Captured content under the sandbox policy; the signed URL stands in for the cookie."""
+    expected = _sign(secret_of(request), capture_id, target, exp, uid, aid)
+    if not hmac.compare_digest(expected, sig) or exp < time.time():
+        return Response("link expired or invalid", status_code=403, media_type="text/plain",
+                        headers=VIEW_HEADERS)
+    principal = _viewer(session, uid, aid)
+    if principal.is_liaison:
+        raise Forbidden("platform liaisons have no access to the evidence vault")
+    store = store_for_settings(settings)
+    cap = service.get_capture(session, principal, capture_id)
+    if target == "page":
+        warc = next(
+            (f for f in service.files_of(session, principal, cap.id) if f.role == FileRole.WARC.value),
+            None,
+        )
+        if warc is None:
+            raise NotFound("this capture has no WARC")
+        _, data = service.read_file(session, principal, cap.id, warc.id, store=store,
+                                    purpose="view")
+        body, ctype = _page_html(data, cap)
+        return Response(body, media_type=f"text/html; charset={charset(ctype)}",
+                        headers=VIEW_HEADERS)
+    if not target.startswith("f") or not target[1:].isdigit():
+        raise NotFound("no such view")
+    row, data = service.read_file(session, principal, cap.id, int(target[1:]), store=store,
+                                  purpose="view")
+    if row.media_type in SHOWABLE:
+        return Response(data, media_type=row.media_type, headers=VIEW_HEADERS)
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={**VIEW_HEADERS, "Content-Disposition": "attachment"},
+    )

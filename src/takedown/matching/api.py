@@ -1,0 +1,200 @@
+"""JSON routes: banks, their signals, import/export, and matching a file or a hash."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
+
+from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.config import Settings
+from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
+from takedown.kit.pagination import Limit, Offset, Page
+from takedown.matching import io as bank_io
+from takedown.matching import repository as repo
+from takedown.matching import service
+from takedown.matching.engine import MatchingEngine, get_engine
+from takedown.matching.schemas import (
+    BankCreate,
+    BankOut,
+    HashQuery,
+    ImportReport,
+    MatchReport,
+    SignalIn,
+    SignalOut,
+    SignalPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["matching"])
+Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
+Writer = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
+#: Largest upload the match and import endpoints read.
+MAX_UPLOAD = 64 * 1024 * 1024
+
+
+def engine_dep(request: Request) -> MatchingEngine:
+    settings: Settings = request.app.state.settings
+    return get_engine(settings.data_dir)
+
+
+Engine = Annotated[MatchingEngine, Depends(engine_dep)]
+
+
+def _bank_out(bank: Any, count: int) -> BankOut:
+    out = BankOut.model_validate(bank)
+    out.signal_count = count
+    return out
+
+
+@router.get("/banks", response_model=list[BankOut])
+def list_banks(principal: CurrentPrincipal, session: DbSession) -> list[BankOut]:
+    """Your agency's banks, plus CLEAR/GREEN banks and banks shared with you (never RED ones)."""
+    banks = service.list_banks(session, principal)
+    counts = service.signal_counts(session, banks)
+    return [_bank_out(b, counts.get(b.id, 0)) for b in banks]
+
+
+@router.post("/banks", response_model=BankOut, status_code=status.HTTP_201_CREATED)
+def create_bank(data: BankCreate, principal: Supervisor, session: DbSession) -> BankOut:
+    return _bank_out(service.create_bank(session, principal, data), 0)
+
+
+@router.get("/banks/{bank_id}", response_model=BankOut)
+def get_bank(bank_id: int, principal: CurrentPrincipal, session: DbSession) -> BankOut:
+    bank = service.get_bank(session, principal, bank_id)
+    return _bank_out(bank, service.signal_counts(session, [bank]).get(bank.id, 0))
+
+
+@router.get("/banks/{bank_id}/signals", response_model=Page[SignalOut])
+def list_signals(
+    bank_id: int,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[SignalOut]:
+    bank = service.get_bank(session, principal, bank_id)
+    rows, total = repo.list_signals(session, bank.id, limit=limit, offset=offset)
+    agency = None if principal.via == "system" else principal.agency_id
+    visible = [
+        SignalOut.model_validate(s) for s in rows if service._signal_visible(s, bank, agency)
+    ]
+    return Page[SignalOut](items=visible, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/banks/{bank_id}/signals", response_model=SignalOut, status_code=status.HTTP_201_CREATED
+)
+def add_signal(
+    bank_id: int, data: SignalIn, principal: Writer, session: DbSession, engine: Engine
+) -> SignalOut:
+    """Add a hash to a bank; it is matchable at once."""
+    return SignalOut.model_validate(
+        service.add_signal(session, principal, bank_id, data, engine=engine)
+    )
+
+
+@router.patch("/banks/{bank_id}/signals/{signal_id}", response_model=SignalOut)
+def patch_signal(
+    bank_id: int,
+    signal_id: int,
+    data: SignalPatch,
+    principal: Writer,
+    session: DbSession,
+    engine: Engine,
+) -> SignalOut:
+    """Disable (or re-enable) a signal; signals are never deleted."""
+    sig = repo.get_signal(session, signal_id)
+    if sig is None or sig.bank_id != bank_id:
+        raise NotFound(f"no signal {signal_id} in bank {bank_id}")
+    return SignalOut.model_validate(
+        service.set_signal_enabled(session, principal, signal_id, data.enabled, engine=engine)
+    )
+
+
+async def _read_upload(file: StarletteUpload) -> bytes:
+    data = await file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise PayloadTooLarge(f"uploads are limited to {MAX_UPLOAD} bytes")
+    return data
+
+
+@router.post("/banks/{bank_id}/import", response_model=ImportReport)
+async def import_bank(
+    bank_id: int,
+    file: UploadFile,
+    principal: Supervisor,
+    session: DbSession,
+    engine: Engine,
+    format: Annotated[str, Query(pattern="^(csv|json|tat)$")] = "json",
+) -> ImportReport:
+    """Import CSV, JSON or a Tech Against Terrorism hash list; bad rows reported, good ones kept."""
+    data = await _read_upload(file)
+    return await run_in_threadpool(
+        bank_io.import_signals, session, principal, bank_id, data, format, engine=engine
+    )
+
+
+@router.get("/banks/{bank_id}/export")
+def export_bank(
+    bank_id: int,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    format: Annotated[str, Query(pattern="^(csv|json)$")] = "json",
+) -> Response:
+    data, media_type = bank_io.export_signals(session, principal, bank_id, format)
+    return Response(
+        content=data,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="bank-{bank_id}.{format}"'},
+    )
+
+
+_MATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+            "application/json": {"schema": HashQuery.model_json_schema()},
+        },
+    }
+}
+
+
+@router.post("/match", response_model=MatchReport, openapi_extra=_MATCH_BODY)
+async def match(
+    request: Request, principal: CurrentPrincipal, session: DbSession, engine: Engine
+) -> MatchReport:
+    """Match an uploaded file (multipart ``file``) or a hash (JSON ``{signal_type, value}``)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.startswith("multipart/form-data"):
+        async with request.form(max_files=1, max_fields=5) as form:
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise InvalidInput("send the file in the multipart field 'file'")
+            data = await _read_upload(upload)
+        return await run_in_threadpool(service.match_media, session, principal, data, engine=engine)
+    if ctype.startswith("application/json"):
+        body = await request.body()
+        if len(body) > 1_000_000:
+            raise PayloadTooLarge("a hash query is at most 1 MB")
+        try:
+            query = HashQuery.model_validate(json.loads(body or b"null"))
+        except (ValueError, ValidationError) as exc:
+            raise InvalidInput(f"expected {{'signal_type', 'value'}}: {exc}") from None
+        return await run_in_threadpool(
+            service.match_value, session, principal, query.signal_type, query.value, engine=engine
+        )
+    raise InvalidInput("send multipart/form-data with a file, or JSON with a hash")

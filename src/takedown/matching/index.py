@@ -1,0 +1,491 @@
+"""An incremental, thread-safe Hamming-distance index for PDQ and other binary hashes.
+
+Why not HMA's approach: HMA rebuilds its whole index on every bank change and
+every matcher reloads it; its users report memory spikes and outages when all
+pods reload at once. Here the index is never rebuilt to take a change:
+
+* **base**: an immutable snapshot. Below ``mih_min_size`` entries it is a
+  faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ hash, builds in
+  milliseconds). Above it, exact brute force gets too slow, and the base is a
+  compact multi-index hashing (MIH) table: the 256 bits are cut into 16
+  chunks of 16 bits; by the pigeonhole principle two hashes within distance
+  31 agree to within 1 bit on at least one chunk, so probing 17 buckets per
+  chunk finds every true neighbour (recall 1.0 against brute force), and the
+  candidates are verified on the full code. Each table is a counting-sorted
+  array of uint32 positions plus bucket offsets: 4 bytes per hash per chunk,
+  no per-entry Python objects.
+* **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
+  (matchable within microseconds of ``add``), merged into a new base in the
+  background once it grows past ``delta_max``.
+* **tombstones**: removal or disabling flips a bit that is checked on every
+  result, so it takes effect immediately; merges drop dead entries.
+
+Searches read an immutable base without locking (faiss releases the GIL, so
+threads searching different queries run in parallel); only the small delta
+is searched under the lock. Parallelism is across queries, never within one:
+``search`` pins faiss to one OpenMP thread for single queries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+
+import faiss
+import numpy as np
+import numpy.typing as npt
+
+I64 = npt.NDArray[np.int64]
+U8 = npt.NDArray[np.uint8]
+
+#: Size above which the base switches from exact flat search to MIH (measured: bench/match.py).
+MIH_MIN_SIZE = 1_000_000
+#: Delta size that triggers a merge into a new base.
+DELTA_MAX = 50_000
+MIN_CHUNK_BITS = 16
+MAX_CHUNK_BITS = 23
+_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    query: int
+    id: int
+    distance: int
+
+
+def expand_ranges(starts: I64, lengths: I64) -> I64:
+    """Concatenate ``range(s, s+l)`` for every pair, vectorised."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(lengths)
+    shift = np.repeat(starts - (ends - lengths), lengths)
+    out: I64 = np.arange(total, dtype=np.int64) + shift
+    return out
+
+
+def _flip_masks(bits: int, radius: int) -> npt.NDArray[np.int64]:
+    """Every ``bits``-wide mask with at most ``radius`` bits set."""
+    masks = [0]
+    for r in range(1, radius + 1):
+        for chosen in combinations(range(bits), r):
+            v = 0
+            for b in chosen:
+                v |= 1 << b
+            masks.append(v)
+    return np.asarray(masks, dtype=np.int64)
+
+
+def chunk_bits_for(n: int) -> int:
+    """About one entry per bucket: the chunk width that balances probes against candidates."""
+    return int(min(MAX_CHUNK_BITS, max(MIN_CHUNK_BITS, int(np.log2(max(n, 2))))))
+
+
+def _flat_search(index: faiss.IndexBinary, q: U8, threshold: int) -> tuple[I64, I64, I64]:
+    if index.ntotal == 0 or len(q) == 0:
+        e = np.empty(0, dtype=np.int64)
+        return e, e, e
+    # faiss's radius is exclusive.
+    lims, dist, pos = index.range_search(np.ascontiguousarray(q), threshold + 1)
+    counts = np.diff(lims).astype(np.int64)
+    qi = np.repeat(np.arange(len(q), dtype=np.int64), counts)
+    return qi, np.asarray(pos, dtype=np.int64), np.asarray(dist, dtype=np.int64)
+
+
+class _Flat:
+    """Exact search with faiss; owns the codes."""
+
+    kind = "flat"
+
+    def __init__(self, codes: U8, nbits: int) -> None:
+        self.index: faiss.IndexBinary = faiss.IndexBinaryFlat(nbits)
+        if len(codes):
+            self.index.add(np.ascontiguousarray(codes))
+        self.n = int(self.index.ntotal)
+
+    def codes(self) -> U8:
+        if self.n == 0:
+            return np.empty((0, self.index.code_size), dtype=np.uint8)
+        return np.asarray(self.index.reconstruct_n(0, self.n), dtype=np.uint8)
+
+    def search(self, q: U8, threshold: int) -> tuple[I64, I64, I64]:
+        return _flat_search(self.index, q, threshold)
+
+    def nbytes(self) -> int:
+        return self.n * int(self.index.code_size)
+
+
+class _Mih:
+    """Multi-index hashing: exact for any threshold, sized to the data.
+
+    The code is cut into ``m`` chunks of ``b`` bits (b about log2(n), so a
+    bucket holds about one entry; bits left over after ``m*b`` are only used
+    for verification). If two codes are within ``t`` bits, some chunk differs
+    in at most ``t // m`` bits, so probing every bucket within that radius of
+    each query chunk finds every true neighbour. Per chunk the table is the
+    positions sorted by chunk value (uint32) plus dense uint32 bucket offsets.
+    """
+
+    kind = "mih"
+
+    def __init__(
+        self,
+        codes: U8,
+        tables: npt.NDArray[np.uint32] | None = None,
+        offsets: npt.NDArray[np.uint32] | None = None,
+        bits: int | None = None,
+    ) -> None:
+        self._codes = np.ascontiguousarray(codes)
+        self.n = len(codes)
+        self.b = bits or chunk_bits_for(self.n)
+        self.m = self._codes.shape[1] * 8 // self.b
+        self._words = self._codes.view(np.uint64)
+        if tables is None or offsets is None:
+            tables, offsets = self._build()
+        self.tables = tables
+        self.offsets = offsets
+        self._flat_tables = self.tables.reshape(-1)
+        self._flat_offsets = self.offsets.reshape(-1)
+        self._masks: dict[int, npt.NDArray[np.int64]] = {}
+
+    def _keys(self, words: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+        """(n, m) chunk values of codes given as (n, k) little-endian uint64 words."""
+        out = np.empty((len(words), self.m), dtype=np.int64)
+        mask = np.uint64((1 << self.b) - 1)
+        for j in range(self.m):
+            lo = j * self.b
+            w, off = divmod(lo, 64)
+            val = words[:, w] >> np.uint64(off)
+            if off + self.b > 64:
+                val = val | (words[:, w + 1] << np.uint64(64 - off))
+            out[:, j] = (val & mask).astype(np.int64)
+        return out
+
+    def _build(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+        size = 1 << self.b
+        tables = np.empty((self.m, self.n), dtype=np.uint32)
+        offsets = np.zeros((self.m, size + 1), dtype=np.uint32)
+        for j in range(self.m):
+            col = np.empty(self.n, dtype=np.uint32)
+            for s in range(0, self.n, 1 << 20):
+                col[s : s + (1 << 20)] = self._keys(self._words[s : s + (1 << 20)])[:, j]
+            tables[j] = np.argsort(col, kind="stable").astype(np.uint32)
+            offsets[j, 1:] = np.cumsum(np.bincount(col, minlength=size), dtype=np.uint64)
+        return tables, offsets
+
+    def codes(self) -> U8:
+        return self._codes
+
+    def search(
+        self, q: U8, threshold: int, max_candidates: int = 2_000_000
+    ) -> tuple[I64, I64, I64]:
+        radius = threshold // self.m
+        masks = self._masks.get(radius)
+        if masks is None:
+            masks = self._masks[radius] = _flip_masks(self.b, radius)
+        out_q: list[I64] = []
+        out_p: list[I64] = []
+        out_d: list[I64] = []
+        # Expected work per query ~ m * len(masks) * (1 + n / 2^b); size batches to fit.
+        per_query = max(1, self.m * len(masks) * (1 + self.n // (1 << self.b)))
+        step = max(1, min(len(q), max_candidates // per_query))
+        qw_all = np.ascontiguousarray(q).view(np.uint64)
+        row = np.arange(self.m, dtype=np.int64)[None, :, None] * ((1 << self.b) + 1)
+        table_base = np.arange(self.m, dtype=np.int64)[None, :, None] * self.n
+        for s in range(0, len(q), step):
+            qw = qw_all[s : s + step]
+            idx = row + (self._keys(qw)[:, :, None] ^ masks[None, None, :])
+            starts = self._flat_offsets[idx].astype(np.int64)
+            lens = (self._flat_offsets[idx + 1] - self._flat_offsets[idx]).astype(np.int64)
+            per_q = lens.reshape(len(qw), -1).sum(axis=1)
+            flat_starts = (starts + table_base).reshape(-1)
+            cand = self._flat_tables[expand_ranges(flat_starts, lens.reshape(-1))].astype(np.int64)
+            cq = np.repeat(np.arange(len(qw), dtype=np.int64), per_q)
+            dist = np.bitwise_count(self._words[cand] ^ qw[cq]).sum(axis=1, dtype=np.int64)
+            keep = dist <= threshold
+            if not keep.any():
+                continue
+            cq, cand, dist = cq[keep], cand[keep], dist[keep]
+            # A true neighbour can be found through several chunks: keep one of each.
+            _, first = np.unique(cq * self.n + cand, return_index=True)
+            out_q.append(cq[first] + s)
+            out_p.append(cand[first])
+            out_d.append(dist[first])
+        if not out_q:
+            e = np.empty(0, dtype=np.int64)
+            return e, e, e
+        return np.concatenate(out_q), np.concatenate(out_p), np.concatenate(out_d)
+
+    def nbytes(self) -> int:
+        return int(self._codes.nbytes + self.tables.nbytes + self.offsets.nbytes)
+
+
+_Base = _Flat | _Mih
+
+
+class BinaryIndex:
+    """Hamming-distance index over fixed-width codes, keyed by caller-chosen int64 ids.
+
+    The same id may be added several times (a video's frames, a poster's
+    variants); ``remove`` tombstones every entry with that id.
+    """
+
+    def __init__(
+        self,
+        nbits: int = 256,
+        *,
+        mih_min_size: int = MIH_MIN_SIZE,
+        delta_max: int = DELTA_MAX,
+        background_merge: bool = True,
+    ) -> None:
+        if nbits % 64:
+            raise ValueError("nbits must be a multiple of 64")
+        self.nbits = nbits
+        self.code_size = nbits // 8
+        self.mih_min_size = mih_min_size
+        self.delta_max = delta_max
+        self.background_merge = background_merge
+        self._lock = threading.RLock()
+        self._empty_base()
+        self._merging: threading.Thread | None = None
+        self._removed_while_merging: list[int] | None = None
+
+    # ---- construction -------------------------------------------------
+
+    def _empty_base(self) -> None:
+        self._base: _Base = _Flat(np.empty((0, self.code_size), dtype=np.uint8), self.nbits)
+        self._base_ids: I64 = np.empty(0, dtype=np.int64)
+        self._base_alive = np.empty(0, dtype=bool)
+        self._reset_delta()
+
+    def _reset_delta(self) -> None:
+        self._delta = faiss.IndexBinaryFlat(self.nbits)
+        self._delta_ids: list[int] = []
+        self._delta_alive: list[bool] = []
+
+    def _make_base(self, ids: I64, codes: U8) -> tuple[_Base, I64, npt.NDArray[np.bool_]]:
+        order = np.argsort(ids, kind="stable")
+        ids = np.ascontiguousarray(ids[order])
+        codes = np.ascontiguousarray(codes[order])
+        base: _Base
+        if len(ids) >= self.mih_min_size and self.nbits >= 128:
+            base = _Mih(codes)
+        else:
+            base = _Flat(codes, self.nbits)
+        return base, ids, np.ones(len(ids), dtype=bool)
+
+    def _check(self, ids: npt.ArrayLike, codes: npt.ArrayLike) -> tuple[I64, U8]:
+        i = np.asarray(ids, dtype=np.int64).reshape(-1)
+        c = np.asarray(codes, dtype=np.uint8)
+        if c.ndim != 2 or c.shape[1] != self.code_size or len(c) != len(i):
+            raise ValueError(f"codes must be ({len(i)}, {self.code_size}) uint8")
+        return i, c
+
+    def build(self, ids: npt.ArrayLike, codes: npt.ArrayLike) -> None:
+        """Replace the contents in one go (start-up, or loading a large bank)."""
+        i, c = self._check(ids, codes)
+        base, bids, alive = self._make_base(i, c)
+        with self._lock:
+            self._base, self._base_ids, self._base_alive = base, bids, alive
+            self._reset_delta()
+
+    # ---- updates ------------------------------------------------------
+
+    def add(self, ids: npt.ArrayLike, codes: npt.ArrayLike) -> None:
+        """Make entries matchable now; they go to the delta, merged later in the background."""
+        i, c = self._check(ids, codes)
+        if not len(i):
+            return
+        with self._lock:
+            self._delta.add(np.ascontiguousarray(c))
+            self._delta_ids.extend(int(x) for x in i)
+            self._delta_alive.extend([True] * len(i))
+            need_merge = len(self._delta_ids) >= self.delta_max
+        if need_merge:
+            self.merge(wait=not self.background_merge)
+
+    def remove(self, ids: npt.ArrayLike) -> int:
+        """Tombstone every entry with these ids (effective at once); returns the entries hit."""
+        want = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
+        hit = 0
+        with self._lock:
+            lo = np.searchsorted(self._base_ids, want, side="left")
+            hi = np.searchsorted(self._base_ids, want, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                if b > a:
+                    hit += int(self._base_alive[a:b].sum())
+                    self._base_alive[a:b] = False
+            wanted = set(want.tolist())
+            for k, v in enumerate(self._delta_ids):
+                if v in wanted and self._delta_alive[k]:
+                    self._delta_alive[k] = False
+                    hit += 1
+            if self._removed_while_merging is not None:
+                self._removed_while_merging.extend(wanted)
+        return hit
+
+    def merge(self, *, wait: bool = True) -> None:
+        """Fold the delta into a new base, dropping tombstoned entries."""
+        with self._lock:
+            if self._merging is not None and self._merging.is_alive():
+                if not wait:
+                    return
+                t = self._merging
+            else:
+                t = threading.Thread(target=self._merge, name="pdq-index-merge", daemon=True)
+                self._merging = t
+                self._removed_while_merging = []
+                t.start()
+        if wait:
+            t.join()
+
+    def _merge(self) -> None:
+        with self._lock:
+            base, base_ids, base_alive = self._base, self._base_ids, self._base_alive.copy()
+            k = len(self._delta_ids)
+            d_codes = self._delta_codes(k)
+            d_ids = np.asarray(self._delta_ids[:k], dtype=np.int64)
+            d_alive = np.asarray(self._delta_alive[:k], dtype=bool)
+        codes = np.concatenate([base.codes()[base_alive], d_codes[d_alive]])
+        ids = np.concatenate([base_ids[base_alive], d_ids[d_alive]])
+        new_base, new_ids, new_alive = self._make_base(ids, codes)
+        with self._lock:
+            rest_codes = self._delta_codes(len(self._delta_ids))[k:]
+            rest_ids = self._delta_ids[k:]
+            rest_alive = self._delta_alive[k:]
+            self._base, self._base_ids, self._base_alive = new_base, new_ids, new_alive
+            self._reset_delta()
+            if rest_ids:
+                self._delta.add(np.ascontiguousarray(rest_codes))
+                self._delta_ids.extend(rest_ids)
+                self._delta_alive.extend(rest_alive)
+            removed = self._removed_while_merging or []
+            self._removed_while_merging = None
+        if removed:
+            self.remove(np.asarray(removed, dtype=np.int64))
+
+    def _delta_codes(self, k: int) -> U8:
+        if k == 0:
+            return np.empty((0, self.code_size), dtype=np.uint8)
+        return np.asarray(self._delta.reconstruct_n(0, k), dtype=np.uint8)
+
+    # ---- search -------------------------------------------------------
+
+    def search(self, codes: npt.ArrayLike, threshold: int) -> list[list[Hit]]:
+        """Every live entry within ``threshold`` of each query code, nearest first."""
+        q = np.ascontiguousarray(np.asarray(codes, dtype=np.uint8).reshape(-1, self.code_size))
+        qi, ids, dist = self.search_arrays(q, threshold)
+        out: list[list[Hit]] = [[] for _ in range(len(q))]
+        order = np.lexsort((ids, dist, qi))
+        for a, b, c in zip(
+            qi[order].tolist(), ids[order].tolist(), dist[order].tolist(), strict=True
+        ):
+            out[a].append(Hit(a, b, c))
+        return out
+
+    def search_arrays(self, q: U8, threshold: int) -> tuple[I64, I64, I64]:
+        """(query index, id, distance) arrays for all live hits; the bulk path for benches."""
+        if len(q) <= 1:
+            faiss.omp_set_num_threads(1)
+        base, base_ids, base_alive = self._base, self._base_ids, self._base_alive
+        bq, bp, bd = base.search(q, threshold)
+        live = base_alive[bp]
+        parts_q, parts_i, parts_d = [bq[live]], [base_ids[bp[live]]], [bd[live]]
+        with self._lock:
+            if self._delta_ids:
+                dq, dp, dd = _flat_search(self._delta, q, threshold)
+                alive = np.asarray(self._delta_alive, dtype=bool)[dp]
+                ids = np.asarray(self._delta_ids, dtype=np.int64)[dp]
+                parts_q.append(dq[alive])
+                parts_i.append(ids[alive])
+                parts_d.append(dd[alive])
+        return np.concatenate(parts_q), np.concatenate(parts_i), np.concatenate(parts_d)
+
+    # ---- facts --------------------------------------------------------
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._base_alive.sum()) + sum(self._delta_alive)
+
+    @property
+    def kind(self) -> str:
+        return self._base.kind
+
+    def nbytes(self) -> int:
+        """Approximate resident size of the index structures."""
+        with self._lock:
+            return (
+                self._base.nbytes()
+                + self._base_ids.nbytes
+                + self._base_alive.nbytes
+                + len(self._delta_ids) * (self.code_size + 16)
+            )
+
+    def ids(self) -> I64:
+        """Distinct live ids."""
+        with self._lock:
+            live = self._base_ids[self._base_alive]
+            delta = [i for i, a in zip(self._delta_ids, self._delta_alive, strict=True) if a]
+        return np.unique(np.concatenate([live, np.asarray(delta, dtype=np.int64)]))
+
+    # ---- persistence --------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """Write a compacted snapshot atomically (write to a temp dir, then rename)."""
+        self.merge(wait=True)
+        with self._lock:
+            base, ids, alive = self._base, self._base_ids, self._base_alive.copy()
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = directory.with_name(directory.name + ".tmp")
+        tmp.mkdir(exist_ok=True)
+        meta = {"version": _FORMAT_VERSION, "nbits": self.nbits, "kind": base.kind, "n": len(ids)}
+        np.save(tmp / "ids.npy", ids)
+        np.save(tmp / "alive.npy", alive)
+        if isinstance(base, _Mih):
+            np.save(tmp / "codes.npy", base.codes())
+            np.save(tmp / "tables.npy", base.tables)
+            np.save(tmp / "offsets.npy", base.offsets)
+            meta["chunk_bits"] = base.b
+        else:
+            faiss.write_index_binary(base.index, str(tmp / "flat.faissb"))
+        (tmp / "meta.json").write_text(json.dumps(meta))
+        old = directory.with_name(directory.name + ".old")
+        if directory.exists():
+            os.replace(directory, old)
+        os.replace(tmp, directory)
+        if old.exists():
+            for f in old.iterdir():
+                f.unlink()
+            old.rmdir()
+
+    @classmethod
+    def load(cls, directory: Path, *, mih_min_size: int | None = None) -> BinaryIndex:
+        meta = json.loads((directory / "meta.json").read_text())
+        if meta.get("version") != _FORMAT_VERSION:
+            raise ValueError("unsupported index format")
+        idx = cls(int(meta["nbits"]), mih_min_size=mih_min_size or MIH_MIN_SIZE)
+        ids = np.load(directory / "ids.npy")
+        alive = np.load(directory / "alive.npy")
+        base: _Base
+        if meta["kind"] == "mih":
+            base = _Mih(
+                np.load(directory / "codes.npy"),
+                np.load(directory / "tables.npy"),
+                np.load(directory / "offsets.npy"),
+                int(meta["chunk_bits"]),
+            )
+        else:
+            flat = _Flat(np.empty((0, idx.code_size), dtype=np.uint8), idx.nbits)
+            flat.index = faiss.read_index_binary(str(directory / "flat.faissb"))
+            flat.n = int(flat.index.ntotal)
+            base = flat
+        if base.n != len(ids):
+            raise ValueError("index files disagree on size")
+        with idx._lock:
+            idx._base, idx._base_ids, idx._base_alive = base, ids, alive
+        return idx

@@ -1,0 +1,122 @@
+"""Banks of known content, their signals, and match results.
+
+A bank belongs to one agency and carries a TLP 2.0 marking; a signal is one
+hash (or a video's frame list) with labels and provenance. Signals are
+disabled, never deleted, so an audit can always say what a match was made
+against. ``updated_at`` on signals drives the in-memory index's incremental
+sync: each process applies what changed since it last looked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from takedown.db import Base
+from takedown.kit.clock import utcnow
+
+
+class BankKind(StrEnum):
+    KNOWN = "known"
+    ALLOW = "allow"
+
+
+class Tlp(StrEnum):
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+
+class ReviewStatus(StrEnum):
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+#: Signal types the matcher knows, with their default distance thresholds.
+DEFAULT_THRESHOLDS: dict[str, int] = {
+    "sha256": 0,
+    "md5": 0,
+    "pdq": 31,
+    "video_pdq": 31,
+    "text_simhash": 10,
+}
+SIGNAL_TYPES = tuple(DEFAULT_THRESHOLDS)
+LABEL_KEYS = ("group", "outlet", "content_type", "tco_category", "tier")
+REMOVED_CONTENT_BANK = "removed-content"
+
+
+class Bank(Base):
+    __tablename__ = "match_banks"
+    __table_args__ = (UniqueConstraint("agency_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default=BankKind.KNOWN.value)
+    thresholds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    tlp: Mapped[str] = mapped_column(String(16), default=Tlp.AMBER.value)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def threshold(self, signal_type: str) -> int:
+        value = (self.thresholds or {}).get(signal_type)
+        return int(value) if value is not None else DEFAULT_THRESHOLDS.get(signal_type, 0)
+
+
+class Signal(Base):
+    __tablename__ = "match_signals"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "signal_type", "digest"),
+        Index("ix_match_signals_type_digest", "signal_type", "digest"),
+        Index("ix_match_signals_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("match_banks.id"), index=True)
+    signal_type: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    #: The value itself when it is short (hex hashes), else its SHA-256: the dedupe/lookup key.
+    digest: Mapped[str] = mapped_column(String(64))
+    #: The transform of the media this hash was computed from: "original", or "band" (middle band).
+    variant: Mapped[str] = mapped_column(String(32), default="original")
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    tlp: Mapped[str | None] = mapped_column(String(16), default=None)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    external_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    #: The item whose media this signal came from (removed-content bank); items.id.
+    item_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MatchResult(Base):
+    __tablename__ = "match_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: items.id; a plain indexed integer until the items migration exists to point a FK at.
+    item_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id"), default=None, index=True
+    )
+    signal_id: Mapped[int] = mapped_column(ForeignKey("match_signals.id"), index=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("match_banks.id"))
+    signal_type: Mapped[str] = mapped_column(String(32))
+    distance: Mapped[int] = mapped_column(Integer, default=0)
+    variant: Mapped[str] = mapped_column(String(64), default="original")
+    #: SHA-256 of the media (or of the hash) that matched.
+    media_sha256: Mapped[str] = mapped_column(String(64), default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.NEW.value)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

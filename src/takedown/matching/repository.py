@@ -1,0 +1,171 @@
+"""Every SQL query of the matching capability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple
+
+from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from takedown.matching.models import Bank, MatchResult, Signal, Tlp
+
+SHAREABLE_TLPS = (Tlp.CLEAR.value, Tlp.GREEN.value)
+
+
+class ChangedSignal(NamedTuple):
+    id: int
+    signal_type: str
+    value: str
+    enabled: bool
+    updated_at: dt.datetime
+
+
+def visible_banks(session: Session, agency_id: int | None) -> list[Bank]:
+    """Banks an agency may match against and read: its own, CLEAR/GREEN, and shared non-RED ones.
+
+    ``agency_id=None`` is the system (every bank), used by instance-level jobs.
+    """
+    stmt = select(Bank).order_by(Bank.id)
+    if agency_id is not None:
+        stmt = stmt.where(
+            or_(
+                Bank.agency_id == agency_id,
+                Bank.tlp.in_(SHAREABLE_TLPS),
+                (Bank.shared.is_(True)) & (Bank.tlp != Tlp.RED.value),
+            )
+        )
+    return list(session.scalars(stmt))
+
+
+def get_bank(session: Session, bank_id: int) -> Bank | None:
+    return session.get(Bank, bank_id)
+
+
+def bank_by_name(session: Session, agency_id: int, name: str) -> Bank | None:
+    return session.scalar(select(Bank).where(Bank.agency_id == agency_id, Bank.name == name))
+
+
+def first_agency_id(session: Session) -> int | None:
+    from takedown.accounts.models import Agency
+
+    return session.scalar(select(func.min(Agency.id)))
+
+
+def add(session: Session, row: Bank | Signal | MatchResult) -> None:
+    session.add(row)
+    session.flush()
+
+
+def add_many(session: Session, rows: Sequence[Signal | MatchResult]) -> None:
+    session.add_all(rows)
+    session.flush()
+
+
+def get_signal(session: Session, signal_id: int) -> Signal | None:
+    return session.get(Signal, signal_id)
+
+
+def signals_by_ids(session: Session, ids: Iterable[int]) -> list[Signal]:
+    wanted = sorted(set(ids))
+    out: list[Signal] = []
+    for i in range(0, len(wanted), 500):
+        out.extend(session.scalars(select(Signal).where(Signal.id.in_(wanted[i : i + 500]))))
+    return out
+
+
+def signals_by_digest(session: Session, pairs: Sequence[tuple[str, str]]) -> list[Signal]:
+    """Enabled signals with these exact (signal_type, digest) pairs."""
+    if not pairs:
+        return []
+    stmt = select(Signal).where(
+        Signal.enabled.is_(True), tuple_(Signal.signal_type, Signal.digest).in_(list(pairs))
+    )
+    return list(session.scalars(stmt))
+
+
+def bank_digests(session: Session, bank_id: int) -> dict[tuple[str, str], Signal]:
+    rows = session.scalars(select(Signal).where(Signal.bank_id == bank_id))
+    return {(s.signal_type, s.digest): s for s in rows}
+
+
+def list_signals(
+    session: Session, bank_id: int, *, limit: int, offset: int, include_disabled: bool = True
+) -> tuple[list[Signal], int]:
+    base = select(Signal).where(Signal.bank_id == bank_id)
+    if not include_disabled:
+        base = base.where(Signal.enabled.is_(True))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = list(session.scalars(base.order_by(Signal.id).limit(limit).offset(offset)))
+    return rows, int(total)
+
+
+def iter_bank_signals(session: Session, bank_id: int, batch: int = 1000) -> Iterator[Signal]:
+    last = 0
+    while True:
+        rows = list(
+            session.scalars(
+                select(Signal)
+                .where(Signal.bank_id == bank_id, Signal.id > last)
+                .order_by(Signal.id)
+                .limit(batch)
+            )
+        )
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+
+
+def count_signals(session: Session, bank_ids: Sequence[int]) -> dict[int, int]:
+    if not bank_ids:
+        return {}
+    stmt = (
+        select(Signal.bank_id, func.count())
+        .where(Signal.bank_id.in_(list(bank_ids)), Signal.enabled.is_(True))
+        .group_by(Signal.bank_id)
+    )
+    return {int(b): int(c) for b, c in session.execute(stmt)}
+
+
+def enabled_signal_values(
+    session: Session, signal_type: str, batch: int = 50_000
+) -> Iterator[tuple[int, str]]:
+    last = 0
+    while True:
+        rows = session.execute(
+            select(Signal.id, Signal.value)
+            .where(Signal.signal_type == signal_type, Signal.enabled.is_(True), Signal.id > last)
+            .order_by(Signal.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for sid, value in rows:
+            yield int(sid), str(value)
+        last = int(rows[-1][0])
+
+
+def max_signal_updated_at(session: Session) -> dt.datetime | None:
+    value = session.scalar(select(func.max(Signal.updated_at)))
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def signals_changed_since(session: Session, since: dt.datetime) -> list[ChangedSignal]:
+    rows = session.execute(
+        select(Signal.id, Signal.signal_type, Signal.value, Signal.enabled, Signal.updated_at)
+        .where(Signal.updated_at >= since)
+        .order_by(Signal.updated_at, Signal.id)
+    ).all()
+    return [ChangedSignal(int(a), str(b), str(c), bool(d), e) for a, b, c, d, e in rows]
+
+
+def results_for_item(session: Session, item_id: int) -> list[MatchResult]:
+    return list(
+        session.scalars(
+            select(MatchResult).where(MatchResult.item_id == item_id).order_by(MatchResult.id)
+        )
+    )

@@ -1,0 +1,616 @@
+"""Banks, signals and matching: the logic. Takes a session, never commits.
+
+Who sees what: an agency matches against and reads its own banks, banks
+marked TLP:CLEAR or GREEN, and banks it explicitly shared that are not RED.
+A TLP:RED signal never leaves its owning agency, even inside a shared bank.
+Only the owning agency changes a bank.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.audit.service import record
+from takedown.kit.clock import utcnow
+from takedown.kit.errors import Forbidden, InvalidInput, NotFound
+from takedown.matching import repository as repo
+from takedown.matching.base import HashResult, MediaError, MediaInput, read_input
+from takedown.matching.engine import INDEXED_TYPES, MatchingEngine, codes_for, get_engine
+from takedown.matching.hashers.crypto import digest
+from takedown.matching.hashers.image import PdqOptions, hash_image, hex_to_bytes
+from takedown.matching.hashers.text import TextSimHasher
+from takedown.matching.hashers.video import decode_frames, encode_frames, hash_video
+from takedown.matching.models import (
+    REMOVED_CONTENT_BANK,
+    Bank,
+    BankKind,
+    MatchResult,
+    Signal,
+    Tlp,
+)
+from takedown.matching.schemas import (
+    BankCreate,
+    HashOut,
+    Labels,
+    MatchHit,
+    MatchReport,
+    SignalIn,
+)
+
+MAX_MEDIA_BYTES = 512 * 1024 * 1024
+#: A video matches a signal when at least this share of sampled frames match (either side).
+DEFAULT_VIDEO_MIN_FRACTION = 0.5
+_WRITE_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
+
+
+# ---- media typing and hashing ---------------------------------------------
+
+
+def sniff_media_type(data: bytes) -> str:
+    """``image``, ``video``, ``text`` or ``file`` from the first bytes (never from a file name)."""
+    head = data[:16]
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")):
+        return "image"
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return "image"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image"
+    if head[4:8] == b"ftyp" or head.startswith((b"\x1aE\xdf\xa3", b"FLV")):
+        return "video"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "video"
+    if head.startswith(b"\x00\x00\x01\xba") or (len(data) > 188 and data[0] == 0x47 == data[188]):
+        return "video"
+    try:
+        data[:65536].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the 64 KiB boundary is still text.
+        if exc.start < 65530:
+            return "file"
+    return "text" if data else "file"
+
+
+def hash_media(data: MediaInput, media_type: str | None = None) -> tuple[str, list[HashResult]]:
+    """(media type, every hash of it): SHA-256 and MD5 always, plus PDQ/frame-PDQ/SimHash."""
+    raw = read_input(data, max_bytes=MAX_MEDIA_BYTES)
+    if not raw:
+        raise MediaError("the file is empty")
+    kind = media_type or sniff_media_type(raw)
+    out = [HashResult("sha256", digest(raw, "sha256")), HashResult("md5", digest(raw, "md5"))]
+    if kind == "image":
+        out.extend(hash_image(raw, PdqOptions()))
+    elif kind == "video":
+        out.extend(hash_video(raw))
+    elif kind == "text":
+        out.extend(TextSimHasher().hash(raw))
+    return kind, out
+
+
+def signal_digest(value: str) -> str:
+    return value if len(value) <= 64 else hashlib.sha256(value.encode()).hexdigest()
+
+
+def normalise_value(signal_type: str, value: str) -> str:
+    """Validate a signal value and return its canonical form (lower-case hex)."""
+    v = value.strip()
+    if signal_type == "video_pdq":
+        return encode_frames(decode_frames(v))
+    v = v.lower()
+    sizes = {"sha256": 64, "md5": 32, "pdq": 64, "text_simhash": 16}
+    want = sizes.get(signal_type)
+    if want is None:
+        raise InvalidInput(f"unknown signal type {signal_type!r}")
+    if len(v) != want:
+        raise InvalidInput(f"a {signal_type} value is {want} hex characters, got {len(v)}")
+    try:
+        bytes.fromhex(v)
+    except ValueError:
+        raise InvalidInput(f"a {signal_type} value must be hexadecimal") from None
+    return v
+
+
+# ---- access ----------------------------------------------------------------
+
+
+def _agency_of(actor: Principal | None) -> int | None:
+    if actor is None or actor.via == "system":
+        return None
+    return actor.agency_id
+
+
+def _user_of(actor: Principal | None) -> int | None:
+    if actor is None or actor.via == "system" or actor.user_id <= 0:
+        return None
+    return actor.user_id
+
+
+def _effective_tlp(signal: Signal, bank: Bank) -> str:
+    return signal.tlp or bank.tlp
+
+
+def _signal_visible(signal: Signal, bank: Bank, agency_id: int | None) -> bool:
+    if agency_id is None or bank.agency_id == agency_id:
+        return True
+    return _effective_tlp(signal, bank) != Tlp.RED.value
+
+
+def list_banks(session: Session, actor: Principal | None) -> list[Bank]:
+    return repo.visible_banks(session, _agency_of(actor))
+
+
+def get_bank(session: Session, actor: Principal | None, bank_id: int) -> Bank:
+    bank = repo.get_bank(session, bank_id)
+    agency = _agency_of(actor)
+    if bank is None or (
+        agency is not None and bank.id not in {b.id for b in repo.visible_banks(session, agency)}
+    ):
+        raise NotFound(f"no bank {bank_id}")
+    return bank
+
+
+def _writable_bank(session: Session, actor: Principal | None, bank_id: int) -> Bank:
+    bank = get_bank(session, actor, bank_id)
+    agency = _agency_of(actor)
+    if agency is not None and bank.agency_id != agency:
+        raise Forbidden("only the agency that owns a bank changes it")
+    if actor is not None and actor.via != "system" and actor.role not in _WRITE_ROLES:
+        raise Forbidden("this role cannot change banks")
+    return bank
+
+
+def signal_counts(session: Session, banks: Sequence[Bank]) -> dict[int, int]:
+    return repo.count_signals(session, [b.id for b in banks])
+
+
+# ---- banks and signals -------------------------------------------------------
+
+
+def create_bank(
+    session: Session, actor: Principal, data: BankCreate, *, agency_id: int | None = None
+) -> Bank:
+    owner = agency_id if agency_id is not None and actor.via == "system" else actor.agency_id
+    if actor.via != "system" and not actor.is_supervisor:
+        raise Forbidden("creating a bank needs the supervisor or admin role")
+    if repo.bank_by_name(session, owner, data.name):
+        from takedown.kit.errors import Conflict
+
+        raise Conflict(f"your agency already has a bank named {data.name!r}")
+    bank = Bank(
+        agency_id=owner,
+        name=data.name,
+        kind=data.kind.value,
+        tlp=data.tlp,
+        shared=data.shared,
+        description=data.description,
+        thresholds=dict(data.thresholds),
+        created_by=_user_of(actor),
+    )
+    repo.add(session, bank)
+    record(
+        session,
+        actor,
+        "matching.bank.create",
+        "bank",
+        bank.id,
+        {"name": bank.name, "tlp": bank.tlp, "kind": bank.kind},
+    )
+    return bank
+
+
+def _new_signal(bank: Bank, data: SignalIn, actor: Principal | None, item_id: int | None) -> Signal:
+    value = normalise_value(data.signal_type, data.value)
+    now = utcnow()
+    return Signal(
+        bank_id=bank.id,
+        signal_type=data.signal_type,
+        value=value,
+        digest=signal_digest(value),
+        variant=data.variant,
+        labels=data.labels.as_dict(),
+        tlp=data.tlp,
+        source=data.source,
+        external_id=data.external_id,
+        added_by=_user_of(actor),
+        item_id=item_id,
+        enabled=data.enabled,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def add_signal(
+    session: Session,
+    actor: Principal | None,
+    bank_id: int,
+    data: SignalIn,
+    *,
+    item_id: int | None = None,
+    engine: MatchingEngine | None = None,
+) -> Signal:
+    """Add (or re-enable) one signal; it is matchable in this process at once."""
+    bank = _writable_bank(session, actor, bank_id)
+    value = normalise_value(data.signal_type, data.value)
+    existing = repo.bank_digests(session, bank.id).get((data.signal_type, signal_digest(value)))
+    if existing is not None:
+        if not existing.enabled and data.enabled:
+            return set_signal_enabled(session, actor, existing.id, True, engine=engine)
+        return existing
+    sig = _new_signal(bank, data, actor, item_id)
+    repo.add(session, sig)
+    record(
+        session,
+        actor,
+        "matching.signal.add",
+        "signal",
+        sig.id,
+        {"bank_id": bank.id, "signal_type": sig.signal_type},
+    )
+    if engine is not None:
+        engine.apply_one(sig.id, sig.signal_type, sig.value, sig.enabled)
+    return sig
+
+
+def set_signal_enabled(
+    session: Session,
+    actor: Principal | None,
+    signal_id: int,
+    enabled: bool,
+    *,
+    engine: MatchingEngine | None = None,
+) -> Signal:
+    """Disable (or re-enable) without deleting: takes effect on the next lookup."""
+    sig = repo.get_signal(session, signal_id)
+    if sig is None:
+        raise NotFound(f"no signal {signal_id}")
+    _writable_bank(session, actor, sig.bank_id)
+    if sig.enabled != enabled:
+        sig.enabled = enabled
+        sig.updated_at = utcnow()
+        session.flush()
+        record(
+            session,
+            actor,
+            "matching.signal." + ("enable" if enabled else "disable"),
+            "signal",
+            sig.id,
+            {"bank_id": sig.bank_id},
+        )
+    if engine is not None:
+        engine.apply_one(sig.id, sig.signal_type, sig.value, sig.enabled)
+    return sig
+
+
+#: PDQ variants a bank stores for an image it has the pixels of (see hashers.image).
+STORED_PDQ_VARIANTS = ("original", "band")
+
+
+def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str]]:
+    """(signal_type, value, variant) to store for a piece of media.
+
+    Exact digests, the unaltered PDQ and its middle band (which lets a query
+    with a logo bar stamped over its top or bottom match), a video's frame
+    list, or a text's SimHash.
+    """
+    out: list[tuple[str, str, str]] = []
+    frames: list[tuple[float, str]] = []
+    for h in hashes:
+        if h.signal_type in ("sha256", "md5"):
+            out.append((h.signal_type, h.value, "original"))
+        elif h.signal_type == "pdq" and h.variant in STORED_PDQ_VARIANTS and h.usable:
+            out.append(("pdq", h.value, h.variant))
+        elif h.signal_type == "text_simhash" and h.usable:
+            out.append(("text_simhash", h.value, "original"))
+        elif h.signal_type == "video_pdq" and h.usable:
+            frames.append((float(h.extra.get("t", 0.0)), h.value))
+    if frames:
+        out.append(("video_pdq", encode_frames(frames), "original"))
+    return out
+
+
+def add_media(
+    session: Session,
+    actor: Principal | None,
+    bank_id: int,
+    data: MediaInput,
+    *,
+    labels: Labels | None = None,
+    source: str = "",
+    item_id: int | None = None,
+    engine: MatchingEngine | None = None,
+) -> list[Signal]:
+    """Hash a file and add its signals to a bank."""
+    _, hashes = hash_media(data)
+    return [
+        add_signal(
+            session,
+            actor,
+            bank_id,
+            SignalIn(signal_type=t, value=v, variant=var, labels=labels or Labels(), source=source),
+            item_id=item_id,
+            engine=engine,
+        )
+        for t, v, var in signals_from_media(hashes)
+    ]
+
+
+def removed_content_bank(session: Session, agency_id: int | None = None) -> Bank:
+    """The instance's "removed-content" bank, made on first use (owner: given or first agency)."""
+    owner = agency_id if agency_id is not None else repo.first_agency_id(session)
+    if owner is None:
+        raise InvalidInput("there is no agency to own the removed-content bank")
+    bank = repo.bank_by_name(session, owner, REMOVED_CONTENT_BANK)
+    if bank is None:
+        bank = Bank(
+            agency_id=owner,
+            name=REMOVED_CONTENT_BANK,
+            kind=BankKind.KNOWN.value,
+            tlp=Tlp.AMBER.value,
+            shared=True,
+            description="Media of items that were taken down: catches their re-uploads.",
+            thresholds={},
+        )
+        repo.add(session, bank)
+        record(session, None, "matching.bank.create", "bank", bank.id, {"name": bank.name})
+    return bank
+
+
+def add_removed_media(
+    session: Session,
+    item_id: int,
+    data: MediaInput,
+    *,
+    agency_id: int | None = None,
+    labels: Labels | None = None,
+    engine: MatchingEngine | None = None,
+) -> list[Signal]:
+    """Called when an item is confirmed removed: its media becomes a signal for re-uploads."""
+    bank = removed_content_bank(session, agency_id)
+    return add_media(
+        session,
+        None,
+        bank.id,
+        data,
+        labels=labels,
+        source=f"item:{item_id}",
+        item_id=item_id,
+        engine=engine,
+    )
+
+
+# ---- matching ------------------------------------------------------------
+
+
+def _codes(values: Sequence[str]) -> np.ndarray:
+    return np.frombuffer(
+        b"".join(hex_to_bytes(v) if len(v) == 64 else bytes.fromhex(v) for v in values),
+        dtype=np.uint8,
+    ).reshape(len(values), -1)
+
+
+def _hit(sig: Signal, bank: Bank, distance: int, variant: str, threshold: int) -> MatchHit:
+    return MatchHit(
+        bank_id=bank.id,
+        bank_name=bank.name,
+        bank_kind=bank.kind,
+        signal_id=sig.id,
+        signal_type=sig.signal_type,
+        distance=distance,
+        threshold=threshold,
+        variant=variant,
+        labels=dict(sig.labels or {}),
+        tlp=_effective_tlp(sig, bank),
+        source=sig.source,
+        item_id=sig.item_id,
+    )
+
+
+def _ranges(times: Sequence[float], gap: float = 1.5) -> list[tuple[float, float]]:
+    out: list[tuple[float, float]] = []
+    for t in sorted(times):
+        if out and t - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], t)
+        else:
+            out.append((t, t))
+    return out
+
+
+def match_hashes(
+    session: Session,
+    hashes: Sequence[HashResult],
+    *,
+    agency_id: int | None,
+    engine: MatchingEngine,
+) -> tuple[list[MatchHit], list[MatchHit], list[MatchHit]]:
+    """(known matches, suppressed known matches, allow-list hits) for a set of hashes."""
+    banks = {b.id: b for b in repo.visible_banks(session, agency_id)}
+    if not banks:
+        return [], [], []
+    engine.sync(session)
+    best: dict[int, tuple[int, str]] = {}
+    video: dict[int, set[int]] = defaultdict(set)
+    video_frames = [h for h in hashes if h.signal_type == "video_pdq" and h.usable]
+
+    exact = [(h.signal_type, h.value) for h in hashes if h.signal_type in ("sha256", "md5")]
+    for sig in repo.signals_by_digest(session, exact):
+        best[sig.id] = (0, sig.signal_type)
+
+    for stype in INDEXED_TYPES:
+        qs = [h for h in hashes if h.signal_type == stype and h.usable]
+        if not qs:
+            continue
+        thr = max(b.threshold(stype) for b in banks.values())
+        found = engine.search(stype, _codes([h.value for h in qs]), thr)
+        for qi, (h, hits) in enumerate(zip(qs, found, strict=True)):
+            for hit in hits:
+                if stype == "video_pdq":
+                    video[hit.id].add(qi)
+                cur = best.get(hit.id)
+                if cur is None or hit.distance < cur[0]:
+                    best[hit.id] = (hit.distance, h.variant)
+
+    known: list[MatchHit] = []
+    allow: list[MatchHit] = []
+    for sig in repo.signals_by_ids(session, best):
+        bank = banks.get(sig.bank_id)
+        if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
+            continue
+        distance, variant = best[sig.id]
+        thr = bank.threshold(sig.signal_type)
+        if distance > thr:
+            continue
+        if sig.variant not in ("original", variant):
+            variant = f"{variant}/{sig.variant}"
+        mh = _hit(sig, bank, distance, variant, thr)
+        if sig.signal_type == "video_pdq":
+            matched = sorted(video.get(sig.id, set()))
+            frac = len(matched) / max(1, len(video_frames))
+            sig_codes = codes_for("video_pdq", sig.value)
+            n_sig = len(sig_codes)
+            q_codes = _codes([video_frames[i].value for i in matched]) if matched else sig_codes[:0]
+            covered = 0
+            if len(q_codes):
+                d = np.bitwise_count(
+                    sig_codes.view(np.uint64)[:, None, :] ^ q_codes.view(np.uint64)[None, :, :]
+                ).sum(axis=2)
+                covered = int((d.min(axis=1) <= thr).sum())
+            sig_frac = covered / max(1, n_sig)
+            pct = (bank.thresholds or {}).get("video_min_percent")
+            min_frac = DEFAULT_VIDEO_MIN_FRACTION if pct is None else float(pct) / 100
+            if max(frac, sig_frac) < min_frac:
+                continue
+            mh.fraction = round(frac, 3)
+            mh.signal_fraction = round(sig_frac, 3)
+            mh.ranges = _ranges([float(video_frames[i].extra.get("t", 0.0)) for i in matched])
+        (allow if bank.kind == BankKind.ALLOW.value else known).append(mh)
+    known.sort(key=lambda m: (m.distance, m.signal_id))
+    allow.sort(key=lambda m: (m.distance, m.signal_id))
+    if allow:
+        return [], known, allow
+    return known, [], []
+
+
+def _report(
+    kind: str,
+    sha: str,
+    hashes: Sequence[HashResult],
+    matched: tuple[list[MatchHit], list[MatchHit], list[MatchHit]],
+) -> MatchReport:
+    perceptual = [h for h in hashes if h.signal_type not in ("sha256", "md5")]
+    return MatchReport(
+        media_type=kind,
+        sha256=sha,
+        hashes=[
+            HashOut(
+                signal_type=h.signal_type,
+                value=h.value,
+                variant=h.variant,
+                quality=h.quality,
+                usable=h.usable,
+                extra=dict(h.extra),
+            )
+            for h in hashes
+        ],
+        matches=matched[0],
+        suppressed=matched[1],
+        allowed_by=matched[2],
+        no_usable_hash=bool(perceptual) and not any(h.usable for h in perceptual),
+    )
+
+
+def match_media(
+    session: Session,
+    actor: Principal | None,
+    data: MediaInput,
+    *,
+    media_type: str | None = None,
+    engine: MatchingEngine | None = None,
+) -> MatchReport:
+    engine = engine or get_engine()
+    kind, hashes = hash_media(data, media_type)
+    matched = match_hashes(session, hashes, agency_id=_agency_of(actor), engine=engine)
+    return _report(kind, hashes[0].value, hashes, matched)
+
+
+def match_value(
+    session: Session,
+    actor: Principal | None,
+    signal_type: str,
+    value: str,
+    *,
+    engine: MatchingEngine | None = None,
+) -> MatchReport:
+    """Match a hash someone already has (e.g. a PDQ from a partner's alert)."""
+    engine = engine or get_engine()
+    v = normalise_value(signal_type, value)
+    if signal_type == "video_pdq":
+        hashes = [HashResult("video_pdq", h, "frame", extra={"t": t}) for t, h in decode_frames(v)]
+    else:
+        hashes = [HashResult(signal_type, v)]
+    matched = match_hashes(session, hashes, agency_id=_agency_of(actor), engine=engine)
+    return _report("hash", hashlib.sha256(v.encode()).hexdigest(), hashes, matched)
+
+
+def match_item_media(
+    session: Session,
+    item_id: int,
+    data: bytes,
+    *,
+    agency_id: int | None = None,
+    media_type: str | None = None,
+    engine: MatchingEngine | None = None,
+) -> MatchReport:
+    """The intake/evidence hook: hash and match an item's media, and keep the matches.
+
+    Each match becomes a ``MatchResult`` row attached to the item (status
+    ``new``) so the analyst sees it and the suggested attribution
+    (``report.attribution``). ``agency_id`` limits matching to the banks that
+    agency may see; ``None`` matches every bank on the instance.
+    """
+    engine = engine or get_engine()
+    kind, hashes = hash_media(data, media_type)
+    matched = match_hashes(session, hashes, agency_id=agency_id, engine=engine)
+    report = _report(kind, hashes[0].value, hashes, matched)
+    rows = [
+        MatchResult(
+            item_id=item_id,
+            agency_id=agency_id,
+            signal_id=m.signal_id,
+            bank_id=m.bank_id,
+            signal_type=m.signal_type,
+            distance=m.distance,
+            variant=m.variant,
+            media_sha256=report.sha256,
+            details=_details(m),
+        )
+        for m in report.matches
+    ]
+    if rows:
+        repo.add_many(session, rows)
+        record(
+            session,
+            None,
+            "matching.match",
+            "item",
+            item_id,
+            {"signals": [r.signal_id for r in rows], "sha256": report.sha256},
+        )
+    return report
+
+
+def _details(m: MatchHit) -> dict[str, Any]:
+    out: dict[str, Any] = {"labels": m.labels, "bank": m.bank_name}
+    if m.fraction is not None:
+        out.update(fraction=m.fraction, signal_fraction=m.signal_fraction, ranges=m.ranges)
+    return out
+
+
+def results_for_item(session: Session, item_id: int) -> list[MatchResult]:
+    return repo.results_for_item(session, item_id)

@@ -1,0 +1,54 @@
+"""JSON routes: read the platform registry (any signed-in user), edit it (admins).
+
+Platform records are shared reference data, not agency-owned rows: every
+principal may read them, only admins change them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.kit.pagination import Limit, Offset, Page
+from takedown.platforms import service
+from takedown.platforms.models import PlatformKind
+from takedown.platforms.schemas import PlatformOut, PlatformPatch
+
+router = APIRouter(prefix="/api/v1", tags=["platforms"])
+Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$")]
+
+
+@router.get("/platforms", response_model=Page[PlatformOut])
+def list_platforms(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    kind: Annotated[PlatformKind | None, Query()] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[PlatformOut]:
+    """The platform registry, ordered by slug."""
+    rows, total = service.list_platforms(
+        session, kind=kind.value if kind else None, limit=limit, offset=offset
+    )
+    return Page[PlatformOut](
+        items=[PlatformOut.model_validate(p) for p in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/platforms/{slug}", response_model=PlatformOut)
+def get_platform(slug: Slug, session: DbSession, principal: CurrentPrincipal) -> PlatformOut:
+    return PlatformOut.model_validate(service.get(session, slug))
+
+
+@router.patch("/platforms/{slug}", response_model=PlatformOut)
+def patch_platform(
+    slug: Slug, body: PlatformPatch, session: DbSession, principal: Admin
+) -> PlatformOut:
+    """Edit a platform's record (TCO contact point, legal representative, ...); audited."""
+    changes = body.model_dump(exclude_unset=True, mode="json")
+    return PlatformOut.model_validate(service.update(session, principal, slug, changes))

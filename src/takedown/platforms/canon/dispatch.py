@@ -1,0 +1,118 @@
+"""Pick the platform rule by host, follow link shims, wrap Wayback captures."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from takedown.platforms.canon import files, messaging, social, text, video, web
+from takedown.platforms.canon.common import Redirect, make, page
+from takedown.platforms.canon.parse import Parsed, parse, raw_query
+from takedown.platforms.canon.types import InvalidURL, ItemIdentity, ItemKind
+
+Rule = Callable[[Parsed], ItemIdentity | Redirect]
+
+MAX_NESTING = 4
+FB_ONION = "facebookwkhpilnemxj7asaniu7vnjjbiltxjqhye3mhbshg7kx5tfyd.onion"
+
+# Keys are hosts with www./m./mobile. already stripped.
+HOSTS: dict[str, Rule] = {
+    **dict.fromkeys(
+        ("x.com", "twitter.com", "t.co", "fxtwitter.com", "vxtwitter.com", "fixupx.com",
+         "fixvx.com", "nitter.net"),
+        social.x,
+    ),
+    **dict.fromkeys(
+        ("facebook.com", "fb.com", "fb.watch", "l.facebook.com", "lm.facebook.com",
+         "web.facebook.com", "mbasic.facebook.com", "touch.facebook.com", "free.facebook.com",
+         "d.facebook.com", "business.facebook.com", FB_ONION),
+        social.facebook,
+    ),
+    **dict.fromkeys(("instagram.com", "instagr.am"), social.instagram),
+    **dict.fromkeys(("tiktok.com", "vm.tiktok.com", "vt.tiktok.com"), social.tiktok),
+    **dict.fromkeys(
+        ("youtube.com", "youtu.be", "youtube-nocookie.com", "music.youtube.com",
+         "gaming.youtube.com"),
+        video.youtube,
+    ),
+    **dict.fromkeys(("odysee.com", "lbry.tv"), video.odysee),
+    **dict.fromkeys(("t.me", "telegram.me", "telegram.dog"), messaging.telegram),
+    **dict.fromkeys(
+        ("whatsapp.com", "chat.whatsapp.com", "wa.me", "api.whatsapp.com"), messaging.whatsapp
+    ),
+    "archive.org": files.archive_org,
+    **dict.fromkeys(
+        ("drive.google.com", "docs.google.com", "drive.usercontent.google.com"), files.google_drive
+    ),
+    **dict.fromkeys(
+        ("dropbox.com", "dl.dropboxusercontent.com", "dl.dropbox.com"), files.dropbox
+    ),
+    **dict.fromkeys(("mega.nz", "mega.co.nz", "mega.io"), files.mega),
+    **dict.fromkeys(("justpaste.it", "jpst.it"), text.justpaste),
+    "pastebin.com": text.pastebin,
+    "medium.com": text.medium,
+}  # fmt: skip
+
+# Sub-domain families: <name>.t.me, <user>.medium.com, <locale>.facebook.com.
+_FB_LOCALE_RE = re.compile(r"[a-z]{2}-[a-z]{2}\.facebook\.com")
+_GOOGLE_RE = re.compile(r"google\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
+_WAYBACK_TS_RE = re.compile(r"([0-9]{1,14})(?:[a-z]{2}_)?")
+
+
+def _rule_for(bare: str) -> Rule | None:
+    rule = HOSTS.get(bare)
+    if rule is not None:
+        return rule
+    if bare.endswith(".t.me"):
+        return messaging.telegram
+    if bare.endswith(".medium.com"):
+        return text.medium
+    if _FB_LOCALE_RE.fullmatch(bare):
+        return social.facebook
+    return None
+
+
+def _wayback(u: Parsed, depth: int) -> ItemIdentity:
+    parts = u.path.split("/", 3)
+    if len(parts) == 4 and parts[1] == "web" and (m := _WAYBACK_TS_RE.fullmatch(parts[2])):
+        ts = m.group(1)
+        try:
+            inner = canonicalize_at(parts[3] + raw_query(u.query), depth + 1)
+        except InvalidURL as exc:
+            prefix = "Wayback Machine link to an invalid URL: "
+            detail = exc.detail if exc.detail.startswith(prefix) else prefix + exc.detail
+            raise InvalidURL(detail) from None
+        url = f"https://web.archive.org/web/{ts}/{inner.canonical_url}"
+        return make("archive_org", ItemKind.PAGE, f"wayback/{ts}/{inner.canonical_url}", url)
+    return page("archive_org", u, "web.archive.org")
+
+
+def canonicalize_at(url: object, depth: int) -> ItemIdentity:
+    if depth > MAX_NESTING:
+        raise InvalidURL("too many URLs nested inside each other")
+    u = parse(url)
+    if u.scheme == "tg":
+        return messaging.tg_link(u)
+    bare = u.bare
+    rule = _rule_for(bare)
+    if rule is not None:
+        found = rule(u)
+        if isinstance(found, Redirect):
+            return canonicalize_at(str(found), depth + 1)
+        return found
+    if bare in ("web.archive.org", "wayback.archive.org"):
+        return _wayback(u, depth)
+    if u.path == "/url" and _GOOGLE_RE.fullmatch(bare):
+        target = u.q("q") or u.q("url")
+        if target:
+            from urllib.parse import unquote
+
+            return canonicalize_at(unquote(target), depth + 1)
+    if bare.endswith(".onion"):
+        web.check_onion(u.host)
+    rc = messaging.rocketchat(u)
+    if rc is not None:
+        return rc
+    if bare.endswith(".onion"):
+        return web.page_item("onion", u)
+    return web.website(u)

@@ -1,0 +1,33 @@
+"""Every query of the platforms capability."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from takedown.platforms.models import Platform
+
+
+def add(session: Session, row: Platform) -> None:
+    session.add(row)
+    session.flush()
+
+
+def by_slug(session: Session, slug: str) -> Platform | None:
+    return session.scalars(select(Platform).where(Platform.slug == slug)).first()
+
+
+def existing_slugs(session: Session) -> set[str]:
+    return set(session.scalars(select(Platform.slug)).all())
+
+
+def list_platforms(
+    session: Session, *, kind: str | None = None, limit: int = 500, offset: int = 0
+) -> tuple[list[Platform], int]:
+    q = select(Platform)
+    cq = select(func.count()).select_from(Platform)
+    if kind is not None:
+        q = q.where(Platform.kind == kind)
+        cq = cq.where(Platform.kind == kind)
+    rows = session.scalars(q.order_by(Platform.slug).limit(limit).offset(offset)).all()
+    return list(rows), session.scalar(cq) or 0

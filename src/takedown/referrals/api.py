@@ -1,0 +1,224 @@
+"""JSON routes of referrals: batches, approval, documents, deliveries, the platform's answers.
+
+Liaison users reach the same routes (their platform's delivered batches only,
+404 for anything else), so a platform can automate its Annex II / III answers.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, Response
+
+from takedown.accounts.deps import CurrentPrincipal, DbSession, require_scope
+from takedown.accounts.principal import Principal
+from takedown.kit.errors import NotFound
+from takedown.kit.pagination import Limit, Offset, Page
+from takedown.kit.types import IdPath
+from takedown.referrals import render, repository, service
+from takedown.referrals.schemas import (
+    AttemptOut,
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    DeliveryOut,
+    NotificationOut,
+    ReferralDetail,
+    ReferralOut,
+    RejectIn,
+    RemovalStatsOut,
+    ResponseIn,
+    ResponseOut,
+)
+from takedown.referrals.stats import referral_stats
+
+router = APIRouter(prefix="/api/v1", tags=["referrals"])
+Writer = Annotated[Principal, Depends(require_scope("referrals:write"))]
+
+
+@router.post("/referrals", response_model=list[BatchOut], status_code=201)
+def create_referrals(body: BatchIn, principal: Writer, session: DbSession) -> list[BatchOut]:
+    """Build draft batches, one per platform; held and duplicate items are listed, not sent."""
+    results = service.create_batches(
+        session,
+        principal,
+        item_ids=body.item_ids,
+        kind=body.kind,
+        reasons=body.reasons,
+        justification=body.justification,
+        emergency=body.emergency,
+        disclosure_delayed=body.disclosure_delayed,
+        disclosure_delay_weeks=body.disclosure_delay_weeks,
+        channel=body.channel,
+    )
+    return [
+        BatchOut(
+            id=r.referral.id,
+            reference=r.referral.reference,
+            platform=r.referral.platform,
+            kind=r.referral.kind,
+            status=r.referral.status,
+            included=r.included,
+            items=[
+                BatchItemOut(item_id=i.item_id, url=i.url, state=i.state, detail=i.detail)
+                for i in r.items
+            ],
+        )
+        for r in results
+    ]
+
+
+@router.get("/referrals", response_model=Page[ReferralOut])
+def list_referrals(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    status: Annotated[str | None, Query(max_length=24)] = None,
+    platform: Annotated[str | None, Query(max_length=64)] = None,
+    kind: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[ReferralOut]:
+    rows, total = repository.list_visible(
+        session, principal, status=status, platform=platform, kind=kind, limit=limit, offset=offset
+    )
+    return Page(
+        items=[ReferralOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/referrals/{referral_id}", response_model=ReferralDetail)
+def get_referral(
+    referral_id: IdPath, principal: CurrentPrincipal, session: DbSession
+) -> ReferralDetail:
+    ref = service.get_referral(session, principal, referral_id)
+    return ReferralDetail.model_validate(render.as_json(session, ref))
+
+
+@router.get("/referrals/{referral_id}/document.html", response_class=HTMLResponse)
+def referral_html(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
+    ref = service.get_referral(session, principal, referral_id)
+    return HTMLResponse(
+        render.as_html(session, ref), headers={"Content-Security-Policy": render.DOCUMENT_CSP}
+    )
+
+
+@router.get("/referrals/{referral_id}/document.pdf", response_class=Response)
+def referral_pdf(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
+    ref = service.get_referral(session, principal, referral_id)
+    return Response(
+        render.as_pdf(session, ref),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{ref.reference}.pdf"'},
+    )
+
+
+@router.get("/referrals/{referral_id}/export.csv", response_class=Response)
+def referral_csv(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
+    ref = service.get_referral(session, principal, referral_id)
+    return Response(
+        render.as_csv(session, ref),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{ref.reference}.csv"'},
+    )
+
+
+@router.post("/referrals/{referral_id}/submit", response_model=ReferralOut)
+def submit(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
+    return ReferralOut.model_validate(service.submit(session, principal, referral_id))
+
+
+@router.post("/referrals/{referral_id}/approve", response_model=ReferralOut)
+def approve(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
+    """Supervisor approval of a removal order; the approver must not be its author."""
+    return ReferralOut.model_validate(service.approve(session, principal, referral_id))
+
+
+@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
+def reject(
+    referral_id: IdPath, body: RejectIn, principal: Writer, session: DbSession
+) -> ReferralOut:
+    return ReferralOut.model_validate(
+        service.reject(session, principal, referral_id, reason=body.reason)
+    )
+
+
+@router.post("/referrals/{referral_id}/cancel", response_model=ReferralOut)
+def cancel(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
+    return ReferralOut.model_validate(service.cancel(session, principal, referral_id))
+
+
+@router.get("/referrals/{referral_id}/delivery", response_model=DeliveryOut)
+def delivery_status(
+    referral_id: IdPath, principal: CurrentPrincipal, session: DbSession
+) -> DeliveryOut:
+    ref = service.get_referral(session, principal, referral_id)
+    if principal.is_liaison:
+        raise NotFound(f"referral {referral_id} has no delivery record for you")
+    d = repository.delivery_for(session, ref.id)
+    if d is None:
+        raise NotFound(f"referral {ref.reference} has not been queued for delivery")
+    return DeliveryOut(
+        channel=d.channel,
+        status=d.status,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        ack_reference=d.ack_reference,
+        acknowledged_at=d.acknowledged_at,
+        history=[AttemptOut.model_validate(a) for a in repository.attempts_of(session, d.id)],
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/items/{item_id}/response",
+    response_model=ResponseOut,
+    tags=["portal"],
+)
+def respond(
+    referral_id: IdPath,
+    item_id: IdPath,
+    body: ResponseIn,
+    principal: Writer,
+    session: DbSession,
+) -> ResponseOut:
+    """The platform answers: Annex II (removed) or Annex III (cannot comply, with the reason)."""
+    ri = service.respond(
+        session,
+        principal,
+        referral_id,
+        item_id,
+        response=body.response,
+        reason=body.reason,
+        text=body.text,
+    )
+    from takedown.items.models import Item
+
+    item = session.get(Item, item_id)
+    assert item is not None
+    return ResponseOut(
+        item_id=ri.item_id,
+        response=ri.response or "",
+        reason=ri.response_reason,
+        responded_at=ri.responded_at,
+        item_status=item.status,
+    )
+
+
+@router.get("/referrals/{referral_id}/stats", response_model=RemovalStatsOut)
+def stats(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> RemovalStatsOut:
+    """Time to removal per item (from receipt), and the share removed within 1 hour."""
+    ref = service.get_referral(session, principal, referral_id)
+    return referral_stats(session, ref)
+
+
+@router.get("/notifications", response_model=list[NotificationOut])
+def notifications(principal: CurrentPrincipal, session: DbSession) -> list[NotificationOut]:
+    return [NotificationOut.model_validate(n) for n in service.notifications(session, principal)]
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204)
+def notification_read(
+    notification_id: IdPath, principal: CurrentPrincipal, session: DbSession
+) -> Response:
+    service.mark_read(session, principal, notification_id)
+    return Response(status_code=204)

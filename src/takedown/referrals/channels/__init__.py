@@ -1,0 +1,1 @@
+"""Delivery channels: platform API, e-mail, portal, export (interface + registry)."""

@@ -1,0 +1,208 @@
+"""The delivery job: retried until acknowledged or given up, every attempt recorded.
+
+Idempotent: the job row is the state. Running it twice, or on two workers,
+cannot send a batch twice after it was acknowledged, because an
+acknowledged job is never picked again; a retry after a lost answer carries
+the same ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from takedown.accounts.models import Agency
+from takedown.accounts.service import SYSTEM
+from takedown.audit.service import record
+from takedown.config import Settings
+from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.http import make_sync_client
+from takedown.referrals import render, repository
+from takedown.referrals.channels.api import ApiChannel
+from takedown.referrals.channels.base import Attempt, Envelope
+from takedown.referrals.channels.email import EmailChannel
+from takedown.referrals.channels.portal import ExportChannel, PortalChannel
+from takedown.referrals.channels.registry import ChannelRegistry, plugin_channels
+from takedown.referrals.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    ItemState,
+    Notification,
+    Referral,
+)
+from takedown.referrals.platforms import lookup, signing_key
+from takedown.referrals.service import mark_delivered
+
+BACKOFF_BASE = dt.timedelta(seconds=30)
+BACKOFF_MAX = dt.timedelta(hours=1)
+
+
+def default_channels(settings: Settings, *, clock: Clock | None = None) -> ChannelRegistry:
+    """The built-in channels wired from settings (the composition root's job, kept here)."""
+    reg = ChannelRegistry()
+    reg.register(PortalChannel(clock))
+    reg.register(ExportChannel(settings.data_dir / "exports", clock))
+    client = make_sync_client(
+        resolve=settings.resolve,
+        ssrf_allow=settings.ssrf_allow,
+        proxy=settings.http_proxy,
+        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+        timeout=30.0,
+    )
+    secret = settings.secret_key or ""
+    reg.register(ApiChannel(client, lambda slug: signing_key(secret, slug), clock=clock))
+    if settings.smtp_url:
+        reg.register(EmailChannel(settings.smtp_url))
+    for extra in plugin_channels():
+        reg.register(extra)
+    return reg
+
+
+def envelope(session: Session, ref: Referral, delivery: Delivery) -> Envelope:
+    agency = session.get(Agency, ref.agency_id)
+    assert agency is not None
+    urls = [
+        ri.url
+        for ri, _ in repository.items_of(session, ref.id)
+        if ri.state == ItemState.INCLUDED.value
+    ]
+    doc = render.document(session, ref)
+    payload = {
+        "reference": ref.reference,
+        "kind": ref.kind,
+        "agency": agency.name,
+        "urls": urls,
+        "document": doc,
+    }
+    return Envelope(
+        referral_id=ref.id,
+        reference=ref.reference,
+        kind=ref.kind,
+        platform=lookup(session, ref.platform),
+        agency=agency.name,
+        agency_contact=agency.contact_point,
+        urls=urls,
+        document=doc,
+        payload=payload,
+        idempotency_key=delivery.idempotency_key,
+        attempt=delivery.attempts + 1,
+        html=lambda: render.as_html(session, ref),
+        pdf=lambda: render.as_pdf(session, ref),
+        csv=lambda: render.as_csv(session, ref),
+    )
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> dt.timedelta:
+    base: dt.timedelta = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** (attempt - 1)))
+    factor = 0.75 + 0.5 * (rng or random.Random()).random()
+    return base * factor
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    attempted: int = 0
+    acknowledged: int = 0
+    failed: int = 0
+    gave_up: int = 0
+
+
+def deliver_one(
+    session: Session,
+    delivery: Delivery,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Attempt:
+    """One attempt of one delivery job, recorded; the caller commits."""
+    clock = clock or SystemClock()
+    ref = repository.get(session, delivery.referral_id)
+    assert ref is not None
+    now = clock.now()
+    t0 = time.perf_counter()
+    try:
+        channel = channels.get(delivery.channel)
+    except KeyError as exc:
+        result = Attempt(False, retryable=False, detail=str(exc))
+    else:
+        try:
+            result = channel.deliver(envelope(session, ref, delivery))
+        except Exception as exc:  # a channel bug is one failed attempt, not a lost job
+            result = Attempt(False, detail=f"{type(exc).__name__}: {exc}")
+    delivery.attempts += 1
+    session.add(
+        DeliveryAttempt(
+            delivery_id=delivery.id,
+            at=now,
+            ok=result.ok,
+            status_code=result.status_code,
+            detail=result.detail[:2000],
+            duration_ms=int((time.perf_counter() - t0) * 1000),
+        )
+    )
+    if result.ok:
+        delivery.status = DeliveryStatus.ACKNOWLEDGED.value
+        delivery.acknowledged_at = now
+        delivery.ack_reference = result.ack_reference
+        ref.sent_at = now
+        mark_delivered(
+            session,
+            ref,
+            received_at=result.received_at or now,
+            ack_reference=result.ack_reference,
+            clock=clock,
+        )
+    else:
+        delivery.last_error = result.detail[:2000]
+        if not result.retryable or delivery.attempts >= delivery.max_attempts:
+            delivery.status = DeliveryStatus.GAVE_UP.value
+            if ref.author_id:
+                session.add(
+                    Notification(
+                        user_id=ref.author_id,
+                        referral_id=ref.id,
+                        kind="delivery_failed",
+                        message=f"Delivery of {ref.reference} by {delivery.channel} failed "
+                        f"after {delivery.attempts} attempt(s): {result.detail[:200]}",
+                        created_at=now,
+                    )
+                )
+            record(
+                session, SYSTEM, "referral.delivery_gave_up", "referral", ref.id,
+                {"attempts": delivery.attempts, "error": result.detail[:300]}, clock=clock,
+            )  # fmt: skip
+        else:
+            wait = backoff(delivery.attempts, rng)
+            if result.retry_after is not None:
+                wait = max(wait, dt.timedelta(seconds=result.retry_after))
+            delivery.next_attempt_at = now + wait
+    session.flush()
+    return result
+
+
+def run_due(
+    session: Session,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    limit: int = 100,
+    rng: random.Random | None = None,
+) -> DeliveryReport:
+    """Attempt every delivery that is due (in one session; see ``tasks`` for per-job commits)."""
+    clock = clock or SystemClock()
+    report = DeliveryReport()
+    for d in repository.due_deliveries(session, clock.now(), limit):
+        report.attempted += 1
+        res = deliver_one(session, d, channels, clock=clock, rng=rng)
+        if res.ok:
+            report.acknowledged += 1
+        elif d.status == DeliveryStatus.GAVE_UP.value:
+            report.gave_up += 1
+        else:
+            report.failed += 1
+    return report

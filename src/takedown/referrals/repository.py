@@ -1,0 +1,259 @@
+"""Every query of the referrals capability."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from takedown.accounts.models import User
+from takedown.accounts.principal import Principal
+from takedown.items.models import Item
+from takedown.referrals.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    ItemState,
+    Notification,
+    PlatformNotice,
+    Referral,
+    ReferralItem,
+    ReferralKind,
+    ReferralStatus,
+)
+
+DELIVERED = (
+    ReferralStatus.SENT.value,
+    ReferralStatus.ACKNOWLEDGED.value,
+    ReferralStatus.CLOSED.value,
+)
+LIVE = tuple(s.value for s in ReferralStatus if s is not ReferralStatus.CANCELLED)
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Agencies see their own batches; a liaison sees what was delivered to their platform."""
+    if principal.via == "system":
+        return Referral.id.is_not(None)
+    if principal.is_liaison:
+        if not principal.platform_slug:
+            return Referral.id.is_(None)
+        return and_(Referral.platform == principal.platform_slug, Referral.status.in_(DELIVERED))
+    return Referral.agency_id == principal.agency_id
+
+
+def get_visible(session: Session, principal: Principal, referral_id: int) -> Referral | None:
+    return session.scalars(
+        select(Referral).where(Referral.id == referral_id, visible(principal))
+    ).first()
+
+
+def get(session: Session, referral_id: int) -> Referral | None:
+    return session.get(Referral, referral_id)
+
+
+def list_visible(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    platform: str | None = None,
+    kind: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Referral], int]:
+    conds = [visible(principal)]
+    if status:
+        conds.append(Referral.status == status)
+    if platform:
+        conds.append(Referral.platform == platform)
+    if kind:
+        conds.append(Referral.kind == kind)
+    where = and_(*conds)
+    total = session.scalar(select(func.count()).select_from(Referral).where(where)) or 0
+    rows = session.scalars(
+        select(Referral).where(where).order_by(Referral.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return list(rows), int(total)
+
+
+def items_of(session: Session, referral_id: int) -> list[tuple[ReferralItem, Item]]:
+    return [
+        (ri, it)
+        for ri, it in session.execute(
+            select(ReferralItem, Item)
+            .join(Item, Item.id == ReferralItem.item_id)
+            .where(ReferralItem.referral_id == referral_id)
+            .order_by(ReferralItem.id)
+        ).all()
+    ]
+
+
+def referral_item(session: Session, referral_id: int, item_id: int) -> ReferralItem | None:
+    return session.scalars(
+        select(ReferralItem).where(
+            ReferralItem.referral_id == referral_id, ReferralItem.item_id == item_id
+        )
+    ).first()
+
+
+def earlier_referrals(
+    session: Session, platform: str, item_ids: Sequence[int], exclude_referral: int | None = None
+) -> dict[int, list[tuple[str, str]]]:
+    """Item id -> [(reference, kind)] of live batches that include it for ``platform``."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    ids = list(item_ids)
+    for i in range(0, len(ids), 500):
+        q = (
+            select(ReferralItem.item_id, Referral.reference, Referral.kind)
+            .join(Referral, Referral.id == ReferralItem.referral_id)
+            .where(
+                Referral.platform == platform,
+                Referral.status.in_(LIVE),
+                ReferralItem.state == ItemState.INCLUDED.value,
+                ReferralItem.item_id.in_(ids[i : i + 500]),
+            )
+        )
+        if exclude_referral is not None:
+            q = q.where(Referral.id != exclude_referral)
+        for item_id, ref, kind in session.execute(q).all():
+            out.setdefault(int(item_id), []).append((str(ref), str(kind)))
+    return out
+
+
+def platform_had_order(session: Session, platform: str, exclude: int) -> bool:
+    """Has ``platform`` ever been given a removal order, or the 12-hour notice of one?"""
+    order = session.scalar(
+        select(
+            exists().where(
+                Referral.platform == platform,
+                Referral.kind == ReferralKind.REMOVAL_ORDER.value,
+                Referral.status.in_(DELIVERED),
+                Referral.id != exclude,
+            )
+        )
+    )
+    return bool(order)
+
+
+def notice_for(session: Session, platform: str) -> PlatformNotice | None:
+    return session.scalars(
+        select(PlatformNotice)
+        .where(PlatformNotice.platform == platform)
+        .order_by(PlatformNotice.given_at)
+    ).first()
+
+
+def next_reference_number(session: Session, prefix: str) -> int:
+    count = session.scalar(
+        select(func.count()).select_from(Referral).where(Referral.reference.like(f"{prefix}%"))
+    )
+    return int(count or 0) + 1
+
+
+# --- deliveries -----------------------------------------------------------------------
+
+
+def delivery_for(session: Session, referral_id: int) -> Delivery | None:
+    return session.scalars(
+        select(Delivery).where(Delivery.referral_id == referral_id).order_by(Delivery.id.desc())
+    ).first()
+
+
+def due_deliveries(session: Session, now: dt.datetime, limit: int) -> list[Delivery]:
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now)
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+        ).all()
+    )
+
+
+def attempts_of(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
+    return list(
+        session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.id)
+        ).all()
+    )
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+
+def overdue_orders(session: Session, now: dt.datetime) -> list[Referral]:
+    return list(
+        session.scalars(
+            select(Referral).where(
+                Referral.kind == ReferralKind.REMOVAL_ORDER.value,
+                Referral.status.in_((ReferralStatus.SENT.value, ReferralStatus.ACKNOWLEDGED.value)),
+                Referral.deadline_at.is_not(None),
+                Referral.deadline_at < now,
+                Referral.overdue_at.is_(None),
+            )
+        ).all()
+    )
+
+
+def notifications_for(
+    session: Session, user_id: int, unread_only: bool = True
+) -> list[Notification]:
+    q = select(Notification).where(Notification.user_id == user_id)
+    if unread_only:
+        q = q.where(Notification.read_at.is_(None))
+    return list(session.scalars(q.order_by(Notification.id.desc())).all())
+
+
+def notification_exists(session: Session, user_id: int, referral_id: int, kind: str) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Notification.user_id == user_id,
+                    Notification.referral_id == referral_id,
+                    Notification.kind == kind,
+                )
+            )
+        )
+    )
+
+
+def supervisors_of(session: Session, agency_id: int) -> list[int]:
+    return [
+        int(u)
+        for u in session.scalars(
+            select(User.id).where(
+                User.agency_id == agency_id,
+                User.role.in_(("supervisor",)),
+                User.is_active.is_(True),
+            )
+        ).all()
+    ]
+
+
+def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids))).all()}
+
+
+def unanswered_included(session: Session, referral_id: int) -> list[ReferralItem]:
+    return list(
+        session.scalars(
+            select(ReferralItem).where(
+                ReferralItem.referral_id == referral_id,
+                ReferralItem.state == ItemState.INCLUDED.value,
+                or_(ReferralItem.response.is_(None), ReferralItem.response == ""),
+            )
+        ).all()
+    )

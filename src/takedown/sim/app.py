@@ -1,0 +1,289 @@
+"""Request dispatch for the simulated platforms: virtual hosts, faults, and trust & safety intake.
+
+Why here and not in each site: faults (429, 5xx, drops, slowness, latency)
+and the referral intake behave the same on every platform and are
+configured per platform in the scenario; the sites only render pages.
+"""
+
+from __future__ import annotations
+
+import collections
+import email
+import email.policy
+import json
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from takedown.sim import sites_other, sites_social
+from takedown.sim.clock import SimClock
+from takedown.sim.pages import Ctx, html_page, json_response, media_response, token_media
+from takedown.sim.server import Request, Response
+from takedown.sim.urls import locate
+from takedown.sim.world import Item, World, draw, iso
+
+SITES: dict[str, Callable[[Ctx], Response]] = {
+    "microblog": sites_social.microblog,
+    "video": sites_social.video,
+    "telegram": sites_social.telegram,
+    "rocketchat": sites_other.rocketchat,
+    "filehost": sites_other.filehost,
+    "paste": sites_other.paste,
+    "website": sites_other.website,
+    "onion_forum": sites_other.onion_forum,
+}
+URL_RE = re.compile(
+    r"""(?:https?://|\b)(?:[a-z0-9-]+\.)+(?:[a-z]{2,}|onion)(?:/[^\s<>"']*)?""", re.I
+)
+
+
+@dataclass(slots=True)
+class Fault:
+    """A scripted answer for the next request(s) to a platform (set through the control API)."""
+
+    status: int = 503
+    count: int = 1
+    retry_after: int | None = None
+    drop: bool = False
+    delay: float = 0.0
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float = 0.0
+    last: float = 0.0
+
+
+@dataclass
+class SimState:
+    """Mutable run state beside the world: faults, rate buckets, e-mails received."""
+
+    faults: dict[str, collections.deque[Fault]] = field(default_factory=dict)
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    inject: bool = True  # behaviour (latency, random errors) on/off
+
+
+class SimApp:
+    def __init__(self, world: World, clock: SimClock, *, inject: bool = True) -> None:
+        self.world = world
+        self.clock = clock
+        self.state = SimState(inject=inject)
+        self.rand = random.Random(f"behaviour:{world.seed}")
+        self.email_to_platform = {
+            p.tns.email.lower(): p.id for p in world.platforms.values() if p.tns.email
+        }
+
+    # --- platform traffic --------------------------------------------------------------
+
+    def handle(self, req: Request) -> Response:
+        self.state.requests += 1
+        host = req.host
+        w = self.world
+        pid = w.hosts.get(host) or w.hosts.get(host.removeprefix("www."))
+        is_onion = host.endswith(".onion")
+        if pid is None or is_onion != (req.listener == "onion"):
+            return Response(
+                421, b"misdirected request: unknown host on this listener", "text/plain"
+            )
+        now = self.clock.ts()
+        w.tick(now)
+        p = w.platforms[pid]
+        if p.tns.host and host == p.tns.host:
+            return self.intake(req, pid, now)
+        fault = self._fault(pid)
+        if fault is not None:
+            return fault
+        b = p.behaviour
+        delay = 0.0
+        if self.state.inject:
+            limited = self._rate_limit(pid)
+            if limited is not None:
+                return limited
+            r = self.rand.random()
+            if b.drop_rate and r < b.drop_rate:
+                return Response(drop=True)
+            acc = b.drop_rate
+            for status, rate in sorted(b.error_rate.items()):
+                acc += rate
+                if r < acc:
+                    return html_page(
+                        f"{status} error",
+                        f"<h1>Something went wrong ({status})</h1>",
+                        status=status,
+                        headers=[("Retry-After", "1")] if status == 503 else [],
+                    )
+            if b.slow_rate and self.rand.random() < b.slow_rate:
+                delay += b.slow_ms / 1000
+            if b.latency_ms.median > 0:
+                delay += draw(self.rand, b.latency_ms, 1) / 1000
+        ctx = Ctx(w, p, req, now)
+        if host in p.media_hosts and not req.path.startswith("/vi/"):
+            hit = token_media(w, req.path)
+            resp = media_response(*hit) if hit else Response(404, b"Not Found", "text/plain")
+        else:
+            resp = SITES[p.type](ctx)
+        resp.delay += delay
+        return resp
+
+    def _fault(self, pid: str) -> Response | None:
+        q = self.state.faults.get(pid)
+        if not q:
+            return None
+        f = q[0]
+        f.count -= 1
+        if f.count <= 0:
+            q.popleft()
+        if f.drop:
+            return Response(drop=True)
+        hdrs = [("Retry-After", str(f.retry_after))] if f.retry_after is not None else []
+        resp = html_page(f"{f.status}", f"<h1>Error {f.status}</h1>", status=f.status, headers=hdrs)
+        resp.delay = f.delay
+        return resp
+
+    def _rate_limit(self, pid: str) -> Response | None:
+        b = self.world.platforms[pid].behaviour
+        if b.rate_limit_per_second <= 0:
+            return None
+        bucket = self.state.buckets.setdefault(
+            pid, _Bucket(max(1.0, b.rate_limit_per_second), time.monotonic())
+        )
+        t = time.monotonic()
+        burst = max(1.0, b.rate_limit_per_second)  # a token bucket of one second's worth
+        bucket.tokens = min(burst, bucket.tokens + (t - bucket.last) * b.rate_limit_per_second)
+        bucket.last = t
+        if bucket.tokens < 1:
+            return json_response(
+                {"errors": [{"code": 88, "message": "Rate limit exceeded"}]},
+                429,
+                [("Retry-After", str(b.retry_after))],
+            )
+        bucket.tokens -= 1
+        return None
+
+    # --- trust & safety intake ---------------------------------------------------------
+
+    def _resolve_urls(self, pid: str, urls: list[str]) -> list[tuple[str, Item | None]]:
+        out: list[tuple[str, Item | None]] = []
+        for u in urls:
+            upid, it = locate(self.world, u if "://" in u else "https://" + u)
+            out.append((u, it if upid == pid else None))
+        return out
+
+    def intake(self, req: Request, pid: str, now: int) -> Response:
+        p = self.world.platforms[pid]
+        path = req.path.rstrip("/")
+        if path == "/api/v1/referrals" and req.method == "POST":
+            try:
+                data = json.loads(req.body or b"{}")
+                urls = [str(u) for u in data["urls"]]
+            except (ValueError, KeyError, TypeError):
+                return json_response({"error": "body must be JSON with a list 'urls'"}, 400)
+            kind = str(data.get("kind", "tos"))
+            ref = self.world.refer(
+                pid,
+                self._resolve_urls(pid, urls),
+                now,
+                "api",
+                kind,
+                str(data.get("reference", "")),
+                str(data.get("agency", "")),
+            )
+            return json_response(self._ack(ref.ack, now), 202)
+        if path.startswith("/api/v1/referrals/") and req.method == "GET":
+            ack = path.rsplit("/", 1)[1]
+            if (
+                ack not in self.world.referral_by_ack
+                or self.world.referral_by_ack[ack].platform != pid
+            ):
+                return json_response({"error": "unknown acknowledgement id"}, 404)
+            return json_response(self._ack(ack, now))
+        return html_page(
+            f"{p.name or p.id} - Law enforcement referrals",
+            "<h1>Referral intake</h1><p>POST JSON to /api/v1/referrals or e-mail "
+            f"{p.tns.email}</p>",
+        )
+
+    def _ack(self, ack: str, now: int) -> dict[str, Any]:
+        ref = self.world.referral_by_ack[ack]
+        items = []
+        for o in ref.outcomes:
+            it = self.world.items.get(o.item_id or "")
+            removed = it is not None and it.removed_at is not None and it.removed_at <= now
+            items.append(
+                {
+                    "url": o.url,
+                    "status": "removed" if removed else o.status,
+                    "reason": o.reason,
+                    "removed_at": iso(it.removed_at) if it is not None and removed else None,
+                }
+            )
+        return {
+            "acknowledgement_id": ack,
+            "received_at": iso(ref.received_at),
+            "kind": ref.kind,
+            "items": items,
+        }
+
+    def receive_email(self, mail_from: str, rcpts: list[str], data: bytes) -> tuple[bool, str]:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+        texts: list[str] = []
+        for part in msg.walk():
+            if part.get_content_maintype() == "text":
+                try:
+                    texts.append(str(part.get_content()))
+                except (LookupError, UnicodeError):
+                    continue
+        body = "\n".join(texts)
+        urls = list(dict.fromkeys(m.group(0).rstrip(".,;)") for m in URL_RE.finditer(body)))
+        subject = str(msg.get("Subject", ""))
+        kind = "removal_order" if "removal order" in (subject + body).lower() else "tos"
+        acks = []
+        now = self.clock.ts()
+        for rcpt in rcpts:
+            pid = self.email_to_platform.get(rcpt.lower())
+            if pid is None:
+                continue
+            ref = self.world.refer(
+                pid, self._resolve_urls(pid, urls), now, "email", kind, subject, mail_from
+            )
+            acks.append(ref.ack)
+        self.state.inbox.append(
+            {
+                "from": mail_from,
+                "to": rcpts,
+                "subject": subject,
+                "urls": urls,
+                "acks": acks,
+                "received_at": iso(now),
+            }
+        )
+        return bool(acks), ",".join(acks)
+
+
+class SmtpHandler:
+    """aiosmtpd handler: the platforms' abuse/referral inboxes."""
+
+    def __init__(self, app: SimApp) -> None:
+        self.app = app
+
+    async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address.lower() not in self.app.email_to_platform:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        content = envelope.original_content or envelope.content
+        if isinstance(content, str):
+            content = content.encode("utf-8", "replace")
+        ok, acks = self.app.receive_email(str(envelope.mail_from), list(envelope.rcpt_tos), content)
+        return (
+            f"250 Message accepted; acknowledgement {acks}" if ok else "554 no referral recipient"
+        )

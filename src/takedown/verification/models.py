@@ -1,0 +1,60 @@
+"""Checks (every observation, kept) and the per-item check schedule (what is due)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from takedown.db import Base
+
+
+class Check(Base):
+    """One observation of one item: what the detector said, and why."""
+
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_item_id_checked_at", "item_id", "checked_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    checked_at: Mapped[dt.datetime] = mapped_column(index=True)
+    url: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    detector: Mapped[str] = mapped_column(String(64), default="")
+    http_status: Mapped[int | None] = mapped_column(default=None)
+    attempts: Mapped[int] = mapped_column(default=1)
+    elapsed_ms: Mapped[int] = mapped_column(default=0)
+    run_id: Mapped[str | None] = mapped_column(String(32), default=None)
+
+
+class CheckSchedule(Base):
+    """The database's answer to "what is due": one row per item under verification.
+
+    ``anchor_at`` is the first referral time; the re-check rate decays with
+    the time since it. ``removed_since`` is the first ``removed`` check of the
+    current unbroken run; ``removed_confirmed_at`` is set when a second
+    ``removed`` check, at least the confirmation gap later, agrees.
+    """
+
+    __tablename__ = "check_schedules"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    anchor_at: Mapped[dt.datetime]
+    next_check_at: Mapped[dt.datetime] = mapped_column(index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    checks: Mapped[int] = mapped_column(default=0)
+    last_checked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    last_online_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    removed_since: Mapped[dt.datetime | None] = mapped_column(default=None)
+    removed_confirmed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The first confirmed removal, as observed (its first ``removed`` check); kept after a
+    # reappearance, so time-to-removal statistics do not move.
+    removed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    online_before_removal_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reappeared_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)

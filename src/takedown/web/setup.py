@@ -1,0 +1,41 @@
+"""Mount the web UI on the FastAPI app: static files, HTML error pages, the pages' routers.
+
+Called once by ``takedown.app.create_app`` (``install(app, settings)``). Idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from takedown.config import Settings
+from takedown.web import errors
+from takedown.web.security import resolve_secret
+
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("takedown.web")
+
+
+def view_routers() -> list[APIRouter]:
+    """The shell's pages and those of accounts and audit (other capabilities: app.VIEW_ROUTERS)."""
+    from takedown.accounts.views import router as accounts_views
+    from takedown.audit.views import router as audit_views
+    from takedown.web.views import router as shell_views
+
+    return [shell_views, accounts_views, audit_views]
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    if getattr(app.state, "web_installed", False):
+        return
+    app.state.web_installed = True
+    app.state.web_secret = resolve_secret(settings)
+    if not (STATIC_DIR / "vendor" / "htmx.min.js").is_file():
+        log.warning("htmx is missing from %s: run `make assets` (npm ci)", STATIC_DIR / "vendor")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
+    for router in view_routers():
+        app.include_router(router)

@@ -1,0 +1,91 @@
+"""/api/v1/platforms: readable by every signed-in user, editable by admins only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from takedown.platforms.api import router
+from takedown.platforms.seed import SEED, ensure_seeded
+from tests.factories import make_actor
+
+
+@pytest.fixture
+def pclient(app_factory: Callable[..., FastAPI], db_session: Session) -> Iterator[TestClient]:
+    app = app_factory()
+    paths = {getattr(r, "path", None) for r in app.routes}
+    if "/api/v1/platforms" not in paths:  # until the composition root mounts the router
+        app.include_router(router)
+    ensure_seeded(db_session)
+    db_session.commit()
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_requires_authentication(pclient: TestClient) -> None:
+    r = pclient.get("/api/v1/platforms")
+    assert r.status_code == 401
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert pclient.patch("/api/v1/platforms/x", json={"country": "IE"}).status_code == 401
+
+
+def test_list_and_get(pclient: TestClient, db_session: Session) -> None:
+    analyst = make_actor(db_session)
+    db_session.commit()
+    r = pclient.get("/api/v1/platforms", headers=analyst.headers)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == len(SEED) and len(body["items"]) == len(SEED)
+    slugs = [p["slug"] for p in body["items"]]
+    assert slugs == sorted(slugs) and "telegram" in slugs
+    r = pclient.get("/api/v1/platforms?kind=paste&limit=1", headers=analyst.headers)
+    assert r.json()["total"] == 2 and len(r.json()["items"]) == 1
+    one = pclient.get("/api/v1/platforms/mega", headers=analyst.headers).json()
+    assert one["country"] == "NZ" and "mega.nz" in one["domains"]
+    missing = pclient.get("/api/v1/platforms/nope", headers=analyst.headers)
+    assert missing.status_code == 404 and missing.json()["detail"] == "no platform 'nope'"
+    bad_slug = pclient.get("/api/v1/platforms/NOT..valid", headers=analyst.headers)
+    assert bad_slug.status_code == 422
+
+
+def test_only_admins_patch(pclient: TestClient, db_session: Session) -> None:
+    analyst = make_actor(db_session, role="supervisor")
+    admin = make_actor(db_session, role="admin")
+    db_session.commit()
+    body: dict[str, Any] = {"tco_contact_point": "removals@platform.example.invalid"}
+    assert (
+        pclient.patch("/api/v1/platforms/x", json=body, headers=analyst.headers).status_code == 403
+    )
+    r = pclient.patch("/api/v1/platforms/x", json=body, headers=admin.headers)
+    assert r.status_code == 200 and r.json()["tco_contact_point"] == body["tco_contact_point"]
+    assert r.json()["country"] == "IE"  # fields not sent are untouched
+    cleared = pclient.patch(
+        "/api/v1/platforms/x", json={"tco_contact_point": None}, headers=admin.headers
+    )
+    assert cleared.status_code == 200 and cleared.json()["tco_contact_point"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"country": "IRL"},
+        {"delivery_channel": "fax"},
+        {"slug": "y"},
+        {"tco_contact_point": "not a contact"},
+        {"domains": ["not a host"]},
+        {"name": ""},
+    ],
+)
+def test_patch_validation_is_422_problem(
+    pclient: TestClient, db_session: Session, body: dict[str, Any]
+) -> None:
+    admin = make_actor(db_session, role="admin")
+    db_session.commit()
+    r = pclient.patch("/api/v1/platforms/x", json=body, headers=admin.headers)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
