@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -136,7 +137,18 @@ def _load(port: int, urls: list[str], seconds: float, conns: int, seed: int, q: 
     q.put(uvloop.run(main()))
 
 
-def run_once(port: int, urls: list[str], seconds: float, clients: int, conns: int) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User+system CPU time of a process (Linux /proc), to report capacity under contention."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_once(
+    port: int, urls: list[str], seconds: float, clients: int, conns: int
+) -> tuple[float, int]:
     ctx = mp.get_context("spawn")
     q: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
     procs = [
@@ -147,7 +159,8 @@ def run_once(port: int, urls: list[str], seconds: float, clients: int, conns: in
     results = [q.get(timeout=seconds + 60) for _ in procs]
     for p in procs:
         p.join()
-    return float(sum(n for n, _ in results) / max(t for _, t in results))
+    total = sum(n for n, _ in results)
+    return float(total / max(t for _, t in results)), total
 
 
 def main() -> None:
@@ -170,11 +183,16 @@ def main() -> None:
     server.start()
     port, urls, n_items = q.get(timeout=120)
     startup = time.perf_counter() - t0
+    assert server.pid is not None
+    cpu0 = _cpu_seconds(server.pid)
     try:
-        runs = [run_once(port, urls, seconds, args.clients, args.connections) for _ in range(3)]
+        results = [run_once(port, urls, seconds, args.clients, args.connections) for _ in range(3)]
+        cpu = _cpu_seconds(server.pid) - cpu0
     finally:
         server.terminate()
         server.join()
+    runs = [r for r, _ in results]
+    per_cpu = sum(n for _, n in results) / cpu if cpu > 0 else float("nan")
     med = statistics.median(runs)
     print(f"scenario            {scenario} ({n_items} items, {len(urls)} distinct URLs)")
     print(f"server start        {startup:.2f} s (process spawn + generation)")
@@ -182,6 +200,7 @@ def main() -> None:
     for i, r in enumerate(runs, 1):
         print(f"run {i}               {r:,.0f} req/s")
     print(f"median              {med:,.0f} req/s   (target >= {TARGET_RPS:,.0f})")
+    print(f"server capacity     {per_cpu:,.0f} req per server CPU-second (includes warm-ups)")
     print(
         json.dumps(
             {
@@ -189,6 +208,7 @@ def main() -> None:
                 "scenario": scenario,
                 "requests_per_second": round(med),
                 "runs": [round(r) for r in runs],
+                "requests_per_server_cpu_second": round(per_cpu),
                 "seconds_per_run": seconds,
                 "clients": args.clients,
                 "connections": args.connections,

@@ -108,3 +108,87 @@ def _audit(s: Session, a: Actor) -> Case:
 
 
 probe("GET", "/api/v1/audit/verify", kind="admin")(_none)
+
+
+# --- operations ---------------------------------------------------------------------------
+# Each probe gives agency A an operation (A leads; only A takes part) with one item of A's.
+
+
+def _op_setup(s: Session, a: Actor) -> tuple[int, int, str]:
+    import datetime as dt
+
+    from takedown.items import service as items
+    from takedown.operations import service as ops
+    from tests.factories import make_actor
+
+    lead = make_actor(s, a.agency, role="supervisor")
+    op = ops.create_operation(s, lead.principal, name="owner-only-operation-marker",
+                              starts_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    item, _ = items.report_url(s, a.principal, "https://x.com/opsprobe/status/424242")
+    ops.add_items(s, a.principal, op.id, [item.id])
+    return op.id, item.id, "opsprobe"
+
+
+def _op(extra: dict[str, Any] | None = None, body: Any = None,
+        marker: bool = False) -> Callable[[Session, Actor], Case]:
+    def setup(s: Session, a: Actor) -> Case:
+        op_id, _item_id, _ = _op_setup(s, a)
+        return Case(params={"operation_id": op_id}, body=body,
+                    marker="owner-only-operation-marker" if marker else None)
+    return setup
+
+
+probe("GET", "/api/v1/operations")(
+    lambda s, a: Case(marker="owner-only-operation-marker") if _op_setup(s, a) else Case())
+probe("POST", "/api/v1/operations", role="supervisor", kind="self")(
+    lambda s, a: Case(body={"name": "probe op", "starts_at": "2026-01-01T00:00:00Z"}))
+probe("GET", "/api/v1/operations/{operation_id}")(_op(marker=True))
+probe("POST", "/api/v1/operations/{operation_id}/participants", role="supervisor")(
+    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0]},
+                      body={"agency_id": a.agency.id, "role": "observer"}, owner_ok=False))
+probe("POST", "/api/v1/operations/{operation_id}/status", role="supervisor")(
+    _op(body={"status": "running"}))
+probe("GET", "/api/v1/operations/{operation_id}/items")(
+    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0]}, marker="opsprobe"))
+
+
+@probe("POST", "/api/v1/operations/{operation_id}/items")
+def _op_items_add(s: Session, a: Actor) -> Case:
+    op_id, item_id, _ = _op_setup(s, a)
+    return Case(params={"operation_id": op_id}, body={"item_ids": [item_id]})
+
+
+@probe("GET", "/api/v1/operations/{operation_id}/holds")
+def _op_holds(s: Session, a: Actor) -> Case:
+    from takedown.items import service as items
+
+    op_id, item_id, _ = _op_setup(s, a)
+    items.place_hold(s, a.principal, item_id, reason="owner-only-hold-reason",
+                     contact_point="probe@example.invalid")
+    return Case(params={"operation_id": op_id}, marker="owner-only-hold-reason")
+
+
+probe("GET", "/api/v1/operations/{operation_id}/referrable")(_op())
+probe("GET", "/api/v1/operations/{operation_id}/metrics")(_op(marker=True))
+probe("GET", "/api/v1/operations/{operation_id}/report")(_op(marker=True))
+probe("GET", "/api/v1/transparency/{year}", kind="self")(
+    lambda s, a: Case(params={"year": 2026}, marker=f"{a.agency.name}\""))
+
+
+@probe("GET", "/api/v1/legal-events")
+def _legal_events(s: Session, a: Actor) -> Case:
+    import datetime as dt
+
+    from takedown.operations import service as ops
+    from tests.factories import make_actor
+
+    sup = make_actor(s, a.agency, role="supervisor")
+    ops.record_legal_event(s, sup.principal, kind="penalty", outcome="imposed",
+                           occurred_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                           reference="owner-only-penalty-ref")
+    return Case(marker="owner-only-penalty-ref")
+
+
+probe("POST", "/api/v1/legal-events", role="supervisor", kind="self")(
+    lambda s, a: Case(body={"kind": "review", "outcome": "pending",
+                            "occurred_at": "2026-02-01T00:00:00Z"}))

@@ -2,7 +2,7 @@
 
 Reuse it from any capability's browser test::
 
-    pytestmark = pytest.mark.browser
+    pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
     def test_queue(live_server, browser_page):
         analyst = live_server.create_user(role="analyst")
@@ -58,6 +58,12 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "correct horse battery staple"
 _seq = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Browser tests share one server and one browser per worker: keep them on one worker
+    # (pytest -n 2 --dist loadgroup). Registered here too for runs without xdist.
+    config.addinivalue_line("markers", "xdist_group(name): run the group on one xdist worker")
 
 
 def chromium_path() -> str:

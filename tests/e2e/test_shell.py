@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.conftest import LiveServer, PageLog, save_screenshot
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -78,6 +78,7 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     assert page.get_by_role("cell", name=XSS).count() == 2
     assert page.locator("main img").count() == 0
     assert page_log.dialogs == []
+    save_screenshot(page, "admin-agencies")
 
     # htmx sends the CSRF header: a POST through htmx.ajax is accepted.
     nav.get_by_role("link", name="API tokens").click()
@@ -104,7 +105,12 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     assert all("user.create" in t for t in rows.all_inner_texts())
     page.get_by_role("link", name="Clear").click()
     page.wait_for_url(live_server.url("/admin/audit"))
-    page.get_by_test_id("chain-status").wait_for()
+    with page.expect_response(live_server.url("/admin/audit/chain")) as checked:
+        page.get_by_role("link", name="Check the chain now").click()  # htmx, no navigation
+    assert checked.value.request.headers.get("hx-request") == "true"
+    page.wait_for_load_state("networkidle")
+    assert page.url == live_server.url("/admin/audit")
+    assert page.get_by_test_id("chain-status").inner_text().startswith("OK")
     save_screenshot(page, "audit")
 
     # Log out.

@@ -7,6 +7,7 @@ refused by the SSRF guard, which is what the private-address case checks.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import threading
@@ -18,6 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from PIL import Image
 
 HOST = "hostile.test"
+
+
+@functools.cache
+def bomb_bytes() -> bytes:
+    return gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=6)
 
 
 def png_bytes(colour: tuple[int, int, int] = (200, 30, 30), size: int = 64) -> bytes:
@@ -97,7 +103,7 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             self.close_connection = True
         elif path == "/bomb":
-            body = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=9)
+            body = bomb_bytes()
             self._send(200, body, "text/html", {"Content-Encoding": "gzip"})
         elif path == "/wrongtype":
             self._send(200, PAGE, "image/png")
@@ -118,6 +124,7 @@ def hostile_server() -> Iterator[int]:
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     try:
+        bomb_bytes()
         yield server.server_address[1]
     finally:
         server.shutdown()

@@ -29,9 +29,7 @@ def test_nul_and_out_of_range_inputs_are_422_not_500(db_session: Session, client
         headers=h,
     )
     assert r.status_code == 422
-    r = client.post(
-        "/api/v1/items", json={"url": "https://x.com/nul_\x00c"}, headers=h
-    )
+    r = client.post("/api/v1/items", json={"url": "https://x.com/nul_\x00c"}, headers=h)
     assert r.status_code == 422
     r = client.post(
         f"/api/v1/items/{item.id}/assessments",

@@ -8,7 +8,7 @@ CSV export would.
 from __future__ import annotations
 
 import datetime as dt
-from html import escape as html_escape
+from markupsafe import escape as html_escape
 import math
 import random
 from collections import Counter, defaultdict

@@ -284,6 +284,7 @@ FOLD = [
     ("https://pastebin.com/AbCd1234", "https://pastebin.com/dl/AbCd1234"),
     ("https://example.com/a/", "HTTP://EXAMPLE.com/a?utm_campaign=x#top"),
     ("https://example.com/a?b=1&a=2", "https://www.example.com/a?a=2&b=1&fbclid=IwAR0"),
+    ("https://example.com/a", "https://example.com/a?=&&"),
     ("https://example.com/%7Ea", "https://example.com/~a"),
     ("https://example.com/a%2fb", "https://example.com/a%2Fb"),
     ("http://example.com:80/", "https://example.com:443"),

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from tests.factories import PASSWORD
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]*)"')
+BROWSER_HEADERS = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 def ensure_web(app):  # type: ignore[no-untyped-def]
@@ -27,7 +28,9 @@ def ensure_web(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app_factory) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(ensure_web(app_factory()), raise_server_exceptions=False) as c:
+    """Like the root ``client``, but it sends a browser's Accept header."""
+    app = ensure_web(app_factory())
+    with TestClient(app, raise_server_exceptions=False, headers=BROWSER_HEADERS) as c:
         yield c
 
 
@@ -37,7 +40,11 @@ def web_client_factory(app_factory):  # type: ignore[no-untyped-def]
     clients: list[TestClient] = []
 
     def build(**overrides: object) -> TestClient:
-        c = TestClient(ensure_web(app_factory(**overrides)), raise_server_exceptions=False)
+        c = TestClient(
+            ensure_web(app_factory(**overrides)),
+            raise_server_exceptions=False,
+            headers=BROWSER_HEADERS,
+        )
         c.__enter__()
         clients.append(c)
         return c

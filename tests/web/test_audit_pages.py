@@ -25,6 +25,8 @@ def test_admin_filters_the_log_and_sees_the_chain_ok(
     chain = client.get("/admin/audit/chain", headers={"HX-Request": "true"})
     assert chain.status_code == 200 and "<html" not in chain.text
     assert "OK" in chain.text and "intact" in chain.text
+    again = client.get("/admin/audit")  # the last result shows without re-checking
+    assert 'data-testid="chain-status"' in again.text and 'hx-trigger="load"' not in again.text
 
 
 def test_a_tampered_event_shows_where_the_chain_breaks(

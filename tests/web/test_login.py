@@ -28,6 +28,9 @@ def test_pages_send_anonymous_browsers_to_login(client: TestClient) -> None:
     api = client.get("/api/v1/me")
     assert api.status_code == 401
     assert api.headers["content-type"].startswith("application/problem+json")
+    # A script (no text/html in Accept) gets a plain 401, not a redirect.
+    script = client.get("/admin/users", headers={"Accept": "*/*"}, follow_redirects=False)
+    assert script.status_code == 401 and "Log in" in script.text
 
 
 def test_login_sets_a_strict_httponly_cookie_and_shows_agency_and_role(

@@ -56,6 +56,13 @@ AGENCY_KINDS = [
     (AgencyKind.PLATFORM.value, "Hosting platform"),
     (AgencyKind.NGO.value, "NGO / trusted flagger"),
 ]
+KIND_SHORT = {
+    AgencyKind.NATIONAL_IRU.value: "National IRU",
+    AgencyKind.COMPETENT_AUTHORITY.value: "Competent authority",
+    AgencyKind.COORDINATOR.value: "Coordinator",
+    AgencyKind.PLATFORM.value: "Platform",
+    AgencyKind.NGO.value: "NGO",
+}
 ROLE_HELP = {
     Role.ANALYST: "Finds, imports and assesses items; prepares referrals.",
     Role.SUPERVISOR: "Everything an analyst does, plus approving removal orders and "
@@ -328,6 +335,7 @@ def _agencies_page(
             "agencies": rows,
             "pager": pager,
             "kinds": AGENCY_KINDS,
+            "kind_short": KIND_SHORT,
             "values": values
             or {
                 "name": "",

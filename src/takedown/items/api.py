@@ -79,10 +79,8 @@ def import_max_bytes(settings: Settings) -> int:
     return int(getattr(settings, "import_max_bytes", DEFAULT_IMPORT_MAX_BYTES))
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+def _utc(value: dt.datetime | None, what: str) -> dt.datetime | None:
+    return service.as_utc(value, what)
 
 
 def _detail(session: Session, principal: Principal, item: Item) -> ItemDetailOut:
@@ -118,8 +116,8 @@ def list_items(
         platform=platform,
         kind=kind.value if kind else None,
         agency_id=agency,
-        first_seen_from=_utc(first_seen_from),
-        first_seen_to=_utc(first_seen_to),
+        first_seen_from=_utc(first_seen_from, "first_seen_from"),
+        first_seen_to=_utc(first_seen_to, "first_seen_to"),
         q=q,
     )
     rows, total = service.list_items(session, principal, filters, limit, offset)
@@ -138,7 +136,7 @@ def report_item(body: ItemReportIn, principal: Writer, session: DbSession) -> It
         source="api",
         note=body.note,
         title=body.title,
-        reported_at=_utc(body.reported_at),
+        reported_at=_utc(body.reported_at, "reported_at"),
     )
     return ItemReportOut(item=ItemOut.model_validate(item), created=created)
 

@@ -101,6 +101,8 @@ def _text(value: Any, what: str, limit: int) -> str:
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be text")
     text = value.strip()
+    if "\x00" in text:
+        raise InvalidInput(f"{what} contains NUL bytes")
     if len(text) > limit:
         raise InvalidInput(f"{what} is longer than {limit} characters")
     return text
@@ -113,6 +115,8 @@ def validate(row: RawRow, *, now: dt.datetime, default_source: str) -> GoodRow |
     url = row.url.strip()
     if not url:
         return BadRow(row.line, "empty url")
+    if "\x00" in url:
+        return BadRow(row.line, "url contains NUL bytes")
     try:
         ident = canonicalize(url)
     except InvalidURL as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -95,6 +95,23 @@ def _user_id(principal: Principal) -> int | None:
     return principal.user_id if principal.user_id > 0 else None
 
 
+def no_nul(value: str | None, what: str) -> None:
+    """PostgreSQL refuses NUL in text; refuse it at the edge with a clear message instead."""
+    if value is not None and "\x00" in value:
+        raise InvalidInput(f"{what} contains a NUL character")
+
+
+def as_utc(value: dt.datetime | None, what: str) -> dt.datetime | None:
+    """An aware UTC datetime (naive means UTC); InvalidInput if it cannot be one."""
+    if value is None:
+        return None
+    try:
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"{what} is out of range") from None
+    return value
+
+
 def _require_agency_user(principal: Principal, doing: str) -> None:
     """Writes belong to an agency's analysts; liaisons and the bare system cannot make them."""
     if principal.via == "system" or principal.agency_id <= 0:
@@ -122,9 +139,17 @@ def list_items(
     offset: int = 0,
 ) -> tuple[list[Item], int]:
     """A page of visible items, newest first, and the total matching."""
-    return repository.list_items(
-        session, principal, filters or ItemFilters(), limit=limit, offset=offset
+    f = filters or ItemFilters()
+    for what, value in (("q", f.q), ("platform", f.platform), ("kind", f.kind)):
+        no_nul(value, what)
+    for st in f.status or ():
+        no_nul(st, "status")
+    f = replace(
+        f,
+        first_seen_from=as_utc(f.first_seen_from, "first_seen_from"),
+        first_seen_to=as_utc(f.first_seen_to, "first_seen_to"),
     )
+    return repository.list_items(session, principal, f, limit=limit, offset=offset)
 
 
 # --- status workflow --------------------------------------------------------------------------
@@ -190,9 +215,13 @@ def report_url(
     same item. Bulk files go through ``takedown.items.intake`` instead.
     """
     _require_agency_user(principal, "report items")
+    for what, value in (("url", url), ("note", note), ("title", title), ("source", source)):
+        no_nul(value, what)
     identity = canonicalize(url)
     now = _now(clock)
-    seen = reported_at or now
+    seen = as_utc(reported_at, "reported_at") or now
+    if seen > now + dt.timedelta(days=1) or seen.year < 2000:
+        raise InvalidInput("reported_at must be between 2000 and now")
     item = repository.item_by_identity(session, identity.identity)
     created = item is None
     if item is None:
@@ -414,6 +443,8 @@ def place_hold(
 ) -> Hold:
     """Put the principal's agency's hold on an item: nobody can refer it until released."""
     _require_agency_user(principal, "place holds")
+    no_nul(reason, "reason")
+    no_nul(contact_point, "contact_point")
     item = get_item(session, principal, item_id)
     if any(h.agency_id == principal.agency_id for h in repository.active_holds(session, item.id)):
         raise Conflict(f"your agency already holds item {item.id}")
@@ -540,6 +571,11 @@ def assess(
     verdicts are all "not terrorist content"; "needs review" changes nothing.
     """
     _require_agency_user(principal, "assess items")
+    for what, value in (("group", group), ("outlet", outlet), ("language", language)):
+        no_nul(value, what)
+    no_nul(notes, "notes")
+    for c in categories:
+        no_nul(c, "category")
     item = get_item(session, principal, item_id)
     try:
         v = Verdict(verdict)

@@ -43,7 +43,7 @@ I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
 
 #: Size above which the base switches from exact flat search to MIH (measured: bench/match.py).
-MIH_MIN_SIZE = 1_000_000
+MIH_MIN_SIZE = 500_000
 #: Delta size that triggers a merge into a new base.
 DELTA_MAX = 50_000
 MIN_CHUNK_BITS = 16
@@ -174,7 +174,11 @@ class _Mih:
             col = np.empty(self.n, dtype=np.uint32)
             for s in range(0, self.n, 1 << 20):
                 col[s : s + (1 << 20)] = self._keys(self._words[s : s + (1 << 20)])[:, j]
-            tables[j] = np.argsort(col, kind="stable").astype(np.uint32)
+            # Sorting (key << 32 | position) is a stable sort by key, and much faster than argsort.
+            packed = (col.astype(np.uint64) << np.uint64(32)) | np.arange(self.n, dtype=np.uint64)
+            packed.sort()
+            tables[j] = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+            del packed
             offsets[j, 1:] = np.cumsum(np.bincount(col, minlength=size), dtype=np.uint64)
         return tables, offsets
 
@@ -390,8 +394,9 @@ class BinaryIndex:
 
     def search_arrays(self, q: U8, threshold: int) -> tuple[I64, I64, I64]:
         """(query index, id, distance) arrays for all live hits; the bulk path for benches."""
-        if len(q) <= 1:
-            faiss.omp_set_num_threads(1)
+        # One OpenMP thread per search: parallelism comes from concurrent callers
+        # (``search_parallel``), never from splitting one query across cores.
+        faiss.omp_set_num_threads(1)
         base, base_ids, base_alive = self._base, self._base_ids, self._base_alive
         bq, bp, bd = base.search(q, threshold)
         live = base_alive[bp]
@@ -405,6 +410,34 @@ class BinaryIndex:
                 parts_i.append(ids[alive])
                 parts_d.append(dd[alive])
         return np.concatenate(parts_q), np.concatenate(parts_i), np.concatenate(parts_d)
+
+    def search_parallel(
+        self, q: U8, threshold: int, *, threads: int = 2, chunk: int = 512
+    ) -> tuple[I64, I64, I64]:
+        """``search_arrays`` over many queries, split across threads (faiss and numpy release the GIL)."""
+        parts: list[tuple[I64, I64, I64]] = []
+        lock = threading.Lock()
+        starts = list(range(0, len(q), chunk))
+
+        def work(mine: list[int]) -> None:
+            for s in mine:
+                qi, ids, dist = self.search_arrays(q[s : s + chunk], threshold)
+                with lock:
+                    parts.append((qi + s, ids, dist))
+
+        pool = [threading.Thread(target=work, args=(starts[i::threads],)) for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        if not parts:
+            e = np.empty(0, dtype=np.int64)
+            return e, e, e
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
 
     # ---- facts --------------------------------------------------------
 

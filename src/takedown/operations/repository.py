@@ -128,10 +128,12 @@ def own_item_ids(session: Session, agency_id: int, item_ids: Sequence[int]) -> s
     for i in range(0, len(item_ids), CHUNK):
         out.update(
             session.scalars(
-                select(distinct(Sighting.item_id)).where(
+                select(Sighting.item_id)
+                .where(
                     Sighting.agency_id == agency_id,
                     Sighting.item_id.in_(list(item_ids[i : i + CHUNK])),
                 )
+                .distinct()
             )
         )
     return out
@@ -183,7 +185,7 @@ def insert_members(
 
 def item_ids_of_import(session: Session, import_id: int) -> list[int]:
     return list(
-        session.scalars(select(distinct(Sighting.item_id)).where(Sighting.import_id == import_id))
+        session.scalars(select(Sighting.item_id).where(Sighting.import_id == import_id).distinct())
     )
 
 

@@ -17,7 +17,7 @@ Definitions (the report's appendix quotes them):
   Kaplan–Meier. With no censoring before ``h`` this is exactly "removed within
   h / referred"; it is ``None`` ("not yet known") when no item has been followed
   for ``h``.
-- **KM median**: the smallest event time with ``S(t) <= 0.5``; ``None`` if the
+- **KM median**: the smallest event time with ``S(t) <= 0.5`` (to 1e-9); ``None`` if the
   curve never gets there (fewer than half came down, as far as we know).
 - **median / p90 of observed times**: nearest-rank quantiles over the removed
   items only: the smallest observed time within which at least 50 % / 90 % of
@@ -159,7 +159,7 @@ def _crossing(points: Sequence[KMPoint], value: Callable[[KMPoint], float | None
         if not p.removed:
             continue
         v = value(p)
-        if v is not None and v <= 0.5:
+        if v is not None and v <= 0.5 + 1e-9:  # a product of floats may land a hair above
             return p.t
     return None
 

@@ -74,6 +74,10 @@ class SimApp:
         self.clock = clock
         self.state = SimState(inject=inject)
         self.rand = random.Random(f"behaviour:{world.seed}")
+        # Rendered pages by (host, target), valid while world.version is unchanged: every
+        # change a page can show (removal, appearance, re-creation) bumps the version.
+        self._cache: dict[tuple[str, str], tuple[int, bytes, str, list[tuple[str, str]]]] = {}
+        self._cache_version = -1
         self.email_to_platform = {
             p.tns.email.lower(): p.id for p in world.platforms.values() if p.tns.email
         }
@@ -121,12 +125,22 @@ class SimApp:
                 delay += b.slow_ms / 1000
             if b.latency_ms.median > 0:
                 delay += draw(self.rand, b.latency_ms, 1) / 1000
+        cacheable = req.method in ("GET", "HEAD") and not req.path.startswith("/api/")
+        if self._cache_version != w.version:
+            self._cache.clear()
+            self._cache_version = w.version
+        key = (host, req.target)
+        hit = self._cache.get(key) if cacheable else None
+        if hit is not None:
+            return Response(hit[0], hit[1], hit[2], list(hit[3]), delay=delay)
         ctx = Ctx(w, p, req, now)
         if host in p.media_hosts and not req.path.startswith("/vi/"):
-            hit = token_media(w, req.path)
-            resp = media_response(*hit) if hit else Response(404, b"Not Found", "text/plain")
+            found = token_media(w, req.path)
+            resp = media_response(*found) if found else Response(404, b"Not Found", "text/plain")
         else:
             resp = SITES[p.type](ctx)
+        if cacheable and not resp.drop and len(self._cache) < 50_000:
+            self._cache[key] = (resp.status, resp.body, resp.content_type, list(resp.headers))
         resp.delay += delay
         return resp
 

@@ -22,9 +22,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from takedown.sim import content
+from takedown.sim import adversary, content, tns
 from takedown.sim.media import VARIANTS
 from takedown.sim.scenario import Dist, Platform, Scenario
+from takedown.sim.tns import Referral
 
 OWNER_KIND = {
     "microblog": "account",
@@ -46,7 +47,6 @@ CHILD_KIND = {
     "website": "page",
     "onion_forum": "post",
 }
-RECREATABLE = {"account", "channel"}
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
@@ -130,26 +130,6 @@ class Item:
         }
 
 
-@dataclass(slots=True)
-class ReferralOutcome:
-    url: str
-    item_id: str | None
-    status: str  # accepted | refused | not_found | already_removed | received | not_actioned
-    reason: str | None = None
-
-
-@dataclass(slots=True)
-class Referral:
-    ack: str
-    platform: str
-    channel: str  # api | email
-    kind: str  # tos | removal_order
-    received_at: int
-    reference: str
-    agency: str
-    outcomes: list[ReferralOutcome]
-
-
 class World:
     """All items of a scenario and their history. Not thread-safe: one event loop owns it."""
 
@@ -177,6 +157,8 @@ class World:
         self.site_by_host: dict[str, Item] = {}
         self.channels: list[str] = []
         self.processed_until = -(2**62)
+        self.version = 0  # bumped whenever what a page shows may have changed (response cache)
+        self._appear: list[int] = []  # appearance times not yet reached by the clock
         self._generate()
 
     # --- ids and randomness ------------------------------------------------------------
@@ -188,7 +170,7 @@ class World:
         self._n_items += 1
         return f"i{self._n_items:06d}"
 
-    def _new_media(
+    def new_media(
         self, kind: str, seed: int, original: str | None = None, variant: str | None = None
     ) -> Media:
         self._n_media += 1
@@ -200,7 +182,7 @@ class World:
         self.by_token[token] = m
         return m
 
-    def _schedule(self, t: int, action: str, item_id: str) -> None:
+    def schedule(self, t: int, action: str, item_id: str) -> None:
         self._seq += 1
         heapq.heappush(self._events, (t, self._seq, action, item_id))
 
@@ -244,12 +226,12 @@ class World:
         seed = rng.choice(self._pool)
         orig = self._originals.get(seed * 2 + (kind == "video"))
         if orig is None:
-            orig = self._new_media(kind, seed)
+            orig = self.new_media(kind, seed)
             self._originals[seed * 2 + (kind == "video")] = orig
             return orig.id
         if rng.random() < 0.35:
             v = rng.choice(sorted(VARIANTS))
-            return self._new_media(kind, seed, orig.id, v).id
+            return self.new_media(kind, seed, orig.id, v).id
         return orig.id
 
     def _gen_platform(self, p: Platform) -> None:
@@ -259,7 +241,7 @@ class World:
         every = round(1 / p.access.private) if p.access.private > 0 else 0
         for i in range(c.owners):
             appeared = self.start - rng.randint(window // 2, max(window, 1))
-            owner = self._make_owner(
+            owner = self.make_owner(
                 rng, p, appeared, private=bool(every) and i % every == every - 1
             )
             times = sorted(
@@ -269,9 +251,9 @@ class World:
             for (
                 t
             ) in times:  # chronological, so post numbers grow with time as on the real platforms
-                self._make_child(rng, p, owner, t)
+                self.make_child(rng, p, owner, t)
 
-    def _unique_handle(self, rng: random.Random, p: Platform, base: str | None = None) -> str:
+    def unique_handle(self, rng: random.Random, p: Platform, base: str | None = None) -> str:
         max_len = 15 if p.type == "microblog" else 30
         for _ in range(50):
             h = base or content.handle(rng, max_len)
@@ -282,7 +264,7 @@ class World:
             base = None
         return content.handle(rng, max_len) + str(rng.randint(100, 999))
 
-    def _make_owner(
+    def make_owner(
         self,
         rng: random.Random,
         p: Platform,
@@ -291,7 +273,7 @@ class World:
         private: bool = False,
     ) -> Item:
         kind = OWNER_KIND[p.type]
-        h = handle or self._unique_handle(rng, p)
+        h = handle or self.unique_handle(rng, p)
         host = p.hosts[0]
         lang = self._lang(rng, p)
         access = "public"
@@ -335,7 +317,7 @@ class World:
         self._maybe_organic(p, it)
         return it
 
-    def _make_child(
+    def make_child(
         self,
         rng: random.Random,
         p: Platform,
@@ -424,11 +406,13 @@ class World:
         elif it.kind == "website":
             self.site_by_host[it.host] = it
         self.by_key[(it.platform, it.key)] = it
+        if it.appeared_at > self.processed_until:
+            heapq.heappush(self._appear, it.appeared_at)
 
     def _maybe_organic(self, p: Platform, it: Item) -> None:
         rng = self.rng("organic", it.id)
         if p.organic.rate and rng.random() < p.organic.rate:
-            self._schedule(
+            self.schedule(
                 it.appeared_at + rng.randint(60, int(p.organic.within_hours * 3600) + 60),
                 "remove:organic",
                 it.id,
@@ -456,13 +440,20 @@ class World:
     def tick(self, now: int) -> None:
         """Process every event due at or before ``now``."""
         self.processed_until = max(self.processed_until, now)
+        changed = False
         while self._events and self._events[0][0] <= now:
             t, _, action, item_id = heapq.heappop(self._events)
             it = self.items[item_id]
+            changed = True
             if action.startswith("remove:"):
                 self._remove(it, t, action.split(":", 1)[1])
             elif action == "recreate":
-                self._recreate(it, t)
+                adversary.recreate(self, it, t)
+        while self._appear and self._appear[0] <= now:
+            heapq.heappop(self._appear)
+            changed = True
+        if changed:
+            self.version += 1
 
     def next_event_at(self) -> int | None:
         return self._events[0][0] if self._events else None
@@ -475,47 +466,7 @@ class World:
             child = self.items[cid]
             if child.removed_at is None or child.removed_at > t:
                 child.removed_at, child.removal = t, "parent_removed"
-        adv = self.sc.adversary
-        if adv.enabled and it.kind in RECREATABLE and it.generation < adv.max_generations:
-            rng = self.rng("adversary", it.id)
-            if rng.random() < adv.recreate_probability:
-                self._schedule(t + draw(rng, adv.delay_minutes, 60), "recreate", it.id)
-
-    def _recreate(self, old: Item, t: int) -> None:
-        p = self.platforms[old.platform]
-        rng = self.rng("recreate", old.id)
-        base, mutation = content.mutate_handle(
-            rng, old.handle or old.key, 15 if p.type == "microblog" else 30
-        )
-        handle = self._unique_handle(rng, p, base)
-        new = self._make_owner(rng, p, t, handle=handle)
-        new.successor_of, new.mutation, new.generation = old.id, mutation, old.generation + 1
-        new.title, new.lang = old.title, old.lang
-        media_children = [self.items[c] for c in old.children if self.items[c].media]
-        lo, hi = self.sc.adversary.reposts
-        for i, src in enumerate(media_children[: rng.randint(lo, hi)]):
-            m = self.media[src.media[0]]
-            orig = self.media[m.original] if m.original else m
-            variant = rng.choice(sorted(VARIANTS))
-            vm = self._new_media(orig.kind, orig.seed, orig.id, variant)
-            self._make_child(rng, p, new, t + 60 * (i + 1), text=src.text, media=vm.id)
-        if self.sc.adversary.announce:
-            self._announce(rng, new, t)
-
-    def _announce(self, rng: random.Random, new: Item, t: int) -> None:
-        channels = [
-            it
-            for it in (self.items[c] for c in self.channels)
-            if it.alive(t) and it.access == "public" and it.id != new.id
-        ]
-        if not channels:
-            return
-        ch = rng.choice(channels)
-        p = self.platforms[ch.platform]
-        text = f"{content.sentence(rng, ch.lang, 3, 6)} {new.url}"
-        post = self._make_child(rng, p, ch, t + 30, text=text)
-        post.links.append(new.url)
-        post.announces = new.id
+        adversary.on_removal(self, it, t)
 
     # --- lookup and referrals ----------------------------------------------------------
 
@@ -539,47 +490,12 @@ class World:
     ) -> Referral:
         """Record a referral and schedule what the platform will do about each item."""
         self.tick(t)
-        p = self.platforms[platform_id]
-        comp = p.compliance
-        outcomes: list[ReferralOutcome] = []
-        for url, it in items:
-            if it is None:
-                outcomes.append(ReferralOutcome(url, None, "not_found"))
-                continue
-            if it.removed_at is not None and it.removed_at <= t:
-                outcomes.append(ReferralOutcome(url, it.id, "already_removed"))
-                continue
-            rng = self.rng("referral", it.id)
-            if comp.mode == "ignore":
-                outcomes.append(ReferralOutcome(url, it.id, "received"))
-                continue
-            if comp.mode == "refuse":
-                outcomes.append(
-                    ReferralOutcome(
-                        url, it.id, "refused", "content does not violate our terms of service"
-                    )
-                )
-                continue
-            if comp.mode == "partial" and rng.random() >= comp.partial_fraction:
-                outcomes.append(ReferralOutcome(url, it.id, "not_actioned"))
-                continue
-            if rng.random() < comp.rate:
-                d = (
-                    comp.removal_order_delay_minutes
-                    if kind == "removal_order"
-                    else comp.delay_minutes
-                )
-                self._schedule(t + draw(rng, d, 60), "remove:referral", it.id)
-            outcomes.append(ReferralOutcome(url, it.id, "accepted"))
-        ack = f"ACK-{platform_id.upper()}-{len(self.referrals) + 1:06d}"
-        ref = Referral(ack, platform_id, channel, kind, t, reference, agency, outcomes)
-        self.referrals.append(ref)
-        self.referral_by_ack[ack] = ref
-        return ref
+        return tns.refer(self, platform_id, items, t, channel, kind, reference, agency)
 
     def remove_now(self, it: Item, t: int, reason: str = "forced") -> None:
         self.tick(t)
         self._remove(it, t, reason)
+        self.version += 1
 
     # --- ground truth ------------------------------------------------------------------
 

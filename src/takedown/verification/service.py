@@ -24,6 +24,7 @@ from takedown.items.models import Item, ItemStatus
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import NotFound
 from takedown.platforms.detectors.base import Outcome
+from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.verification import repository
 from takedown.verification.engine import Checker, CheckResult, CheckTarget, EngineConfig
 from takedown.verification.models import Check, CheckSchedule
@@ -187,8 +188,9 @@ class VerifyReport:
 
 def verify_due(
     factory: sessionmaker[Session],
-    client: httpx.AsyncClient,
+    client_factory: Callable[[], httpx.AsyncClient],
     *,
+    registry: DetectorRegistry | None = None,
     clock: Clock | None = None,
     engine_config: EngineConfig | None = None,
     policy: SchedulePolicy | None = None,
@@ -198,7 +200,10 @@ def verify_due(
     on_total: Callable[[int], None] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> VerifyReport:
-    """Check every due item once: claim (leased), check, record in chunks, commit each chunk."""
+    """Check every due item once: claim (leased), check, record in chunks, commit each chunk.
+
+    ``client_factory`` builds the guarded client inside this run's event loop.
+    """
     clock = clock or SystemClock()
     now = clock.now()
     report = VerifyReport(run_id=uuid.uuid4().hex, outcomes={})
@@ -209,7 +214,6 @@ def verify_due(
         on_total(len(due))
     if not due:
         return report
-    checker = Checker(client, config=engine_config, clock=clock)
     buffer: list[CheckResult] = []
 
     def flush() -> None:
@@ -222,15 +226,20 @@ def verify_due(
         buffer.clear()
 
     async def go() -> None:
-        async for r in checker.stream(CheckTarget(i, u) for i, u in due):
-            buffer.append(r)
-            report.checked += 1
-            assert report.outcomes is not None
-            report.outcomes[r.outcome.value] = report.outcomes.get(r.outcome.value, 0) + 1
-            if on_result is not None:
-                on_result(r)
-            if len(buffer) >= chunk:
-                flush()
+        async with client_factory() as client:
+            checker = Checker(client, registry=registry, config=engine_config, clock=clock)
+            async for r in checker.stream(CheckTarget(i, u) for i, u in due):
+                handle(r)
+
+    def handle(r: CheckResult) -> None:
+        buffer.append(r)
+        report.checked += 1
+        assert report.outcomes is not None
+        report.outcomes[r.outcome.value] = report.outcomes.get(r.outcome.value, 0) + 1
+        if on_result is not None:
+            on_result(r)
+        if len(buffer) >= chunk:
+            flush()
 
     asyncio.run(go())
     if buffer:
@@ -242,11 +251,12 @@ async def check_urls(
     client: httpx.AsyncClient,
     urls: Sequence[str],
     *,
+    registry: DetectorRegistry | None = None,
     clock: Clock | None = None,
     engine_config: EngineConfig | None = None,
 ) -> list[CheckResult]:
     """Ad-hoc checks, nothing stored (``takedown verify --url``)."""
-    checker = Checker(client, config=engine_config, clock=clock)
+    checker = Checker(client, registry=registry, config=engine_config, clock=clock)
     return await checker.run([CheckTarget(i, u) for i, u in enumerate(urls)])
 
 

@@ -14,14 +14,15 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData, UploadFile
 
 from takedown.accounts import service
-from takedown.accounts.deps import DbSession, current_principal
+from takedown.accounts.deps import CurrentPrincipal, DbSession
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Forbidden
 
 
-async def page_principal(request: Request, session: DbSession) -> Principal:
-    principal = await current_principal(request, session)
+async def page_principal(
+    request: Request, session: DbSession, principal: CurrentPrincipal
+) -> Principal:
     if principal.agency_id > 0:
         request.state.agency_name = service.get_agency(session, principal.agency_id).name
     return principal

@@ -53,8 +53,16 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIXES)
 
 
+def wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
 def login_redirect(request: Request) -> Response:
-    """Send a browser to the login page, coming back here afterwards when it is a GET."""
+    """Send a browser to the login page, coming back here afterwards when it is a GET.
+
+    Only browsers (``Accept: text/html``) and htmx are redirected; a script without
+    credentials gets a plain 401 page, so "who may call this" stays testable.
+    """
     target = "/login"
     if request.method == "GET":
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -66,6 +74,8 @@ def login_redirect(request: Request) -> Response:
             target = f"/login?next={quote(here, safe='/')}"
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": target})
+    if not wants_html(request):
+        return error_page(request, 401, "Log in to see this page.")
     return RedirectResponse(target, status_code=303)
 
 

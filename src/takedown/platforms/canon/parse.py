@@ -96,7 +96,8 @@ def parse_query(query: str) -> list[tuple[str, str]]:
         if not piece:
             continue
         k, _, v = piece.partition("=")
-        pairs.append((norm_query_part(k), norm_query_part(v)))
+        if k or v:
+            pairs.append((norm_query_part(k), norm_query_part(v)))
     return pairs
 
 
