@@ -74,11 +74,14 @@ def main() -> None:
         bare.append(timed(lambda a: pdqhash.compute(a), arrays))
         ours.append(timed(ours_from_pixels, arrays))
         bare_e2e.append(
-            timed(lambda b: pdqhash.compute(np.asarray(Image.open(io.BytesIO(b)).convert("RGB"))), blobs)
+            timed(
+                lambda b: pdqhash.compute(np.asarray(Image.open(io.BytesIO(b)).convert("RGB"))),
+                blobs,
+            )
         )
         ours_e2e.append(timed(hash_image, blobs))
-    med = {k: statistics.median(v) for k, v in
-           {"bare": bare, "ours": ours, "bare_e2e": bare_e2e, "ours_e2e": ours_e2e}.items()}  # fmt: skip
+    runs = {"bare": bare, "ours": ours, "bare_e2e": bare_e2e, "ours_e2e": ours_e2e}
+    med = {k: statistics.median(v) for k, v in runs.items()}
     ratio = med["ours"] / med["bare"]
     print(f"{n} images {w}x{h}, median of {repeats} runs")
     print(f"{'pipeline':40} {'images/s':>9} {'ms/image':>9}")

@@ -67,7 +67,7 @@ def truth(codes: np.ndarray, q: np.ndarray) -> set[tuple[int, int]]:
 
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def run_ours(n: int) -> dict[str, Any]:
@@ -197,7 +197,10 @@ def main() -> None:
         rows.append(subprocess_run("ours", n))
         if not args.skip_hma:
             rows.append(subprocess_run("hma", n))
-    head = f"{'index':28} {'n':>10} {'build s':>8} {'RSS MB':>8} {'p50 ms':>7} {'p99 ms':>7} {'batch q/s':>9} {'recall':>7} {'fresh ms':>8}"
+    head = (
+        f"{'index':28} {'n':>10} {'build s':>8} {'RSS MB':>8} {'p50 ms':>7} {'p99 ms':>7}"
+        f" {'batch q/s':>9} {'recall':>7} {'fresh ms':>8}"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -207,13 +210,16 @@ def main() -> None:
         fresh = "" if r["fresh_ms_max"] is None else f"{r['fresh_ms_max']:.2f}"
         print(
             f"{r['index']:28} {r['n']:>10} {r['build_s']:>8.1f} {r['rss_mb']:>8.0f} "
-            f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['batch_qps']:>9.0f} {r['recall']:>7.4f} {fresh:>8}"
+            f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['batch_qps']:>9.0f} {r['recall']:>7.4f}"
+            f" {fresh:>8}"
         )
     big = max(sizes)
     ours = next((r for r in rows if r.get("n") == big and r["index"].startswith("takedown")), {})
     hma = next((r for r in rows if r.get("n") == big and r["index"].startswith("HMA")), {})
     targets = {
-        "recall_1.0": all(r.get("recall") == 1.0 for r in rows if r["index"].startswith("takedown")),
+        "recall_1.0": all(
+            r.get("recall") == 1.0 for r in rows if r["index"].startswith("takedown")
+        ),
         "memory_le_fifth_of_hma": bool(ours and hma and ours["rss_mb"] * 5 <= hma["rss_mb"]),
         "qps_ge_4000_at_largest": bool(ours and ours["batch_qps"] >= 4000),
         "fresh_within_1s": all(

@@ -11,6 +11,9 @@ originals:
   band); the query is hashed by the full pipeline (resize to 512, 8 dihedral
   hashes with an exact mirror, trimmed borders, middle band); distance <= 31.
 
+* **takedown vs imported**: the same query pipeline against a bank of plain
+  full-size hashes, as a hash list imported from HMA/TAT would hold.
+
 A hit on the right original counts towards recall; a hit on any other
 original is a false positive. Then >= 10,000 unrelated synthetic posters
 (distractors, other seeds) are matched against the same bank: every hit is a
@@ -105,6 +108,7 @@ def main() -> None:
             for name, idx, pick in (
                 ("plain", plain_idx, lambda q: [q[0]]),
                 ("takedown", full_idx, lambda q: q[1]),
+                ("imported", plain_idx, lambda q: q[1]),
             ):
                 hits = fps = 0
                 for q, want in zip(queries, truth, strict=True):
@@ -127,8 +131,10 @@ def main() -> None:
                     "n": n,
                     "plain_recall": sc["plain"]["hits"] / n,
                     "takedown_recall": sc["takedown"]["hits"] / n,
+                    "imported_recall": sc["imported"]["hits"] / n,
                     "plain_fp": sc["plain"]["false_positives"],
                     "takedown_fp": sc["takedown"]["false_positives"],
+                    "imported_fp": sc["imported"]["false_positives"],
                 }
             )
         dq = list(
@@ -140,15 +146,20 @@ def main() -> None:
         )
         dsc = score(dq, [None] * nd)
     elapsed = time.perf_counter() - t0
-    print(f"{'variant':14} {'n':>5} {'plain PDQ (HMA)':>16} {'takedown':>10} {'FP plain':>9} {'FP takedown':>12}")
+    print(
+        f"{'variant':14} {'n':>6} {'plain PDQ (HMA)':>16} {'takedown':>9} {'td vs imported':>15}"
+        f" {'FP plain':>9} {'FP td':>6} {'FP imp':>7}"
+    )
     for r in rows:
         print(
-            f"{r['variant']:14} {r['n']:>5} {r['plain_recall']:>16.1%} {r['takedown_recall']:>10.1%} "
-            f"{r['plain_fp']:>9} {r['takedown_fp']:>12}"
+            f"{r['variant']:14} {r['n']:>6} {r['plain_recall']:>16.1%} {r['takedown_recall']:>9.1%}"
+            f" {r['imported_recall']:>15.1%} {r['plain_fp']:>9} {r['takedown_fp']:>6}"
+            f" {r['imported_fp']:>7}"
         )
     print(
-        f"{'distractors':14} {nd:>5} {'':>16} {'':>10} {dsc['plain']['false_positives']:>9} "
-        f"{dsc['takedown']['false_positives']:>12}"
+        f"{'distractors':14} {nd:>6} {'':>16} {'':>9} {'':>15}"
+        f" {dsc['plain']['false_positives']:>9} {dsc['takedown']['false_positives']:>6}"
+        f" {dsc['imported']['false_positives']:>7}"
     )
     print(f"({elapsed:.0f} s)")
     by = {r["variant"]: r for r in rows}
@@ -168,6 +179,7 @@ def main() -> None:
                 "distractor_fp": {
                     "plain": dsc["plain"]["false_positives"],
                     "takedown": dsc["takedown"]["false_positives"],
+                    "imported": dsc["imported"]["false_positives"],
                 },
                 "targets": targets,
                 "targets_met": all(targets.values()),

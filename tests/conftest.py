@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import Settings
 from takedown.db import make_engine
-from takedown.migrate import upgrade
+from takedown.bootstrap import prepare_database
 
 PG_ADMIN_URL = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -40,7 +40,7 @@ def pg_unavailable(reason: str) -> None:
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     path = tmp_path_factory.mktemp("db") / "test.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    prepare_database(engine)
     yield engine
     engine.dispose()
 
@@ -56,7 +56,7 @@ def pg_engine() -> Iterator[Engine]:
         pg_unavailable(str(exc).splitlines()[0])
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     engine = make_engine(url)
-    upgrade(engine)
+    prepare_database(engine)
     yield engine
     engine.dispose()
     with admin.connect() as conn:

@@ -192,3 +192,14 @@ def _legal_events(s: Session, a: Actor) -> Case:
 probe("POST", "/api/v1/legal-events", role="supervisor", kind="self")(
     lambda s, a: Case(body={"kind": "review", "outcome": "pending",
                             "occurred_at": "2026-02-01T00:00:00Z"}))
+
+
+# --- platforms (shared reference data, not agency-owned) -----------------------------------
+probe("GET", "/api/v1/platforms", kind="self")(_none)
+probe("GET", "/api/v1/platforms/{slug}", kind="self")(lambda s, a: Case(params={"slug": "x"}))
+probe("PATCH", "/api/v1/platforms/{slug}", kind="admin")(
+    lambda s, a: Case(params={"slug": "x"}, body={"notes": "probe"}))
+
+
+# Page routes of the web shell, accounts and audit pages.
+import tests.web.isolation_probes  # noqa: E402,F401

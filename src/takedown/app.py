@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from takedown import __version__
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
+from takedown.platforms.api import router as platforms_router
 from takedown.config import Settings, get_settings
 from takedown.db import make_engine, make_sessionmaker
 from takedown.kit import problems
@@ -21,9 +22,10 @@ from takedown.kit.jobs import (
     TickerThread,
     make_broker,
 )
+from takedown.web.setup import install as install_web
 from takedown.worker import load_job_modules
 
-API_ROUTERS: list[APIRouter] = [accounts_router, audit_router]
+API_ROUTERS: list[APIRouter] = [accounts_router, audit_router, platforms_router]
 VIEW_ROUTERS: list[APIRouter] = []
 
 # Scripts only from our own origin; styles too (no inline). Captured evidence is served
@@ -77,6 +79,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     problems.install(app)
+    install_web(app, settings)
 
     @app.middleware("http")
     async def security_headers(

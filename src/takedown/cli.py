@@ -123,8 +123,10 @@ def worker(
 def _register_capabilities() -> None:
     from takedown.accounts.cli import register as accounts
     from takedown.audit.cli import register as audit
+    from takedown.platforms.cli import register as platforms
+    from takedown.sim.cli import register as sim
 
-    for register in (accounts, audit):
+    for register in (accounts, audit, platforms, sim):
         register(app)
 
 

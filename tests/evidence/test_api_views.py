@@ -91,10 +91,12 @@ def test_api_capture_get_download_is_audited_and_isolated(
     listing = ev_client.get("/api/v1/evidence", headers=intruder.headers).json()
     assert all(c["id"] != cap_id for c in listing["items"])
 
-    v = ev_client.post("/api/v1/evidence/verify", json={"capture_ids": [cap_id]},
-                       headers=actor.headers).json()
-    assert v == [{"capture_id": cap_id, "ok": True, "checked": len(detail["files"]),
-                  "problems": []}]
+    v = ev_client.post(
+        "/api/v1/evidence/verify", json={"capture_ids": [cap_id]}, headers=actor.headers
+    ).json()
+    assert v == [
+        {"capture_id": cap_id, "ok": True, "checked": len(detail["files"]), "problems": []}
+    ]
 
 
 def test_sandboxed_view_headers_signed_links_and_view_audit(
@@ -139,15 +141,17 @@ def test_export_endpoint_returns_a_verifiable_zip(
     sup = make_actor(db_session, role="supervisor")
     cap_id = _capture_via_api(ev_client, db_session, sup, "/page")
     detail = ev_client.get(f"/api/v1/evidence/{cap_id}", headers=sup.headers).json()
-    r = ev_client.post("/api/v1/evidence/export", json={"item_ids": [detail["item_id"]]},
-                       headers=sup.headers)
+    r = ev_client.post(
+        "/api/v1/evidence/export", json={"item_ids": [detail["item_id"]]}, headers=sup.headers
+    )
     assert r.status_code == 200, r.text
     with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
         assert "verify_bundle.py" in zf.namelist()
     assert len(_events(db_session, "evidence.exported", cap_id)) == 1
     analyst = make_actor(db_session, sup.agency)
-    r = ev_client.post("/api/v1/evidence/export", json={"item_ids": [detail["item_id"]]},
-                       headers=analyst.headers)
+    r = ev_client.post(
+        "/api/v1/evidence/export", json={"item_ids": [detail["item_id"]]}, headers=analyst.headers
+    )
     assert r.status_code == 403
 
 
@@ -155,18 +159,30 @@ def test_holds_api(ev_client: TestClient, db_session: Session) -> None:
     sup = make_actor(db_session, role="supervisor")
     item_id = make_item(db_session, sup.principal, f"http://{HOST}/page?hold=1")
     db_session.commit()
-    r = ev_client.post("/api/v1/evidence/holds", headers=sup.headers,
-                       json={"item_id": item_id, "kind": "court_request", "reason": "preserve",
-                             "reference": "Case 9"})
+    r = ev_client.post(
+        "/api/v1/evidence/holds",
+        headers=sup.headers,
+        json={
+            "item_id": item_id,
+            "kind": "court_request",
+            "reason": "preserve",
+            "reference": "Case 9",
+        },
+    )
     assert r.status_code == 201, r.text
     hold_id = r.json()["id"]
     listed = ev_client.get(f"/api/v1/evidence/holds?item_id={item_id}", headers=sup.headers)
     assert [h["id"] for h in listed.json()] == [hold_id]
     intruder = make_actor(db_session, role="supervisor")
-    assert ev_client.delete(f"/api/v1/evidence/holds/{hold_id}",
-                            headers=intruder.headers).status_code == 404
+    assert (
+        ev_client.delete(f"/api/v1/evidence/holds/{hold_id}", headers=intruder.headers).status_code
+        == 404
+    )
     r = ev_client.delete(f"/api/v1/evidence/holds/{hold_id}", headers=sup.headers)
     assert r.status_code == 200 and r.json()["released_at"]
-    bad = ev_client.post("/api/v1/evidence/holds", headers=sup.headers,
-                         json={"item_id": item_id, "kind": "whim", "reason": "x"})
+    bad = ev_client.post(
+        "/api/v1/evidence/holds",
+        headers=sup.headers,
+        json={"item_id": item_id, "kind": "whim", "reason": "x"},
+    )
     assert bad.status_code == 422

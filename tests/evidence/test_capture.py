@@ -145,9 +145,6 @@ def test_loopback_address_is_refused_without_an_allow_list(
     hostile_port: int,
 ) -> None:
     """The default settings (no resolver map, no allow-list) never reach 127.0.0.1."""
-    cap, summary = _capture(
-        db_session, session_factory, settings, ""
-    ) if False else (None, None)
     actor = make_actor(db_session)
     item_id = make_item(db_session, actor.principal, f"http://127.0.0.1:{hostile_port}/page")
     db_session.commit()

@@ -16,7 +16,7 @@ from takedown.audit.models import AuditEvent
 from takedown.config import Settings
 from takedown.evidence import repository
 from takedown.evidence.export import export_bundle
-from takedown.evidence.service import make_working_copy, verify_captures
+from takedown.evidence.service import make_working_copy, place_hold, verify_captures
 from takedown.evidence.storage import store_for_settings
 from takedown.evidence.storage.local import LocalStore
 from tests.evidence.conftest import capture_one
@@ -63,9 +63,9 @@ def test_verify_passes_then_catches_a_flipped_byte(
     assert any("capture.warc.gz" in p and "does not match" in p for p in bad.problems)
 
     events = db_session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.action == "evidence.verified", AuditEvent.subject_id == str(cap_id)
-        ).order_by(AuditEvent.id)
+        select(AuditEvent)
+        .where(AuditEvent.action == "evidence.verified", AuditEvent.subject_id == str(cap_id))
+        .order_by(AuditEvent.id)
     ).all()
     assert [json.loads(e.details)["ok"] for e in events] == [True, False]
 
@@ -84,24 +84,48 @@ def test_export_bundle_verifies_offline_and_catches_tampering(
     store = store_for_settings(ev_settings)
     text = next(f for f in repository.files_of(db_session, cap_id) if f.role == "text")
     make_working_copy(
-        db_session, actor.principal, cap_id, text.id, b"redacted copy", store=store,
+        db_session,
+        actor.principal,
+        cap_id,
+        text.id,
+        b"redacted copy",
+        store=store,
         note="redaction for disclosure",
     )
+    place_hold(
+        db_session,
+        actor.principal,
+        item_id,
+        kind="court_request",
+        reason="preserve for trial",
+        reference="Case 2026/3",
+    )
     result = export_bundle(
-        db_session, actor.principal, [item_id], tmp_path / "bundle.zip", store=store,
+        db_session,
+        actor.principal,
+        [item_id],
+        tmp_path / "bundle.zip",
+        store=store,
         recipient="Synthetic court, case 1",
     )
     assert result.captures == [cap_id]
 
     with zipfile.ZipFile(result.path) as zf:
         names = set(zf.namelist())
-        assert {"README.txt", "verify_bundle.py", "bundle.json", "SHA256SUMS",
-                "custody/chain.jsonl", f"captures/{cap_id}/manifest.json",
-                f"captures/{cap_id}/capture.warc.gz"} <= names
+        assert {
+            "README.txt",
+            "verify_bundle.py",
+            "bundle.json",
+            "SHA256SUMS",
+            "custody/chain.jsonl",
+            f"captures/{cap_id}/manifest.json",
+            f"captures/{cap_id}/capture.warc.gz",
+        } <= names
         chain = [json.loads(x) for x in zf.read("custody/chain.jsonl").splitlines()]
     actions = [e["action"] for e in chain if e["kind"] == "event"]
     assert actions[0] == "evidence.captured"
     assert "evidence.working_copy" in actions and actions[-1] == "evidence.exported"
+    assert "evidence.hold_placed" in actions
     assert any(e["kind"] == "link" for e in chain)  # the other agency's capture, hashes only
     assert all("details" not in e for e in chain if e["kind"] == "link")
 

@@ -28,8 +28,14 @@ def _removed_capture(
     actor = make_actor(db_session)
     item_id, cap_id = capture_one(db_session, session_factory, settings, actor.principal)
     item = get_item(db_session, SYSTEM, item_id)
-    transition(db_session, SYSTEM, item, "removed", reason="verified offline",
-               clock=FrozenClock(REMOVED_AT))
+    transition(
+        db_session,
+        SYSTEM,
+        item,
+        "removed",
+        reason="verified offline",
+        clock=FrozenClock(REMOVED_AT),
+    )
     db_session.flush()
     return actor, item_id, cap_id
 
@@ -78,8 +84,14 @@ def test_a_hold_keeps_evidence_until_released(
 ) -> None:
     actor, item_id, cap_id = _removed_capture(db_session, session_factory, ev_settings)
     store = store_for_settings(ev_settings)
-    hold = place_hold(db_session, actor.principal, item_id, kind="court_request",
-                      reason="court asked to preserve", reference="Case 2026/17")  # type: ignore[arg-type]
+    hold = place_hold(
+        db_session,
+        actor.principal,
+        item_id,
+        kind="court_request",
+        reason="court asked to preserve",
+        reference="Case 2026/17",
+    )  # type: ignore[arg-type]
     later = FrozenClock(dt.datetime(2027, 6, 1, tzinfo=dt.UTC))
     report = purge(db_session, store=store, clock=later)
     assert cap_id in report.held and cap_id not in [e.capture_id for e in report.purged]
@@ -94,10 +106,19 @@ def test_an_item_that_reappeared_is_not_purged(
 ) -> None:
     _actor, item_id, cap_id = _removed_capture(db_session, session_factory, ev_settings)
     item = get_item(db_session, SYSTEM, item_id)
-    transition(db_session, SYSTEM, item, "reappeared", reason="back online",
-               clock=FrozenClock(REMOVED_AT + dt.timedelta(days=3)))
-    report = purge(db_session, store=store_for_settings(ev_settings),
-                   clock=FrozenClock(dt.datetime(2028, 1, 1, tzinfo=dt.UTC)))
+    transition(
+        db_session,
+        SYSTEM,
+        item,
+        "reappeared",
+        reason="back online",
+        clock=FrozenClock(REMOVED_AT + dt.timedelta(days=3)),
+    )
+    report = purge(
+        db_session,
+        store=store_for_settings(ev_settings),
+        clock=FrozenClock(dt.datetime(2028, 1, 1, tzinfo=dt.UTC)),
+    )
     assert cap_id not in [e.capture_id for e in report.purged]
 
 
@@ -106,8 +127,13 @@ def test_bytes_shared_with_a_surviving_capture_are_kept(
 ) -> None:
     actor, _item_id, cap_id = _removed_capture(db_session, session_factory, ev_settings)
     # Another item with the same image: its capture shares the image object.
-    _, other_cap = capture_one(db_session, session_factory, ev_settings, actor.principal,
-                               url="http://hostile.test/page?copy=1")
+    _, other_cap = capture_one(
+        db_session,
+        session_factory,
+        ev_settings,
+        actor.principal,
+        url="http://hostile.test/page?copy=1",
+    )
     store = store_for_settings(ev_settings)
     image = next(f for f in repository.files_of(db_session, cap_id) if f.role == "media")
     assert image.sha256 in {f.sha256 for f in repository.files_of(db_session, other_cap)}

@@ -105,3 +105,12 @@ def test_registry_builds_configured_backends_and_refuses_duplicates(tmp_path: Pa
         get_store("s3", settings)  # no bucket configured
     with pytest.raises(Conflict):
         register_backend("local", lambda s: LocalStore(s.evidence_dir))
+
+
+def test_batch_writes_are_readable_inside_and_after(store: EvidenceStore) -> None:
+    with store.batch():
+        a = store.put(b"batched one")
+        assert store.get(a.sha256) == b"batched one"
+        with store.batch():
+            b = store.put(b"batched two")
+    assert store.exists(a.sha256) and store.exists(b.sha256)

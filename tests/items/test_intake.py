@@ -452,3 +452,46 @@ def test_reimport_never_creates_items(
     assert second.items_created == 0
     assert count(sqlite_session, Item) == items
     assert second.rows_ok == first.rows_ok and second.duplicates_folded == second.rows_ok
+
+
+def test_imported_times_compare_like_orm_written_ones(db_session: Session) -> None:
+    """The bulk path stores datetimes exactly as the ORM does (SQLite compares text)."""
+    from takedown.items import service
+    from takedown.items.repository import ItemFilters
+
+    a = make_actor(db_session)
+    run(
+        db_session,
+        a,
+        "url,reported_at\n"
+        "https://x.com/syn_t1/status/1,2026-05-01T10:00:00Z\n"
+        "https://x.com/syn_t2/status/2,2026-05-01T14:00:00+02:00\n"
+        "https://x.com/syn_t3/status/3,2026-05-03T00:00:00Z\n",
+    )
+    orm, _ = service.report_url(
+        db_session,
+        a.principal,
+        "https://x.com/syn_t4/status/4",
+        reported_at=dt.datetime(2026, 5, 1, 11, tzinfo=dt.UTC),
+    )
+
+    def identities(**kw: dt.datetime) -> list[str]:
+        rows, _ = service.list_items(db_session, a.principal, ItemFilters(**kw))  # type: ignore[arg-type]
+        return sorted(r.identity for r in rows)
+
+    noon = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
+    assert identities(first_seen_to=noon) == ["x:status/1", "x:status/2", "x:status/4"]
+    assert identities(first_seen_from=noon) == ["x:status/3"]
+    item = db_session.scalar(select(Item).where(Item.identity == "x:status/2"))
+    assert item is not None and item.first_seen_at == dt.datetime(2026, 5, 1, 12, tzinfo=dt.UTC)
+    assert orm.first_seen_at < noon
+    if db_session.get_bind().dialect.name == "sqlite":
+        import re
+
+        raw = db_session.connection().exec_driver_sql(
+            "SELECT first_seen_at, last_seen_at, created_at FROM items"
+            " WHERE identity IN ('x:status/1', 'x:status/4')"
+        )
+        stored = [v for row in raw for v in row]
+        assert len(stored) == 6
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stored)

@@ -14,6 +14,7 @@ from takedown.matching.hashers.image import hash_image
 from takedown.matching.models import Signal
 from takedown.matching.schemas import Labels, SignalIn
 from tests.factories import make_actor, make_agency
+from tests.items.factories import make_item
 from tests.matching import media
 from tests.matching.factories import make_bank, make_supervisor
 
@@ -220,20 +221,23 @@ def test_analyst_cannot_create_bank_and_liaison_cannot_write(db_session: Session
 def test_item_hook_records_results_and_removed_content_bank(
     db_session: Session, engine: MatchingEngine
 ) -> None:
-    make_supervisor(db_session)
+    sup = make_supervisor(db_session)
+    first, second, third = (make_item(db_session, sup).id for _ in range(3))
     data = media.poster(80)
-    assert service.match_item_media(db_session, 1001, data, engine=engine).matches == []
-    signals = service.add_removed_media(db_session, 1001, data, labels=LABELS, engine=engine)
-    assert all(s.item_id == 1001 for s in signals)
-    report = service.match_item_media(db_session, 2002, media.poster(80, "reencode"), engine=engine)
+    assert service.match_item_media(db_session, first, data, engine=engine).matches == []
+    signals = service.add_removed_media(db_session, first, data, labels=LABELS, engine=engine)
+    assert all(s.item_id == first for s in signals)
+    report = service.match_item_media(
+        db_session, second, media.poster(80, "reencode"), engine=engine
+    )
     assert report.matches and report.matches[0].bank_name == "removed-content"
-    assert report.matches[0].item_id == 1001
-    rows = service.results_for_item(db_session, 2002)
+    assert report.matches[0].item_id == first
+    rows = service.results_for_item(db_session, second)
     assert (
         rows and rows[0].status == "new" and rows[0].details["labels"]["group"] == "Example Front"
     )
     # Same bank on the second call.
-    again = service.add_removed_media(db_session, 1002, media.poster(81), engine=engine)
+    again = service.add_removed_media(db_session, third, media.poster(81), engine=engine)
     assert {s.bank_id for s in again} == {signals[0].bank_id}
 
 

@@ -206,3 +206,28 @@ def test_nearest_rank_brute_force(xs: list[float], q: float) -> None:
 def test_cumulative_brute_force(ts: list[float]) -> None:
     for t, n in cumulative(ts):
         assert n == sum(1 for x in ts if x <= t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(observations)
+def test_the_one_pass_summary_agrees_with_the_curve(data: list[Observation]) -> None:
+    s = summarize(data)
+    km = kaplan_meier(data)
+    assert s.km_median == km.median and s.km_median_ci == km.median_ci
+    for label, h in (("1h", HOUR), ("24h", DAY), ("7d", WEEK), ("x", 7.0), ("y", 40.0)):
+        want = km.share_removed_within(h)
+        got = s.within.get(label) if label in s.within else _within(s, data, h)
+        assert (got is None) == (want is None)
+        if want is not None:
+            assert got == pytest.approx(want)
+
+
+def _within(s: object, data: list[Observation], h: float) -> float | None:
+    from takedown.operations import stats
+
+    old = stats.SHARE_HORIZONS
+    stats.SHARE_HORIZONS = (("h", h),)
+    try:
+        return stats.summarize(data).within["h"]
+    finally:
+        stats.SHARE_HORIZONS = old

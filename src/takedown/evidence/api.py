@@ -65,8 +65,13 @@ def list_holds(
 def place_hold(body: HoldIn, principal: Supervisor, session: DbSession) -> HoldOut:
     """Keep an item's evidence past the 6-month retention (investigation, court request)."""
     hold = service.place_hold(
-        session, principal, body.item_id, kind=body.kind, reason=body.reason,
-        reference=body.reference, until=body.until,
+        session,
+        principal,
+        body.item_id,
+        kind=body.kind,
+        reason=body.reason,
+        reference=body.reference,
+        until=body.until,
     )
     return HoldOut.model_validate(hold)
 
@@ -116,8 +121,10 @@ def verify(
     reports = service.verify_captures(
         session, principal, store=store_for_settings(settings), capture_ids=body.capture_ids
     )
-    return [VerifyOut(capture_id=r.capture_id, ok=r.ok, checked=r.checked, problems=r.problems)
-            for r in reports]
+    return [
+        VerifyOut(capture_id=r.capture_id, ok=r.ok, checked=r.checked, problems=r.problems)
+        for r in reports
+    ]
 
 
 @router.post("/export", response_class=Response)
@@ -128,7 +135,11 @@ def export(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "evidence-bundle.zip"
         result = export_bundle(
-            session, principal, body.item_ids, path, store=store_for_settings(settings),
+            session,
+            principal,
+            body.item_ids,
+            path,
+            store=store_for_settings(settings),
             recipient=body.recipient,
         )
         data = result.path.read_bytes()
@@ -164,7 +175,11 @@ def download(
     if principal.is_liaison:
         raise Forbidden("platform liaisons have no access to the evidence vault")
     row, data = service.read_file(
-        session, principal, capture_id, file_id, store=store_for_settings(settings),
+        session,
+        principal,
+        capture_id,
+        file_id,
+        store=store_for_settings(settings),
         purpose="download",
     )
     filename = row.name.rsplit("/", 1)[-1].replace('"', "")

@@ -25,7 +25,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -35,17 +35,20 @@ class Bundle:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.zip: Optional[zipfile.ZipFile] = None
+        self.zip: zipfile.ZipFile | None = None
         if path.is_file():
             self.zip = zipfile.ZipFile(path)
 
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         if self.zip is not None:
             return [n for n in self.zip.namelist() if not n.endswith("/")]
-        return [str(p.relative_to(self.path)).replace("\\", "/")
-                for p in self.path.rglob("*") if p.is_file()]
+        return [
+            str(p.relative_to(self.path)).replace("\\", "/")
+            for p in self.path.rglob("*")
+            if p.is_file()
+        ]
 
-    def read(self, name: str) -> Optional[bytes]:
+    def read(self, name: str) -> bytes | None:
         if ".." in name.split("/") or name.startswith("/"):
             return None
         if self.zip is not None:
@@ -62,20 +65,27 @@ def sha256(data: bytes) -> str:
 
 
 def canonical_json(data: Any) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=str)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def event_hash(ev: Dict[str, Any]) -> str:
+def event_hash(ev: dict[str, Any]) -> str:
     """The audit log's hash of one event (same rule as takedown.audit.service.compute_hash)."""
-    payload = canonical_json([
-        ev["prev_hash"], ev["at"], ev["actor_user_id"], ev["actor_agency_id"],
-        ev["action"], ev["subject_type"], ev["subject_id"], ev["details"],
-    ])
+    payload = canonical_json(
+        [
+            ev["prev_hash"],
+            ev["at"],
+            ev["actor_user_id"],
+            ev["actor_agency_id"],
+            ev["action"],
+            ev["subject_type"],
+            ev["subject_id"],
+            ev["details"],
+        ]
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def check_sums(b: Bundle, problems: List[str]) -> int:
+def check_sums(b: Bundle, problems: list[str]) -> int:
     raw = b.read("SHA256SUMS")
     if raw is None:
         problems.append("SHA256SUMS is missing")
@@ -90,35 +100,37 @@ def check_sums(b: Bundle, problems: List[str]) -> int:
         data = b.read(name)
         n += 1
         if data is None:
-            problems.append("missing file: %s" % name)
+            problems.append(f"missing file: {name}")
         elif sha256(data) != digest:
-            problems.append("HASH MISMATCH: %s (expected %s, found %s)"
-                            % (name, digest, sha256(data)))
+            problems.append(f"HASH MISMATCH: {name} (expected {digest}, found {sha256(data)})")
     for name in b.names():
         if name not in listed and name not in ("SHA256SUMS", "verify_bundle.py"):
-            problems.append("file not listed in SHA256SUMS: %s" % name)
+            problems.append(f"file not listed in SHA256SUMS: {name}")
     return n
 
 
-def check_chain(events: List[Dict[str, Any]], problems: List[str]) -> Tuple[int, Optional[str]]:
-    prev: Optional[str] = None
+def check_chain(events: list[dict[str, Any]], problems: list[str]) -> tuple[int, str | None]:
+    prev: str | None = None
     full = 0
     for ev in events:
         if prev is not None and ev.get("prev_hash") != prev:
-            problems.append("custody chain broken before event %s: prev_hash does not match"
-                            % ev.get("id"))
+            problems.append(
+                f"custody chain broken before event {ev.get('id')}: prev_hash does not match"
+            )
         if ev.get("kind") == "event":
             full += 1
             if event_hash(ev) != ev.get("hash"):
-                problems.append("custody event %s was altered: its hash does not match its content"
-                                % ev.get("id"))
+                problems.append(
+                    f"custody event {ev.get('id')} was altered: its hash does not match its content"
+                )
         prev = ev.get("hash")
     return full, prev
 
 
-def check_captures(b: Bundle, index: Dict[str, Any], events: List[Dict[str, Any]],
-                   problems: List[str]) -> int:
-    recorded: Dict[str, str] = {}
+def check_captures(
+    b: Bundle, index: dict[str, Any], events: list[dict[str, Any]], problems: list[str]
+) -> int:
+    recorded: dict[str, str] = {}
     for ev in events:
         if ev.get("kind") == "event" and ev.get("action") == "evidence.captured":
             details = json.loads(ev["details"])
@@ -126,37 +138,36 @@ def check_captures(b: Bundle, index: Dict[str, Any], events: List[Dict[str, Any]
     files = 0
     for cap in index.get("captures", []):
         cid = str(cap["capture_id"])
-        folder = "captures/%s/" % cid
+        folder = f"captures/{cid}/"
         mraw = b.read(folder + "manifest.json")
         if mraw is None:
-            problems.append("capture %s: manifest.json missing" % cid)
+            problems.append(f"capture {cid}: manifest.json missing")
             continue
         mhash = sha256(mraw)
         if mhash != cap.get("manifest_sha256"):
-            problems.append("capture %s: manifest hash differs from bundle.json" % cid)
+            problems.append(f"capture {cid}: manifest hash differs from bundle.json")
         if cid in recorded and recorded[cid] != mhash:
-            problems.append("capture %s: manifest hash differs from the one in the custody log"
-                            % cid)
+            problems.append(f"capture {cid}: manifest hash differs from the one in the custody log")
         if cid not in recorded and cap.get("status") == "complete":
-            problems.append("capture %s: no capture event in the custody log" % cid)
+            problems.append(f"capture {cid}: no capture event in the custody log")
         manifest = json.loads(mraw.decode("utf-8"))
         for f in manifest.get("files", []):
             data = b.read(folder + f["name"])
             files += 1
             if data is None:
-                problems.append("capture %s: file %s missing" % (cid, f["name"]))
+                problems.append(f"capture {cid}: file {f['name']} missing")
             elif sha256(data) != f["sha256"] or len(data) != f["size"]:
-                problems.append("capture %s: HASH MISMATCH in %s" % (cid, f["name"]))
+                problems.append(f"capture {cid}: HASH MISMATCH in {f['name']}")
     return files
 
 
-def verify(path: Path) -> List[str]:
+def verify(path: Path) -> list[str]:
     b = Bundle(path)
-    problems: List[str] = []
+    problems: list[str] = []
     n_sums = check_sums(b, problems)
     raw_index = b.read("bundle.json")
     if raw_index is None:
-        return problems + ["bundle.json is missing"]
+        return [*problems, "bundle.json is missing"]
     index = json.loads(raw_index.decode("utf-8"))
     raw_chain = b.read("custody/chain.jsonl") or b""
     events = [json.loads(line) for line in raw_chain.decode("utf-8").splitlines() if line.strip()]
@@ -164,14 +175,16 @@ def verify(path: Path) -> List[str]:
     if head != index.get("custody_head_hash"):
         problems.append("custody log head differs from bundle.json")
     n_files = check_captures(b, index, events, problems)
-    print("files checked against SHA256SUMS: %d" % n_sums)
-    print("capture files checked against manifests: %d in %d captures"
-          % (n_files, len(index.get("captures", []))))
-    print("custody chain: %d links, %d full events, head %s" % (len(events), full, head))
+    print(f"files checked against SHA256SUMS: {n_sums}")
+    print(
+        f"capture files checked against manifests: {n_files} "
+        f"in {len(index.get('captures', []))} captures"
+    )
+    print(f"custody chain: {len(events)} links, {full} full events, head {head}")
     return problems
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     here = Path(__file__).resolve()
     target = Path(argv[1]) if len(argv) > 1 else here.parent
     if len(argv) <= 1 and here.parent.suffix == ".zip":
@@ -179,8 +192,14 @@ def main(argv: List[str]) -> int:
     problems = verify(target)
     for p in problems:
         print("FAIL: " + p)
-    print("RESULT: " + ("OK, every hash and the custody chain check out" if not problems
-                        else "FAILED (%d problems)" % len(problems)))
+    print(
+        "RESULT: "
+        + (
+            "OK, every hash and the custody chain check out"
+            if not problems
+            else f"FAILED ({len(problems)} problems)"
+        )
+    )
     return 0 if not problems else 1
 
 

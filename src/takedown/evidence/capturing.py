@@ -10,6 +10,7 @@ capture; each failure is a capture row with status ``failed`` and a reason.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -50,7 +51,9 @@ class CaptureSummary:
     manifest_sha256: str | None = None
 
 
-def http_client_for(settings: Settings, limits: Limits, *, per_host_limit: int = 8) -> httpx.AsyncClient:
+def http_client_for(
+    settings: Settings, limits: Limits, *, per_host_limit: int = 8
+) -> httpx.AsyncClient:
     """The guarded client, configured from the one Settings (resolver map, allow-list, proxies)."""
     return make_client(
         resolve=settings.resolve,
@@ -61,7 +64,7 @@ def http_client_for(settings: Settings, limits: Limits, *, per_host_limit: int =
         timeout=limits.read_timeout,
         follow_redirects=False,
         per_host_limit=per_host_limit,
-        max_connections=256,
+        max_connections=128,
         user_agent=DEFAULT_USER_AGENT,
     )
 
@@ -205,6 +208,7 @@ def _finish_one(
     out: CaptureOutput,
     store: EvidenceStore,
     clock: Clock,
+    defer_hooks: bool,
 ) -> CaptureSummary:
     cap.captured_at = out.captured_at
     cap.final_url = out.final_url
@@ -279,8 +283,8 @@ def _finish_one(
         details["reason"] = out.failure[1]
     action = "evidence.captured" if out.failure is None else "evidence.capture_failed"
     record(session, principal, action, repository.SUBJECT, cap.id, details, clock=clock)
-    if out.failure is None:
-        _media_hooks(session, cap, files)
+    if out.failure is None and not defer_hooks:
+        run_media_hooks(session, cap, files, clock.now())
     return CaptureSummary(
         cap.item_id,
         cap.id,
@@ -291,8 +295,11 @@ def _finish_one(
     )
 
 
-def _media_hooks(
-    session: Session, cap: EvidenceCapture, files: list[tuple[EvidenceFile, bytes]]
+def run_media_hooks(
+    session: Session,
+    cap: EvidenceCapture,
+    files: Sequence[tuple[EvidenceFile, bytes]],
+    now: dt.datetime,
 ) -> None:
     """Let matching (and any other listener) see captured media; a hook failure is logged only."""
     hooks = list(on_media_captured)
@@ -305,6 +312,31 @@ def _media_hooks(
                     hook(session, cap, row, data)
             except Exception:
                 log.exception("media hook failed for capture %s file %s", cap.id, row.name)
+        row.hooks_done_at = now
+
+
+def process_pending_media(
+    session: Session, *, store: EvidenceStore, clock: Clock | None = None, limit: int = 200
+) -> int:
+    """Run the media hooks on files captured with ``defer_hooks`` (the ``evidence.media`` job).
+
+    Idempotent: a file is marked once its hooks ran, so a crash re-runs only the rest.
+    """
+    now = (clock or SystemClock()).now()
+    done = 0
+    for row in repository.media_pending_hooks(session, limit):
+        cap = repository.capture(session, row.capture_id)
+        if cap is None:
+            continue
+        try:
+            data = store.get(row.sha256)
+        except TakedownError:
+            log.warning("media %s of capture %s is missing; hooks skipped", row.sha256, cap.id)
+            row.hooks_done_at = now
+            continue
+        run_media_hooks(session, cap, [(row, data)], now)
+        done += 1
+    return done
 
 
 def matching_hook(session: Session, cap: EvidenceCapture, row: EvidenceFile, data: bytes) -> None:
@@ -321,7 +353,12 @@ on_media_captured: list[MediaHook] = [matching_hook]
 
 
 def _fail(
-    session: Session, principal: Principal, cap: EvidenceCapture, code: str, reason: str, clock: Clock
+    session: Session,
+    principal: Principal,
+    cap: EvidenceCapture,
+    code: str,
+    reason: str,
+    clock: Clock,
 ) -> CaptureSummary:
     cap.status = CaptureStatus.FAILED.value
     cap.failure_reason = f"{code}: {reason}"
@@ -343,18 +380,24 @@ def _finish(
     outputs: Sequence[CaptureOutput],
     store: EvidenceStore,
     clock: Clock,
+    defer_hooks: bool = False,
 ) -> list[CaptureSummary]:
     summaries = []
-    for out in outputs:
-        cap = repository.capture(session, out.key)
-        if cap is None:
-            continue
-        try:
-            with session.begin_nested():
-                summaries.append(_finish_one(session, principal, cap, out, store, clock))
-        except Exception as exc:
-            log.exception("storing capture %s failed", cap.id)
-            summaries.append(_fail(session, principal, cap, "storage", repr(exc), clock))
+    # One durability barrier for the whole batch (files and manifests), not one per file;
+    # it completes before the caller commits the rows that name these objects.
+    with store.batch():
+        for out in outputs:
+            cap = repository.capture(session, out.key)
+            if cap is None:
+                continue
+            try:
+                with session.begin_nested():
+                    summaries.append(
+                        _finish_one(session, principal, cap, out, store, clock, defer_hooks)
+                    )
+            except Exception as exc:
+                log.exception("storing capture %s failed", cap.id)
+                summaries.append(_fail(session, principal, cap, "storage", repr(exc), clock))
     return summaries
 
 
@@ -371,16 +414,21 @@ def capture_items_in_session(
     store: EvidenceStore | None = None,
     clock: Clock | None = None,
     limits: Limits | None = None,
+    defer_hooks: bool = False,
 ) -> list[CaptureSummary]:
     """Capture inside the caller's transaction (the caller commits)."""
     clock = clock or SystemClock()
     store = store or store_for_settings(settings)
     jobs, refused = _start(
-        session, principal, item_ids, with_screenshot=with_screenshot, store_name=store.name,
+        session,
+        principal,
+        item_ids,
+        with_screenshot=with_screenshot,
+        store_name=store.name,
         clock=clock,
     )
     outputs = run_sync(lambda: run_jobs(jobs, settings=settings, limits=limits, clock=clock))
-    return refused + _finish(session, principal, outputs, store, clock)
+    return refused + _finish(session, principal, outputs, store, clock, defer_hooks)
 
 
 def capture_items(
@@ -393,6 +441,7 @@ def capture_items(
     store: EvidenceStore | None = None,
     clock: Clock | None = None,
     limits: Limits | None = None,
+    defer_hooks: bool = False,
 ) -> list[CaptureSummary]:
     """Capture before referral: own transactions, never raises for a failed capture."""
     clock = clock or SystemClock()
@@ -400,8 +449,12 @@ def capture_items(
         store = store or store_for_settings(settings)
         with session_scope(session_factory) as session:
             jobs, refused = _start(
-                session, principal, item_ids, with_screenshot=with_screenshot,
-                store_name=store.name, clock=clock,
+                session,
+                principal,
+                item_ids,
+                with_screenshot=with_screenshot,
+                store_name=store.name,
+                clock=clock,
             )
     except Exception as exc:
         log.exception("evidence capture could not start")
@@ -418,7 +471,7 @@ def capture_items(
                 for c in repository.captures_by_ids(session, [j.key for j in jobs])
             ]
     with session_scope(session_factory) as session:
-        return refused + _finish(session, principal, outputs, store, clock)
+        return refused + _finish(session, principal, outputs, store, clock, defer_hooks)
 
 
 async def acapture_items(
@@ -432,6 +485,7 @@ async def acapture_items(
     clock: Clock | None = None,
     limits: Limits | None = None,
     client: httpx.AsyncClient | None = None,
+    defer_hooks: bool = False,
 ) -> list[CaptureSummary]:
     """The async twin, for callers already inside an event loop (workers, async routes)."""
     clock = clock or SystemClock()
@@ -441,11 +495,15 @@ async def acapture_items(
     def start() -> tuple[list[CaptureJob], list[CaptureSummary]]:
         with session_scope(session_factory) as session:
             return _start(
-                session, principal, item_ids, with_screenshot=with_screenshot,
-                store_name=s.name, clock=clock,
+                session,
+                principal,
+                item_ids,
+                with_screenshot=with_screenshot,
+                store_name=s.name,
+                clock=clock,
             )
 
     jobs, refused = start()
     outputs = await run_jobs(jobs, settings=settings, limits=limits, client=client, clock=clock)
     with session_scope(session_factory) as session:
-        return refused + _finish(session, principal, outputs, s, clock)
+        return refused + _finish(session, principal, outputs, s, clock, defer_hooks)

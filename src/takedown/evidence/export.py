@@ -28,7 +28,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takedown import __version__
@@ -36,7 +35,7 @@ from takedown.accounts.principal import Principal
 from takedown.audit.models import AuditEvent
 from takedown.audit.service import _fmt_time, record
 from takedown.evidence import repository
-from takedown.evidence.models import CaptureStatus, EvidenceHold
+from takedown.evidence.models import CaptureStatus
 from takedown.evidence.service import get_capture
 from takedown.evidence.storage import EvidenceStore, sha256_hex
 from takedown.kit.clock import Clock, SystemClock
@@ -103,9 +102,8 @@ def _event_line(ev: AuditEvent, full: bool) -> dict[str, Any]:
     }
 
 
-def _hold_event_ids(session: Session, item_ids: Sequence[int]) -> set[tuple[str, str]]:
-    holds = session.scalars(select(EvidenceHold.id).where(EvidenceHold.item_id.in_(item_ids)))
-    return {("evidence_hold", str(h)) for h in holds}
+def _hold_ids(session: Session, item_ids: Sequence[int]) -> list[int]:
+    return [h.id for h in repository.holds_of_items(session, item_ids)]
 
 
 def export_bundle(
@@ -153,15 +151,22 @@ def export_bundle(
             "evidence.exported",
             repository.SUBJECT,
             cap.id,
-            {"bundle": out.name, "recipient": recipient[:300], "hash_checked": True,
-             "manifest_sha256": cap.manifest_sha256, "items": sorted(set(item_ids))},
+            {
+                "bundle": out.name,
+                "recipient": recipient[:300],
+                "hash_checked": True,
+                "manifest_sha256": cap.manifest_sha256,
+                "items": sorted(set(item_ids)),
+            },
             clock=clock,
         )
     cap_ids = [c.id for c in caps]
-    relevant = {(repository.SUBJECT, str(i)) for i in cap_ids} | _hold_event_ids(
-        session, sorted({c.item_id for c in caps})
-    )
-    own = repository.custody_events(session, cap_ids)
+    item_list = sorted({c.item_id for c in caps})
+    hold_ids = _hold_ids(session, item_list)
+    relevant = {(repository.SUBJECT, str(i)) for i in cap_ids} | {
+        (repository.HOLD_SUBJECT, str(h)) for h in hold_ids
+    }
+    own = repository.custody_events(session, cap_ids, hold_ids)
     first = min(ev.id for ev in own)
     last = repository.last_event_id(session)
     lines = [
@@ -176,10 +181,15 @@ def export_bundle(
         "created_by": {"user_id": principal.user_id, "agency_id": principal.agency_id},
         "recipient": recipient,
         "tool": {"name": "takedown", "version": __version__},
-        "items": sorted({c.item_id for c in caps}),
+        "items": item_list,
         "captures": [
-            {"capture_id": c.id, "item_id": c.item_id, "status": c.status,
-             "url_reported": c.url_reported, "manifest_sha256": c.manifest_sha256}
+            {
+                "capture_id": c.id,
+                "item_id": c.item_id,
+                "status": c.status,
+                "url_reported": c.url_reported,
+                "manifest_sha256": c.manifest_sha256,
+            }
             for c in caps
         ],
         "custody_head_hash": head,
@@ -191,7 +201,7 @@ def export_bundle(
         created=now.isoformat(),
         who=principal.email or f"user {principal.user_id} of agency {principal.agency_id}",
         version=__version__,
-        items=", ".join(str(i) for i in index["items"]),
+        items=", ".join(str(i) for i in item_list),
         captures=", ".join(str(i) for i in cap_ids),
         name=out.name,
         head=head,

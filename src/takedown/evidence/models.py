@@ -40,9 +40,7 @@ class EvidenceCapture(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    status: Mapped[str] = mapped_column(
-        String(16), default=CaptureStatus.RUNNING.value, index=True
-    )
+    status: Mapped[str] = mapped_column(String(16), default=CaptureStatus.RUNNING.value, index=True)
     failure_reason: Mapped[str | None] = mapped_column(Text, default=None)
     url_reported: Mapped[str] = mapped_column(Text, default="")
     url_canonical: Mapped[str] = mapped_column(Text, default="")
@@ -83,6 +81,8 @@ class EvidenceFile(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # When the media hooks (matching) saw this file; NULL = still due (media only).
+    hooks_done_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class EvidenceHold(Base):

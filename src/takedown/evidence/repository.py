@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from takedown.audit.models import AuditEvent
@@ -13,6 +13,7 @@ from takedown.evidence.models import CaptureStatus, EvidenceCapture, EvidenceFil
 from takedown.items.models import Item, ItemStatus
 
 SUBJECT = "evidence_capture"
+HOLD_SUBJECT = "evidence_hold"
 
 
 def add(session: Session, row: EvidenceCapture | EvidenceFile | EvidenceHold) -> None:
@@ -69,7 +70,9 @@ def iter_captures(
         last = rows[-1].id
 
 
-def files_of(session: Session, capture_id: int, *, include_deleted: bool = False) -> list[EvidenceFile]:
+def files_of(
+    session: Session, capture_id: int, *, include_deleted: bool = False
+) -> list[EvidenceFile]:
     q = select(EvidenceFile).where(EvidenceFile.capture_id == capture_id)
     if not include_deleted:
         q = q.where(EvidenceFile.deleted_at.is_(None))
@@ -146,16 +149,31 @@ def list_holds(
     return list(session.scalars(q.order_by(EvidenceHold.id)))
 
 
-def custody_events(session: Session, capture_ids: Sequence[int]) -> list[AuditEvent]:
-    ids = [str(i) for i in capture_ids]
-    if not ids:
+def custody_events(
+    session: Session, capture_ids: Sequence[int], hold_ids: Sequence[int] = ()
+) -> list[AuditEvent]:
+    """Audit events about these captures and holds, oldest first."""
+    clauses = []
+    if capture_ids:
+        clauses.append(
+            (AuditEvent.subject_type == SUBJECT)
+            & AuditEvent.subject_id.in_([str(i) for i in capture_ids])
+        )
+    if hold_ids:
+        clauses.append(
+            (AuditEvent.subject_type == HOLD_SUBJECT)
+            & AuditEvent.subject_id.in_([str(i) for i in hold_ids])
+        )
+    if not clauses:
         return []
-    q = (
-        select(AuditEvent)
-        .where(AuditEvent.subject_type == SUBJECT, AuditEvent.subject_id.in_(ids))
-        .order_by(AuditEvent.id)
-    )
-    return list(session.scalars(q))
+    return list(session.scalars(select(AuditEvent).where(or_(*clauses)).order_by(AuditEvent.id)))
+
+
+def holds_of_items(session: Session, item_ids: Sequence[int]) -> list[EvidenceHold]:
+    if not item_ids:
+        return []
+    q = select(EvidenceHold).where(EvidenceHold.item_id.in_(list(item_ids)))
+    return list(session.scalars(q.order_by(EvidenceHold.id)))
 
 
 def chain_links(session: Session, first_id: int, last_id: int) -> Iterator[AuditEvent]:
@@ -187,5 +205,21 @@ def orphaned_shas(session: Session) -> list[str]:
         select(EvidenceFile.sha256)
         .where(EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live))
         .distinct()
+    )
+    return list(session.scalars(q))
+
+
+def media_pending_hooks(session: Session, limit: int) -> list[EvidenceFile]:
+    q = (
+        select(EvidenceFile)
+        .join(EvidenceCapture, EvidenceCapture.id == EvidenceFile.capture_id)
+        .where(
+            EvidenceFile.role == "media",
+            EvidenceFile.hooks_done_at.is_(None),
+            EvidenceFile.deleted_at.is_(None),
+            EvidenceCapture.status == CaptureStatus.COMPLETE.value,
+        )
+        .order_by(EvidenceFile.id)
+        .limit(limit)
     )
     return list(session.scalars(q))

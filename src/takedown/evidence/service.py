@@ -133,8 +133,13 @@ def read_file(
         READ_ACTIONS.get(purpose, "evidence.accessed"),
         repository.SUBJECT,
         cap.id,
-        {"file": row.name, "file_id": row.id, "sha256": row.sha256, "hash_checked": True,
-         "hash_ok": ok},
+        {
+            "file": row.name,
+            "file_id": row.id,
+            "sha256": row.sha256,
+            "hash_checked": True,
+            "hash_ok": ok,
+        },
         clock=clock,
     )
     if data is None or not ok:
@@ -249,8 +254,12 @@ def verify_captures(
             "evidence.verified",
             repository.SUBJECT,
             cap.id,
-            {"ok": rep.ok, "files_checked": rep.checked, "problems": rep.problems[:20],
-             "manifest_sha256": cap.manifest_sha256},
+            {
+                "ok": rep.ok,
+                "files_checked": rep.checked,
+                "problems": rep.problems[:20],
+                "manifest_sha256": cap.manifest_sha256,
+            },
             clock=clock,
         )
         reports.append(rep)
@@ -296,10 +305,14 @@ def place_hold(
         session,
         principal,
         "evidence.hold_placed",
-        "evidence_hold",
+        repository.HOLD_SUBJECT,
         hold.id,
-        {"item_id": item.id, "kind": kind, "reference": hold.reference,
-         "until": until.isoformat() if until else None},
+        {
+            "item_id": item.id,
+            "kind": kind,
+            "reference": hold.reference,
+            "until": until.isoformat() if until else None,
+        },
         clock=clock,
     )
     return hold
@@ -317,8 +330,13 @@ def release_hold(
     hold.released_at = _now(clock)
     hold.released_by = principal.user_id if principal.user_id > 0 else None
     record(
-        session, principal, "evidence.hold_released", "evidence_hold", hold.id,
-        {"item_id": hold.item_id}, clock=clock,
+        session,
+        principal,
+        "evidence.hold_released",
+        repository.HOLD_SUBJECT,
+        hold.id,
+        {"item_id": hold.item_id},
+        clock=clock,
     )
     return hold
 
@@ -329,3 +347,36 @@ def list_holds(
     return repository.list_holds(
         session, agency_id=_agency_scope(principal), item_id=item_id, active_only=active_only
     )
+
+
+def feed_removed_media(session: Session, item_id: int, *, store: EvidenceStore) -> int:
+    """When an item's removal is confirmed: its captured media join the removed-content bank.
+
+    Verification calls this; re-uploads of the same media then match. Returns
+    the number of media files handed to matching (a failure is logged, never raised).
+    """
+    import logging
+
+    from takedown.matching.service import add_removed_media
+
+    caps, _ = repository.list_captures(session, agency_id=None, item_ids=[item_id], limit=1000)
+    seen: set[str] = set()
+    n = 0
+    for cap in caps:
+        if cap.status != CaptureStatus.COMPLETE.value:
+            continue
+        for f in repository.files_of(session, cap.id):
+            if f.role != FileRole.MEDIA.value or f.sha256 in seen:
+                continue
+            if not f.media_type.startswith(("image/", "video/")):
+                continue
+            seen.add(f.sha256)
+            try:
+                with session.begin_nested():
+                    add_removed_media(
+                        session, item_id, store.get(f.sha256), agency_id=cap.agency_id
+                    )
+                n += 1
+            except Exception:
+                logging.getLogger(__name__).exception("removed media of item %s", item_id)
+    return n

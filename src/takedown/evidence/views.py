@@ -99,7 +99,9 @@ def captures_page(request: Request, principal: AnalystPage, session: DbSession) 
         ),
     )
     return render(
-        request, "evidence/list.html", {"captures": rows, "pager": pager, "status": status},
+        request,
+        "evidence/list.html",
+        {"captures": rows, "pager": pager, "status": status},
         title="Evidence",
     )
 
@@ -127,8 +129,10 @@ def capture_page(
     cap = service.get_capture(session, principal, capture_id)
     files = service.files_of(session, principal, cap.id)
     key = secret_of(request)
-    has_page = bool(cap.final_url) and any(f.role == FileRole.WARC.value for f in files) and (
-        (cap.content_type or "").startswith(("text/html", "application/xhtml"))
+    has_page = (
+        bool(cap.final_url)
+        and any(f.role == FileRole.WARC.value for f in files)
+        and ((cap.content_type or "").startswith(("text/html", "application/xhtml")))
     )
     return render(
         request,
@@ -152,8 +156,9 @@ def _viewer(session: Session, uid: int, aid: int) -> Principal:
         user = None
     if user is None or not user.is_active or user.agency_id != aid:
         raise Forbidden("this viewing link is not valid for an active user")
-    return Principal(user_id=uid, agency_id=aid, role=Role(user.role), via="signed_url",
-                     email=user.email)
+    return Principal(
+        user_id=uid, agency_id=aid, role=Role(user.role), via="signed_url", email=user.email
+    )
 
 
 @router.get("/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}")
@@ -171,8 +176,12 @@ def sandboxed_view(
     """Captured content under the sandbox policy; the signed URL stands in for the cookie."""
     expected = _sign(secret_of(request), capture_id, target, exp, uid, aid)
     if not hmac.compare_digest(expected, sig) or exp < time.time():
-        return Response("link expired or invalid", status_code=403, media_type="text/plain",
-                        headers=VIEW_HEADERS)
+        return Response(
+            "link expired or invalid",
+            status_code=403,
+            media_type="text/plain",
+            headers=VIEW_HEADERS,
+        )
     principal = _viewer(session, uid, aid)
     if principal.is_liaison:
         raise Forbidden("platform liaisons have no access to the evidence vault")
@@ -180,20 +189,27 @@ def sandboxed_view(
     cap = service.get_capture(session, principal, capture_id)
     if target == "page":
         warc = next(
-            (f for f in service.files_of(session, principal, cap.id) if f.role == FileRole.WARC.value),
+            (
+                f
+                for f in service.files_of(session, principal, cap.id)
+                if f.role == FileRole.WARC.value
+            ),
             None,
         )
         if warc is None:
             raise NotFound("this capture has no WARC")
-        _, data = service.read_file(session, principal, cap.id, warc.id, store=store,
-                                    purpose="view")
+        _, data = service.read_file(
+            session, principal, cap.id, warc.id, store=store, purpose="view"
+        )
         body, ctype = _page_html(data, cap)
-        return Response(body, media_type=f"text/html; charset={charset(ctype)}",
-                        headers=VIEW_HEADERS)
+        return Response(
+            body, media_type=f"text/html; charset={charset(ctype)}", headers=VIEW_HEADERS
+        )
     if not target.startswith("f") or not target[1:].isdigit():
         raise NotFound("no such view")
-    row, data = service.read_file(session, principal, cap.id, int(target[1:]), store=store,
-                                  purpose="view")
+    row, data = service.read_file(
+        session, principal, cap.id, int(target[1:]), store=store, purpose="view"
+    )
     if row.media_type in SHOWABLE:
         return Response(data, media_type=row.media_type, headers=VIEW_HEADERS)
     return Response(

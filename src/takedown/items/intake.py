@@ -54,6 +54,7 @@ _KINDS = {k.value for k in ItemKind}
 @dataclass(frozen=True, slots=True)
 class GoodRow:
     line: int
+    key: str  # the identity string, "platform:key"
     identity: ItemIdentity
     reported_url: str
     reported_at: dt.datetime
@@ -143,7 +144,7 @@ def validate(row: RawRow, *, now: dt.datetime, default_source: str) -> GoodRow |
         title = _text(row.title, "title", MAX_TITLE) or None
     except InvalidInput as exc:
         return BadRow(row.line, exc.detail)
-    return GoodRow(row.line, ident, url, reported_at, note, source, title)
+    return GoodRow(row.line, ident.identity, ident, url, reported_at, note, source, title)
 
 
 def _size_of(stream: IO[bytes]) -> int | None:
@@ -208,6 +209,7 @@ def import_stream(
     )
     repository.add(session, job)
     counts = _Counts()
+    writer = repository.BulkWriter(session)
     reported = 0
     for chunk in _chunks(rows, chunk_rows):
         good: list[GoodRow] = []
@@ -217,7 +219,7 @@ def import_stream(
                 counts.bad_row(v)
             else:
                 good.append(v)
-        _store_chunk(session, principal, job, good, counts, now)
+        _store_chunk(session, principal, job, good, counts, now, writer)
         sink.advance(state.bytes_read - reported)
         reported = state.bytes_read
     counts.errors.sort(key=lambda e: int(e["line"]))
@@ -266,14 +268,15 @@ def _store_chunk(
     good: list[GoodRow],
     counts: _Counts,
     now: dt.datetime,
+    writer: repository.BulkWriter,
 ) -> None:
     if not good:
         return
-    # Per identity in this chunk: the first row (for the item) and the seen-range.
+    # Per identity in this chunk: the row that describes the item, and the seen-range.
     firsts: dict[str, GoodRow] = {}
     span: dict[str, tuple[dt.datetime, dt.datetime]] = {}
     for g in good:
-        key = g.identity.identity
+        key = g.key
         if key not in firsts:
             firsts[key] = g
             span[key] = (g.reported_at, g.reported_at)
@@ -282,56 +285,71 @@ def _store_chunk(
             span[key] = (min(lo, g.reported_at), max(hi, g.reported_at))
             if g.title and not firsts[key].title:
                 firsts[key] = g
-    existing = repository.existing_items(session, list(firsts))
-    new_rows = []
+    memo: dict[dt.datetime, Any] = {}
+
+    def conv(when: dt.datetime) -> Any:
+        # Most rows' times appear twice (item's first/last seen, the sighting): convert once.
+        out = memo.get(when)
+        if out is None:
+            out = memo[when] = writer.dt(when)
+        return out
+
+    now_db = conv(now)
+    new_status = ItemStatus.NEW.value
+    candidates = []
     for key, g in firsts.items():
-        if key in existing:
-            continue
-        i, (lo, hi) = g.identity, span[key]
-        new_rows.append(
-            {
-                "identity": key,
-                "platform": i.platform,
-                "kind": i.kind.value,
-                "key": i.key,
-                "canonical_url": i.canonical_url,
-                "fetch_url": i.fetch_url,
-                "parent_identity": i.parent_identity,
-                "status": ItemStatus.NEW.value,
-                "title": g.title,
-                "language": None,
-                "first_seen_at": lo,
-                "last_seen_at": hi,
-                "created_at": now,
-                "status_changed_at": now,
-                "first_referred_at": None,
-            }
-        )
-    ids, created_ids = repository.insert_items(session, new_rows)
-    widen = []
-    for key, row in existing.items():
         lo, hi = span[key]
-        if lo < row.first_seen_at or hi > row.last_seen_at:
-            widen.append({"b_id": row.id, "b_first": lo, "b_last": hi})
-        ids[key] = row.id
-    repository.update_seen(session, widen)
+        i = g.identity
+        candidates.append(
+            (
+                key,
+                i.platform,
+                i.kind.value,
+                i.key,
+                i.canonical_url,
+                i.fetch_url,
+                i.parent_identity,
+                new_status,
+                g.title,
+                None,
+                conv(lo),
+                conv(hi),
+                now_db,
+                now_db,
+                None,
+            )
+        )
+    # Insert-or-skip first: on a fresh day almost every identity is new, so one statement
+    # per 2,000 rows does the work a lookup plus an insert would.
+    ids = writer.insert_items(candidates)
+    created_ids = list(ids.values())
+    stored = writer.lookup([c[0] for c in candidates if c[0] not in ids])
+    widen = []
+    for key, (item_id, first_db, last_db) in stored.items():
+        lo, hi = span[key]
+        # Stored and converted values share one representation, so they compare exactly.
+        lo_db, hi_db = conv(lo), conv(hi)
+        if lo_db < first_db or hi_db > last_db:
+            widen.append((lo_db, hi_db, item_id))
+        ids[key] = item_id
+    writer.widen_seen(widen)
     user_id = principal.user_id if principal.user_id > 0 else None
-    repository.insert_sightings(
-        session,
+    agency_id, job_id = principal.agency_id, job.id
+    writer.insert_sightings(
         [
-            {
-                "item_id": ids[g.identity.identity],
-                "agency_id": principal.agency_id,
-                "import_id": job.id,
-                "reported_url": g.reported_url,
-                "reported_at": g.reported_at,
-                "reported_by": user_id,
-                "source": g.source,
-                "line_no": g.line,
-                "note": g.note,
-            }
+            (
+                ids[g.key],
+                agency_id,
+                job_id,
+                g.reported_url,
+                conv(g.reported_at),
+                user_id,
+                g.source,
+                g.line,
+                g.note,
+            )
             for g in good
-        ],
+        ]
     )
     counts.total += len(good)
     counts.ok += len(good)

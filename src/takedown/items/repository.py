@@ -15,15 +15,11 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    bindparam,
-    case,
     false,
     func,
-    insert,
     or_,
     select,
     true,
-    update,
 )
 from sqlalchemy.orm import Session
 
@@ -33,14 +29,15 @@ from takedown.db import UTCDateTime
 from takedown.items.models import Assessment, Hold, ImportJob, Item, ItemShare, Sighting
 
 ITEMS = cast(Table, Item.__table__)
-SIGHTINGS = cast(Table, Sighting.__table__)
 
 #: Extra visibility rules (OR-ed in). A hook returns a clause on ``Item`` or None.
 VisibilityHook = Callable[[Principal], ColumnElement[bool] | None]
 _VISIBILITY_HOOKS: list[VisibilityHook] = []
 
-#: Rows per ``IN (...)`` lookup: well under SQLite's variable limit.
+#: Rows per ``IN (...)`` lookup or multi-row insert; parameters per statement stay under
+#: SQLite's limit (32,766) and PostgreSQL's (65,535).
 LOOKUP_BATCH = 2000
+MAX_PARAMS = 30_000
 
 
 def register_visibility(hook: VisibilityHook) -> None:
@@ -239,79 +236,162 @@ def import_job(session: Session, job_id: int) -> ImportJob | None:
 # --- bulk intake ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SeenRow:
-    id: int
-    first_seen_at: dt.datetime
-    last_seen_at: dt.datetime
-
-
-def existing_items(session: Session, identities: Sequence[str]) -> dict[str, SeenRow]:
-    """Items already stored for these identities (batched ``IN`` lookups)."""
-    out: dict[str, SeenRow] = {}
-    for i in range(0, len(identities), LOOKUP_BATCH):
-        batch = identities[i : i + LOOKUP_BATCH]
-        for ident, item_id, first, last in session.execute(
-            select(Item.identity, Item.id, Item.first_seen_at, Item.last_seen_at).where(
-                Item.identity.in_(batch)
-            )
-        ):
-            out[ident] = SeenRow(item_id, first, last)
-    return out
-
-
-def _insert_ignoring_duplicates(session: Session) -> Any:
-    """``INSERT ... ON CONFLICT (identity) DO NOTHING`` for the session's engine."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(ITEMS).on_conflict_do_nothing(index_elements=["identity"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(ITEMS).on_conflict_do_nothing(index_elements=["identity"])
-
-
-def insert_items(
-    session: Session, rows: Sequence[dict[str, Any]]
-) -> tuple[dict[str, int], list[int]]:
-    """Insert new items; returns (identity -> id for every row, ids actually created).
-
-    ``ON CONFLICT DO NOTHING`` keeps two imports racing on the same identity from
-    failing; the identities a concurrent transaction won are looked up afterwards.
-    """
-    if not rows:
-        return {}, []
-    stmt = _insert_ignoring_duplicates(session).returning(ITEMS.c.identity, ITEMS.c.id)
-    out: dict[str, int] = {
-        ident: item_id for ident, item_id in session.connection().execute(stmt, list(rows))
-    }
-    created = list(out.values())
-    missing = [r["identity"] for r in rows if r["identity"] not in out]
-    if missing:
-        out.update({k: v.id for k, v in existing_items(session, missing).items()})
-    return out, created
-
-
-_B_FIRST = bindparam("b_first", type_=UTCDateTime())
-_B_LAST = bindparam("b_last", type_=UTCDateTime())
-_UPDATE_SEEN = (
-    update(ITEMS)
-    .where(ITEMS.c.id == bindparam("b_id"))
-    .values(
-        first_seen_at=case(
-            (ITEMS.c.first_seen_at > _B_FIRST, _B_FIRST), else_=ITEMS.c.first_seen_at
-        ),
-        last_seen_at=case((ITEMS.c.last_seen_at < _B_LAST, _B_LAST), else_=ITEMS.c.last_seen_at),
-    )
+ITEM_COLUMNS = (
+    "identity",
+    "platform",
+    "kind",
+    "key",
+    "canonical_url",
+    "fetch_url",
+    "parent_identity",
+    "status",
+    "title",
+    "language",
+    "first_seen_at",
+    "last_seen_at",
+    "created_at",
+    "status_changed_at",
+    "first_referred_at",
+)
+# PostgreSQL array types of ITEM_COLUMNS, in order, for ``unnest``.
+_PG_ITEM_TYPES = (
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text",
+    "text",
+    "varchar",
+    "varchar",
+    "text",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+)
+_PG_SIGHTING_TYPES = (
+    "int4",
+    "int4",
+    "int4",
+    "text",
+    "timestamptz",
+    "int4",
+    "varchar",
+    "int4",
+    "text",
+)
+SIGHTING_COLUMNS = (
+    "item_id",
+    "agency_id",
+    "import_id",
+    "reported_url",
+    "reported_at",
+    "reported_by",
+    "source",
+    "line_no",
+    "note",
 )
 
 
-def update_seen(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Widen first/last seen of existing items: rows of {b_id, b_first, b_last}."""
-    if rows:
-        session.connection().execute(_UPDATE_SEEN, list(rows))
+class BulkWriter:
+    """Plain DBAPI ``executemany`` and raw lookups for intake's hot path.
 
+    Every value crosses in the database's own representation: datetimes go
+    through :attr:`dt` (the very conversion the ORM applies: text on SQLite,
+    aware UTC datetimes on PostgreSQL), and lookups return them unconverted, so
+    comparing a converted value with a stored one is exact on both engines. No
+    per-row statement compilation or type processing happens.
+    """
 
-def insert_sightings(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.connection().execute(insert(SIGHTINGS), list(rows))
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        dialect = session.connection().dialect
+        proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        self.dt: Callable[[dt.datetime], Any] = proc if proc is not None else (lambda v: v)
+        self._mark = m = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._postgres = dialect.name == "postgresql"
+        # SQL text is built only from the constant column tuples; values are always parameters.
+        self._sightings_sql = (
+            f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
+        )
+        self._widen_sql = (
+            f"UPDATE items SET first_seen_at = CASE WHEN first_seen_at > {m} THEN {m} "  # noqa: S608
+            f"ELSE first_seen_at END, last_seen_at = CASE WHEN last_seen_at < {m} THEN {m} "
+            f"ELSE last_seen_at END WHERE id = {m}"
+        )
+
+    def _exec(self, sql: str, params: Any) -> Any:
+        return self._session.connection().exec_driver_sql(sql, params)
+
+    def lookup(self, identities: Sequence[str]) -> dict[str, tuple[int, Any, Any]]:
+        """identity -> (id, first_seen_at, last_seen_at) for stored items (raw values)."""
+        out: dict[str, tuple[int, Any, Any]] = {}
+        for i in range(0, len(identities), LOOKUP_BATCH):
+            batch = tuple(identities[i : i + LOOKUP_BATCH])
+            marks = ", ".join([self._mark] * len(batch))
+            sql = (
+                "SELECT identity, id, first_seen_at, last_seen_at FROM items "  # noqa: S608
+                f"WHERE identity IN ({marks})"
+            )
+            for ident, item_id, first, last in self._exec(sql, batch):
+                out[ident] = (item_id, first, last)
+        return out
+
+    def insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+        """Insert items (first column: identity); returns identity -> id of those inserted.
+
+        ``ON CONFLICT (identity) DO NOTHING RETURNING``: an identity already stored
+        (or stored meanwhile by a concurrent import) is skipped and absent from the
+        result, so the caller knows exactly what it created. PostgreSQL gets one
+        statement per batch with a column array each (``unnest``); SQLite, whose
+        inserts run in-process, a multi-row ``VALUES``.
+        """
+        out: dict[str, int] = {}
+        if not rows:
+            return out
+        width = len(ITEM_COLUMNS)
+        cols = ", ".join(ITEM_COLUMNS)
+        if self._postgres:
+            per = 5000
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_ITEM_TYPES)
+            sql = (
+                f"INSERT INTO items ({cols}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
+            )
+            for i in range(0, len(rows), per):
+                columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
+                out.update({ident: item_id for ident, item_id in self._exec(sql, columns)})
+            return out
+        per = max(1, min(LOOKUP_BATCH, MAX_PARAMS // width))
+        one = f"({', '.join([self._mark] * width)})"
+        for i in range(0, len(rows), per):
+            batch = rows[i : i + per]
+            sql = (
+                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
+                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
+            )
+            params = tuple(v for row in batch for v in row)
+            out.update({ident: item_id for ident, item_id in self._exec(sql, params)})
+        return out
+
+    def widen_seen(self, rows: Sequence[tuple[Any, Any, int]]) -> None:
+        """Stretch first/last seen of stored items: rows of (first, last, id), converted."""
+        if rows:
+            self._exec(self._widen_sql, [(lo, lo, hi, hi, item_id) for lo, hi, item_id in rows])
+
+    def insert_sightings(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_SIGHTING_TYPES)
+            sql = (
+                f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
+                f"SELECT * FROM unnest({arrays})"
+            )
+            for i in range(0, len(rows), 5000):
+                self._exec(sql, tuple(list(c) for c in zip(*rows[i : i + 5000], strict=True)))
+            return
+        self._exec(self._sightings_sql, list(rows))

@@ -93,8 +93,8 @@ class Signal(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     external_id: Mapped[str | None] = mapped_column(String(200), default=None)
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    #: The item whose media this signal came from (removed-content bank); items.id.
-    item_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    #: The item whose media this signal came from (removed-content bank).
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None, index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -104,8 +104,7 @@ class MatchResult(Base):
     __tablename__ = "match_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: items.id; a plain indexed integer until the items migration exists to point a FK at.
-    item_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None, index=True)
     agency_id: Mapped[int | None] = mapped_column(
         ForeignKey("agencies.id"), default=None, index=True
     )

@@ -295,9 +295,9 @@ STORED_PDQ_VARIANTS = ("original", "band")
 def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str]]:
     """(signal_type, value, variant) to store for a piece of media.
 
-    Exact digests, the unaltered PDQ and its middle band (which lets a query
-    with a logo bar stamped over its top or bottom match), a video's frame
-    list, or a text's SimHash.
+    Exact digests; the unaltered PDQ and its middle band (which lets a query
+    with a logo bar stamped over its top or bottom match); a video's frame
+    list; or a text's SimHash.
     """
     out: list[tuple[str, str, str]] = []
     frames: list[tuple[float, str]] = []
@@ -606,7 +606,7 @@ def match_item_media(
 
 
 def _details(m: MatchHit) -> dict[str, Any]:
-    out: dict[str, Any] = {"labels": m.labels, "bank": m.bank_name}
+    out: dict[str, Any] = {"labels": m.labels, "bank": m.bank_name, "tlp": m.tlp}
     if m.fraction is not None:
         out.update(fraction=m.fraction, signal_fraction=m.signal_fraction, ranges=m.ranges)
     return out

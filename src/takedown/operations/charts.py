@@ -80,14 +80,17 @@ def _empty(width: int, height: int, title: str, desc: str, kind: str, note: str)
     return "\n".join(out)
 
 
-def _nice_max(v: float) -> float:
+def _nice_max(v: float, steps: int = 4) -> float:
+    """The smallest ``steps * step >= v`` with a round step (1, 2, 2.5, 5 x 10^k, >= 1)."""
     if v <= 0:
-        return 1.0
-    exp = 10.0 ** math.floor(math.log10(v))
+        return float(steps)
+    raw = v / steps
+    exp = 10.0 ** math.floor(math.log10(raw))
     for m in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if m * exp >= v:
-            return float(m * exp)
-    return float(10 * exp)
+        step = m * exp
+        if step >= raw and (step >= 1 or m != 2.5):
+            return float(max(1.0, step) * steps)
+    return float(10 * exp * steps)
 
 
 def bar_chart(
@@ -146,7 +149,7 @@ def stacked_bars(
     if not rows:
         return _empty(width, 80, title, desc or "no data", "stacked", "no data yet")
     bar_h, gap, top = 18, 6, 30
-    legend_rows = math.ceil(len(series) / 4)
+    legend_rows = math.ceil(len(series) / 3)
     label_w = min(170, 12 + 7 * max(len(label) for label, _ in rows))
     total_w = 60
     height = top + len(rows) * (bar_h + gap) + 10 + legend_rows * 18 + 6
@@ -172,10 +175,10 @@ def stacked_bars(
             x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + bar_h * 0.72:.1f}">{fmt_int(sum(vals))}</text>')
     ly = top + len(rows) * (bar_h + gap) + 10
-    col_w = (width - 16) / 4
+    col_w = (width - 16) / 3
     for j, name in enumerate(series):
-        lx = 8 + (j % 4) * col_w
-        yy = ly + (j // 4) * 18
+        lx = 8 + (j % 3) * col_w
+        yy = ly + (j // 3) * 18
         fill = PALETTE[j % len(PALETTE)]
         out.append(f'<rect x="{lx:.1f}" y="{yy}" width="12" height="12" fill="{fill}"/>')
         out.append(f'<text x="{lx + 16:.1f}" y="{yy + 10}">{escape(name)}</text>')
@@ -223,7 +226,7 @@ def line_chart(
     )
     if not points:
         return _empty(width, 80, title, desc, "line", "no data yet")
-    x0, y0, w, h = 56.0, 30.0, width - 72.0, height - 64.0
+    x0, y0, w, h = 56.0, 46.0, width - 72.0, height - 80.0
     out, _ = _open(width, height, title, desc, "line")
     xs = [p[0] for p in points]
     xmin = min([*xs, *(t for t, _ in axis.ticks)])
@@ -257,7 +260,7 @@ def line_chart(
             f"{escape(label)}</text>"
         )
     if y_label:
-        out.append(f'<text x="{x0}" y="{y0 - 4}" fill="{MUTED}">{escape(y_label)}</text>')
+        out.append(f'<text x="8" y="{y0 - 14}" fill="{MUTED}">{escape(y_label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
 
@@ -277,7 +280,9 @@ def survival_curve(
     desc = desc or "Share of referred items still online by time since referral."
     if not curves or not any(pts for _, pts in curves):
         return _empty(width, 80, title, desc, "survival", "no referred items yet")
-    x0, y0, w, h = 56.0, 30.0, width - 72.0, height - 80.0
+    legend_rows = math.ceil(len(curves) / 3)
+    height += 16 * (legend_rows - 1)
+    x0, y0, w, h = 56.0, 46.0, width - 72.0, height - 96.0 - 16 * (legend_rows - 1)
     out, _ = _open(width, height, title, desc, "survival")
     tmax = max(horizon_seconds, 60.0)
 
@@ -332,6 +337,6 @@ def survival_curve(
             f'<text x="{lx + 16:.1f}" y="{ly}">{escape(name)}: '
             f"{s_prev * 100:.0f} % still online</text>"
         )
-    out.append(f'<text x="{x0}" y="{y0 - 4}" fill="{MUTED}">share still online</text>')
+    out.append(f'<text x="8" y="{y0 - 14}" fill="{MUTED}">share still online</text>')
     out.append("</svg>")
     return "\n".join(out)

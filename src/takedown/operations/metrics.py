@@ -8,23 +8,17 @@ derived from rows (items, statuses, checks); nothing is typed in.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from takedown.operations import repository
 from takedown.operations.models import Operation
-from takedown.operations.repository import RemovalRow
-from takedown.operations.stats import (
-    KaplanMeier,
-    Observation,
-    RemovalSummary,
-    cumulative_buckets,
-    kaplan_meier,
-    summarize,
-)
+from takedown.operations.stats import KaplanMeier, kaplan_meier, summarize
 
 #: The statuses the dashboard names, in the order it shows them.
 STATUS_ORDER = (
@@ -51,30 +45,51 @@ KIND_ORDER = ("account", "channel", "post", "video", "file", "link", "page")
 
 
 def _iso(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if t is None:
+        return None
+    return t.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _hour_iso(hour: int) -> str:
     return _iso(dt.datetime.fromtimestamp(hour * 3600, dt.UTC)) or ""
 
 
-def observations(rows: list[RemovalRow], as_of: float) -> list[Observation]:
-    """Removed by ``as_of`` -> an event; otherwise censored at ``as_of`` (never negative)."""
-    out = []
-    for r in rows:
-        if r.removed is not None and r.removed <= as_of:
-            out.append(Observation(max(0.0, r.removed - r.referred), True))
+def observations(
+    rows: Iterable[tuple[str, float, float | None, float | None]], as_of: float
+) -> dict[str, list[tuple[float, bool]]]:
+    """Per platform (and "" for all): removed by ``as_of`` -> an event at removed - referred;
+    otherwise censored at ``as_of`` - referred (never negative)."""
+    out: dict[str, list[tuple[float, bool]]] = {"": []}
+    everyone = out[""]
+    for platform, referred, removed, _ in rows:
+        if removed is not None and removed <= as_of:
+            o = (removed - referred if removed > referred else 0.0, True)
         else:
-            out.append(Observation(max(0.0, as_of - r.referred), False))
+            o = (as_of - referred if as_of > referred else 0.0, False)
+        everyone.append(o)
+        out.setdefault(platform, []).append(o)
     return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class Metrics:
     data: dict[str, Any]
-    km_all: KaplanMeier
-    km_by_platform: dict[str, KaplanMeier]
-    summaries: dict[str, RemovalSummary]  # "" is the whole operation
+    observations: dict[str, list[tuple[float, bool]]]  # "" is the whole operation
+    _km: dict[str, KaplanMeier] = field(default_factory=dict)
+
+    def km(self, platform: str = "") -> KaplanMeier:
+        """The full curve (for reports and charts), computed on first use."""
+        if platform not in self._km:
+            self._km[platform] = kaplan_meier(self.observations.get(platform, []))
+        return self._km[platform]
+
+    @property
+    def km_all(self) -> KaplanMeier:
+        return self.km("")
+
+    @property
+    def km_by_platform(self) -> dict[str, KaplanMeier]:
+        return {p: self.km(p) for p in sorted(self.observations) if p}
 
 
 def _sort_kinds(kinds: dict[str, int]) -> list[tuple[str, int]]:
@@ -84,40 +99,44 @@ def _sort_kinds(kinds: dict[str, int]) -> list[tuple[str, int]]:
     )
 
 
+def _status_key(s: str) -> int:
+    return STATUS_ORDER.index(s) if s in STATUS_ORDER else 99
+
+
 def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
-    items, contributions = repository.count_items(session, op.id)
-    pk = repository.items_by_platform_kind(session, op.id)
-    ps = repository.items_by_platform_status(session, op.id)
+    groups = repository.item_groups(session, op.id)
+    pk: Counter[tuple[str, str]] = Counter()
+    ps: Counter[tuple[str, str]] = Counter()
     by_kind: Counter[str] = Counter()
     by_platform: Counter[str] = Counter()
-    for p, k, n in pk:
-        by_kind[k] += n
-        by_platform[p] += n
     by_status: Counter[str] = Counter()
-    for _p, s, n in ps:
-        by_status[s] += n
+    without_referral = 0
+    for platform, kind, status, referred, n in groups:
+        pk[platform, kind] += n
+        ps[platform, status] += n
+        by_kind[kind] += n
+        by_platform[platform] += n
+        by_status[status] += n
+        if not referred and status in ("removed", "reappeared"):
+            without_referral += n
+    items = sum(by_platform.values())
 
-    rows = repository.removal_rows(session, op.id)
     t_as_of = as_of.timestamp()
-    obs_all = observations(rows, t_as_of)
-    per_platform: dict[str, list[Observation]] = {}
-    for r, o in zip(rows, obs_all, strict=True):
-        per_platform.setdefault(r.platform, []).append(o)
-    summaries = {"": summarize(obs_all)}
-    kms = {p: kaplan_meier(v) for p, v in sorted(per_platform.items())}
-    for p, v in sorted(per_platform.items()):
-        summaries[p] = summarize(v)
-    km_all = kaplan_meier(obs_all)
-    reappeared = sum(1 for r in rows if r.reappeared is not None and r.reappeared <= t_as_of)
+    rows = repository.removal_tuples(session, op.id)
+    obs = observations(rows, t_as_of)
+    summaries = {p: summarize(v) for p, v in obs.items()}
+    reappeared = sum(1 for r in rows if r[3] is not None and r[3] <= t_as_of)
+    hours: Counter[int] = Counter(
+        math.floor(r[2] / 3600) for r in rows if r[2] is not None and r[2] <= t_as_of
+    )
+    per_hour = []
+    running = 0
+    for h in sorted(hours):
+        running += hours[h]
+        per_hour.append({"hour": _hour_iso(h), "removed": hours[h], "cumulative": running})
 
-    hours = repository.removals_by_hour(session, op.id, as_of)
-    cum = dict(cumulative_buckets((f"{h:012d}", n) for h, n in hours))
-    per_hour = [
-        {"hour": _hour_iso(h), "removed": n, "cumulative": cum[f"{h:012d}"]} for h, n in hours
-    ]
-
-    s_all = summaries[""]
     contrib = repository.contributions(session, op.id)
+    s_all = summaries[""]
     data: dict[str, Any] = {
         "operation": {
             "id": op.id,
@@ -132,8 +151,8 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
         "as_of": _iso(as_of),
         "totals": {
             "items": items,
-            "contributions": contributions,
-            "duplicates_folded": contributions - items,
+            "contributions": sum(c[3] for c in contrib),
+            "duplicates_folded": sum(c[3] for c in contrib) - items,
             "platforms": len(by_platform),
             "agencies": len(contrib),
             "referred": s_all.referred,
@@ -142,25 +161,29 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
             "removed_share": s_all.removed_share,
             "reappeared": reappeared,
             "held": repository.count_held(session, op.id),
-            "removed_without_referral": repository.removed_without_referral(session, op.id),
+            "removed_without_referral": without_referral,
         },
         "by_kind": [{"kind": k, "items": n} for k, n in _sort_kinds(dict(by_kind))],
         "by_platform": [
             {"platform": p, "items": n}
             for p, n in sorted(by_platform.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
-        "by_platform_kind": [{"platform": p, "kind": k, "items": n} for p, k, n in pk],
+        "by_platform_kind": [
+            {"platform": p, "kind": k, "items": n} for (p, k), n in sorted(pk.items())
+        ],
         "by_status": [
             {"status": s, "label": STATUS_LABELS.get(s, s), "items": by_status[s]}
-            for s in sorted(
-                by_status, key=lambda s: STATUS_ORDER.index(s) if s in STATUS_ORDER else 99
-            )
+            for s in sorted(by_status, key=_status_key)
         ],
-        "by_platform_status": [{"platform": p, "status": s, "items": n} for p, s, n in ps],
+        "by_platform_status": [
+            {"platform": p, "status": s, "items": n} for (p, s), n in sorted(ps.items())
+        ],
         "removals_over_time": per_hour,
         "time_to_removal": {
             "all": s_all.as_dict(),
-            "by_platform": [{"platform": p, **summaries[p].as_dict()} for p in kms],
+            "by_platform": [
+                {"platform": p, **summaries[p].as_dict()} for p in sorted(summaries) if p
+            ],
         },
         "contributions": [
             {
@@ -174,7 +197,7 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
             for a, name, country, n, u in contrib
         ],
     }
-    return Metrics(data, km_all, kms, summaries)
+    return Metrics(data, obs)
 
 
 def thin_curve(

@@ -101,7 +101,9 @@ class Report:
 
 
 def _iso(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    if t is None:
+        return None
+    return t.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 # --- building ---------------------------------------------------------------------------------
@@ -276,11 +278,12 @@ def _hour_axis(rows: list[dict[str, Any]]) -> tuple[list[tuple[float, float]], c
         return pts, charts.Axis(())
     lo, hi = pts[0][0] - HOUR, pts[-1][0]
     span_h = max(1, math.ceil((hi - lo) / HOUR))
-    step = max(1, math.ceil(span_h / 6))
+    step = max(1, math.ceil(span_h / 4))
     ticks = []
     for k in range(0, span_h + 1, step):
         t = lo + k * HOUR
         ticks.append((t, dt.datetime.fromtimestamp(t, dt.UTC).strftime("%d %b %H:%M")))
+    ticks = ticks[:5]
     return pts, charts.Axis(ticks)
 
 
@@ -351,7 +354,7 @@ def make_charts(m: metrics.Metrics, *, final: bool) -> list[tuple[str, str]]:
     curves = [("all platforms", metrics.thin_curve(m.km_all))]
     if final:
         curves += [(p, metrics.thin_curve(km)) for p, km in m.km_by_platform.items() if km.events]
-    horizon = max([7 * 86400.0] + [km.max_followup or 0 for km in [m.km_all]])
+    horizon = max(7 * 86400.0, m.km_all.max_followup or 0.0)
     out.append(
         (
             "Share still online after referral (Kaplan–Meier)",

@@ -267,31 +267,32 @@ def _epoch(session: Session, col: Any) -> Any:
     return cast(func.strftime("%s", col), Float) + cast(func.substr(col, 20, 7), Float)
 
 
-def _hour_bucket(session: Session, col: Any) -> Any:
-    """Whole hours since 1970 of a UTC datetime column."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(func.extract("epoch", col) / 3600), Integer)
-    return cast(func.strftime("%s", col), Integer) // 3600
-
-
-def count_items(session: Session, operation_id: int) -> tuple[int, int]:
-    """(distinct items, contributions)."""
-    row = session.execute(
-        select(func.count(distinct(OperationItem.item_id)), func.count(OperationItem.id)).where(
-            OperationItem.operation_id == operation_id
-        )
-    ).one()
-    return int(row[0]), int(row[1])
-
-
-def items_by_platform_kind(session: Session, operation_id: int) -> list[tuple[str, str, int]]:
+def item_groups(session: Session, operation_id: int) -> list[tuple[str, str, str, bool, int]]:
+    """(platform, kind, status, referred?, items): one GROUP BY feeds every count of items."""
+    referred = Item.first_referred_at.is_not(None)
     rows = session.execute(
-        select(Item.platform, Item.kind, func.count())
+        select(Item.platform, Item.kind, Item.status, referred, func.count())
         .where(Item.id.in_(_op_item_ids(operation_id)))
-        .group_by(Item.platform, Item.kind)
-        .order_by(Item.platform, Item.kind)
+        .group_by(Item.platform, Item.kind, Item.status, referred)
     ).all()
-    return [(str(p), str(k), int(n)) for p, k, n in rows]
+    return [(str(p), str(k), str(s), bool(r), int(n)) for p, k, s, r, n in rows]
+
+
+def removal_tuples(
+    session: Session, operation_id: int
+) -> list[tuple[str, float, float | None, float | None]]:
+    """(platform, referred, removed, reappeared) in epoch seconds, per referred item (Core rows)."""
+    q = (
+        select(
+            Item.platform,
+            _epoch(session, Item.first_referred_at),
+            _epoch(session, CheckSchedule.removed_at),
+            _epoch(session, CheckSchedule.reappeared_at),
+        )
+        .outerjoin(CheckSchedule, CheckSchedule.item_id == Item.id)
+        .where(Item.id.in_(_op_item_ids(operation_id)), Item.first_referred_at.is_not(None))
+    )
+    return [tuple(r) for r in session.connection().execute(q)]
 
 
 def items_by_platform_status(session: Session, operation_id: int) -> list[tuple[str, str, int]]:
@@ -309,7 +310,7 @@ def contributions(session: Session, operation_id: int) -> list[tuple[int, str, s
     per_item = (
         select(
             OperationItem.item_id,
-            func.count(distinct(OperationItem.agency_id)).label("n"),
+            func.count().label("n"),  # (operation, item, agency) is unique
         )
         .where(OperationItem.operation_id == operation_id)
         .group_by(OperationItem.item_id)
@@ -325,24 +326,6 @@ def contributions(session: Session, operation_id: int) -> list[tuple[int, str, s
         .order_by(func.count(OperationItem.id).desc(), Agency.name)
     ).all()
     return [(int(a), str(n), str(c), int(k), int(u or 0)) for a, n, c, k, u in rows]
-
-
-def removals_by_hour(
-    session: Session, operation_id: int, as_of: dt.datetime
-) -> list[tuple[int, int]]:
-    """(hour since 1970, confirmed removals observed in it, up to ``as_of``) of the items."""
-    bucket = _hour_bucket(session, CheckSchedule.removed_at).label("h")
-    rows = session.execute(
-        select(bucket, func.count())
-        .where(
-            CheckSchedule.item_id.in_(_op_item_ids(operation_id)),
-            CheckSchedule.removed_at.is_not(None),
-            CheckSchedule.removed_at <= as_of,
-        )
-        .group_by(bucket)
-        .order_by(bucket)
-    ).all()
-    return [(int(h), int(n)) for h, n in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,21 +367,6 @@ def removal_rows(session: Session, operation_id: int) -> list[RemovalRow]:
         )
         for i, p, k, s, r, rm, ra in rows
     ]
-
-
-def removed_without_referral(session: Session, operation_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Item)
-            .where(
-                Item.id.in_(_op_item_ids(operation_id)),
-                Item.first_referred_at.is_(None),
-                Item.status.in_(["removed", "reappeared"]),
-            )
-        )
-        or 0
-    )
 
 
 def held_items(

@@ -567,6 +567,7 @@ def refer(
     platforms: Sequence[str] = (),
     reasons: Sequence[str] = (),
     justification: str = "",
+    emergency: bool = False,
     clock: Clock | None = None,
 ) -> list[Any]:
     """Draft one referral batch per platform for the operation's ready items (the lead's job).
@@ -593,6 +594,7 @@ def refer(
         kind=kind,
         reasons=reasons,
         justification=justification,
+        emergency=emergency,
         clock=clock,
     )
     record(

@@ -50,7 +50,7 @@ def _live_context(
     m = metrics.compute(session, op, SystemClock().now())
     return {
         "op": op,
-        "m": m.data,
+        "md": m.data,
         "charts": report.make_charts(m, final=False),
         "held": service.held_items(session, principal, operation_id),
         "refresh": REFRESH_SECONDS,

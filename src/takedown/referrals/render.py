@@ -8,6 +8,7 @@ no scripts and no external resources, so printing it needs no network.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,18 @@ _env = jinja2.Environment(
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+def _when(value: str) -> str:
+    """ISO timestamps as people read them on paper: 2026-03-02 09:00:00 UTC."""
+    try:
+        t = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+_env.filters["when"] = _when
 
 
 def document(session: Session, ref: Referral) -> dict[str, Any]:

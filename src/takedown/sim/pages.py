@@ -149,9 +149,7 @@ def media_response(m: Media, want: str) -> Response:
     ctype = {"image": "image/jpeg", "video": "video/mp4", "text": "text/plain"}[m.kind]
     if thumb:
         ctype = "image/jpeg"
-    return Response(
-        200, data, ctype, [("Cache-Control", "max-age=604800"), ("Accept-Ranges", "bytes")]
-    )
+    return Response(200, data, ctype, [("Cache-Control", "max-age=604800")])
 
 
 def token_media(world: World, path: str) -> tuple[Media, str] | None:

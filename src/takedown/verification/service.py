@@ -26,7 +26,13 @@ from takedown.kit.errors import NotFound
 from takedown.platforms.detectors.base import Outcome
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.verification import repository
-from takedown.verification.engine import Checker, CheckResult, CheckTarget, EngineConfig
+from takedown.verification.engine import (
+    Checker,
+    CheckResult,
+    CheckTarget,
+    EngineConfig,
+    PerHostClients,
+)
 from takedown.verification.models import Check, CheckSchedule
 from takedown.verification.policy import SchedulePolicy, State, Transition, apply
 
@@ -202,7 +208,8 @@ def verify_due(
 ) -> VerifyReport:
     """Check every due item once: claim (leased), check, record in chunks, commit each chunk.
 
-    ``client_factory`` builds the guarded client inside this run's event loop.
+    ``client_factory`` builds a guarded client inside this run's event loop; the
+    engine asks for one per host (see ``PerHostClients``).
     """
     clock = clock or SystemClock()
     now = clock.now()
@@ -226,8 +233,8 @@ def verify_due(
         buffer.clear()
 
     async def go() -> None:
-        async with client_factory() as client:
-            checker = Checker(client, registry=registry, config=engine_config, clock=clock)
+        async with PerHostClients(client_factory) as clients:
+            checker = Checker(clients, registry=registry, config=engine_config, clock=clock)
             async for r in checker.stream(CheckTarget(i, u) for i, u in due):
                 handle(r)
 

@@ -145,7 +145,12 @@ class CaptureEngine:
         current = url
         for _hop in range(self.limits.max_redirects + 1):
             ex = await fetch_exchange(
-                self.client, current, self.limits, max_body=max_body, now=self._now()
+                self.client,
+                current,
+                self.limits,
+                max_body=max_body,
+                now=self._now(),
+                connection_facts=max_body is None,  # TLS and peer address: for the page only
             )
             chain.append(ex)
             location = ex.header("location")
@@ -221,9 +226,7 @@ class CaptureEngine:
         elif page.body and 200 <= page.status < 300:
             mtype = declared or (sniff.magic(page.body) or ("application/octet-stream", ""))[0]
             out.files.append(
-                CapturedFile(
-                    _safe_name(page.url, 1, mtype), "media", page.body, mtype, page.url
-                )
+                CapturedFile(_safe_name(page.url, 1, mtype), "media", page.body, mtype, page.url)
             )
         if media_urls:
             media_ex = await self._media(media_urls, out, deadline)
@@ -244,10 +247,14 @@ class CaptureEngine:
         out.files.insert(0, CapturedFile("capture.warc.gz", "warc", warc, "application/warc"))
         if out.text:
             out.files.append(
-                CapturedFile("text.txt", "text", out.text.encode("utf-8"), "text/plain; charset=utf-8")
+                CapturedFile(
+                    "text.txt", "text", out.text.encode("utf-8"), "text/plain; charset=utf-8"
+                )
             )
         if screenshot is not None:
-            out.files.append(CapturedFile("screenshot.png", "screenshot", screenshot[1], "image/png"))
+            out.files.append(
+                CapturedFile("screenshot.png", "screenshot", screenshot[1], "image/png")
+            )
         return out
 
     async def _media(

@@ -161,6 +161,7 @@ async def fetch_exchange(
     *,
     max_body: int | None = None,
     now: dt.datetime,
+    connection_facts: bool = True,
 ) -> Exchange:
     """GET ``url`` once (no redirect following) and record the exchange."""
     cap = max_body or limits.max_body_bytes
@@ -170,7 +171,9 @@ async def fetch_exchange(
     ex = Exchange(
         url=str(request.url),
         method="GET",
-        request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        request_headers=[
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+        ],
         started_at=now,
     )
     response = await client.send(request, stream=True, follow_redirects=False)
@@ -181,7 +184,7 @@ async def fetch_exchange(
         ex.response_headers = [
             (k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw
         ]
-        stream = response.extensions.get("network_stream")
+        stream = response.extensions.get("network_stream") if connection_facts else None
         if stream is not None:
             ex.tls = tls_facts(stream.get_extra_info("ssl_object"))
             peer = stream.get_extra_info("server_addr")

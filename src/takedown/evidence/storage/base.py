@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -69,4 +70,13 @@ class EvidenceStore(Protocol):
 
     def locate(self, sha256: str) -> str:
         """A human-readable storage location for the manifest (path or s3:// URL)."""
+        ...
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group writes: objects put inside are durable when the block exits.
+
+        Lets a backend pay for durability once per batch (one fsync barrier)
+        instead of once per object; outside a batch every ``put`` is durable
+        on return.
+        """
         ...

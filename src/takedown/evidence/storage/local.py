@@ -13,9 +13,18 @@ import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from takedown.evidence.storage.base import ObjectMissing, StoredObject, check_key, sha256_hex
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LocalStore:
@@ -24,6 +33,7 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
+        self._pending: list[Path] | None = None  # inside batch(): paths still to fsync
 
     def _path(self, sha256: str) -> Path:
         check_key(sha256)
@@ -40,13 +50,16 @@ class LocalStore:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if self._pending is None:
+                    os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
             try:
                 os.link(tmp, path)
                 created = True
             except FileExistsError:
                 created = False
+            if created and self._pending is not None:
+                self._pending.append(path)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
@@ -75,6 +88,21 @@ class LocalStore:
         for path in self.objects.glob("*/*/*"):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 yield path.name
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Write without per-file fsync, then fsync every new file (in parallel) at the end."""
+        if self._pending is not None:  # nested: the outer batch syncs
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+        finally:
+            pending, self._pending = self._pending, None
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                list(pool.map(_fsync_path, pending))
+                list(pool.map(_fsync_path, sorted({p.parent for p in pending})))
 
     def locate(self, sha256: str) -> str:
         return str(self._path(sha256).resolve())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from takedown.evidence.storage.base import ObjectMissing, StoredObject, check_key, sha256_hex
@@ -110,6 +111,9 @@ class S3Store:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for obj in page.get("Contents", []):
                 yield str(obj["Key"]).rsplit("/", 1)[-1]
+
+    def batch(self) -> AbstractContextManager[None]:
+        return nullcontext()  # each PUT is durable when S3 answers
 
     def locate(self, sha256: str) -> str:
         return f"s3://{self.bucket}/{self._key(sha256)}"

@@ -58,6 +58,8 @@ DIHEDRAL_VARIANTS = (
 U8Array = npt.NDArray[np.uint8]
 #: Rows cut from the top and bottom for the "band" variant; logo bars cover up to ~15%.
 BAND_MARGIN = 0.16
+#: Size of the copy the middle band is hashed from (only ever compared with itself).
+AUX_SIDE = 256
 
 
 def bits_to_hex(bits: npt.NDArray[np.integer]) -> str:
@@ -125,22 +127,29 @@ def find_borders(
 
     A row belongs to the border when at least ``min_share`` of its pixels are
     within ``tolerance`` of the corner colour, which survives JPEG ringing.
+    Rows are checked in small blocks from the edge inwards and the scan stops
+    at the first content row, so an image without borders costs almost nothing.
     """
     h, w = arr.shape[:2]
     if h < 16 or w < 16:
         return (0, 0, 0, 0)
-    a = arr.astype(np.int16)
 
-    def run(lines: npt.NDArray[np.int16], ref: npt.NDArray[np.int16]) -> int:
-        # lines: (n, m, 3) in scan order; ref: (3,)
-        close = (np.abs(lines - ref).max(axis=2) <= tolerance).mean(axis=1) >= min_share
-        bad = np.flatnonzero(~close)
-        return int(bad[0]) if bad.size else int(close.size)
+    def run(view: U8Array, ref: U8Array) -> int:
+        # view: (n, m, 3) lines in scan order (a view, not a copy).
+        n = view.shape[0]
+        r = ref.astype(np.int16)
+        for start in range(0, n, 16):
+            block = view[start : start + 16].astype(np.int16)
+            close = (np.abs(block - r).max(axis=2) <= tolerance).mean(axis=1) >= min_share
+            if not close.all():
+                return start + int(np.argmin(close))
+        return n
 
-    top = run(a, a[0, 0])
-    bottom = run(a[::-1], a[-1, -1])
-    left = run(a.transpose(1, 0, 2), a[0, 0])
-    right = run(a.transpose(1, 0, 2)[::-1], a[-1, -1])
+    top = run(arr, arr[0, 0])
+    bottom = run(arr[::-1], arr[-1, -1])
+    cols = arr.transpose(1, 0, 2)
+    left = run(cols, arr[0, 0])
+    right = run(cols[::-1], arr[-1, -1])
     return (top, bottom, left, right)
 
 
@@ -186,18 +195,19 @@ def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[H
 
     Query side: the 8 dihedral hashes (``compute_dihedral`` derives them from
     one DCT; the mirror it derives is 16-32 bits off a real mirror because the
-    PDQ downsampling filter is not symmetric, so the mirror is hashed from
-    flipped pixels instead), the trimmed copy when there are uniform borders,
-    and the middle band, which stored signals also carry (``signal_variants``).
+    PDQ downsampling filter is not symmetric, so the mirror is also hashed
+    from flipped pixels), the trimmed copy when there are uniform borders, and
+    the middle band of a 256 px copy, which stored signals also carry
+    (``signal_variants``). Mirror and trimmed hashes stay at 512 px because
+    they are compared with hashes other tools made from full-size images
+    (imported hash lists); at 256 px a fifth of those matches were lost.
     """
     out: list[HashResult] = []
+    small = _shrink(arr, AUX_SIDE)
     if options.dihedral:
         hashes, quality = pdqhash.compute_dihedral(arr)
-        for bits, variant in zip(hashes, DIHEDRAL_VARIANTS, strict=True):
-            if variant == "mirror":
-                out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
-            else:
-                out.append(_result(bits, quality, variant))
+        out.extend(_result(b, quality, v) for b, v in zip(hashes, DIHEDRAL_VARIANTS, strict=True))
+        out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
     else:
         out.append(pdq_of_array(arr))
     if options.trim:
@@ -205,13 +215,23 @@ def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[H
         if trimmed is not None:
             out.append(pdq_of_array(trimmed, "trimmed"))
     if options.band:
-        out.append(pdq_of_array(band(arr), "band"))
+        out.append(pdq_of_array(band(small), "band"))
     return out
+
+
+def _shrink(arr: U8Array, side: int) -> U8Array:
+    """A copy at most ``side`` px: a quarter of the hashing cost of 512 px."""
+    h, w = arr.shape[:2]
+    if max(h, w) <= side:
+        return arr
+    img = Image.fromarray(arr)
+    img.thumbnail((side, side), Image.Resampling.BILINEAR)
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
 
 
 def signal_variants(arr: U8Array) -> list[HashResult]:
     """What a bank stores for an image it has the pixels of: the original and its middle band."""
-    return [pdq_of_array(arr), pdq_of_array(band(arr), "band")]
+    return [pdq_of_array(arr), pdq_of_array(band(_shrink(arr, AUX_SIDE)), "band")]
 
 
 def hash_image(data: MediaInput, options: PdqOptions = PdqOptions()) -> list[HashResult]:

@@ -46,7 +46,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["agency_id"], ["agencies.id"], name="fk_evidence_captures_agency_id_agencies"
         ),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name="fk_evidence_captures_item_id_items"),
+        sa.ForeignKeyConstraint(
+            ["item_id"], ["items.id"], name="fk_evidence_captures_item_id_items"
+        ),
         sa.ForeignKeyConstraint(
             ["requested_by"], ["users.id"], name="fk_evidence_captures_requested_by_users"
         ),
@@ -70,6 +72,7 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("deleted_at", UTCDateTime(), nullable=True),
+        sa.Column("hooks_done_at", UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["capture_id"],
             ["evidence_captures.id"],

@@ -32,7 +32,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["agency_id"], ["agencies.id"], name="fk_match_banks_agency_id_agencies"
         ),
-        sa.ForeignKeyConstraint(["created_by"], ["users.id"], name="fk_match_banks_created_by_users"),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name="fk_match_banks_created_by_users"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_match_banks"),
         sa.UniqueConstraint("agency_id", "name", name="uq_match_banks_agency_id_name"),
     )
