@@ -288,8 +288,9 @@ def main() -> None:
           f"{statistics.median(shot_t):>9.2f} {shot_pps:>8.1f}")  # fmt: skip
     print(f"ratio takedown / wget (no screenshots): {ratio:.1f}x "
           f"(media hooks inline: {inline_pps / wget_pps:.1f}x)")  # fmt: skip
-    print(f"CONNECT proxy cost (httpx, {len(urls)} GETs, concurrency 64): direct "
-          f"{overhead['direct_s']:.2f} s, through the proxy {overhead['proxy_s']:.2f} s")  # fmt: skip
+    print(f"CONNECT proxy cost (httpx, {len(urls)} GETs, concurrency 64): "
+          f"direct {overhead['direct_s']:.2f} s, "
+          f"through the proxy {overhead['proxy_s']:.2f} s")  # fmt: skip
     print(f"takedown outcomes (last round): {last_counts}; screenshots: {shot_counts}; "
           f"wget WARC responses: {wget_responses}")  # fmt: skip
     targets = {"ratio_vs_wget_ge_3": ratio >= 3.0}

@@ -214,7 +214,8 @@ def worker(engine_kind: str, csv_path: Path, workdir: Path) -> dict[str, Any]:
         t_import, cpu_import = time.perf_counter() - t0, time.process_time() - c0
         rss_import = _rss_mb()
 
-        # The raw bound: the same final rows, DBAPI executemany, into the emptied tables.
+        # The raw bound: the same final rows, DBAPI executemany, into a second fresh database
+        # of the same engine (migrated, same indexes; the agency and job rows copied first).
         cols_i = (
             "id, identity, platform, kind, key, canonical_url, fetch_url, parent_identity, "
             "status, title, language, first_seen_at, last_seen_at, created_at, "
@@ -224,20 +225,35 @@ def worker(engine_kind: str, csv_path: Path, workdir: Path) -> dict[str, Any]:
             "id, item_id, agency_id, import_id, reported_url, reported_at, reported_by, "
             "source, line_no, note"
         )
+        cols_j = (
+            "id, agency_id, user_id, filename, format, encoding, status, rows_total, rows_ok, "
+            "rows_bad, items_created, duplicates_folded, errors, warnings, created_at, "
+            "finished_at"
+        )
         with engine.connect() as conn:
             q_i, q_s = f"SELECT {cols_i} FROM items", f"SELECT {cols_s} FROM sightings"  # noqa: S608
             items = [tuple(r) for r in conn.execute(text(q_i))]
             sightings = [tuple(r) for r in conn.execute(text(q_s))]
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM sightings"))
-            conn.execute(text("DELETE FROM items"))
+            jobs = [tuple(r) for r in conn.execute(text(f"SELECT {cols_j} FROM import_jobs"))]  # noqa: S608
+        engine.dispose()
+        _drop_db(dbname)
+        url, dbname = _fresh_db(engine_kind, workdir)
+        engine = make_engine(url)
+        upgrade(engine)
+        with session_scope(make_sessionmaker(engine)) as s:
+            create_agency(s, SYSTEM, name="Bench IRU", country="EU", kind="coordinator")
         mark = "?" if engine_kind == "sqlite" else "%s"
         ins_i = f"INSERT INTO items ({cols_i}) VALUES ({', '.join([mark] * 16)})"  # noqa: S608
         ins_s = f"INSERT INTO sightings ({cols_s}) VALUES ({', '.join([mark] * 10)})"  # noqa: S608
+        ins_j = f"INSERT INTO import_jobs ({cols_j}) VALUES ({', '.join([mark] * 16)})"  # noqa: S608
         raw = engine.raw_connection()
         try:
-            t1, c1 = time.perf_counter(), time.process_time()
             cur = raw.cursor()
+            if engine_kind == "postgresql":
+                jobs = [(*j[:12], json.dumps(j[12]), json.dumps(j[13]), *j[14:]) for j in jobs]
+            cur.executemany(ins_j, jobs)
+            raw.commit()
+            t1, c1 = time.perf_counter(), time.process_time()
             cur.executemany(ins_i, items)
             cur.executemany(ins_s, sightings)
             raw.commit()

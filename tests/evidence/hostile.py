@@ -42,6 +42,10 @@ PAGE = b"""<!doctype html><html><head><title>Synthetic outlet page</title>
 <noscript>NOSCRIPT-HIDDEN</noscript></body></html>"""
 
 
+#: (Host header, path) of every request served: lets tests prove what was never asked for.
+REQUESTS: list[tuple[str, str]] = []
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hostile/1.0"
@@ -63,6 +67,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         port = self.server.server_address[1]
         path = self.path.split("?", 1)[0]
+        REQUESTS.append((self.headers.get("Host", ""), path))
         if path == "/page":
             body = gzip.compress(PAGE)
             self._send(200, body, "text/html; charset=utf-8", {"Content-Encoding": "gzip"})
@@ -113,6 +118,14 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 8, "text/html")
         elif path == "/to-private":
             self._send(302, b"", "text/plain", {"Location": f"http://127.0.0.1:{port}/page"})
+        elif path == "/leaky":
+            body = (
+                f'<html><body><p>Synthetic page</p><img src="http://127.0.0.1:{port}/secret.png">'
+                f'<img src="/img.png"></body></html>'
+            ).encode()
+            self._send(200, body, "text/html")
+        elif path == "/secret.png":
+            self._send(200, png_bytes((0, 0, 255)), "image/png")
         elif path == "/gone":
             self._send(404, b"<html><body>This post was removed.</body></html>", "text/html")
         else:

@@ -167,3 +167,35 @@ def test_invisible_item_is_a_recorded_failure_not_an_exception(
 
 def test_gzip_helper_sanity() -> None:
     assert gzip.decompress(gzip.compress(b"x")) == b"x"
+
+
+@pytest.mark.browser
+def test_neither_capture_nor_browser_reaches_a_loopback_address_in_the_page(
+    db_session: Session, session_factory: sessionmaker[Session], ev_settings: Settings
+) -> None:
+    import os
+
+    from takedown.evidence.capture.screenshot import chromium_path
+    from tests.evidence.hostile import REQUESTS
+
+    if chromium_path() is None:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("Debian chromium is required under CI=true", pytrace=False)
+        pytest.skip("no /usr/bin/chromium on this machine")
+    actor = make_actor(db_session)
+    item_id = make_item(db_session, actor.principal, f"http://{HOST}/leaky")
+    db_session.commit()
+    before = len(REQUESTS)
+    [summary] = capture_items(
+        session_factory, actor.principal, [item_id], settings=ev_settings, with_screenshot=True,
+        limits=TEST_LIMITS.__class__(page_deadline=60.0),
+    )  # fmt: skip
+    assert summary.status == "complete", summary.failure_reason
+    served = REQUESTS[before:]
+    assert (HOST, "/leaky") in served and (HOST, "/img.png") in served  # page, media, browser
+    assert not [r for r in served if r[1] == "/secret.png"], served
+    db_session.expire_all()
+    files = repository.files_of(db_session, summary.capture_id or 0)
+    assert any(f.role == "screenshot" for f in files)
+    manifest = json.loads(store_for_settings(ev_settings).get(summary.manifest_sha256 or ""))
+    assert any("secret.png" in w and "not a public address" in w for w in manifest["warnings"])

@@ -322,7 +322,7 @@ def test_crash_mid_file_leaves_nothing(session_factory: sessionmaker[Session]) -
             intake.import_stream(s, a.principal, stream, filename="l.txt", chunk_rows=500)
     finally:
         unregister_on_items_created(hook)
-    assert len(created) >= 1000  # several chunks were already written when it failed
+    assert len(created) >= 500  # at least one chunk was already written when it failed
     with session_scope(session_factory) as s:
         assert (count(s, Item), count(s, Sighting), count(s, ImportJob)) == before
 

@@ -141,3 +141,15 @@ def test_64_bit_codes_for_text() -> None:
     assert idx.search(codes[5:6], 0)[0][0].id == 5
     with pytest.raises(ValueError):
         idx.add([1], _random(1))
+
+
+def test_search_parallel_equals_serial() -> None:
+    codes = _random(5000, 8)
+    idx = BinaryIndex(mih_min_size=1)
+    idx.build(np.arange(5000), codes)
+    q = _flip(codes[:700], 10, 1)
+    a = set(zip(*(x.tolist() for x in idx.search_arrays(q, 31)), strict=True))
+    b = set(
+        zip(*(x.tolist() for x in idx.search_parallel(q, 31, threads=3, chunk=64)), strict=True)
+    )
+    assert a == b and len(a) >= 700

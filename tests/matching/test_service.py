@@ -380,3 +380,10 @@ def test_engine_snapshot_persists_and_catches_up(db_session: Session, tmp_path: 
             db_session, sup.principal, media.poster(98), engine=second
         ).matches
     ] == [later.id]
+
+
+def test_sniff_media_type() -> None:
+    assert service.sniff_media_type(media.poster(1)) == "image"
+    assert service.sniff_media_type(media.video(1, seconds=1.0)) == "video"
+    assert service.sniff_media_type("نص عربي".encode()) == "text"
+    assert service.sniff_media_type(b"\x00\xff\xfe\x00") == "file"

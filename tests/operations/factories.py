@@ -26,13 +26,21 @@ PLATFORMS = ("telegram", "x", "youtube", "dropvault")
 KINDS = ("account", "post", "channel", "file")
 
 
-def make_operation(session: Session, lead: Actor, *, name: str | None = None,
-                   participants: list[Agency] | None = None) -> Operation:
+def make_operation(
+    session: Session,
+    lead: Actor,
+    *,
+    name: str | None = None,
+    participants: list[Agency] | None = None,
+) -> Operation:
     return service.create_operation(
-        session, lead.principal, name=name or f"Operation {next(_seq)}", starts_at=T0,
+        session,
+        lead.principal,
+        name=name or f"Operation {next(_seq)}",
+        starts_at=T0,
         ends_at=T0 + dt.timedelta(days=3),
         participants=[(a.id, "participant") for a in participants or []],
-    )  # fmt: skip
+    )
 
 
 def raw_item(
@@ -48,19 +56,41 @@ def raw_item(
 ) -> Item:
     n = next(_seq)
     item = Item(
-        identity=f"{platform}:{kind}:synthetic{n}", platform=platform, kind=kind,
-        key=f"synthetic{n}", canonical_url=f"https://{platform}.example/synthetic{n}",
-        fetch_url=f"https://{platform}.example/synthetic{n}", status=status, first_seen_at=T0,
-        last_seen_at=T0, created_at=T0, status_changed_at=T0, first_referred_at=referred,
-    )  # fmt: skip
+        identity=f"{platform}:{kind}:synthetic{n}",
+        platform=platform,
+        kind=kind,
+        key=f"synthetic{n}",
+        canonical_url=f"https://{platform}.example/synthetic{n}",
+        fetch_url=f"https://{platform}.example/synthetic{n}",
+        status=status,
+        first_seen_at=T0,
+        last_seen_at=T0,
+        created_at=T0,
+        status_changed_at=T0,
+        first_referred_at=referred,
+    )
     session.add(item)
     session.flush()
     for a in agency_ids:
-        session.add(Sighting(item_id=item.id, agency_id=a, reported_url=item.canonical_url,
-                             reported_at=T0, source="test"))  # fmt: skip
+        session.add(
+            Sighting(
+                item_id=item.id,
+                agency_id=a,
+                reported_url=item.canonical_url,
+                reported_at=T0,
+                source="test",
+            )
+        )
     if referred is not None:
-        session.add(CheckSchedule(item_id=item.id, anchor_at=referred, next_check_at=referred,
-                                  removed_at=removed, reappeared_at=reappeared))  # fmt: skip
+        session.add(
+            CheckSchedule(
+                item_id=item.id,
+                anchor_at=referred,
+                next_check_at=referred,
+                removed_at=removed,
+                reappeared_at=reappeared,
+            )
+        )
     return item
 
 
@@ -88,8 +118,15 @@ def seed_operation(session: Session, rng: random.Random, n: int = 60) -> Seeded:
             referred = T0 + dt.timedelta(minutes=rng.randint(0, 48 * 60))
             status = "referred"
             if rng.random() < 0.7:
-                removed = referred + dt.timedelta(seconds=rng.choice(
-                    [rng.randint(1, 3600), rng.randint(3600, 86400), rng.randint(86400, 8 * 86400)]))
+                removed = referred + dt.timedelta(
+                    seconds=rng.choice(
+                        [
+                            rng.randint(1, 3600),
+                            rng.randint(3600, 86400),
+                            rng.randint(86400, 8 * 86400),
+                        ]
+                    )
+                )
                 status = "removed"
                 if removed > as_of:
                     status = "still_online"  # removal after the report time: not yet seen
@@ -98,10 +135,21 @@ def seed_operation(session: Session, rng: random.Random, n: int = 60) -> Seeded:
                     status = "reappeared"
             else:
                 status = rng.choice(["still_online", "restricted", "referred"])
-        it = raw_item(session, who, platform=platform, kind=kind, status=status,
-                      referred=referred, removed=removed, reappeared=reappeared)  # fmt: skip
+        it = raw_item(
+            session,
+            who,
+            platform=platform,
+            kind=kind,
+            status=status,
+            referred=referred,
+            removed=removed,
+            reappeared=reappeared,
+        )
         for a in who:
-            session.add(OperationItem(operation_id=op.id, item_id=it.id, agency_id=a,
-                                      added_at=T0, via="single"))  # fmt: skip
+            session.add(
+                OperationItem(
+                    operation_id=op.id, item_id=it.id, agency_id=a, added_at=T0, via="single"
+                )
+            )
     session.flush()
     return Seeded(op, lead, other, as_of)

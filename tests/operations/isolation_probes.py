@@ -12,15 +12,17 @@ from tests.factories import Actor
 from tests.isolation import Case, _op_setup, probe
 
 probe("GET", "/operations/static/report.css", kind="self")(lambda s, a: Case())
-probe("GET", "/operations")(lambda s, a: Case(marker="owner-only-operation-marker")
-                            if _op_setup(s, a) else Case())  # fmt: skip
+probe("GET", "/operations")(
+    lambda s, a: Case(marker="owner-only-operation-marker") if _op_setup(s, a) else Case()
+)
 
 
 def _page(marker: bool = True):  # type: ignore[no-untyped-def]
     def setup(s: Session, a: Actor) -> Case:
         op_id, _, _ = _op_setup(s, a)
-        return Case(params={"operation_id": op_id},
-                    marker="owner-only-operation-marker" if marker else None)  # fmt: skip
+        return Case(
+            params={"operation_id": op_id}, marker="owner-only-operation-marker" if marker else None
+        )
 
     return setup
 

@@ -23,30 +23,41 @@ def test_create_add_and_read(ops_client: TestClient, db_session: Session) -> Non
     r = ops_client.post(
         "/api/v1/operations",
         headers=lead.headers,
-        json={"name": "Synthetic action day", "starts_at": "2019-11-21T06:00:00Z",
-              "targets": {"platforms": ["telegram"]},
-              "participants": [{"agency_id": b.agency.id}]},
-    )  # fmt: skip
+        json={
+            "name": "Synthetic action day",
+            "starts_at": "2019-11-21T06:00:00Z",
+            "targets": {"platforms": ["telegram"]},
+            "participants": [{"agency_id": b.agency.id}],
+        },
+    )
     assert r.status_code == 201, r.text
     op = r.json()
     assert op["your_role"] == "lead" and len(op["participants"]) == 2
     item = make_item(db_session, b)
     db_session.flush()
-    r = ops_client.post(f"/api/v1/operations/{op['id']}/items", headers=b.headers,
-                        json={"item_ids": [item.id]})  # fmt: skip
+    r = ops_client.post(
+        f"/api/v1/operations/{op['id']}/items", headers=b.headers, json={"item_ids": [item.id]}
+    )
     assert r.json() == {"requested": 1, "added": 1, "already": 0}
-    r = ops_client.post(f"/api/v1/operations/{op['id']}/items", headers=b.headers,
-                        json={"item_ids": [item.id], "import_id": 1})  # fmt: skip
+    r = ops_client.post(
+        f"/api/v1/operations/{op['id']}/items",
+        headers=b.headers,
+        json={"item_ids": [item.id], "import_id": 1},
+    )
     assert r.status_code == 422
     page = ops_client.get(f"/api/v1/operations/{op['id']}/items", headers=lead.headers).json()
     assert page["total"] == 1 and page["items"][0]["contributors"] == 1
     m = ops_client.get(f"/api/v1/operations/{op['id']}/metrics", headers=lead.headers).json()
     assert m["totals"]["items"] == 1 and m["by_platform"] == [{"platform": "x", "items": 1}]
-    r = ops_client.post(f"/api/v1/operations/{op['id']}/status", headers=b.headers,
-                        json={"status": "running"})  # fmt: skip
+    r = ops_client.post(
+        f"/api/v1/operations/{op['id']}/status", headers=b.headers, json={"status": "running"}
+    )
     assert r.status_code == 403
-    naive = ops_client.post("/api/v1/operations", headers=lead.headers,
-                            json={"name": "n", "starts_at": "2019-11-21T06:00:00"})  # fmt: skip
+    naive = ops_client.post(
+        "/api/v1/operations",
+        headers=lead.headers,
+        json={"name": "n", "starts_at": "2019-11-21T06:00:00"},
+    )
     assert naive.status_code == 422
 
 
@@ -65,8 +76,9 @@ def test_report_formats_agree(ops_client: TestClient, db_session: Session) -> No
     rows = {r["key"]: r["value"] for r in csv.DictReader(io.StringIO(figs.text))}
     for key, value in j["figures"].items():
         assert rows[key] == ("" if value is None else str(value)), key
-    t = ops_client.get(url, headers=s.other.headers,
-                       params={"format": "csv", "table": "contributions"})  # fmt: skip
+    t = ops_client.get(
+        url, headers=s.other.headers, params={"format": "csv", "table": "contributions"}
+    )
     got = list(csv.DictReader(io.StringIO(t.text)))
     assert [int(r["items"]) for r in got] == [r["items"] for r in j["tables"]["contributions"]]
     bad = ops_client.get(url, headers=s.other.headers, params={"format": "csv", "table": "nope"})
@@ -78,34 +90,90 @@ def _figs(db: Session, s: object) -> list[report.Figure]:
 
 
 def test_transparency_report(ops_client: TestClient, db_session: Session) -> None:
-    auth = make_actor(db_session, make_agency(db_session, kind="competent_authority"),
-                      role="supervisor")  # fmt: skip
+    auth = make_actor(
+        db_session, make_agency(db_session, kind="competent_authority"), role="supervisor"
+    )
     when = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    removed_item = raw_item(db_session, [auth.agency.id], platform="x", kind="post",
-                            status="removed", referred=when, removed=when + dt.timedelta(minutes=30))  # fmt: skip
-    online = raw_item(db_session, [auth.agency.id], platform="x", kind="post", status="still_online",
-                      referred=when)  # fmt: skip
-    refused = raw_item(db_session, [auth.agency.id], platform="textbin", kind="post",
-                       status="still_online", referred=when)  # fmt: skip
+    removed_item = raw_item(
+        db_session,
+        [auth.agency.id],
+        platform="x",
+        kind="post",
+        status="removed",
+        referred=when,
+        removed=when + dt.timedelta(minutes=30),
+    )
+    online = raw_item(
+        db_session,
+        [auth.agency.id],
+        platform="x",
+        kind="post",
+        status="still_online",
+        referred=when,
+    )
+    refused = raw_item(
+        db_session,
+        [auth.agency.id],
+        platform="textbin",
+        kind="post",
+        status="still_online",
+        referred=when,
+    )
     for n, (platform, kind, its) in enumerate(
-        [("x", "removal_order", [removed_item]), ("x", "removal_order", [removed_item, online]),
-         ("textbin", "removal_order", [refused]), ("x", "tos", [online])]
-    ):  # fmt: skip
-        ref = Referral(reference=f"SYN-{n}-{auth.agency.id}", kind=kind, status="sent", platform=platform,
-                       agency_id=auth.agency.id, channel="api", issued_at=when, created_at=when)  # fmt: skip
+        [
+            ("x", "removal_order", [removed_item]),
+            ("x", "removal_order", [removed_item, online]),
+            ("textbin", "removal_order", [refused]),
+            ("x", "tos", [online]),
+        ]
+    ):
+        ref = Referral(
+            reference=f"SYN-{n}-{auth.agency.id}",
+            kind=kind,
+            status="sent",
+            platform=platform,
+            agency_id=auth.agency.id,
+            channel="api",
+            issued_at=when,
+            created_at=when,
+        )
         db_session.add(ref)
         db_session.flush()
         for it in its:
-            db_session.add(ReferralItem(
-                referral_id=ref.id, item_id=it.id, url=it.canonical_url, state="included",
-                response="cannot_comply" if it is refused else None,
-                response_reason="manifest_error" if it is refused else None))  # fmt: skip
-    service.record_legal_event(db_session, auth.principal, kind="scrutiny", outcome="no_infringement",
-                               occurred_at=when, platform="x")  # fmt: skip
-    service.record_legal_event(db_session, auth.principal, kind="penalty", outcome="imposed",
-                               occurred_at=when, platform="x", amount_eur=1000)  # fmt: skip
-    service.record_legal_event(db_session, auth.principal, kind="review", outcome="pending",
-                               occurred_at=when - dt.timedelta(days=365))  # fmt: skip
+            db_session.add(
+                ReferralItem(
+                    referral_id=ref.id,
+                    item_id=it.id,
+                    url=it.canonical_url,
+                    state="included",
+                    response="cannot_comply" if it is refused else None,
+                    response_reason="manifest_error" if it is refused else None,
+                )
+            )
+    service.record_legal_event(
+        db_session,
+        auth.principal,
+        kind="scrutiny",
+        outcome="no_infringement",
+        occurred_at=when,
+        platform="x",
+    )
+    service.record_legal_event(
+        db_session,
+        auth.principal,
+        kind="penalty",
+        outcome="imposed",
+        occurred_at=when,
+        platform="x",
+        amount_eur=1000,
+    )
+    service.record_legal_event(
+        db_session,
+        auth.principal,
+        kind="review",
+        outcome="pending",
+        occurred_at=when - dt.timedelta(days=365),
+    )
     db_session.flush()
     j = ops_client.get("/api/v1/transparency/2026", headers=auth.headers).json()
     f = j["figures"]
@@ -134,7 +202,7 @@ def test_pages(ops_client: TestClient, db_session: Session) -> None:
     assert page.status_code == 200 and 'hx-trigger="every 15s"' in page.text
     assert "<script>" not in page.text and "<svg" in page.text
     live = ops_client.get(f"/operations/{s.op.id}/live", headers={"HX-Request": "true"})
-    assert live.status_code == 200 and live.text.lstrip().startswith("<div id=\"op-live\"")
+    assert live.status_code == 200 and live.text.lstrip().startswith('<div id="op-live"')
     rep = ops_client.get(f"/operations/{s.op.id}/report", params={"final": "true"})
     assert rep.status_code == 200 and "Appendix" in rep.text
     csv_r = ops_client.get(f"/operations/{s.op.id}/export/contributions.csv")
@@ -143,7 +211,9 @@ def test_pages(ops_client: TestClient, db_session: Session) -> None:
     outsider = make_actor(db_session, make_agency(db_session))
     db_session.flush()
     ops_client.delete("/api/v1/session")
-    r = ops_client.post("/api/v1/session", json={"email": outsider.user.email, "password": PASSWORD})
+    r = ops_client.post(
+        "/api/v1/session", json={"email": outsider.user.email, "password": PASSWORD}
+    )
     assert ops_client.get(f"/operations/{s.op.id}").status_code == 404
     listing = ops_client.get("/operations").text
     assert s.op.name not in listing and "takes part in no operation" in listing

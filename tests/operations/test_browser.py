@@ -11,11 +11,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy.orm import Session
 
 from takedown.db import make_engine, make_sessionmaker, session_scope
 from takedown.migrate import upgrade
@@ -45,15 +43,33 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
         s.flush()
         _ = (seeded.lead.user.email, seeded.op.id)  # loaded before the session closes
     port = _free_port()
-    env = {**os.environ, "TAKEDOWN_DATA_DIR": str(data_dir), "TAKEDOWN_SECRET_KEY": "e2e-secret",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    env = {
+        **os.environ,
+        "TAKEDOWN_DATA_DIR": str(data_dir),
+        "TAKEDOWN_SECRET_KEY": "e2e-secret",
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     env.pop("TAKEDOWN_DATABASE_URL", None)
     log = (data_dir / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "tests.operations.server:build_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tests.operations.server:build_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -114,8 +130,14 @@ def test_dashboard(page, server) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("svg[role=img]").count() >= 5
     items = page.locator('[data-figure="items"] dd').inner_text()
     assert items == "400"
-    # htmx swaps the live block in place (polling); trigger one refresh now
-    page.evaluate("htmx.trigger('#op-live', 'every 15s')") if False else None
+    # htmx polls the live block (every 15 s) and swaps it in place, under the CSP
+    with page.expect_response(
+        lambda r: r.url.endswith(f"/operations/{seeded.op.id}/live"), timeout=25_000
+    ) as resp:
+        pass
+    assert resp.value.status == 200
+    page.wait_for_timeout(300)
+    assert page.locator('[data-figure="items"] dd').inner_text() == "400"
     save_screenshot(page, "dashboard", full_page=True)
     assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
 
@@ -127,4 +149,3 @@ def test_report_page(page, server) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("#appendix-h").is_visible()
     save_screenshot(page, "report")  # the top of the page: stamp, key figures, charts
     assert not [e for e in page.errors if "Content Security Policy" in e], page.errors
-    _ = Session, Path

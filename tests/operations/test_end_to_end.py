@@ -48,12 +48,32 @@ REFERRED_PLATFORMS = ("x", "telegram", "youtube")
 
 
 def _platforms(session: Session) -> None:
-    ensure_platform(session, "x", channel="api", api_endpoint="https://legal.x.com/api/v1/referrals",
-                    contact="tco-referrals@x.com", country="IE")  # fmt: skip
-    ensure_platform(session, "telegram", channel="email", contact="abuse@telegram.org",
-                    country="AE", kind="messaging", domains=["t.me"])  # fmt: skip
-    ensure_platform(session, "youtube", channel="email", contact="legal-referrals@youtube.com",
-                    country="IE", kind="video", domains=["youtube.com"])  # fmt: skip
+    ensure_platform(
+        session,
+        "x",
+        channel="api",
+        api_endpoint="https://legal.x.com/api/v1/referrals",
+        contact="tco-referrals@x.com",
+        country="IE",
+    )
+    ensure_platform(
+        session,
+        "telegram",
+        channel="email",
+        contact="abuse@telegram.org",
+        country="AE",
+        kind="messaging",
+        domains=["t.me"],
+    )
+    ensure_platform(
+        session,
+        "youtube",
+        channel="email",
+        contact="legal-referrals@youtube.com",
+        country="IE",
+        kind="video",
+        domains=["youtube.com"],
+    )
 
 
 def test_operation_end_to_end(
@@ -82,26 +102,40 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     clock = FrozenClock(sim.now())
     _platforms(db)
     sim.call(lambda: export_reports(sim.world, tmp))
-    files = sorted(p for p in tmp.iterdir() if p.name.endswith(("-report.csv", "-report.jsonl", "-report.txt")))
+    files = sorted(
+        p for p in tmp.iterdir() if p.name.endswith(("-report.csv", "-report.jsonl", "-report.txt"))
+    )
     assert len(files) == 3
     teams = []
     for f in files:
         agency = make_agency(db, name=f.name.split("-report")[0].upper(), country="FR")
-        teams.append((agency, make_actor(db, agency, role="analyst"),
-                      make_actor(db, agency, role="supervisor"), f))  # fmt: skip
-    lead_agency, lead_analyst, lead_sup, _ = teams[0]
+        teams.append(
+            (
+                agency,
+                make_actor(db, agency, role="analyst"),
+                make_actor(db, agency, role="supervisor"),
+                f,
+            )
+        )
+    _lead_agency, lead_analyst, lead_sup, _ = teams[0]
     op = service.create_operation(
-        db, lead_sup.principal, name="Synthetic action day (small.yaml)", starts_at=clock.now(),
+        db,
+        lead_sup.principal,
+        name="Synthetic action day (small.yaml)",
+        starts_at=clock.now(),
         ends_at=clock.now() + dt.timedelta(days=4),
-        participants=[(t[0].id, "participant") for t in teams[1:]], clock=clock,
-    )  # fmt: skip
+        participants=[(t[0].id, "participant") for t in teams[1:]],
+        clock=clock,
+    )
     service.set_status(db, lead_sup.principal, op.id, "running", clock=clock)
 
     # 1. import: each agency uploads its file into the operation
     refused: set[tuple[str, int]] = set()
     for _agency, analyst, _sup, f in teams:
         with f.open("rb") as fh:
-            job, res = service.import_into(db, analyst.principal, op.id, fh, filename=f.name, clock=clock)
+            job, res = service.import_into(
+                db, analyst.principal, op.id, fh, filename=f.name, clock=clock
+            )
         assert job.rows_ok > 0 and res.added > 0
         # Lines intake refuses (with the reason, by line) never reach the operation. On
         # small.yaml these are the testbed's .onion addresses (they fail the v3 checksum) and
@@ -111,13 +145,18 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
 
     # 2. fold: the operation holds each reported thing once, every agency credited
     truth = _by_identity({t["url"]: t for t in sim.ground_truth() if t["type"] == "item"})
-    lines = [json.loads(x) for x in (tmp / "ground-truth-reports.jsonl").read_text().splitlines() if x]
+    lines = [
+        json.loads(x) for x in (tmp / "ground-truth-reports.jsonl").read_text().splitlines() if x
+    ]
     per_agency_truth: dict[str, set[str]] = {}
     for ln in lines:
         if ln["item_id"] is not None and (ln["file"], ln["line"]) not in refused:
             per_agency_truth.setdefault(ln["agency"].upper(), set()).add(ln["item_id"])
-    members = db.execute(select(OperationItem.item_id, OperationItem.agency_id)
-                         .where(OperationItem.operation_id == op.id)).all()  # fmt: skip
+    members = db.execute(
+        select(OperationItem.item_id, OperationItem.agency_id).where(
+            OperationItem.operation_id == op.id
+        )
+    ).all()
     ours = {i.id: i for i in db.scalars(select(Item).where(Item.id.in_({m[0] for m in members})))}
     junk = {i for i, it in ours.items() if _truth_of(it, truth) is None}
     sim_id = {i: _truth_of(it, truth)["id"] for i, it in ours.items() if i not in junk}  # type: ignore[index]
@@ -138,15 +177,30 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
             it = ours[item_id]
             if item_id in junk:
                 if it.status == ItemStatus.NEW.value:
-                    items_service.assess(db, analyst.principal, item_id, "not_terrorist_content", clock=clock)
+                    items_service.assess(
+                        db, analyst.principal, item_id, "not_terrorist_content", clock=clock
+                    )
             elif it.status in (ItemStatus.NEW.value, ItemStatus.DISMISSED.value):
-                items_service.assess(db, analyst.principal, item_id, "terrorist_content", ["a"], clock=clock)
+                items_service.assess(
+                    db, analyst.principal, item_id, "terrorist_content", ["a"], clock=clock
+                )
 
     # 4. the lead refers the whole operation, per platform
     batches = []
-    batches += service.refer(db, lead_analyst.principal, op.id, kind="tos", platforms=["x", "telegram"], clock=clock)
-    batches += service.refer(db, lead_analyst.principal, op.id, kind="removal_order", platforms=["youtube"],
-                             reasons=["a"], justification=JUST, emergency=True, clock=clock)  # fmt: skip
+    batches += service.refer(
+        db, lead_analyst.principal, op.id, kind="tos", platforms=["x", "telegram"], clock=clock
+    )
+    batches += service.refer(
+        db,
+        lead_analyst.principal,
+        op.id,
+        kind="removal_order",
+        platforms=["youtube"],
+        reasons=["a"],
+        justification=JUST,
+        emergency=True,
+        clock=clock,
+    )
     sent = []
     for res in batches:
         if res.included == 0:
@@ -158,10 +212,14 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     assert {r.platform for r in sent} == set(REFERRED_PLATFORMS)
     db.commit()
     with sim.sync_client() as http:
-        channels = ChannelRegistry([
-            ApiChannel(http, lambda s: signing_key("test-secret", s), clock=clock),
-            EmailChannel(f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example", attach_pdf=False),
-        ])  # fmt: skip
+        channels = ChannelRegistry(
+            [
+                ApiChannel(http, lambda s: signing_key("test-secret", s), clock=clock),
+                EmailChannel(
+                    f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example", attach_pdf=False
+                ),
+            ]
+        )
         rep = delivery.run_due(db, channels, clock=clock, limit=1000)
     assert rep.acknowledged == len(sent)
     db.commit()
@@ -170,8 +228,13 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     registry = sim_registry(sim)
 
     def verify_round() -> None:
-        verify_due(factory, lambda: sim.client(per_host_limit=16), registry=registry, clock=clock,
-                   engine_config=ENGINE)  # fmt: skip
+        verify_due(
+            factory,
+            lambda: sim.client(per_host_limit=16),
+            registry=registry,
+            clock=clock,
+            engine_config=ENGINE,
+        )
 
     verify_round()
     prelim = None
@@ -198,11 +261,18 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     f = final.to_json()["figures"]
     tables = final.to_json()["tables"]
     truth = _by_identity({t["url"]: t for t in sim.ground_truth() if t["type"] == "item"})
-    included = db.scalars(select(ReferralItem).where(ReferralItem.state == ItemState.INCLUDED.value,
-                                                     ReferralItem.referral_id.in_([r.id for r in sent]))).all()  # fmt: skip
+    included = db.scalars(
+        select(ReferralItem).where(
+            ReferralItem.state == ItemState.INCLUDED.value,
+            ReferralItem.referral_id.in_([r.id for r in sent]),
+        )
+    ).all()
     referred_truth = {ri.item_id: _truth_of(ours[ri.item_id], truth) for ri in included}
-    received = sim.call(lambda: Counter(
-        r.platform for r in sim.world.referrals for o in r.outcomes if o.item_id is not None))  # fmt: skip
+    received = sim.call(
+        lambda: Counter(
+            r.platform for r in sim.world.referrals for o in r.outcomes if o.item_id is not None
+        )
+    )
 
     want_items = len(sim_id) + len(junk)
     assert f["items"] == want_items
@@ -212,17 +282,26 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     removed_truth = [t for t in referred_truth.values() if t and t["removed_at"] is not None]
     assert f["removed"] == len(removed_truth) > 0
     assert f["removed_share"] == pytest.approx(len(removed_truth) / len(included))
+    assert f["removed_without_referral"] == 0  # everything reported was referred first
+    assert sum(r["removed"] for r in tables["removals_over_time"]) == f["removed"]
     assert f["reappeared"] == 0  # the adversary came back under new handles, never the same URL
     by_platform = {r["platform"]: r for r in tables["time_to_removal_by_platform"]}
     for p in REFERRED_PLATFORMS:
         want_ref = sum(1 for i, t in referred_truth.items() if ours[i].platform == p)
-        want_rm = sum(1 for i, t in referred_truth.items()
-                      if ours[i].platform == p and t and t["removed_at"] is not None)  # fmt: skip
+        want_rm = sum(
+            1
+            for i, t in referred_truth.items()
+            if ours[i].platform == p and t and t["removed_at"] is not None
+        )
         assert (by_platform[p]["referred"], by_platform[p]["removed"]) == (want_ref, want_rm), p
         assert want_ref == received[p]
-    kinds = Counter((ours[i].platform, canonicalize(t["url"]).kind.value)
-                    for i, t in ((i, _truth_of(ours[i], truth)) for i in sim_id))  # fmt: skip
-    got = Counter({(r["platform"], r["kind"]): r["items"] for r in tables["items_by_platform_kind"]})
+    kinds = Counter(
+        (ours[i].platform, canonicalize(t["url"]).kind.value)
+        for i, t in ((i, _truth_of(ours[i], truth)) for i in sim_id)
+    )
+    got = Counter(
+        {(r["platform"], r["kind"]): r["items"] for r in tables["items_by_platform_kind"]}
+    )
     junk_kinds = Counter((ours[i].platform, ours[i].kind) for i in junk)
     assert got == kinds + junk_kinds
     contrib = {r["agency"]: r["items"] for r in tables["contributions"]}
@@ -230,18 +309,26 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     assert contrib == {a: len(v) + junk_by_agency[a] for a, v in per_agency_truth.items()}
     # Times: each measured removal is bracketed by the truth (the check cadence is 15 min, then
     # hourly), so the truth's own shares within 1 h / 24 h bound ours from above.
-    scheds = {s.item_id: s for s in db.scalars(select(CheckSchedule).where(
-        CheckSchedule.item_id.in_(list(referred_truth))))}  # fmt: skip
+    scheds = {
+        s.item_id: s
+        for s in db.scalars(
+            select(CheckSchedule).where(CheckSchedule.item_id.in_(list(referred_truth)))
+        )
+    }
     for item_id, t in referred_truth.items():
         s = scheds[item_id]
         if t and t["removed_at"]:
             true_at = dt.datetime.fromisoformat(t["removed_at"].replace("Z", "+00:00"))
             assert s.removed_at is not None and true_at <= s.removed_at
     true_within_24h = sum(
-        1 for i, t in referred_truth.items() if t and t["removed_at"] and
-        dt.datetime.fromisoformat(t["removed_at"].replace("Z", "+00:00")) - ours[i].first_referred_at
+        1
+        for i, t in referred_truth.items()
+        if t
+        and t["removed_at"]
+        and dt.datetime.fromisoformat(t["removed_at"].replace("Z", "+00:00"))
+        - ours[i].first_referred_at
         <= dt.timedelta(hours=24)
-    )  # fmt: skip
+    )
     assert f["share_within_24h"] is not None
     assert f["share_within_24h"] <= true_within_24h / len(included) + 1e-9
     # the page says what the JSON says

@@ -8,7 +8,6 @@ CSV export would.
 from __future__ import annotations
 
 import datetime as dt
-from markupsafe import escape as html_escape
 import math
 import random
 from collections import Counter, defaultdict
@@ -16,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from markupsafe import escape as html_escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,18 +31,29 @@ H = 3600.0
 
 def raw(session: Session, op_id: int) -> tuple[list[dict[str, Any]], list[tuple[int, int]]]:
     it, cs, oi = Item.__table__, CheckSchedule.__table__, OperationItem.__table__
-    members = [(r[0], r[1]) for r in session.execute(
-        select(oi.c.item_id, oi.c.agency_id).where(oi.c.operation_id == op_id))]  # fmt: skip
+    members = [
+        (r[0], r[1])
+        for r in session.execute(
+            select(oi.c.item_id, oi.c.agency_id).where(oi.c.operation_id == op_id)
+        )
+    ]
     ids = sorted({m[0] for m in members})
     rows = [
         dict(r._mapping)
         for r in session.execute(
-            select(it.c.id, it.c.platform, it.c.kind, it.c.status, it.c.first_referred_at,
-                   cs.c.removed_at, cs.c.reappeared_at)
+            select(
+                it.c.id,
+                it.c.platform,
+                it.c.kind,
+                it.c.status,
+                it.c.first_referred_at,
+                cs.c.removed_at,
+                cs.c.reappeared_at,
+            )
             .select_from(it.outerjoin(cs, cs.c.item_id == it.c.id))
             .where(it.c.id.in_(ids))
         )
-    ]  # fmt: skip
+    ]
     return rows, members
 
 
@@ -130,7 +141,9 @@ def expected(session: Session, op_id: int, as_of: dt.datetime) -> dict[str, Any]
         "per_agency": {a: tuple(v) for a, v in per_agency.items()},
         "hours": cum,
         "without_referral": sum(
-            1 for r in rows if r["first_referred_at"] is None and r["status"] in ("removed", "reappeared")
+            1
+            for r in rows
+            if r["first_referred_at"] is None and r["status"] in ("removed", "reappeared")
         ),
     }
 
@@ -191,8 +204,15 @@ def test_report_figures_equal_brute_force_and_the_page(db_session: Session) -> N
     assert f["items"] == e["items"]
     assert f["referred"] == al["referred"] and f["removed"] == al["removed"]
     assert f["reappeared"] == e["reappeared"]
-    for k in ("share_within_1h", "share_within_24h", "share_within_7d", "km_median_seconds",
-              "median_observed_seconds", "p90_observed_seconds", "removed_share"):  # fmt: skip
+    for k in (
+        "share_within_1h",
+        "share_within_24h",
+        "share_within_7d",
+        "km_median_seconds",
+        "median_observed_seconds",
+        "p90_observed_seconds",
+        "removed_share",
+    ):
         assert (f[k] is None) == (al[k] is None), k
         if al[k] is not None:
             assert f[k] == pytest.approx(al[k], abs=1e-6), k
@@ -229,7 +249,9 @@ def _times(session: Session, op_id: int, as_of: dt.datetime) -> list[tuple[float
 
 def test_exports_carry_every_row(db_session: Session) -> None:
     s = seed_operation(db_session, random.Random(5), n=30)
-    rep = report.build(db_session, s.lead.principal, s.op.id, final=True, clock=FrozenClock(s.as_of))
+    rep = report.build(
+        db_session, s.lead.principal, s.op.id, final=True, clock=FrozenClock(s.as_of)
+    )
     for tab in rep.tables:
         lines = report.table_csv(tab).strip().splitlines()
         assert len(lines) == len(tab.rows) + 1, tab.key
@@ -243,6 +265,8 @@ def test_empty_operation(db_session: Session) -> None:
     m = metrics.compute(db_session, s.op, s.as_of).data
     assert m["totals"]["items"] == 0 and m["time_to_removal"]["all"]["referred"] == 0
     assert m["time_to_removal"]["all"]["share_within_1h"] is None
-    rep = report.build(db_session, s.lead.principal, s.op.id, final=True, clock=FrozenClock(s.as_of))
+    rep = report.build(
+        db_session, s.lead.principal, s.op.id, final=True, clock=FrozenClock(s.as_of)
+    )
     html = report.render_html(rep)
     assert "not yet known" in html and "no data yet" in html

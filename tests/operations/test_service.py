@@ -77,10 +77,12 @@ def test_participants_see_shared_items_outsiders_see_nothing(db_session: Session
 def test_import_into_the_operation(db_session: Session) -> None:
     lead, b, _c, op = _three(db_session)
     data = (
-        "url\nhttps://t.me/synthetic_chan_a/12\nhttps://t.me/s/synthetic_chan_a/12\n"
-        "https://t.me/synthetic_chan_b\nnot a url\n"
-    ).encode()
-    job, res = service.import_into(db_session, b.principal, op.id, io.BytesIO(data), filename="b.csv")
+        b"url\nhttps://t.me/synthetic_chan_a/12\nhttps://t.me/s/synthetic_chan_a/12\n"
+        b"https://t.me/synthetic_chan_b\nnot a url\n"
+    )
+    job, res = service.import_into(
+        db_session, b.principal, op.id, io.BytesIO(data), filename="b.csv"
+    )
     assert job.rows_bad == 1
     assert res.added == 2  # two distinct items; the /s/ form folded
     again = service.add_import(db_session, b.principal, op.id, job.id)
@@ -93,10 +95,14 @@ def test_query_and_observers(db_session: Session) -> None:
     lead, b, _c, op = _three(db_session)
     a1 = make_item(db_session, b, url="https://t.me/synthetic_q1")
     make_item(db_session, b, url="https://x.com/synthetic_q2")
-    items.assess(db_session, b.principal, a1.id, "terrorist_content", ["a"], group="Synthetic Group")
+    items.assess(
+        db_session, b.principal, a1.id, "terrorist_content", ["a"], group="Synthetic Group"
+    )
     r = service.add_by_query(db_session, b.principal, op.id, service.ItemQuery(platform="telegram"))
     assert r.added == 1
-    r2 = service.add_by_query(db_session, b.principal, op.id, service.ItemQuery(label="synthetic group"))
+    r2 = service.add_by_query(
+        db_session, b.principal, op.id, service.ItemQuery(label="synthetic group")
+    )
     assert (r2.added, r2.already) == (0, 1)
     with pytest.raises(InvalidInput):
         service.add_by_query(db_session, b.principal, op.id, service.ItemQuery())
@@ -160,11 +166,18 @@ def test_held_items_are_listed_to_their_holder_with_requests(db_session: Session
 
 
 def test_legal_events(db_session: Session) -> None:
-    sup = make_actor(db_session, make_agency(db_session, kind="competent_authority"), role="supervisor")
+    sup = make_actor(
+        db_session, make_agency(db_session, kind="competent_authority"), role="supervisor"
+    )
     ev = service.record_legal_event(
-        db_session, sup.principal, kind="penalty", outcome="imposed",
-        occurred_at=T0, platform="x", amount_eur="1500.5",
-    )  # fmt: skip
+        db_session,
+        sup.principal,
+        kind="penalty",
+        outcome="imposed",
+        occurred_at=T0,
+        platform="x",
+        amount_eur="1500.5",
+    )
     assert str(ev.amount_eur) == "1500.50"
     for kwargs in (
         {"kind": "nonsense", "outcome": "imposed"},

@@ -19,6 +19,14 @@ def mount(app: FastAPI) -> FastAPI:
         app.include_router(referrals_router)
     if "/api/v1/checks" not in paths:
         app.include_router(verification_router)
+    if "/referrals" not in paths:
+        from takedown.referrals.views import router as referral_views
+
+        app.include_router(referral_views)
+    if "/verification" not in paths:
+        from takedown.verification.views import router as verification_views
+
+        app.include_router(verification_views)
     return app
 
 

@@ -89,7 +89,14 @@ def capture(
     session: DbSession,
     settings: SettingsDep,
 ) -> list[CaptureSummaryOut]:
-    """Capture items now (up to 100 per call); failures come back as rows, not errors."""
+    """Capture items now (up to 100 per call); capture failures come back as rows, not errors.
+
+    Every item must be visible to the caller (404 otherwise, nothing captured).
+    """
+    from takedown.items.service import get_item
+
+    for item_id in body.item_ids:
+        get_item(session, principal, item_id)
     session.commit()  # release the request's transaction: capture runs its own
     factory: sessionmaker[Session] = request.app.state.sessionmaker
     summaries = capture_items(
@@ -118,6 +125,8 @@ def verify(
     body: VerifyIn, principal: Analyst, session: DbSession, settings: SettingsDep
 ) -> list[VerifyOut]:
     """Re-hash the files of the given (default: all of the agency's) captures."""
+    for capture_id in body.capture_ids or []:
+        service.get_capture(session, principal, capture_id)  # 404 for another agency's
     reports = service.verify_captures(
         session, principal, store=store_for_settings(settings), capture_ids=body.capture_ids
     )

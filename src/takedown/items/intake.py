@@ -15,7 +15,9 @@ Why it is shaped like this:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import IO, Any
@@ -25,16 +27,17 @@ from sqlalchemy.orm import Session
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.items import repository
+from takedown.items.core import require_agency_user
 from takedown.items.hooks import fire_items_created
 from takedown.items.models import MAX_IDENTITY, ImportFormat, ImportJob, ItemStatus
 from takedown.items.readers import BadRow, RawRow, ReadState, iter_rows, read_lines
-from takedown.items.service import _require_agency_user
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
 from takedown.platforms.identity import InvalidURL, ItemIdentity, ItemKind, canonicalize
 
 CHUNK_ROWS = 5000
+PIPELINE_DEPTH = 2  # chunks parsed ahead of the writer: memory stays a few chunks
 ERRORS_KEPT = 1000
 MAX_NOTE = 4000
 MAX_TITLE = 2000
@@ -165,7 +168,6 @@ class _Counts:
         self.errors: list[dict[str, Any]] = []
 
     def bad_row(self, b: BadRow) -> None:
-        self.total += 1
         self.bad += 1
         if len(self.errors) < ERRORS_KEPT:
             self.errors.append({"line": b.line, "reason": b.reason})
@@ -181,14 +183,22 @@ def import_stream(
     progress: ProgressSink | None = None,
     clock: Clock | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    pipeline: bool = True,
 ) -> ImportJob:
     """Import a file of reported URLs for the principal's agency, in the caller's transaction.
 
     ``progress`` advances in bytes of the file (its total is set when the stream
     can seek). Raises InvalidInput only for a file that cannot be read at all
     (a CSV without a url column, a JSON array); bad rows go into the job.
+
+    With ``pipeline`` (the default), one helper thread writes chunk N while this
+    thread parses chunk N+1: the database drivers release the GIL while they
+    work, so parsing overlaps SQLite's B-tree work and PostgreSQL's round trips.
+    Only one thread uses the session at any time (the writer, until it is joined),
+    and ``on_items_created`` hooks run on the writer thread. SQLite engines must
+    allow that (``takedown.db.make_engine`` sets ``check_same_thread=False``).
     """
-    _require_agency_user(principal, "import items")
+    require_agency_user(principal, "import items")
     try:
         fmt = ImportFormat(format) if format else None
     except ValueError:
@@ -210,18 +220,30 @@ def import_stream(
     repository.add(session, job)
     counts = _Counts()
     writer = repository.BulkWriter(session)
-    reported = 0
-    for chunk in _chunks(rows, chunk_rows):
-        good: list[GoodRow] = []
-        for r in chunk:
-            v = r if isinstance(r, BadRow) else validate(r, now=now, default_source=name)
-            if isinstance(v, BadRow):
-                counts.bad_row(v)
-            else:
-                good.append(v)
-        _store_chunk(session, principal, job, good, counts, now, writer)
-        sink.advance(state.bytes_read - reported)
-        reported = state.bytes_read
+
+    def store(good: list[GoodRow]) -> None:
+        _store_chunk(session, principal, job, good, counts, writer)
+
+    def validated() -> Iterator[list[GoodRow]]:
+        reported = 0
+        for chunk in _chunks(rows, chunk_rows):
+            good: list[GoodRow] = []
+            for r in chunk:
+                v = r if isinstance(r, BadRow) else validate(r, now=now, default_source=name)
+                if isinstance(v, BadRow):
+                    counts.bad_row(v)
+                else:
+                    good.append(v)
+            counts.total += len(chunk)
+            yield good
+            sink.advance(state.bytes_read - reported)
+            reported = state.bytes_read
+
+    if pipeline:
+        _pipelined(validated(), store)
+    else:
+        for good in validated():
+            store(good)
     counts.errors.sort(key=lambda e: int(e["line"]))
     job.encoding = (
         "cp1252" if state.fallback_lines and state.encoding == "utf-8" else state.encoding
@@ -253,6 +275,47 @@ def import_stream(
     return job
 
 
+def _pipelined(chunks: Iterator[list[GoodRow]], store: Callable[[list[GoodRow]], None]) -> None:
+    """Run ``store`` on a writer thread, at most ``PIPELINE_DEPTH`` chunks behind.
+
+    Whichever side fails first stops the other; the writer is always joined
+    before this returns or raises, so the caller's transaction is never touched
+    by two threads, and its rollback sees a quiet session.
+    """
+    q: queue.Queue[list[GoodRow] | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
+    failure: list[BaseException] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        while True:
+            good = q.get()
+            if good is None:
+                return
+            if stop.is_set():
+                continue  # keep draining so the producer never blocks
+            try:
+                store(good)
+            except BaseException as exc:
+                failure.append(exc)
+                stop.set()
+
+    thread = threading.Thread(target=writer, name="takedown-intake-writer", daemon=True)
+    thread.start()
+    try:
+        for good in chunks:
+            if stop.is_set():
+                break
+            q.put(good)
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        q.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 def _chunks(rows: Iterator[RawRow | BadRow], n: int) -> Iterator[list[RawRow | BadRow]]:
     while True:
         chunk = list(islice(rows, n))
@@ -267,34 +330,32 @@ def _store_chunk(
     job: ImportJob,
     good: list[GoodRow],
     counts: _Counts,
-    now: dt.datetime,
     writer: repository.BulkWriter,
 ) -> None:
     if not good:
         return
+    # Times in the database's representation, converted once per row. It orders like the
+    # datetimes themselves (fixed-width UTC text on SQLite, timestamps on PostgreSQL), so
+    # seen-ranges are computed on it directly and compare exactly with stored values.
+    to_db = writer.dt
+    when = [to_db(g.reported_at) for g in good]
     # Per identity in this chunk: the row that describes the item, and the seen-range.
     firsts: dict[str, GoodRow] = {}
-    span: dict[str, tuple[dt.datetime, dt.datetime]] = {}
-    for g in good:
+    span: dict[str, tuple[Any, Any]] = {}
+    for g, w in zip(good, when, strict=True):
         key = g.key
-        if key not in firsts:
+        seen = span.get(key)
+        if seen is None:
             firsts[key] = g
-            span[key] = (g.reported_at, g.reported_at)
+            span[key] = (w, w)
         else:
-            lo, hi = span[key]
-            span[key] = (min(lo, g.reported_at), max(hi, g.reported_at))
+            if w < seen[0]:
+                span[key] = (w, seen[1])
+            elif w > seen[1]:
+                span[key] = (seen[0], w)
             if g.title and not firsts[key].title:
                 firsts[key] = g
-    memo: dict[dt.datetime, Any] = {}
-
-    def conv(when: dt.datetime) -> Any:
-        # Most rows' times appear twice (item's first/last seen, the sighting): convert once.
-        out = memo.get(when)
-        if out is None:
-            out = memo[when] = writer.dt(when)
-        return out
-
-    now_db = conv(now)
+    now_db = to_db(job.created_at)
     new_status = ItemStatus.NEW.value
     candidates = []
     for key, g in firsts.items():
@@ -312,8 +373,8 @@ def _store_chunk(
                 new_status,
                 g.title,
                 None,
-                conv(lo),
-                conv(hi),
+                lo,
+                hi,
                 now_db,
                 now_db,
                 None,
@@ -327,31 +388,18 @@ def _store_chunk(
     widen = []
     for key, (item_id, first_db, last_db) in stored.items():
         lo, hi = span[key]
-        # Stored and converted values share one representation, so they compare exactly.
-        lo_db, hi_db = conv(lo), conv(hi)
-        if lo_db < first_db or hi_db > last_db:
-            widen.append((lo_db, hi_db, item_id))
+        if lo < first_db or hi > last_db:
+            widen.append((lo, hi, item_id))
         ids[key] = item_id
     writer.widen_seen(widen)
     user_id = principal.user_id if principal.user_id > 0 else None
     agency_id, job_id = principal.agency_id, job.id
     writer.insert_sightings(
         [
-            (
-                ids[g.key],
-                agency_id,
-                job_id,
-                g.reported_url,
-                conv(g.reported_at),
-                user_id,
-                g.source,
-                g.line,
-                g.note,
-            )
-            for g in good
+            (ids[g.key], agency_id, job_id, g.reported_url, w, user_id, g.source, g.line, g.note)
+            for g, w in zip(good, when, strict=True)
         ]
     )
-    counts.total += len(good)
     counts.ok += len(good)
     counts.created += len(created_ids)
     counts.folded += len(good) - len(created_ids)

@@ -325,24 +325,7 @@ def _jsonl_rows(
         )
 
 
-class _Feed:
-    """Feeds text lines to ``csv.reader``, noting line numbers and unreadable lines."""
-
-    def __init__(self, lines: Iterator[Line]) -> None:
-        self._lines = lines
-        self.last = 0
-        self.bad: list[BadRow] = []
-
-    def __iter__(self) -> _Feed:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._lines)
-        self.last = line.no
-        if line.text is None:
-            self.bad.append(BadRow(line.no, line.error or "unreadable line"))
-            return "\n"
-        return line.text + "\n"
+_FIELDS = ("url", "reported_at", "note", "kind", "source", "title")
 
 
 def _csv_rows(
@@ -353,7 +336,7 @@ def _csv_rows(
         return
     delim = _delimiter(first.text)
     header = [h.strip().lower() for h in _split_header(first.text)]
-    columns = {}
+    columns: dict[str, int] = {}
     for i, name in enumerate(header):
         canon = COLUMN_ALIASES.get(name)
         if canon and canon not in columns:
@@ -365,44 +348,46 @@ def _csv_rows(
             "the first line must name the columns, one of them 'url'"
         )
     width = len(header)
-    feed = _Feed(lines)
-    reader = csv.reader(feed, delimiter=delim)
-    feed.last = first.no
+    # Column index per RawRow field, or -1 when the file has no such column.
+    where = [columns.get(f, -1) for f in _FIELDS]
+    unreadable: list[BadRow] = []
+
+    def feed() -> Iterator[str]:
+        # One string per physical line, so reader.line_num counts physical lines.
+        for line in lines:
+            if line.text is None:
+                unreadable.append(BadRow(line.no, line.error or "unreadable line"))
+                yield ""
+            else:
+                yield line.text
+
+    reader = csv.reader(feed(), delimiter=delim)
+    offset = first.no  # reader.line_num counts from the line after the header
     while True:
-        start = feed.last + 1
+        start = offset + reader.line_num + 1
         try:
             record = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            yield from _drain(feed)
+            yield from _drain(unreadable)
             yield BadRow(start, f"malformed CSV: {exc}")
             continue
-        yield from _drain(feed)
-        if not record or all(not c.strip() for c in record):
+        if unreadable:
+            yield from _drain(unreadable)
+        n = len(record)
+        if n == 0 or (n == 1 and not record[0].strip()):
             continue
-        if len(record) > width:
-            yield BadRow(start, f"{len(record)} fields but the header has {width}")
+        if n > width:
+            yield BadRow(start, f"{n} fields but the header has {width}")
             continue
-
-        def cell(name: str, rec: list[str] = record) -> str | None:
-            i = columns.get(name)
-            if i is None or i >= len(rec):
-                return None
-            return rec[i]
-
-        yield RawRow(
-            start,
-            cell("url") or "",
-            cell("reported_at"),
-            cell("note"),
-            cell("kind"),
-            cell("source"),
-            cell("title"),
-        )
+        v = [record[i] if 0 <= i < n else None for i in where]
+        if not any(c and c.strip() for c in record):
+            continue
+        yield RawRow(start, v[0] or "", v[1], v[2], v[3], v[4], v[5])
 
 
-def _drain(feed: _Feed) -> Iterator[BadRow]:
-    if feed.bad:
-        out, feed.bad = feed.bad, []
-        yield from out
+def _drain(pending: list[BadRow]) -> Iterator[BadRow]:
+    out = list(pending)
+    pending.clear()
+    yield from out

@@ -1,91 +1,47 @@
 """The hasher registry: built-ins and plug-ins register the same way.
 
-Third-party packages add hashers through the entry-point group
-``takedown.plugins``; an entry point whose object is a ``Hasher`` instance (or
-a zero-argument callable returning one) is registered under its ``name``.
-Names are unique: a second hasher with a taken name is refused rather than
-silently shadowing the first.
-
-``takedown.kit.registry.NamedRegistry`` is used when it exists; until then a
-small local equivalent keeps this module self-contained.
+A third-party package adds a hasher with an entry point in the group
+``takedown.plugins`` named ``matching.hashers.<name>`` whose object is a
+``Hasher`` instance (or a zero-argument class/factory returning one). Names
+are unique (``takedown.kit.registry.NamedRegistry``): a second hasher under a
+taken name is refused rather than silently shadowing the first.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from importlib.metadata import entry_points
-from typing import Generic, TypeVar
 
-from takedown.kit.errors import Conflict, NotFound
+from takedown.kit.registry import NamedRegistry
 from takedown.matching.base import Hasher
 
-T = TypeVar("T")
 
-ENTRY_POINT_GROUP = "takedown.plugins"
-
-
-class _NamedRegistry(Generic[T]):
-    """Name -> object, refusing duplicates."""
-
-    def __init__(self, kind: str) -> None:
-        self._kind = kind
-        self._items: dict[str, T] = {}
-        self._lock = threading.Lock()
-
-    def register(self, name: str, item: T) -> T:
-        with self._lock:
-            if name in self._items:
-                raise Conflict(f"a {self._kind} named {name!r} is already registered")
-            self._items[name] = item
-        return item
-
-    def get(self, name: str) -> T:
-        try:
-            return self._items[name]
-        except KeyError:
-            raise NotFound(f"no {self._kind} named {name!r}") from None
-
-    def names(self) -> list[str]:
-        return sorted(self._items)
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._items
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(list(self._items.values()))
+def _check(impl: object) -> Hasher:
+    candidate = impl() if isinstance(impl, type) else impl
+    if not isinstance(candidate, Hasher):
+        raise TypeError("not a Hasher (needs name, signal_type, accepts() and hash())")
+    return candidate
 
 
-hashers: _NamedRegistry[Hasher] = _NamedRegistry("hasher")
-_loaded = False
-_load_lock = threading.Lock()
+hashers: NamedRegistry[Hasher] = NamedRegistry("matching.hashers", check=_check)
+_builtins_done = False
+_lock = threading.Lock()
 
 
 def register(hasher: Hasher) -> Hasher:
     return hashers.register(hasher.name, hasher)
 
 
-def load_plugins() -> None:
-    """Register entry-point hashers once; entries that are not hashers are ignored."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        candidate = obj() if callable(obj) and not isinstance(obj, Hasher) else obj
-        if isinstance(candidate, Hasher) and candidate.name not in hashers:
-            register(candidate)
-
-
 def ensure_builtins() -> None:
-    """Register the built-in hashers (idempotent) and then plug-ins."""
-    global _loaded
-    with _load_lock:
-        if _loaded:
+    """Register the built-in hashers once (plug-ins load on first lookup)."""
+    global _builtins_done
+    with _lock:
+        if _builtins_done:
             return
         from takedown.matching.hashers import builtin_hashers
 
         for h in builtin_hashers():
-            register(h)
-        load_plugins()
-        _loaded = True
+            hashers.register(h.name, h, origin="takedown.matching")
+        _builtins_done = True
 
 
 def get_hasher(name: str) -> Hasher:
@@ -95,4 +51,4 @@ def get_hasher(name: str) -> Hasher:
 
 def all_hashers() -> list[Hasher]:
     ensure_builtins()
-    return list(hashers)
+    return [impl for _, impl in hashers.items()]

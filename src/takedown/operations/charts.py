@@ -280,7 +280,7 @@ def survival_curve(
     desc = desc or "Share of referred items still online by time since referral."
     if not curves or not any(pts for _, pts in curves):
         return _empty(width, 80, title, desc, "survival", "no referred items yet")
-    legend_rows = math.ceil(len(curves) / 3)
+    legend_rows = math.ceil(len(curves) / 2)
     height += 16 * (legend_rows - 1)
     x0, y0, w, h = 56.0, 46.0, width - 72.0, height - 96.0 - 16 * (legend_rows - 1)
     out, _ = _open(width, height, title, desc, "survival")
@@ -330,8 +330,8 @@ def survival_curve(
             s_prev = s
         d.append(f"L{px(tmax):.1f},{py(s_prev):.1f}")
         out.append(f'<path d="{" ".join(d)}" fill="none" stroke="{color}" stroke-width="2"/>')
-        ly = y0 + h + 34 + 16 * (idx // 3)
-        lx = 8 + (idx % 3) * ((width - 16) / 3)
+        ly = y0 + h + 34 + 16 * (idx // 2)
+        lx = 8 + (idx % 2) * ((width - 16) / 2)
         out.append(f'<rect x="{lx:.1f}" y="{ly - 10}" width="12" height="12" fill="{color}"/>')
         out.append(
             f'<text x="{lx + 16:.1f}" y="{ly}">{escape(name)}: '

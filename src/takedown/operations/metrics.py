@@ -10,15 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 from takedown.operations import repository
 from takedown.operations.models import Operation
-from takedown.operations.stats import KaplanMeier, kaplan_meier, summarize
+from takedown.operations.stats import KaplanMeier, kaplan_meier, summarize_arrays
 
 #: The statuses the dashboard names, in the order it shows them.
 STATUS_ORDER = (
@@ -54,33 +56,44 @@ def _hour_iso(hour: int) -> str:
     return _iso(dt.datetime.fromtimestamp(hour * 3600, dt.UTC)) or ""
 
 
-def observations(
-    rows: Iterable[tuple[str, float, float | None, float | None]], as_of: float
-) -> dict[str, list[tuple[float, bool]]]:
-    """Per platform (and "" for all): removed by ``as_of`` -> an event at removed - referred;
-    otherwise censored at ``as_of`` - referred (never negative)."""
-    out: dict[str, list[tuple[float, bool]]] = {"": []}
-    everyone = out[""]
-    for platform, referred, removed, _ in rows:
-        if removed is not None and removed <= as_of:
-            o = (removed - referred if removed > referred else 0.0, True)
-        else:
-            o = (as_of - referred if as_of > referred else 0.0, False)
-        everyone.append(o)
-        out.setdefault(platform, []).append(o)
-    return out
+@dataclass(frozen=True)
+class Observations:
+    """Per referred item: platform, time-to-removal or censoring time (s), removed?"""
+
+    platforms: npt.NDArray[np.str_]
+    seconds: npt.NDArray[np.float64]
+    removed: npt.NDArray[np.bool_]
+
+    def of(self, platform: str = "") -> list[tuple[float, bool]]:
+        mask = slice(None) if not platform else self.platforms == platform
+        return list(zip(self.seconds[mask].tolist(), self.removed[mask].tolist(), strict=True))
+
+    def names(self) -> list[str]:
+        return sorted(set(self.platforms.tolist()))
+
+
+def observations(rows: Sequence[tuple[str, float, float | None]], as_of: float) -> Observations:
+    """Removed by ``as_of`` -> an event at removed - referred; otherwise censored at
+    ``as_of`` - referred (never negative)."""
+    platforms = np.array([r[0] for r in rows], dtype=np.str_)
+    referred = np.array([r[1] for r in rows], dtype=np.float64)
+    gone = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        removed = gone <= as_of  # NaN compares False: not removed
+    end = np.where(removed, gone, as_of)
+    return Observations(platforms, np.maximum(end - referred, 0.0), removed)
 
 
 @dataclass
 class Metrics:
     data: dict[str, Any]
-    observations: dict[str, list[tuple[float, bool]]]  # "" is the whole operation
+    observations: Observations
     _km: dict[str, KaplanMeier] = field(default_factory=dict)
 
     def km(self, platform: str = "") -> KaplanMeier:
         """The full curve (for reports and charts), computed on first use."""
         if platform not in self._km:
-            self._km[platform] = kaplan_meier(self.observations.get(platform, []))
+            self._km[platform] = kaplan_meier(self.observations.of(platform))
         return self._km[platform]
 
     @property
@@ -89,7 +102,7 @@ class Metrics:
 
     @property
     def km_by_platform(self) -> dict[str, KaplanMeier]:
-        return {p: self.km(p) for p in sorted(self.observations) if p}
+        return {p: self.km(p) for p in self.observations.names()}
 
 
 def _sort_kinds(kinds: dict[str, int]) -> list[tuple[str, int]]:
@@ -124,8 +137,11 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
     t_as_of = as_of.timestamp()
     rows = repository.removal_tuples(session, op.id)
     obs = observations(rows, t_as_of)
-    summaries = {p: summarize(v) for p, v in obs.items()}
-    reappeared = sum(1 for r in rows if r[3] is not None and r[3] <= t_as_of)
+    summaries = {"": summarize_arrays(obs.seconds, obs.removed)}
+    for p in obs.names():
+        mask = obs.platforms == p
+        summaries[p] = summarize_arrays(obs.seconds[mask], obs.removed[mask])
+    reappeared = repository.count_reappeared(session, op.id, as_of)
     hours: Counter[int] = Counter(
         math.floor(r[2] / 3600) for r in rows if r[2] is not None and r[2] <= t_as_of
     )

@@ -383,7 +383,10 @@ def render_html(report: Report, *, standalone: bool = True) -> str:
     template = env.get_template(
         "operations/report_standalone.html" if standalone else "operations/_report_body.html"
     )
-    return template.render(report=report, cell=cell, css=_css(), iso=_iso)
+    # The web page folds long tables into <details>; the file and the PDF show their head.
+    return template.render(
+        report=report, cell=cell, css=_css(), iso=_iso, interactive=not standalone
+    )
 
 
 def _css() -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
+    case,
     cast,
     distinct,
     exists,
@@ -278,21 +279,37 @@ def item_groups(session: Session, operation_id: int) -> list[tuple[str, str, str
     return [(str(p), str(k), str(s), bool(r), int(n)) for p, k, s, r, n in rows]
 
 
-def removal_tuples(
-    session: Session, operation_id: int
-) -> list[tuple[str, float, float | None, float | None]]:
-    """(platform, referred, removed, reappeared) in epoch seconds, per referred item (Core rows)."""
+def removal_tuples(session: Session, operation_id: int) -> list[tuple[str, float, float | None]]:
+    """(platform, referred, removed) in epoch seconds, per referred item (plain Core rows)."""
     q = (
         select(
             Item.platform,
             _epoch(session, Item.first_referred_at),
             _epoch(session, CheckSchedule.removed_at),
-            _epoch(session, CheckSchedule.reappeared_at),
         )
         .outerjoin(CheckSchedule, CheckSchedule.item_id == Item.id)
         .where(Item.id.in_(_op_item_ids(operation_id)), Item.first_referred_at.is_not(None))
     )
-    return [tuple(r) for r in session.connection().execute(q)]
+    return [
+        (str(p), float(r), None if rm is None else float(rm))
+        for p, r, rm in session.connection().execute(q)
+    ]
+
+
+def count_reappeared(session: Session, operation_id: int, as_of: dt.datetime) -> int:
+    """Items of the operation a check found back online (after a removal) by ``as_of``."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CheckSchedule)
+            .where(
+                CheckSchedule.item_id.in_(_op_item_ids(operation_id)),
+                CheckSchedule.reappeared_at.is_not(None),
+                CheckSchedule.reappeared_at <= as_of,
+            )
+        )
+        or 0
+    )
 
 
 def items_by_platform_status(session: Session, operation_id: int) -> list[tuple[str, str, int]]:
@@ -306,24 +323,33 @@ def items_by_platform_status(session: Session, operation_id: int) -> list[tuple[
 
 
 def contributions(session: Session, operation_id: int) -> list[tuple[int, str, str, int, int]]:
-    """Per agency: (agency id, name, country, items contributed, items only it contributed)."""
-    per_item = (
+    """Per agency: (agency id, name, country, items contributed, items only it contributed).
+
+    A window count per item (one index scan of ``(operation_id, item_id, agency_id)``)
+    instead of a self-join: (operation, item, agency) is unique, so the count is the
+    number of contributing agencies.
+    """
+    per = (
         select(
-            OperationItem.item_id,
-            func.count().label("n"),  # (operation, item, agency) is unique
+            OperationItem.agency_id.label("a"),
+            func.count().over(partition_by=OperationItem.item_id).label("n"),
         )
         .where(OperationItem.operation_id == operation_id)
-        .group_by(OperationItem.item_id)
         .subquery()
     )
-    unique = func.sum(func.coalesce(cast(per_item.c.n == 1, Integer), 0))
+    agg = (
+        select(
+            per.c.a,
+            func.count().label("k"),
+            func.sum(case((per.c.n == 1, 1), else_=0)).label("u"),
+        )
+        .group_by(per.c.a)
+        .subquery()
+    )
     rows = session.execute(
-        select(Agency.id, Agency.name, Agency.country, func.count(OperationItem.id), unique)
-        .join(OperationItem, OperationItem.agency_id == Agency.id)
-        .join(per_item, per_item.c.item_id == OperationItem.item_id)
-        .where(OperationItem.operation_id == operation_id)
-        .group_by(Agency.id, Agency.name, Agency.country)
-        .order_by(func.count(OperationItem.id).desc(), Agency.name)
+        select(Agency.id, Agency.name, Agency.country, agg.c.k, agg.c.u)
+        .join(agg, agg.c.a == Agency.id)
+        .order_by(agg.c.k.desc(), Agency.name)
     ).all()
     return [(int(a), str(n), str(c), int(k), int(u or 0)) for a, n, c, k, u in rows]
 

@@ -213,19 +213,25 @@ class RemovalSummary:
 
 
 def summarize(observations: Iterable[tuple[float, bool]]) -> RemovalSummary:
+    """The figures of one group (see :func:`summarize_arrays`)."""
+    arr = np.array(list(observations), dtype=np.float64).reshape(-1, 2)
+    return summarize_arrays(arr[:, 0], arr[:, 1] != 0)
+
+
+def summarize_arrays(
+    times: npt.NDArray[np.float64], removed: npt.NDArray[np.bool_]
+) -> RemovalSummary:
     """The figures of one group, vectorised (numpy): the same product-limit arithmetic, in the
     same order, as :func:`kaplan_meier`, without building the curve's points."""
-    arr = np.array(list(observations), dtype=np.float64).reshape(-1, 2)
-    n = int(arr.shape[0])
+    n = int(times.shape[0])
     if n == 0:
         return RemovalSummary(0, 0, 0, None, None, None, None, (None, None),
                               {label: None for label, _ in SHARE_HORIZONS})  # fmt: skip
-    times = arr[:, 0]
     if not bool(np.all(np.isfinite(times))) or bool(np.any(times < 0)):
         raise ValueError("time-to-removal must be a finite, non-negative number")
     order = np.argsort(times, kind="stable")
     t_sorted = times[order]
-    ev_sorted = arr[order, 1] != 0
+    ev_sorted = removed[order]
     uniq, first = np.unique(t_sorted, return_index=True)
     d = np.add.reduceat(ev_sorted.astype(np.int64), first)
     at_risk = n - first

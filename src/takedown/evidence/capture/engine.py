@@ -95,7 +95,7 @@ def _failure(exc: BaseException, url: str) -> tuple[str, str]:
         return exc.code, exc.detail
     if isinstance(exc, TakedownError):  # BlockedDestination, PayloadTooLarge...
         code = "blocked" if exc.type_slug == "blocked-destination" else exc.type_slug
-        return code, exc.detail
+        return code, exc.detail if url in exc.detail else f"{url}: {exc.detail}"
     if isinstance(exc, TimeoutError):
         return "deadline", f"{url}: no complete answer within the capture deadline"
     if isinstance(exc, httpx.TimeoutException):

@@ -143,7 +143,7 @@ def find_borders(
             close = (np.abs(block - r).max(axis=2) <= tolerance).mean(axis=1) >= min_share
             if not close.all():
                 return start + int(np.argmin(close))
-        return n
+        return int(n)
 
     top = run(arr, arr[0, 0])
     bottom = run(arr[::-1], arr[-1, -1])
@@ -179,6 +179,9 @@ class PdqOptions:
     dihedral: bool = True
     trim: bool = True
     band: bool = True
+    #: A second full PDQ of the flipped pixels: the one extra cost that makes
+    #: mirrors match reliably (see ``hash_image_array``).
+    exact_mirror: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_bytes: int = DEFAULT_MAX_BYTES
 
@@ -207,7 +210,8 @@ def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[H
     if options.dihedral:
         hashes, quality = pdqhash.compute_dihedral(arr)
         out.extend(_result(b, quality, v) for b, v in zip(hashes, DIHEDRAL_VARIANTS, strict=True))
-        out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
+        if options.exact_mirror:
+            out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
     else:
         out.append(pdq_of_array(arr))
     if options.trim:

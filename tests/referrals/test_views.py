@@ -1,0 +1,66 @@
+"""The portal and referral pages: liaisons see and answer only their platform's batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from takedown.items.models import ItemStatus
+from tests.referrals.apputil import client_for
+from tests.referrals.factories import ensure_platform, make_team, x_item
+from tests.referrals.test_api_portal import deliver, liaison
+
+
+@pytest.fixture
+def web(app_factory: Any) -> Iterator[TestClient]:
+    with client_for(app_factory) as c:
+        yield c
+
+
+def test_portal_lists_and_answers_only_own_platform(web: TestClient, db_session: Session) -> None:
+    team = make_team(db_session)
+    ensure_platform(db_session, "x")
+    it = x_item(db_session, team.analyst)
+    r = web.post("/api/v1/referrals", headers=team.analyst.headers,
+                 json={"item_ids": [it.id], "kind": "tos", "channel": "portal"})  # fmt: skip
+    rid = r.json()[0]["id"]
+    web.post(f"/api/v1/referrals/{rid}/submit", headers=team.analyst.headers)
+    deliver(db_session)
+    ref = r.json()[0]["reference"]
+    x = liaison(db_session, "x")
+    page = web.get("/portal", headers=x.headers)
+    assert page.status_code == 200 and ref in page.text
+    other = liaison(db_session, "telegram")
+    assert ref not in web.get("/portal", headers=other.headers).text
+    assert web.get(f"/referrals/{rid}", headers=other.headers).status_code == 404
+    detail = web.get(f"/referrals/{rid}", headers=x.headers)
+    assert "Confirm removal (Annex II)" in detail.text
+    r = web.post(f"/referrals/{rid}/items/{it.id}/respond", headers=x.headers,
+                 data={"response": "removed"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    db_session.refresh(it)
+    assert it.status == ItemStatus.REMOVED.value
+    r = web.post(f"/referrals/{rid}/items/{it.id}/respond", headers=other.headers,
+                 data={"response": "removed"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 404
+
+
+def test_analyst_pages_and_timeline(web: TestClient, db_session: Session) -> None:
+    team = make_team(db_session)
+    it = x_item(db_session, team.analyst)
+    r = web.post("/api/v1/referrals", headers=team.analyst.headers,
+                 json={"item_ids": [it.id], "kind": "tos", "channel": "portal"})  # fmt: skip
+    rid = r.json()[0]["id"]
+    page = web.get("/referrals", headers=team.analyst.headers)
+    assert page.status_code == 200 and r.json()[0]["reference"] in page.text
+    doc = web.get(f"/referrals/{rid}/document", headers=team.analyst.headers)
+    assert doc.status_code == 200 and "not a removal order" in doc.text
+    web.post(f"/referrals/{rid}/submit", headers=team.analyst.headers)
+    deliver(db_session)
+    tl = web.get(f"/verification/items/{it.id}", headers=team.analyst.headers)
+    assert tl.status_code == 200 and "Under verification since" in tl.text
+    assert web.get("/verification", headers=team.analyst.headers).status_code == 200
