@@ -179,7 +179,7 @@ probe("GET", "/api/v1/transparency/{year}", kind="self")(
 def _legal_events(s: Session, a: Actor) -> Case:
     import datetime as dt
 
-    from takedown.operations import service as ops
+    from takedown.operations import legal as ops
     from tests.factories import make_actor
 
     sup = make_actor(s, a.agency, role="supervisor")

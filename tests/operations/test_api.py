@@ -10,7 +10,7 @@ import random
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from takedown.operations import report, service
+from takedown.operations import legal, report
 from takedown.referrals.models import Referral, ReferralItem
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_item
@@ -150,7 +150,7 @@ def test_transparency_report(ops_client: TestClient, db_session: Session) -> Non
                     response_reason="manifest_error" if it is refused else None,
                 )
             )
-    service.record_legal_event(
+    legal.record_legal_event(
         db_session,
         auth.principal,
         kind="scrutiny",
@@ -158,7 +158,7 @@ def test_transparency_report(ops_client: TestClient, db_session: Session) -> Non
         occurred_at=when,
         platform="x",
     )
-    service.record_legal_event(
+    legal.record_legal_event(
         db_session,
         auth.principal,
         kind="penalty",
@@ -167,7 +167,7 @@ def test_transparency_report(ops_client: TestClient, db_session: Session) -> Non
         platform="x",
         amount_eur=1000,
     )
-    service.record_legal_event(
+    legal.record_legal_event(
         db_session,
         auth.principal,
         kind="review",

@@ -12,7 +12,7 @@ from takedown.accounts.service import SYSTEM
 from takedown.items import service as items
 from takedown.items.repository import ItemFilters
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from takedown.operations import metrics, service
+from takedown.operations import legal, metrics, service
 from takedown.referrals.models import ReferralItem
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_item
@@ -169,7 +169,7 @@ def test_legal_events(db_session: Session) -> None:
     sup = make_actor(
         db_session, make_agency(db_session, kind="competent_authority"), role="supervisor"
     )
-    ev = service.record_legal_event(
+    ev = legal.record_legal_event(
         db_session,
         sup.principal,
         kind="penalty",
@@ -185,14 +185,14 @@ def test_legal_events(db_session: Session) -> None:
         {"kind": "penalty", "outcome": "imposed", "amount_eur": "-1"},
     ):
         with pytest.raises(InvalidInput):
-            service.record_legal_event(db_session, sup.principal, occurred_at=T0, **kwargs)  # type: ignore[arg-type]
+            legal.record_legal_event(db_session, sup.principal, occurred_at=T0, **kwargs)  # type: ignore[arg-type]
     analyst = make_actor(db_session, sup.agency)
     with pytest.raises(Forbidden):
-        service.record_legal_event(
+        legal.record_legal_event(
             db_session, analyst.principal, kind="review", outcome="pending", occurred_at=T0
         )
-    rows, total = service.list_legal_events(db_session, sup.principal)
+    rows, total = legal.list_legal_events(db_session, sup.principal)
     assert total == 1 and rows[0].id == ev.id
-    assert service.list_legal_events(db_session, analyst.principal)[1] == 1
-    assert service.list_legal_events(db_session, make_actor(db_session).principal)[1] == 0
+    assert legal.list_legal_events(db_session, analyst.principal)[1] == 1
+    assert legal.list_legal_events(db_session, make_actor(db_session).principal)[1] == 0
     assert service.list_operations(db_session, SYSTEM)[1] >= 0

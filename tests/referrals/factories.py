@@ -57,4 +57,6 @@ def make_team(session: Session, country: str = "FR") -> Team:
 
 def x_item(session: Session, actor: Actor) -> Item:
     n = next(_seq)
-    return make_assessed_item(session, actor, url=f"https://x.com/ref_handle_{n}/status/{9_000_000 + n}")
+    return make_assessed_item(
+        session, actor, url=f"https://x.com/ref_handle_{n}/status/{9_000_000 + n}"
+    )

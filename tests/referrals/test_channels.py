@@ -57,16 +57,24 @@ def test_api_delivery_is_signed_retried_and_idempotent(db_session: Session) -> N
 
     def platform(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        ok = verify(KEY, request.headers[SIGNATURE_HEADER], request.content, int(clock.now().timestamp()))
+        ok = verify(
+            KEY, request.headers[SIGNATURE_HEADER], request.content, int(clock.now().timestamp())
+        )
         if not ok:
             return httpx.Response(401, json={"error": "bad signature"})
         if len(seen) < 3:
             return httpx.Response(503, headers={"Retry-After": "120"})
-        return httpx.Response(202, json={"acknowledgement_id": "ACK-1", "received_at": "2026-03-02T09:10:00Z"})
+        return httpx.Response(
+            202, json={"acknowledgement_id": "ACK-1", "received_at": "2026-03-02T09:10:00Z"}
+        )
 
-    rid = _issued_tos(db_session, clock, "api", api_endpoint="https://legal.x.example/api/v1/referrals")
+    rid = _issued_tos(
+        db_session, clock, "api", api_endpoint="https://legal.x.example/api/v1/referrals"
+    )
     client = httpx.Client(transport=httpx.MockTransport(platform))
-    reg = ChannelRegistry([ApiChannel(client, lambda slug: signing_key("test-secret", slug), clock=clock)])
+    reg = ChannelRegistry(
+        [ApiChannel(client, lambda slug: signing_key("test-secret", slug), clock=clock)]
+    )
     for _ in range(3):
         delivery.run_due(db_session, reg, clock=clock)
         clock.advance(dt.timedelta(minutes=10))
@@ -93,7 +101,9 @@ def test_api_delivery_honours_retry_after(db_session: Session) -> None:
     def platform(request: httpx.Request) -> httpx.Response:
         return httpx.Response(429, headers={"Retry-After": "7200"})
 
-    rid = _issued_tos(db_session, clock, "api", api_endpoint="https://legal.x.example/api/v1/referrals")
+    rid = _issued_tos(
+        db_session, clock, "api", api_endpoint="https://legal.x.example/api/v1/referrals"
+    )
     with httpx.Client(transport=httpx.MockTransport(platform)) as client:
         reg = ChannelRegistry([ApiChannel(client, lambda s: KEY, clock=clock)])
         delivery.run_due(db_session, reg, clock=clock)
@@ -110,14 +120,18 @@ def sim() -> Iterator[SimHandle]:
 def test_api_delivery_to_the_testbed_intake(db_session: Session, sim: SimHandle) -> None:
     clock = FrozenClock(T0)
     urls = [i["url"] for i in sim.items(platform="x", alive=True)[:3]]
-    from tests.factories import make_agency, make_actor
+    from tests.factories import make_actor, make_agency
     from tests.items.factories import make_assessed_item
 
     agency = make_agency(db_session)
     analyst = make_actor(db_session, agency)
-    ensure_platform(db_session, "x", channel="api", api_endpoint="https://legal.x.com/api/v1/referrals")
+    ensure_platform(
+        db_session, "x", channel="api", api_endpoint="https://legal.x.com/api/v1/referrals"
+    )
     items = [make_assessed_item(db_session, analyst, url=u) for u in urls]
-    [res] = service.create_batches(db_session, analyst.principal, item_ids=[i.id for i in items], kind="tos")
+    [res] = service.create_batches(
+        db_session, analyst.principal, item_ids=[i.id for i in items], kind="tos"
+    )
     service.submit(db_session, analyst.principal, res.referral.id, clock=clock)
     with sim.sync_client() as client:
         reg = ChannelRegistry([ApiChannel(client, lambda s: KEY, clock=clock)])
@@ -125,7 +139,9 @@ def test_api_delivery_to_the_testbed_intake(db_session: Session, sim: SimHandle)
     assert rep.acknowledged == 1
     ref = res.referral
     assert ref.ack_reference and ref.ack_reference.startswith("ACK-X-")
-    got = sim.call(lambda: [(r.ack, sorted(o.url for o in r.outcomes)) for r in sim.world.referrals])
+    got = sim.call(
+        lambda: [(r.ack, sorted(o.url for o in r.outcomes)) for r in sim.world.referrals]
+    )
     assert (ref.ack_reference, sorted(i.fetch_url for i in items)) in got
 
 
@@ -141,10 +157,15 @@ def test_email_delivery_lands_in_the_testbed_inbox_with_the_order_attached(
 
     items = [make_assessed_item(db_session, team.analyst, url=u) for u in urls]
     [res] = service.create_batches(
-        db_session, team.analyst.principal, item_ids=[i.id for i in items], kind="removal_order",
-        reasons=["a"], justification="Synthetic stand-in for official propaganda of a group.",
-        emergency=True, clock=clock,
-    )  # fmt: skip
+        db_session,
+        team.analyst.principal,
+        item_ids=[i.id for i in items],
+        kind="removal_order",
+        reasons=["a"],
+        justification="Synthetic stand-in for official propaganda of a group.",
+        emergency=True,
+        clock=clock,
+    )
     service.submit(db_session, team.analyst.principal, res.referral.id, clock=clock)
     service.approve(db_session, team.supervisor.principal, res.referral.id, clock=clock)
     channel = EmailChannel(f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example")
@@ -157,9 +178,14 @@ def test_email_delivery_lands_in_the_testbed_inbox_with_the_order_attached(
     assert {i.fetch_url for i in items} <= set(mail["urls"])
     assert res.referral.ack_reference == mail["acks"][0]
     # the message itself carries the order as PDF and JSON
-    msg = email.message_from_bytes(channel.message(
-        delivery.envelope(db_session, res.referral, repository.delivery_for(db_session, res.referral.id))  # type: ignore[arg-type]
-    ).as_bytes(), policy=email.policy.default)  # fmt: skip
+    msg = email.message_from_bytes(
+        channel.message(
+            delivery.envelope(
+                db_session, res.referral, repository.delivery_for(db_session, res.referral.id)
+            )  # type: ignore[arg-type]
+        ).as_bytes(),
+        policy=email.policy.default,
+    )
     names = {p.get_filename(): p for p in msg.iter_attachments()}
     pdf = names[f"{res.referral.reference}.pdf"].get_content()
     assert pdf.startswith(b"%PDF")

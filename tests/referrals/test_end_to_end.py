@@ -45,12 +45,32 @@ JUST = "Synthetic stand-in for official propaganda of a designated group (test).
 
 
 def _platforms(session: Session) -> None:
-    ensure_platform(session, "x", channel="api", api_endpoint="https://legal.x.com/api/v1/referrals",
-                    contact="tco-referrals@x.com", country="IE")  # fmt: skip
-    ensure_platform(session, "telegram", channel="email", contact="abuse@telegram.org",
-                    country="AE", kind="messaging", domains=["t.me"])  # fmt: skip
-    ensure_platform(session, "youtube", channel="email", contact="legal-referrals@youtube.com",
-                    country="IE", kind="video", domains=["youtube.com"])  # fmt: skip
+    ensure_platform(
+        session,
+        "x",
+        channel="api",
+        api_endpoint="https://legal.x.com/api/v1/referrals",
+        contact="tco-referrals@x.com",
+        country="IE",
+    )
+    ensure_platform(
+        session,
+        "telegram",
+        channel="email",
+        contact="abuse@telegram.org",
+        country="AE",
+        kind="messaging",
+        domains=["t.me"],
+    )
+    ensure_platform(
+        session,
+        "youtube",
+        channel="email",
+        contact="legal-referrals@youtube.com",
+        country="IE",
+        kind="video",
+        domains=["youtube.com"],
+    )
 
 
 def _sim_key(url: str, truth_by_url: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -69,7 +89,9 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     _platforms(db)
     # 1. the agencies' reports
     sim.call(lambda: export_reports(sim.world, tmp))
-    files = sorted(p for p in tmp.iterdir() if p.name.endswith(("-report.csv", "-report.jsonl", "-report.txt")))
+    files = sorted(
+        p for p in tmp.iterdir() if p.name.endswith(("-report.csv", "-report.jsonl", "-report.txt"))
+    )
     assert len(files) == 3
     analysts = []
     for f in files:
@@ -94,16 +116,25 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
             if it.fetch_url not in known and it.canonical_url not in known:
                 continue
             if it.status == ItemStatus.NEW.value:
-                items_service.assess(db, analyst.principal, it.id, "terrorist_content", ["a"], clock=clock)
+                items_service.assess(
+                    db, analyst.principal, it.id, "terrorist_content", ["a"], clock=clock
+                )
             ids.append(it.id)
-        by_kind = {"tos": [i for i in ids if db.get(Item, i).platform != "youtube"],  # type: ignore[union-attr]
-                   "removal_order": [i for i in ids if db.get(Item, i).platform == "youtube"]}  # type: ignore[union-attr]
+        by_kind = {
+            "tos": [i for i in ids if db.get(Item, i).platform != "youtube"],  # type: ignore[union-attr]
+            "removal_order": [i for i in ids if db.get(Item, i).platform == "youtube"],
+        }  # type: ignore[union-attr]
         for kind, kind_ids in by_kind.items():
             if not kind_ids:
                 continue
-            extra: dict[str, Any] = {"reasons": ["a"], "justification": JUST, "emergency": True} if kind == "removal_order" else {}
-            for res in service.create_batches(db, analyst.principal, item_ids=kind_ids, kind=kind,
-                                              clock=clock, **extra):  # fmt: skip
+            extra: dict[str, Any] = (
+                {"reasons": ["a"], "justification": JUST, "emergency": True}
+                if kind == "removal_order"
+                else {}
+            )
+            for res in service.create_batches(
+                db, analyst.principal, item_ids=kind_ids, kind=kind, clock=clock, **extra
+            ):
                 if res.included == 0:
                     continue
                 service.submit(db, analyst.principal, res.referral.id, clock=clock)
@@ -111,18 +142,26 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
                     service.approve(db, supervisor.principal, res.referral.id, clock=clock)
                 sent_batches.append(res.referral)
     assert sent_batches
-    included = db.scalars(select(ReferralItem).where(ReferralItem.state == ItemState.INCLUDED.value)).all()
+    included = db.scalars(
+        select(ReferralItem).where(ReferralItem.state == ItemState.INCLUDED.value)
+    ).all()
     referred_ids = [ri.item_id for ri in included]
     assert len(referred_ids) == len(set(referred_ids)), "an item was sent twice"
-    dupes = db.scalars(select(ReferralItem).where(ReferralItem.state == ItemState.DUPLICATE.value)).all()
+    dupes = db.scalars(
+        select(ReferralItem).where(ReferralItem.state == ItemState.DUPLICATE.value)
+    ).all()
     assert dupes, "small.yaml has overlapping reports; the overlap must be caught"
     db.commit()
     # 3. deliver by API and by e-mail
     with sim.sync_client() as http:
-        channels = ChannelRegistry([
-            ApiChannel(http, lambda s: signing_key("test-secret", s), clock=clock),
-            EmailChannel(f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example", attach_pdf=False),
-        ])  # fmt: skip
+        channels = ChannelRegistry(
+            [
+                ApiChannel(http, lambda s: signing_key("test-secret", s), clock=clock),
+                EmailChannel(
+                    f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example", attach_pdf=False
+                ),
+            ]
+        )
         report = delivery.run_due(db, channels, clock=clock, limit=1000)
     assert report.acknowledged == len(sent_batches) and report.failed == report.gave_up == 0
     acks = sim.call(lambda: {r.ack: r.channel for r in sim.world.referrals})
@@ -132,8 +171,13 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     registry = sim_registry(sim)
 
     def verify_round() -> None:
-        verify_due(factory, lambda: sim.client(per_host_limit=16), registry=registry, clock=clock,
-                   engine_config=ENGINE)  # fmt: skip
+        verify_due(
+            factory,
+            lambda: sim.client(per_host_limit=16),
+            registry=registry,
+            clock=clock,
+            engine_config=ENGINE,
+        )
 
     verify_round()
     for step in [15 * 60] * 24 + [3600] * 42:
@@ -150,7 +194,10 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
     truth = {t["url"]: t for t in sim.ground_truth() if t["type"] == "item"}
     db.expire_all()
     items = {i.id: i for i in db.scalars(select(Item).where(Item.id.in_(referred_ids)))}
-    scheds = {s.item_id: s for s in db.scalars(select(CheckSchedule).where(CheckSchedule.item_id.in_(referred_ids)))}
+    scheds = {
+        s.item_id: s
+        for s in db.scalars(select(CheckSchedule).where(CheckSchedule.item_id.in_(referred_ids)))
+    }
     ours: Counter[str] = Counter()
     theirs: Counter[str] = Counter()
     mismatches = []

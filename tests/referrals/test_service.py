@@ -25,9 +25,15 @@ T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 def order(session: Session, actor, items, clock, **kw):  # type: ignore[no-untyped-def]
     [res] = service.create_batches(
-        session, actor.principal, item_ids=[i.id for i in items], kind="removal_order",
-        reasons=["a", "c"], justification=JUST, clock=clock, **kw,
-    )  # fmt: skip
+        session,
+        actor.principal,
+        item_ids=[i.id for i in items],
+        kind="removal_order",
+        reasons=["a", "c"],
+        justification=JUST,
+        clock=clock,
+        **kw,
+    )
     return res
 
 
@@ -41,7 +47,9 @@ def test_batches_are_grouped_per_platform(db_session: Session) -> None:
     ensure_platform(db_session, "youtube", domains=["youtube.com"], kind="video")
     a = x_item(db_session, team.analyst)
     b = x_item(db_session, team.analyst)
-    c = make_assessed_item(db_session, team.analyst, url="https://www.youtube.com/watch?v=abcdefghijk")
+    c = make_assessed_item(
+        db_session, team.analyst, url="https://www.youtube.com/watch?v=abcdefghijk"
+    )
     res = service.create_batches(
         db_session, team.analyst.principal, item_ids=[a.id, b.id, c.id], kind="tos"
     )
@@ -53,14 +61,30 @@ def test_removal_order_needs_reasons_and_justification(db_session: Session) -> N
     team = make_team(db_session)
     it = x_item(db_session, team.analyst)
     with pytest.raises(InvalidInput, match="reason"):
-        service.create_batches(db_session, team.analyst.principal, item_ids=[it.id], kind="removal_order",
-                               justification=JUST)  # fmt: skip
+        service.create_batches(
+            db_session,
+            team.analyst.principal,
+            item_ids=[it.id],
+            kind="removal_order",
+            justification=JUST,
+        )
     with pytest.raises(InvalidInput, match="justification"):
-        service.create_batches(db_session, team.analyst.principal, item_ids=[it.id], kind="removal_order",
-                               reasons=["a"])  # fmt: skip
+        service.create_batches(
+            db_session,
+            team.analyst.principal,
+            item_ids=[it.id],
+            kind="removal_order",
+            reasons=["a"],
+        )
     with pytest.raises(InvalidInput, match="a-e"):
-        service.create_batches(db_session, team.analyst.principal, item_ids=[it.id], kind="removal_order",
-                               reasons=["z"], justification=JUST)  # fmt: skip
+        service.create_batches(
+            db_session,
+            team.analyst.principal,
+            item_ids=[it.id],
+            kind="removal_order",
+            reasons=["z"],
+            justification=JUST,
+        )
 
 
 def test_four_eyes(db_session: Session) -> None:
@@ -88,8 +112,14 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     ensure_platform(db_session, "x", country="IE")
     host = make_actor(db_session, role="analyst").agency
     host.country, host.kind, host.name = "IE", "competent_authority", "IE Coimisiún"
-    res = order(db_session, team.analyst, [x_item(db_session, team.analyst)], clock,
-                disclosure_delayed=True, disclosure_delay_weeks=6)  # fmt: skip
+    res = order(
+        db_session,
+        team.analyst,
+        [x_item(db_session, team.analyst)],
+        clock,
+        disclosure_delayed=True,
+        disclosure_delay_weeks=6,
+    )
     service.submit(db_session, team.analyst.principal, res.referral.id, clock=clock)
     ref = service.approve(db_session, team.supervisor.principal, res.referral.id, clock=clock)
     doc = ref.annex
@@ -123,7 +153,9 @@ def test_first_order_to_a_platform_waits_12_hours_unless_emergency(db_session: S
     assert d is not None and d.next_attempt_at == T0 + dt.timedelta(hours=12)
     assert delivery.run_due(db_session, portal(), clock=clock).attempted == 0
     # an emergency order goes at once
-    urgent = order(db_session, team.analyst, [x_item(db_session, team.analyst)], clock, emergency=True)
+    urgent = order(
+        db_session, team.analyst, [x_item(db_session, team.analyst)], clock, emergency=True
+    )
     service.submit(db_session, team.analyst.principal, urgent.referral.id, clock=clock)
     service.approve(db_session, team.supervisor.principal, urgent.referral.id, clock=clock)
     assert urgent.referral.not_before is None
@@ -168,12 +200,16 @@ def test_held_item_is_not_sent_and_names_the_contact(db_session: Session) -> Non
     items_service.share_item(db_session, team.analyst.principal, it.id, holder.agency.id)
     items_service.place_hold(db_session, holder.principal, it.id, reason="ongoing investigation")
     free = x_item(db_session, team.analyst)
-    [res] = service.create_batches(db_session, team.analyst.principal, item_ids=[it.id, free.id], kind="tos")
+    [res] = service.create_batches(
+        db_session, team.analyst.principal, item_ids=[it.id, free.id], kind="tos"
+    )
     states = {i.item_id: i for i in res.items}
     assert states[it.id].state == ItemState.HELD.value
     assert "deconfliction@holder.example" in states[it.id].detail
     assert states[free.id].state == ItemState.INCLUDED.value
-    [only_held] = service.create_batches(db_session, team.analyst.principal, item_ids=[it.id], kind="tos")
+    [only_held] = service.create_batches(
+        db_session, team.analyst.principal, item_ids=[it.id], kind="tos"
+    )
     with pytest.raises(Conflict, match="no item"):
         service.submit(db_session, team.analyst.principal, only_held.referral.id)
 
@@ -208,8 +244,12 @@ def test_delivery_gives_up_after_max_attempts_and_records_each(db_session: Sessi
     clock = FrozenClock(T0)
     team = make_team(db_session)
     ensure_platform(db_session, "x")
-    [res] = service.create_batches(db_session, team.analyst.principal,
-                                   item_ids=[x_item(db_session, team.analyst).id], kind="tos")  # fmt: skip
+    [res] = service.create_batches(
+        db_session,
+        team.analyst.principal,
+        item_ids=[x_item(db_session, team.analyst).id],
+        kind="tos",
+    )
     service.submit(db_session, team.analyst.principal, res.referral.id, clock=clock)
     broken = Broken()
     reg = ChannelRegistry([broken])

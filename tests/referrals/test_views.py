@@ -25,8 +25,11 @@ def test_portal_lists_and_answers_only_own_platform(web: TestClient, db_session:
     team = make_team(db_session)
     ensure_platform(db_session, "x")
     it = x_item(db_session, team.analyst)
-    r = web.post("/api/v1/referrals", headers=team.analyst.headers,
-                 json={"item_ids": [it.id], "kind": "tos", "channel": "portal"})  # fmt: skip
+    r = web.post(
+        "/api/v1/referrals",
+        headers=team.analyst.headers,
+        json={"item_ids": [it.id], "kind": "tos", "channel": "portal"},
+    )
     rid = r.json()[0]["id"]
     web.post(f"/api/v1/referrals/{rid}/submit", headers=team.analyst.headers)
     deliver(db_session)
@@ -39,21 +42,32 @@ def test_portal_lists_and_answers_only_own_platform(web: TestClient, db_session:
     assert web.get(f"/referrals/{rid}", headers=other.headers).status_code == 404
     detail = web.get(f"/referrals/{rid}", headers=x.headers)
     assert "Confirm removal (Annex II)" in detail.text
-    r = web.post(f"/referrals/{rid}/items/{it.id}/respond", headers=x.headers,
-                 data={"response": "removed"}, follow_redirects=False)  # fmt: skip
+    r = web.post(
+        f"/referrals/{rid}/items/{it.id}/respond",
+        headers=x.headers,
+        data={"response": "removed"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     db_session.refresh(it)
     assert it.status == ItemStatus.REMOVED.value
-    r = web.post(f"/referrals/{rid}/items/{it.id}/respond", headers=other.headers,
-                 data={"response": "removed"}, follow_redirects=False)  # fmt: skip
+    r = web.post(
+        f"/referrals/{rid}/items/{it.id}/respond",
+        headers=other.headers,
+        data={"response": "removed"},
+        follow_redirects=False,
+    )
     assert r.status_code == 404
 
 
 def test_analyst_pages_and_timeline(web: TestClient, db_session: Session) -> None:
     team = make_team(db_session)
     it = x_item(db_session, team.analyst)
-    r = web.post("/api/v1/referrals", headers=team.analyst.headers,
-                 json={"item_ids": [it.id], "kind": "tos", "channel": "portal"})  # fmt: skip
+    r = web.post(
+        "/api/v1/referrals",
+        headers=team.analyst.headers,
+        json={"item_ids": [it.id], "kind": "tos", "channel": "portal"},
+    )
     rid = r.json()[0]["id"]
     page = web.get("/referrals", headers=team.analyst.headers)
     assert page.status_code == 200 and r.json()[0]["reference"] in page.text

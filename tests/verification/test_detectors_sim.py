@@ -37,7 +37,9 @@ def pristine() -> Iterator[SimHandle]:
         yield handle
 
 
-def check(sim: SimHandle, urls: list[str], config: EngineConfig = FAST, timeout: float = 10.0) -> list[CheckResult]:
+def check(
+    sim: SimHandle, urls: list[str], config: EngineConfig = FAST, timeout: float = 10.0
+) -> list[CheckResult]:
     async def go() -> list[CheckResult]:
         async with sim.client(timeout=timeout, per_host_limit=4) as client:
             checker = Checker(client, registry=sim_registry(sim), config=config)
@@ -50,8 +52,14 @@ def truth(sim: SimHandle) -> dict[str, dict[str, Any]]:
     return {t["id"]: t for t in sim.ground_truth() if t["type"] == "item"}
 
 
-def pick(sim: SimHandle, platform: str, *, alive: bool = True, access: str = "public",
-         child: bool | None = None) -> dict[str, Any] | None:  # fmt: skip
+def pick(
+    sim: SimHandle,
+    platform: str,
+    *,
+    alive: bool = True,
+    access: str = "public",
+    child: bool | None = None,
+) -> dict[str, Any] | None:
     for it in sim.items(platform=platform, alive=alive):
         if it["access"] != access:
             continue
@@ -66,7 +74,9 @@ def test_online_items_are_online(sim: SimHandle, platform: str) -> None:
     items = [i for i in sim.items(platform=platform, alive=True) if i["access"] == "public"][:6]
     assert items
     results = check(sim, [i["url"] for i in items])
-    assert [r.outcome for r in results] == [Outcome.ONLINE] * len(items), [r.reason for r in results]
+    assert [r.outcome for r in results] == [Outcome.ONLINE] * len(items), [
+        r.reason for r in results
+    ]
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -98,9 +108,15 @@ def _make(pristine: SimHandle, platform: str, access: str, child: bool) -> str:
 # The platforms whose sites render a geo-block page for posts (telegram: for channels).
 @pytest.mark.parametrize(
     ("platform", "child"),
-    [("x", True), ("x", False), ("youtube", True), ("telegram", False), ("dropvault", True),
-     ("webhost", True)],
-)  # fmt: skip
+    [
+        ("x", True),
+        ("x", False),
+        ("youtube", True),
+        ("telegram", False),
+        ("dropvault", True),
+        ("webhost", True),
+    ],
+)
 def test_geo_blocked_pages_are_restricted(pristine: SimHandle, platform: str, child: bool) -> None:
     [r] = check(pristine, [_make(pristine, platform, "geo_blocked", child)])
     assert r.outcome is Outcome.RESTRICTED, r.reason
@@ -126,7 +142,9 @@ def test_rocketchat_without_credentials_is_restricted_not_removed(sim: SimHandle
 
     async def go() -> CheckResult:
         async with sim.client() as client:
-            return await Checker(client, registry=reg, config=FAST).check(CheckTarget(1, item["url"]))
+            return await Checker(client, registry=reg, config=FAST).check(
+                CheckTarget(1, item["url"])
+            )
 
     r = asyncio.run(go())
     assert r.outcome is Outcome.RESTRICTED and r.status == 401

@@ -42,7 +42,9 @@ def test_no_false_removals_and_no_lost_checks(
     db_session: Session, session_factory: sessionmaker[Session]
 ) -> None:
     sc = load_scenario(resolve_scenario_path("small"))
-    sc = sc.model_copy(update={"platforms": [p.model_copy(update={"behaviour": HOSTILE}) for p in sc.platforms]})
+    sc = sc.model_copy(
+        update={"platforms": [p.model_copy(update={"behaviour": HOSTILE}) for p in sc.platforms]}
+    )
     with running_sim(sc, inject=True) as sim:
         actor = make_actor(db_session)
         ids: dict[int, str] = {}
@@ -64,8 +66,13 @@ def test_no_false_removals_and_no_lost_checks(
         due_total = 0
         outcomes: dict[str, int] = {}
         for _ in range(8):
-            rep = verify_due(session_factory, lambda: sim.client(timeout=0.5, per_host_limit=8),
-                             registry=registry, clock=clock, engine_config=ENGINE)  # fmt: skip
+            rep = verify_due(
+                session_factory,
+                lambda: sim.client(timeout=0.5, per_host_limit=8),
+                registry=registry,
+                clock=clock,
+                engine_config=ENGINE,
+            )
             assert rep.checked == rep.due  # every claimed check came back
             due_total += rep.due
             for k, v in (rep.outcomes or {}).items():
@@ -77,12 +84,15 @@ def test_no_false_removals_and_no_lost_checks(
     assert outcomes.get("unreachable", 0) > 0  # the faults really happened
     scheds = {s.item_id: s for s in db_session.scalars(select(CheckSchedule))}
     false_removals = [
-        ids[i] for i, s in scheds.items()
+        ids[i]
+        for i, s in scheds.items()
         if s.removed_confirmed_at is not None and truth[ids[i]]["removed_at"] is None
-    ]  # fmt: skip
+    ]
     assert false_removals == []
     gone = [i for i in ids if truth[ids[i]]["removed_at"] is not None]
     found = [i for i in gone if scheds[i].removed_confirmed_at is not None]
     assert len(found) >= 0.9 * len(gone)
-    statuses = {i.id: i.status for i in db_session.scalars(select(Item).where(Item.id.in_(list(ids))))}
+    statuses = {
+        i.id: i.status for i in db_session.scalars(select(Item).where(Item.id.in_(list(ids))))
+    }
     assert all(statuses[i] != "removed" for i in ids if truth[ids[i]]["removed_at"] is None)

@@ -15,7 +15,9 @@ P = SchedulePolicy()
 MIN = dt.timedelta(minutes=1)
 
 
-def run(outcomes: list[tuple[int, Outcome]], policy: SchedulePolicy = P) -> tuple[State, list[Transition]]:
+def run(
+    outcomes: list[tuple[int, Outcome]], policy: SchedulePolicy = P
+) -> tuple[State, list[Transition]]:
     st_ = State(anchor_at=T0)
     return st_, [apply(st_, o, T0 + m * MIN, policy).transition for m, o in outcomes]
 

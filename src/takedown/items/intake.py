@@ -244,6 +244,7 @@ def import_stream(
     else:
         for good in validated():
             store(good)
+    writer.widen_seen(job.id)
     counts.errors.sort(key=lambda e: int(e["line"]))
     job.encoding = (
         "cp1252" if state.fallback_lines and state.encoding == "utf-8" else state.encoding
@@ -384,14 +385,8 @@ def _store_chunk(
     # per 2,000 rows does the work a lookup plus an insert would.
     ids = writer.insert_items(candidates)
     created_ids = list(ids.values())
-    stored = writer.lookup([c[0] for c in candidates if c[0] not in ids])
-    widen = []
-    for key, (item_id, first_db, last_db) in stored.items():
-        lo, hi = span[key]
-        if lo < first_db or hi > last_db:
-            widen.append((lo, hi, item_id))
-        ids[key] = item_id
-    writer.widen_seen(widen)
+    # Items stored before this chunk: their seen-range is stretched once, at the end.
+    ids.update(writer.lookup([c[0] for c in candidates if c[0] not in ids]))
     user_id = principal.user_id if principal.user_id > 0 else None
     agency_id, job_id = principal.agency_id, job.id
     writer.insert_sightings(

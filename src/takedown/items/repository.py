@@ -7,7 +7,7 @@ Tenant isolation is one function, :func:`visible_to`: a where-clause on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -38,6 +38,8 @@ _VISIBILITY_HOOKS: list[VisibilityHook] = []
 #: SQLite's limit (32,766) and PostgreSQL's (65,535).
 LOOKUP_BATCH = 2000
 MAX_PARAMS = 30_000
+#: Batch sizes of SQLite's multi-row statements (few distinct statement texts).
+_SIZES = (2000, 1024, 256, 64, 16, 4, 1)
 
 
 def register_visibility(hook: VisibilityHook) -> None:
@@ -317,27 +319,39 @@ class BulkWriter:
             f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
         )
-        self._widen_sql = (
-            f"UPDATE items SET first_seen_at = CASE WHEN first_seen_at > {m} THEN {m} "  # noqa: S608
-            f"ELSE first_seen_at END, last_seen_at = CASE WHEN last_seen_at < {m} THEN {m} "
-            f"ELSE last_seen_at END WHERE id = {m}"
-        )
 
     def _exec(self, sql: str, params: Any) -> Any:
         return self._session.connection().exec_driver_sql(sql, params)
 
-    def lookup(self, identities: Sequence[str]) -> dict[str, tuple[int, Any, Any]]:
-        """identity -> (id, first_seen_at, last_seen_at) for stored items (raw values)."""
-        out: dict[str, tuple[int, Any, Any]] = {}
-        for i in range(0, len(identities), LOOKUP_BATCH):
-            batch = tuple(identities[i : i + LOOKUP_BATCH])
-            marks = ", ".join([self._mark] * len(batch))
+    def _ladder(self, n: int, cap: int) -> Iterator[tuple[int, int]]:
+        """(start, size) batches whose sizes come from a short fixed list.
+
+        SQLite caches prepared statements by their text; a statement per possible
+        batch size would fill that cache with huge statements and grow memory with
+        the file. With sizes from ``_SIZES`` there are at most a handful of shapes.
+        """
+        i = 0
+        for size in (s for s in _SIZES if s <= cap):
+            while n - i >= size:
+                yield i, size
+                i += size
+
+    def lookup(self, identities: Sequence[str]) -> dict[str, int]:
+        """identity -> id for the identities already stored."""
+        out: dict[str, int] = {}
+        if not identities:
+            return out
+        if self._postgres:
+            sql = "SELECT identity, id FROM items WHERE identity = ANY(%s::varchar[])"
+            for i in range(0, len(identities), 5000):
+                out.update(dict(self._exec(sql, (list(identities[i : i + 5000]),)).fetchall()))
+            return out
+        for i, size in self._ladder(len(identities), LOOKUP_BATCH):
             sql = (
-                "SELECT identity, id, first_seen_at, last_seen_at FROM items "  # noqa: S608
-                f"WHERE identity IN ({marks})"
+                "SELECT identity, id FROM items "  # noqa: S608
+                f"WHERE identity IN ({', '.join([self._mark] * size)})"
             )
-            for ident, item_id, first, last in self._exec(sql, batch):
-                out[ident] = (item_id, first, last)
+            out.update(dict(self._exec(sql, tuple(identities[i : i + size])).fetchall()))
         return out
 
     def insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
@@ -363,24 +377,37 @@ class BulkWriter:
             )
             for i in range(0, len(rows), per):
                 columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
-                out.update({ident: item_id for ident, item_id in self._exec(sql, columns)})
+                out.update(dict(self._exec(sql, columns).fetchall()))
             return out
-        per = max(1, min(LOOKUP_BATCH, MAX_PARAMS // width))
         one = f"({', '.join([self._mark] * width)})"
-        for i in range(0, len(rows), per):
-            batch = rows[i : i + per]
+        for i, size in self._ladder(len(rows), MAX_PARAMS // width):
             sql = (
-                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * len(batch))} "  # noqa: S608
+                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * size)} "  # noqa: S608
                 "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
             )
-            params = tuple(v for row in batch for v in row)
-            out.update({ident: item_id for ident, item_id in self._exec(sql, params)})
+            params = tuple(v for row in rows[i : i + size] for v in row)
+            out.update(dict(self._exec(sql, params).fetchall()))
         return out
 
-    def widen_seen(self, rows: Sequence[tuple[Any, Any, int]]) -> None:
-        """Stretch first/last seen of stored items: rows of (first, last, id), converted."""
-        if rows:
-            self._exec(self._widen_sql, [(lo, lo, hi, hi, item_id) for lo, hi, item_id in rows])
+    def widen_seen(self, import_id: int) -> None:
+        """Stretch items' first/last seen to cover this import's sightings, in one statement.
+
+        Set-based at the end of an import: each chunk already gives new items the
+        range of its own rows, so only items sighted again in a later chunk (or
+        stored before) are rewritten.
+        """
+        m = self._mark
+        self._exec(
+            "UPDATE items SET first_seen_at = CASE WHEN s.lo < items.first_seen_at "  # noqa: S608
+            "THEN s.lo ELSE items.first_seen_at END, "
+            "last_seen_at = CASE WHEN s.hi > items.last_seen_at "
+            "THEN s.hi ELSE items.last_seen_at END "
+            "FROM (SELECT item_id, MIN(reported_at) AS lo, MAX(reported_at) AS hi "
+            f"FROM sightings WHERE import_id = {m} GROUP BY item_id) AS s "
+            "WHERE items.id = s.item_id "
+            "AND (s.lo < items.first_seen_at OR s.hi > items.last_seen_at)",
+            (import_id,),
+        )
 
     def insert_sightings(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:

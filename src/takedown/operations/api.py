@@ -14,7 +14,7 @@ from takedown.kit.clock import SystemClock
 from takedown.kit.errors import InvalidInput, NotFound
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
-from takedown.operations import metrics, report, repository, service, transparency
+from takedown.operations import legal, metrics, report, repository, service, transparency
 from takedown.operations.models import Operation
 from takedown.operations.schemas import (
     AddItemsIn,
@@ -246,7 +246,7 @@ def get_transparency(
 def list_legal_events(
     principal: CurrentPrincipal, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[LegalEventOut]:
-    rows, total = service.list_legal_events(session, principal, limit=limit, offset=offset)
+    rows, total = legal.list_legal_events(session, principal, limit=limit, offset=offset)
     return Page(
         items=[LegalEventOut.model_validate(r) for r in rows], total=total, limit=limit,
         offset=offset,
@@ -258,7 +258,7 @@ def record_legal_event(
     body: LegalEventIn, principal: Supervisor, session: DbSession
 ) -> LegalEventOut:
     """Record an Art. 4 scrutiny, Art. 5, review or penalty decision of your authority."""
-    ev = service.record_legal_event(
+    ev = legal.record_legal_event(
         session,
         principal,
         kind=body.kind,

@@ -50,7 +50,7 @@ def verify(
             return make_client(
                 resolve=s.resolve, ssrf_allow=s.ssrf_allow, proxy=s.http_proxy,
                 tor_proxy=s.tor_proxy, timeout=timeout, per_host_limit=per_host,
-                max_connections=global_limit,
+                max_connections=per_host * 5,
                 verify=str(s.ca_bundle) if s.ca_bundle else True,
             )  # fmt: skip
 

@@ -1,0 +1,94 @@
+"""Background jobs: deliver what is due (capturing evidence first), flag overdue orders.
+
+Both are idempotent: the delivery rows say what is due, and an acknowledged
+delivery is never picked again; escalation flags an order once.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from takedown.config import get_settings
+from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.kit.jobs import job, ticker
+
+log = logging.getLogger("takedown.referrals")
+
+
+@lru_cache(maxsize=1)
+def _factory() -> sessionmaker[Session]:
+    settings = get_settings()
+    settings.ensure_dirs()
+    return make_sessionmaker(make_engine(settings.effective_database_url))
+
+
+def capture_before_first_attempt(factory: sessionmaker[Session], limit: int = 200) -> None:
+    """Evidence first, when configured; a failed capture never holds a referral back."""
+    from takedown.accounts import service as accounts
+    from takedown.kit.clock import SystemClock
+    from takedown.referrals import repository
+    from takedown.referrals.models import ItemState
+
+    settings = get_settings()
+    if not settings.capture_before_referral:
+        return
+    with session_scope(factory) as session:
+        todo = []
+        for d in repository.due_deliveries(session, SystemClock().now(), limit):
+            if d.attempts:
+                continue
+            ref = repository.get(session, d.referral_id)
+            if ref is None or ref.author_id is None:
+                continue
+            ids = [ri.item_id for ri, _ in repository.items_of(session, ref.id)
+                   if ri.state == ItemState.INCLUDED.value]  # fmt: skip
+            user = accounts.get_user(session, ref.author_id)
+            principal = accounts.principal_for(
+                user, accounts.get_agency(session, user.agency_id), via="job"
+            )
+            todo.append((principal, ids))
+    try:
+        from takedown.evidence.capturing import capture_items
+    except ImportError:  # evidence not installed in this build
+        return
+    for principal, ids in todo:
+        try:
+            capture_items(factory, principal, ids, settings=settings)
+        except Exception:  # never block the referral
+            log.exception("evidence capture before referral failed")
+
+
+@job("referrals.deliver")
+def deliver_job(limit: int = 200) -> None:
+    from takedown.referrals import delivery
+
+    factory = _factory()
+    capture_before_first_attempt(factory, limit)
+    channels = delivery.default_channels(get_settings())
+    with session_scope(factory) as session:
+        rep = delivery.run_due(session, channels, limit=limit)
+    if rep.attempted:
+        log.info("referral deliveries: %s", rep)
+
+
+@job("referrals.escalate")
+def escalate_job() -> None:
+    from takedown.referrals import service
+
+    with session_scope(_factory()) as session:
+        flagged = service.escalate_overdue(session)
+    if flagged:
+        log.warning("overdue removal orders: %s", ", ".join(r.reference for r in flagged))
+
+
+@ticker("referrals.deliver", 30)
+def deliver_ticker() -> None:
+    deliver_job()
+
+
+@ticker("referrals.escalate", 60)
+def escalate_ticker() -> None:
+    escalate_job()

@@ -1,0 +1,69 @@
+"""Recording checks: schedules advance, statuses move, removals need confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from takedown.items.models import ItemStatus
+from takedown.kit.clock import FrozenClock
+from takedown.platforms.detectors.base import Outcome
+from takedown.verification import repository
+from takedown.verification.engine import CheckResult
+from takedown.verification.service import record_results, removal_times, schedule_items, summarize
+from tests.factories import make_actor
+from tests.items.factories import make_assessed_item
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _check(session: Session, clock: FrozenClock, item_id: int, outcome: Outcome) -> None:
+    record_results(
+        session,
+        [CheckResult(item_id, "https://x.com/a/status/1", outcome, "test", "x", clock.now(), 200)],
+        clock=clock,
+    )
+
+
+def test_removed_needs_two_checks_then_reappears(db_session: Session) -> None:
+    clock = FrozenClock(T0)
+    actor = make_actor(db_session)
+    item = make_assessed_item(db_session, actor)
+    assert schedule_items(db_session, [item.id], clock=clock) == 1
+    assert schedule_items(db_session, [item.id], clock=clock) == 0  # idempotent
+    _check(db_session, clock, item.id, Outcome.ONLINE)
+    sched = repository.schedules_for(db_session, [item.id])[item.id]
+    assert sched.next_check_at == T0 + dt.timedelta(minutes=15)
+    clock.advance(dt.timedelta(minutes=15))
+    _check(db_session, clock, item.id, Outcome.REMOVED)
+    assert item.status == ItemStatus.ASSESSED.value  # one check proves nothing
+    assert sched.next_check_at == clock.now() + dt.timedelta(minutes=5)
+    clock.advance(dt.timedelta(minutes=2))
+    _check(db_session, clock, item.id, Outcome.UNREACHABLE)
+    assert item.status == ItemStatus.ASSESSED.value
+    clock.advance(dt.timedelta(minutes=3))
+    _check(db_session, clock, item.id, Outcome.REMOVED)
+    assert item.status == ItemStatus.REMOVED.value
+    [t] = removal_times(db_session, [item.id])
+    assert t.seconds == 15 * 60 and t.lower_bound_seconds == 0
+    stats = summarize([t])
+    assert stats.removed == 1 and stats.removed_within_1h == 1 and stats.share_within_1h == 1.0
+    clock.advance(dt.timedelta(hours=3))
+    _check(db_session, clock, item.id, Outcome.ONLINE)
+    assert item.status == ItemStatus.REAPPEARED.value
+    assert sched.removed_at == T0 + dt.timedelta(minutes=15)  # the statistic stays
+
+
+def test_claim_due_leases_and_nothing_is_claimed_twice(db_session: Session) -> None:
+    clock = FrozenClock(T0)
+    actor = make_actor(db_session)
+    items = [make_assessed_item(db_session, actor) for _ in range(3)]
+    schedule_items(db_session, [i.id for i in items], clock=clock)
+    first = repository.claim_due(db_session, T0, 2, T0 + dt.timedelta(minutes=30))
+    second = repository.claim_due(db_session, T0, 10, T0 + dt.timedelta(minutes=30))
+    assert len(first) == 2 and len(second) == 1
+    assert {i for i, _ in first} | {i for i, _ in second} == {i.id for i in items}
+    # an expired lease makes the item due again (a crashed run loses nothing)
+    later = T0 + dt.timedelta(minutes=31)
+    assert len(repository.claim_due(db_session, later, 10, later + dt.timedelta(minutes=30))) == 3
