@@ -159,7 +159,7 @@ def _respond_page(s: Session, a: Actor) -> Case:
 
 
 probe("GET", "/verification")(
-    lambda s, a: Case(marker="checkprobe") if _checked_item(s, a) else Case()
+    lambda s, a: Case(marker="<td>x</td>") if _checked_item(s, a) else Case()
 )
 probe("GET", "/verification/items/{item_id}")(
     lambda s, a: Case(params={"item_id": _checked_item(s, a)})

@@ -78,10 +78,11 @@ def _sim_key(url: str, truth_by_url: dict[str, dict[str, Any]]) -> dict[str, Any
 
 
 def test_action_day_end_to_end(
-    db_session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+    committing_db: tuple[Session, sessionmaker[Session]], tmp_path: Path
 ) -> None:
+    db_session, factory = committing_db
     with running_sim("small") as sim:
-        _run(db_session, session_factory, tmp_path, sim)
+        _run(db_session, factory, tmp_path / "reports", sim)
 
 
 def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle) -> None:

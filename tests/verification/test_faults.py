@@ -39,8 +39,9 @@ ENGINE = EngineConfig(retries=1, backoff_base=0.01, jitter=0.5, max_retry_after=
 
 
 def test_no_false_removals_and_no_lost_checks(
-    db_session: Session, session_factory: sessionmaker[Session]
+    committing_db: tuple[Session, sessionmaker[Session]],
 ) -> None:
+    db_session, session_factory = committing_db
     sc = load_scenario(resolve_scenario_path("small"))
     sc = sc.model_copy(
         update={"platforms": [p.model_copy(update={"behaviour": HOSTILE}) for p in sc.platforms]}

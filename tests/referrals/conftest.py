@@ -1,0 +1,3 @@
+"""Fixtures shared by the referrals tests."""
+
+from tests.referrals.dbutil import committing_db  # noqa: F401
