@@ -11,6 +11,16 @@ from sqlalchemy import Engine
 from takedown import __version__
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
+from takedown.evidence.api import router as evidence_router
+from takedown.evidence.views import router as evidence_views
+from takedown.items.api import router as items_router
+from takedown.matching.api import router as matching_router
+from takedown.operations.api import router as operations_router
+from takedown.operations.views import router as operations_views
+from takedown.referrals.api import router as referrals_router
+from takedown.referrals.views import router as referrals_views
+from takedown.verification.api import router as verification_router
+from takedown.verification.views import router as verification_views
 from takedown.platforms.api import router as platforms_router
 from takedown.config import Settings, get_settings
 from takedown.db import make_engine, make_sessionmaker
@@ -25,8 +35,23 @@ from takedown.kit.jobs import (
 from takedown.web.setup import install as install_web
 from takedown.worker import load_job_modules
 
-API_ROUTERS: list[APIRouter] = [accounts_router, audit_router, platforms_router]
-VIEW_ROUTERS: list[APIRouter] = []
+API_ROUTERS: list[APIRouter] = [
+    accounts_router,
+    audit_router,
+    platforms_router,
+    items_router,
+    matching_router,
+    evidence_router,
+    referrals_router,
+    verification_router,
+    operations_router,
+]
+VIEW_ROUTERS: list[APIRouter] = [
+    evidence_views,
+    referrals_views,
+    verification_views,
+    operations_views,
+]
 
 # Scripts only from our own origin; styles too (no inline). Captured evidence is served
 # elsewhere with its own, stricter "sandbox" policy.

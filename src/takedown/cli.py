@@ -123,10 +123,17 @@ def worker(
 def _register_capabilities() -> None:
     from takedown.accounts.cli import register as accounts
     from takedown.audit.cli import register as audit
+    from takedown.evidence.cli import register as evidence
+    from takedown.items.cli import register as items
+    from takedown.matching.cli import register as matching
+    from takedown.operations.cli import register as operations
     from takedown.platforms.cli import register as platforms
+    from takedown.referrals.cli import register as referrals
     from takedown.sim.cli import register as sim
+    from takedown.verification.cli import register as verification
 
-    for register in (accounts, audit, platforms, sim):
+    for register in (accounts, audit, platforms, items, matching, evidence, referrals,
+                     verification, operations, sim):
         register(app)
 
 

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     session_max_age_seconds: int = 12 * 3600
     capture_before_referral: bool = True
+    # Largest intake upload accepted over the API (bytes); bigger files get 413.
+    import_max_bytes: int = 512 * 1024 * 1024
 
     @field_validator("resolve", mode="before")
     @classmethod

@@ -1,14 +1,8 @@
-"""Tenant-isolation probes for the evidence routes, for tests/isolation.py (the lead's file).
+"""Tenant-isolation probes for the evidence routes; tests/isolation.py imports this module.
 
-In tests/isolation.py::
-
-    from tests.evidence.isolation_probes import register_evidence_probes
-    register_evidence_probes(probe, Case)
-
-and add to ``PUBLIC`` the signed viewer, which needs no cookie by design
-(an HMAC-signed, 5-minute, per-user link; see docs/evidence.md)::
-
-    ("GET", "/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}")
+The signed viewer is listed in ``PUBLIC``: it needs no cookie by design (an
+HMAC-signed, 5-minute, per-user link, checked before anything is read; see
+docs/evidence.md), and tests/evidence/test_api_views.py covers its refusals.
 """
 
 from __future__ import annotations
@@ -93,3 +87,9 @@ def register_evidence_probes(probe: Any, case: Any) -> None:
     probe("GET", "/evidence/{capture_id}")(
         lambda s, a: case(params={"capture_id": _capture(s, a)[1]})
     )
+
+
+from tests.isolation import PUBLIC, Case, probe  # noqa: E402
+
+PUBLIC.add(("GET", "/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"))
+register_evidence_probes(probe, Case)

@@ -1,4 +1,4 @@
-"""The CLI end to end in subprocesses: capture, verify, tamper, verify again, export, offline check."""
+"""The CLI end to end in subprocesses: capture, verify, tamper, export, offline check."""
 
 from __future__ import annotations
 

@@ -183,11 +183,11 @@ def test_import_without_file_or_without_url_column(db_session: Session, client: 
     assert r.status_code == 422 and "url column" in r.json()["detail"]
 
 
-def test_import_too_large_is_413(db_session: Session, items_app_factory: Any) -> None:
+def test_import_too_large_is_413(db_session: Session, app_factory: Any) -> None:
     from fastapi.testclient import TestClient
 
     a = make_actor(db_session)
-    with TestClient(items_app_factory(import_max_bytes=100), raise_server_exceptions=False) as c:
+    with TestClient(app_factory(import_max_bytes=100), raise_server_exceptions=False) as c:
         body = b"".join(b"https://x.com/syn_big_%d\n" % i for i in range(5000))
         r = c.post("/api/v1/imports", files={"file": ("l.txt", body)}, headers=a.headers)
         assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"

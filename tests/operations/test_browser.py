@@ -40,6 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
     with session_scope(make_sessionmaker(engine)) as s:
         seeded = seed_operation(s, random.Random(2019), n=400)
         seeded.op.name = "Synthetic action day (demo data)"
+        seeded.lead.agency.name = "IRU-FR (synthetic)"  # stable names for the screenshots
+        seeded.other.agency.name = "IRU-DE (synthetic)"
         s.flush()
         _ = (seeded.lead.user.email, seeded.op.id)  # loaded before the session closes
     port = _free_port()
@@ -72,7 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded CI box starts uvicorn slowly
         while True:
             if proc.poll() is not None:
                 pytest.fail((data_dir / "server.log").read_text(), pytrace=False)

@@ -12,10 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from takedown.accounts.deps import (
-    CurrentPrincipal,
     DbSession,
     get_settings_dep,
     require_role,
+    require_scope,
 )
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
@@ -43,18 +43,7 @@ from takedown.platforms.identity import ItemKind
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
-#: Default upload limit when Settings has no ``import_max_bytes``.
-DEFAULT_IMPORT_MAX_BYTES = 512 * 1024 * 1024
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
-
-
-def _scoped(scope: str) -> Callable[[Principal], Principal]:
-    def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_scope(scope):
-            raise Forbidden(f"this token lacks the scope {scope!r}")
-        return principal
-
-    return check
 
 
 def _writer(scope: str) -> Callable[[Principal], Principal]:
@@ -70,13 +59,9 @@ def _writer(scope: str) -> Callable[[Principal], Principal]:
     return check
 
 
-Reader = Annotated[Principal, Depends(_scoped("items:read"))]
+Reader = Annotated[Principal, Depends(require_scope("items:read"))]
 Writer = Annotated[Principal, Depends(_writer("items:write"))]
 Importer = Annotated[Principal, Depends(_writer("intake:write"))]
-
-
-def import_max_bytes(settings: Settings) -> int:
-    return int(getattr(settings, "import_max_bytes", DEFAULT_IMPORT_MAX_BYTES))
 
 
 def _utc(value: dt.datetime | None, what: str) -> dt.datetime | None:
@@ -237,7 +222,7 @@ def _content_length_guard(
     request: Request, settings: Annotated[Settings, Depends(get_settings_dep)]
 ) -> int:
     """Refuse an oversized upload from its Content-Length, before reading a byte of it."""
-    limit = import_max_bytes(settings)
+    limit = settings.import_max_bytes
     raw = request.headers.get("content-length", "")
     if raw.isdigit() and int(raw) > limit + _MULTIPART_SLACK:
         raise PayloadTooLarge(f"the upload is larger than the limit of {limit} bytes")

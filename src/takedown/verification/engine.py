@@ -307,9 +307,11 @@ class Checker:
                 except Exception as exc:  # a bug must surface, not lose the check silently
                     await out.put(exc)
 
+        # The busiest host is the critical path: its workers start (and queue for the global
+        # semaphore) first, so a crowd of small hosts cannot hold it back.
         tasks = [
             asyncio.create_task(worker(h))
-            for h in by_host.values()
+            for h in sorted(by_host.values(), key=lambda h: -len(h.queue))
             for _ in range(min(self.config.per_host_limit, len(h.queue)))
         ]
         try:

@@ -56,9 +56,7 @@ def upgrade() -> None:
             "operation_id", "agency_id", name="uq_operation_participants_operation_id_agency_id"
         ),
     )
-    op.create_index(
-        "ix_operation_participants_agency_id", "operation_participants", ["agency_id"]
-    )
+    op.create_index("ix_operation_participants_agency_id", "operation_participants", ["agency_id"])
 
     op.create_table(
         "operation_items",
