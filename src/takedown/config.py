@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     session_max_age_seconds: int = 12 * 3600
     capture_before_referral: bool = True
+    # Evidence storage backend: "local" (content-addressed files under data_dir/evidence)
+    # or "s3" (any S3-compatible object store).
+    evidence_storage: str = "local"
+    evidence_s3_bucket: str | None = None
+    evidence_s3_url: str | None = None
+    evidence_s3_region: str | None = None
+    evidence_s3_access_key: str | None = None
+    evidence_s3_secret_key: str | None = None
+    evidence_s3_prefix: str = "evidence/"
     # Largest intake upload accepted over the API (bytes); bigger files get 413.
     import_max_bytes: int = 512 * 1024 * 1024
 

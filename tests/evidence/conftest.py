@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from takedown.config import Settings
@@ -19,20 +18,6 @@ TEST_LIMITS = Limits(
     page_deadline=3.0,
     read_timeout=2.0,
 )
-
-
-@pytest.fixture
-def db_connection(db_connection: Connection) -> Connection:
-    """Make pysqlite open the outer transaction for real before any SAVEPOINT.
-
-    pysqlite emits BEGIN only before DML. Without this, the first session's
-    SAVEPOINT opens the outermost transaction and its RELEASE (a session commit
-    in ``create_savepoint`` mode) commits the test's rows for good, leaking them
-    into later tests. Reported to the lead: the SQLite engine should emit BEGIN.
-    """
-    if db_connection.dialect.name == "sqlite":
-        db_connection.exec_driver_sql("DELETE FROM evidence_holds WHERE 1 = 0")
-    return db_connection
 
 
 @pytest.fixture(scope="session")

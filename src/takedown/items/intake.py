@@ -34,7 +34,7 @@ from takedown.items.readers import BadRow, RawRow, ReadState, iter_rows, read_li
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
-from takedown.platforms.identity import InvalidURL, ItemIdentity, ItemKind, canonicalize
+from takedown.platforms.identity import InvalidURL, ItemIdentity, canonicalize
 
 CHUNK_ROWS = 5000
 PIPELINE_DEPTH = 2  # chunks parsed ahead of the writer: memory stays a few chunks
@@ -51,7 +51,6 @@ _DAY_FIRST = (
     "%d.%m.%Y %H:%M",
     "%d.%m.%Y",
 )
-_KINDS = {k.value for k in ItemKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +136,8 @@ def validate(row: RawRow, *, now: dt.datetime, default_source: str) -> GoodRow |
                 f"bad date {str(row.reported_at)[:40]!r} in reported_at "
                 "(use ISO 8601, e.g. 2026-03-01T10:00:00Z, or dd/mm/yyyy)",
             )
-    if row.kind not in (None, ""):
-        kind = str(row.kind).strip().lower()
-        if kind not in _KINDS:
-            return BadRow(row.line, f"kind {row.kind!r} is not one of {', '.join(sorted(_KINDS))}")
+    # A reporter's kind column ("video", "paste", "website"...) is only a hint: the item's
+    # kind comes from its URL, so an unfamiliar label never costs the row.
     try:
         note = _text(row.note, "note", MAX_NOTE)
         source = _text(row.source, "source", 255) or default_source

@@ -199,9 +199,7 @@ class _Mih:
     def codes(self) -> U8:
         return self._codes
 
-    def search(
-        self, q: U8, threshold: int, max_candidates: int = 150_000
-    ) -> tuple[I64, I64, I64]:
+    def search(self, q: U8, threshold: int, max_candidates: int = 150_000) -> tuple[I64, I64, I64]:
         radius = threshold // self.m
         masks = self._masks.get(radius)
         if masks is None:

@@ -351,7 +351,13 @@ def display_name(rng: random.Random) -> str:
 
 
 def onion_host(rng: random.Random) -> str:
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(56)) + ".onion"
+    """A well-formed v3 onion address (random key, real checksum), like Tor's own."""
+    import base64
+    import hashlib
+
+    pubkey = bytes(rng.getrandbits(8) for _ in range(32))
+    checksum = hashlib.sha3_256(b".onion checksum" + pubkey + b"\x03").digest()[:2]
+    return base64.b32encode(pubkey + checksum + b"\x03").decode("ascii").lower() + ".onion"
 
 
 def mutate_handle(rng: random.Random, h: str, max_len: int = 15) -> tuple[str, str]:

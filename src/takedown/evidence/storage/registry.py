@@ -40,26 +40,20 @@ def backend_names() -> list[str]:
     return sorted(_backends)
 
 
-def _setting(settings: Settings, name: str, default: str | None = None) -> str | None:
-    value = getattr(settings, name, default)
-    return None if value in (None, "") else str(value)
-
-
 def _local(settings: Settings) -> EvidenceStore:
     return LocalStore(settings.evidence_dir)
 
 
 def _s3(settings: Settings) -> EvidenceStore:
-    bucket = _setting(settings, "evidence_s3_bucket")
-    if not bucket:
+    if not settings.evidence_s3_bucket:
         raise InvalidInput("evidence storage 's3' needs TAKEDOWN_EVIDENCE_S3_BUCKET")
     return S3Store(
-        bucket=bucket,
-        prefix=_setting(settings, "evidence_s3_prefix", "evidence/") or "",
-        endpoint_url=_setting(settings, "evidence_s3_url"),
-        region=_setting(settings, "evidence_s3_region"),
-        access_key=_setting(settings, "evidence_s3_access_key"),
-        secret_key=_setting(settings, "evidence_s3_secret_key"),
+        bucket=settings.evidence_s3_bucket,
+        prefix=settings.evidence_s3_prefix,
+        endpoint_url=settings.evidence_s3_url or None,
+        region=settings.evidence_s3_region or None,
+        access_key=settings.evidence_s3_access_key or None,
+        secret_key=settings.evidence_s3_secret_key or None,
     )
 
 
@@ -88,5 +82,5 @@ def get_store(name: str, settings: Settings) -> EvidenceStore:
 
 def store_for_settings(settings: Settings, name: str | None = None) -> EvidenceStore:
     """The configured store (``evidence_storage`` setting, "local" by default)."""
-    chosen = name or _setting(settings, "evidence_storage", "local") or "local"
+    chosen = name or settings.evidence_storage or "local"
     return get_store(chosen, settings)
