@@ -237,7 +237,7 @@ def make_registry(
 def run_engine(
     info: dict[str, Any], registry: DetectorRegistry, targets: list[CheckTarget]
 ) -> tuple[float, list[CheckResult]]:
-    cfg = EngineConfig(global_limit=1024, per_host_limit=PER_HOST, retries=2, backoff_base=0.2)
+    cfg = EngineConfig(global_limit=512, per_host_limit=PER_HOST, retries=2, backoff_base=0.2)
 
     def client() -> httpx.AsyncClient:
         return make_client(

@@ -32,6 +32,8 @@ class Case:
     body: Any = None
     marker: str | None = None
     query: dict[str, Any] = field(default_factory=dict)
+    # Multipart uploads: {field: (filename, bytes, content type)}.
+    files: dict[str, Any] | None = None
     # Owner-side sanity check: the owner's own call must not be refused as 404/403.
     owner_ok: bool = True
 
@@ -207,5 +209,6 @@ import tests.web.isolation_probes  # noqa: E402,F401
 # Each capability keeps its probes beside its tests.
 import tests.evidence.isolation_probes  # noqa: E402,F401
 import tests.items.probes  # noqa: E402,F401
+import tests.matching.isolation_probes  # noqa: E402,F401
 import tests.operations.isolation_probes  # noqa: E402,F401
 import tests.referrals.isolation_probes  # noqa: E402,F401

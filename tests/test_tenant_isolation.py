@@ -112,6 +112,8 @@ def test_agency_b_cannot_reach_agency_a(key: tuple[str, str], client: TestClient
     kwargs: dict[str, object] = {"params": case.query}
     if case.body is not None:
         kwargs["json"] = case.body
+    if case.files is not None:
+        kwargs["files"] = case.files
     r = client.request(method, url, headers=intruder.headers, **kwargs)  # type: ignore[arg-type]
     assert r.status_code < 500, f"{method} {url}: {r.status_code} {r.text[:300]}"
     if pr.kind == "admin":

@@ -149,3 +149,15 @@ def test_adversary_recreates_reposts_and_announces(small_scenario: Scenario) -> 
     announcements = [it for it in w.items.values() if it.announces == new.id]
     assert len(announcements) == 1 and new.url in announcements[0].text
     assert w.items[announcements[0].parent or ""].kind == "channel"
+
+
+def test_every_action_day_item_is_served_at_its_ground_truth_url() -> None:
+    """At 26,000 items keys collide; a renamed item must still answer at its own URL."""
+    from pathlib import Path
+
+    from takedown.sim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[2]
+    w = World(load_scenario(root / "scenarios" / "action-day.yaml"))
+    wrong = [it.url for it in w.items.values() if locate(w, it.url)[1] is not it]
+    assert wrong == []

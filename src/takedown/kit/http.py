@@ -229,7 +229,9 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         self._direct = httpcore.AsyncConnectionPool(
             ssl_context=ctx,
             max_connections=max_connections,
-            max_keepalive_connections=max(1, max_connections // 5),
+            # Keep every connection alive: a checker holding many per host would otherwise
+            # pay a TLS handshake on almost every request.
+            max_keepalive_connections=max_connections,
             http1=True,
             http2=http2,
             network_backend=_GuardedAsyncBackend(self._guard),

@@ -16,6 +16,7 @@ from takedown.accounts.principal import Principal
 from takedown.config import Settings
 from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from takedown.kit.pagination import Limit, Offset, Page
+from takedown.kit.types import IdPath
 from takedown.matching import io as bank_io
 from takedown.matching import repository as repo
 from takedown.matching import service
@@ -66,14 +67,14 @@ def create_bank(data: BankCreate, principal: Supervisor, session: DbSession) -> 
 
 
 @router.get("/banks/{bank_id}", response_model=BankOut)
-def get_bank(bank_id: int, principal: CurrentPrincipal, session: DbSession) -> BankOut:
+def get_bank(bank_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> BankOut:
     bank = service.get_bank(session, principal, bank_id)
     return _bank_out(bank, service.signal_counts(session, [bank]).get(bank.id, 0))
 
 
 @router.get("/banks/{bank_id}/signals", response_model=Page[SignalOut])
 def list_signals(
-    bank_id: int,
+    bank_id: IdPath,
     principal: CurrentPrincipal,
     session: DbSession,
     limit: Limit = 100,
@@ -92,7 +93,7 @@ def list_signals(
     "/banks/{bank_id}/signals", response_model=SignalOut, status_code=status.HTTP_201_CREATED
 )
 def add_signal(
-    bank_id: int, data: SignalIn, principal: Writer, session: DbSession, engine: Engine
+    bank_id: IdPath, data: SignalIn, principal: Writer, session: DbSession, engine: Engine
 ) -> SignalOut:
     """Add a hash to a bank; it is matchable at once."""
     return SignalOut.model_validate(
@@ -102,8 +103,8 @@ def add_signal(
 
 @router.patch("/banks/{bank_id}/signals/{signal_id}", response_model=SignalOut)
 def patch_signal(
-    bank_id: int,
-    signal_id: int,
+    bank_id: IdPath,
+    signal_id: IdPath,
     data: SignalPatch,
     principal: Writer,
     session: DbSession,
@@ -127,7 +128,7 @@ async def _read_upload(file: StarletteUpload) -> bytes:
 
 @router.post("/banks/{bank_id}/import", response_model=ImportReport)
 async def import_bank(
-    bank_id: int,
+    bank_id: IdPath,
     file: UploadFile,
     principal: Supervisor,
     session: DbSession,
@@ -143,7 +144,7 @@ async def import_bank(
 
 @router.get("/banks/{bank_id}/export")
 def export_bank(
-    bank_id: int,
+    bank_id: IdPath,
     principal: CurrentPrincipal,
     session: DbSession,
     format: Annotated[str, Query(pattern="^(csv|json)$")] = "json",

@@ -359,9 +359,12 @@ class World:
         else:
             key = str(rng.randint(100000, 9999999))
             url = f"http://{host}/post/{key}"
-        if (p.id, key) in self.by_key:
-            key = key + str(rng.randint(10, 99))
-            url = url + str(rng.randint(10, 99)) if p.type != "telegram" else url
+        while (p.id, key) in self.by_key:
+            # One suffix for both, so the item is served at the URL its ground truth names.
+            suffix = str(rng.randint(10, 99))
+            if key in url:
+                url = url.replace(key, key + suffix, 1)
+            key = key + suffix
         it = Item(
             self._item_id(),
             p.id,
