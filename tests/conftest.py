@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from takedown.bootstrap import prepare_database
 from takedown.config import Settings
 from takedown.db import make_engine
-from takedown.bootstrap import prepare_database
 
 PG_ADMIN_URL = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

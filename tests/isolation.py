@@ -204,11 +204,10 @@ probe("PATCH", "/api/v1/platforms/{slug}", kind="admin")(
 
 
 # Page routes of the web shell, accounts and audit pages.
-import tests.web.isolation_probes  # noqa: E402,F401
-
 # Each capability keeps its probes beside its tests.
-import tests.evidence.isolation_probes  # noqa: E402,F401
-import tests.items.probes  # noqa: E402,F401
-import tests.matching.isolation_probes  # noqa: E402,F401
-import tests.operations.isolation_probes  # noqa: E402,F401
-import tests.referrals.isolation_probes  # noqa: E402,F401
+import tests.evidence.isolation_probes  # noqa: E402
+import tests.items.probes  # noqa: E402
+import tests.matching.isolation_probes  # noqa: E402
+import tests.operations.isolation_probes  # noqa: E402
+import tests.referrals.isolation_probes  # noqa: E402
+import tests.web.isolation_probes  # noqa: E402,F401

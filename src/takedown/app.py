@@ -11,19 +11,12 @@ from sqlalchemy import Engine
 from takedown import __version__
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
+from takedown.bootstrap import wire_hooks
+from takedown.config import Settings, get_settings
+from takedown.db import make_engine, make_sessionmaker
 from takedown.evidence.api import router as evidence_router
 from takedown.evidence.views import router as evidence_views
 from takedown.items.api import router as items_router
-from takedown.matching.api import router as matching_router
-from takedown.operations.api import router as operations_router
-from takedown.operations.views import router as operations_views
-from takedown.referrals.api import router as referrals_router
-from takedown.referrals.views import router as referrals_views
-from takedown.verification.api import router as verification_router
-from takedown.verification.views import router as verification_views
-from takedown.platforms.api import router as platforms_router
-from takedown.config import Settings, get_settings
-from takedown.db import make_engine, make_sessionmaker
 from takedown.kit import problems
 from takedown.kit.jobs import (
     Dispatcher,
@@ -32,6 +25,14 @@ from takedown.kit.jobs import (
     TickerThread,
     make_broker,
 )
+from takedown.matching.api import router as matching_router
+from takedown.operations.api import router as operations_router
+from takedown.operations.views import router as operations_views
+from takedown.platforms.api import router as platforms_router
+from takedown.referrals.api import router as referrals_router
+from takedown.referrals.views import router as referrals_views
+from takedown.verification.api import router as verification_router
+from takedown.verification.views import router as verification_views
 from takedown.web.setup import install as install_web
 from takedown.worker import load_job_modules
 
@@ -100,6 +101,7 @@ def create_app(
         description="Find, match, refer, verify and preserve takedowns of terrorist content.",
         lifespan=lifespan,
     )
+    wire_hooks(settings)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -29,7 +29,11 @@ _factory: sessionmaker[Session] | None = None
 
 
 def settings() -> Settings:
-    return get_settings()
+    from takedown.bootstrap import wire_hooks
+
+    s = get_settings()
+    wire_hooks(s)
+    return s
 
 
 def session_factory() -> sessionmaker[Session]:

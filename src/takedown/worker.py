@@ -32,6 +32,9 @@ def load_job_modules() -> None:
 def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = True) -> None:
     if not settings.broker_url:
         raise SystemExit("takedown worker needs TAKEDOWN_BROKER_URL (redis://… or amqp://…)")
+    from takedown.bootstrap import wire_hooks
+
+    wire_hooks(settings)
     load_job_modules()
     dispatcher = DramatiqDispatcher(make_broker(settings.broker_url))
     worker = dispatcher.worker(threads=threads)

@@ -227,7 +227,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a started sync Playwright keeps an asyncio loop running in
+# this thread, and every later asyncio.run() on the same xdist worker would fail.
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     executable = chromium_path()
     from playwright.sync_api import sync_playwright

@@ -33,6 +33,7 @@ from takedown.evidence.schemas import (
 from takedown.evidence.storage import store_for_settings
 from takedown.kit.errors import Forbidden
 from takedown.kit.pagination import Limit, Offset, Page
+from takedown.kit.types import IdPath, IdQuery
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
 Analyst = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
@@ -55,7 +56,7 @@ def _out(session: Session, cap: EvidenceCapture) -> CaptureOut:
 # Holds first: "/holds" must not be taken for a capture id.
 @router.get("/holds", response_model=list[HoldOut])
 def list_holds(
-    principal: Analyst, session: DbSession, item_id: int | None = None, active: bool = True
+    principal: Analyst, session: DbSession, item_id: IdQuery | None = None, active: bool = True
 ) -> list[HoldOut]:
     rows = service.list_holds(session, principal, item_id=item_id, active_only=active)
     return [HoldOut.model_validate(h) for h in rows]
@@ -77,7 +78,7 @@ def place_hold(body: HoldIn, principal: Supervisor, session: DbSession) -> HoldO
 
 
 @router.delete("/holds/{hold_id}", response_model=HoldOut)
-def release_hold(hold_id: int, principal: Supervisor, session: DbSession) -> HoldOut:
+def release_hold(hold_id: IdPath, principal: Supervisor, session: DbSession) -> HoldOut:
     return HoldOut.model_validate(service.release_hold(session, principal, hold_id))
 
 
@@ -109,7 +110,7 @@ def capture(
 def list_captures(
     principal: Analyst,
     session: DbSession,
-    item_id: int | None = None,
+    item_id: IdQuery | None = None,
     status: str | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -164,7 +165,7 @@ def export(
 
 
 @router.get("/{capture_id}", response_model=CaptureDetailOut)
-def get_capture(capture_id: int, principal: Analyst, session: DbSession) -> CaptureDetailOut:
+def get_capture(capture_id: IdPath, principal: Analyst, session: DbSession) -> CaptureDetailOut:
     cap = service.get_capture(session, principal, capture_id)
     out = CaptureDetailOut.model_validate(cap)
     out.retain_until = retain_until(session, cap)
@@ -174,8 +175,8 @@ def get_capture(capture_id: int, principal: Analyst, session: DbSession) -> Capt
 
 @router.get("/{capture_id}/files/{file_id}", response_class=Response)
 def download(
-    capture_id: int,
-    file_id: int,
+    capture_id: IdPath,
+    file_id: IdPath,
     principal: CurrentPrincipal,
     session: DbSession,
     settings: SettingsDep,

@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from takedown.kit.types import IdField
+
 
 class CaptureIn(BaseModel):
-    item_ids: list[int] = Field(min_length=1, max_length=100)
+    item_ids: list[IdField] = Field(min_length=1, max_length=100)
     with_screenshot: bool = False
 
 
@@ -70,7 +72,7 @@ class CaptureDetailOut(CaptureOut):
 
 
 class VerifyIn(BaseModel):
-    capture_ids: list[int] | None = Field(default=None, max_length=10_000)
+    capture_ids: list[IdField] | None = Field(default=None, max_length=10_000)
 
 
 class VerifyOut(BaseModel):
@@ -81,7 +83,7 @@ class VerifyOut(BaseModel):
 
 
 class HoldIn(BaseModel):
-    item_id: int
+    item_id: IdField
     kind: str = "investigation"
     reason: str = Field(min_length=1, max_length=2000)
     reference: str = Field(default="", max_length=200)
@@ -104,5 +106,5 @@ class HoldOut(BaseModel):
 
 
 class ExportIn(BaseModel):
-    item_ids: list[int] = Field(min_length=1, max_length=1000)
+    item_ids: list[IdField] = Field(min_length=1, max_length=1000)
     recipient: str = Field(default="", max_length=300)

@@ -37,6 +37,7 @@ from takedown.evidence.models import EvidenceCapture, EvidenceFile, FileRole
 from takedown.evidence.retention import retain_until
 from takedown.evidence.storage import store_for_settings
 from takedown.kit.errors import Forbidden, NotFound
+from takedown.kit.types import IdPath
 from takedown.web.deps import require_page_role
 from takedown.web.nav import register_nav
 from takedown.web.pagination import paginate
@@ -124,7 +125,7 @@ def _media_view(
 
 @router.get("/evidence/{capture_id}", response_class=HTMLResponse)
 def capture_page(
-    capture_id: int, request: Request, principal: AnalystPage, session: DbSession
+    capture_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
     cap = service.get_capture(session, principal, capture_id)
     files = service.files_of(session, principal, cap.id)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from takedown.kit.errors import TakedownError
@@ -80,6 +81,19 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             slug=f"http-{exc.status_code}",
             headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # Defence in depth: ids and numbers are bounded at the edge (kit.types), but a
+        # value the database cannot hold must still be the caller's 422, never a 500.
+        return problem_response(
+            422,
+            "Invalid input",
+            "a number in the request is out of range for this field",
+            instance=request.url.path,
+            slug="invalid-input",
         )
 
     @app.exception_handler(Exception)

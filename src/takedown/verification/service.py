@@ -115,6 +115,12 @@ class RecordSummary:
     still_online: int = 0
 
 
+#: Called with (session, item_id) once an item's removal is confirmed, inside the same
+#: transaction. The composition root (takedown.bootstrap.wire_hooks) registers evidence's
+#: feed into the removed-content bank here, so verification needs no import of evidence.
+on_removal_confirmed: list[Callable[[Session, int], None]] = []
+
+
 def record_results(
     session: Session,
     results: Sequence[CheckResult],
@@ -127,6 +133,7 @@ def record_results(
     clock = clock or SystemClock()
     policy = policy or SchedulePolicy()
     summary = RecordSummary()
+    removed_ids: list[int] = []
     keyed = [r for r in results if isinstance(r.key, int)]
     schedules = repository.schedules_for(session, (int(r.key) for r in keyed))
     items = repository.items_by_id(session, (int(r.key) for r in keyed))
@@ -165,6 +172,7 @@ def record_results(
         ):
             if target is ItemStatus.REMOVED:
                 summary.removed += 1
+                removed_ids.append(item_id)
             elif target is ItemStatus.REAPPEARED:
                 summary.reappeared += 1
             elif target is ItemStatus.RESTRICTED:
@@ -174,6 +182,9 @@ def record_results(
     repository.insert_checks(session, rows)
     session.flush()
     summary.checks = len(rows)
+    for item_id in removed_ids:
+        for hook in on_removal_confirmed:
+            hook(session, item_id)
     return summary
 
 
