@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck demo bench install assets services clean
+.PHONY: run test lint typecheck bench install assets services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -42,9 +42,6 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy src
-
-demo: install assets
-	$(BIN)/takedown demo
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -93,7 +93,8 @@ async def _serve(sim: Sim, gen_seconds: float, json_out: bool) -> None:
         typer.echo(f"TAKEDOWN_RESOLVE={info['TAKEDOWN_RESOLVE']}")
         typer.echo(f"TAKEDOWN_TOR_PROXY={info['TAKEDOWN_TOR_PROXY']}")
         typer.echo(f"TAKEDOWN_SMTP_URL={info['TAKEDOWN_SMTP_URL']}")
-        typer.echo(f"test CA: {info['ca_path']}")
+        typer.echo(f"TAKEDOWN_CA_BUNDLE={info['ca_path']}")
+        typer.echo("TAKEDOWN_SSRF_ALLOW=127.0.0.1")
         typer.echo(
             f"control API: {info['control_url']}/clock  "
             f"(ground truth: {info['control_url']}/ground-truth)"
