@@ -14,27 +14,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
-def parse_resolve_map(raw: str | dict[str, str] | None) -> dict[str, str]:
-    """Parse ``host=ip:port,host2=ip:port`` (or a dict) into a host -> address map.
-
-    Hostnames are lower-cased; a ``*.`` prefix means "this host and every
-    sub-domain", which the testbed uses for platforms with many hosts.
-    """
-    if raw is None or raw == "":
-        return {}
-    if isinstance(raw, dict):
-        return {k.lower(): v for k, v in raw.items()}
-    out: dict[str, str] = {}
-    for part in raw.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if "=" not in part:
-            raise ValueError(f"TAKEDOWN_RESOLVE entry {part!r} is not host=address:port")
-        host, addr = part.split("=", 1)
-        out[host.strip().lower()] = addr.strip()
-    return out
+from takedown.kit.ssrf import parse_resolve
 
 
 class Settings(BaseSettings):
@@ -74,8 +54,12 @@ class Settings(BaseSettings):
     @field_validator("resolve", mode="before")
     @classmethod
     def _parse_resolve(cls, value: object) -> dict[str, str]:
-        if value is None or isinstance(value, str | dict):
-            return parse_resolve_map(value)
+        if value is None or value == "":
+            return {}
+        if isinstance(value, dict):
+            return {str(k).lower(): str(v) for k, v in value.items()}
+        if isinstance(value, str):
+            return parse_resolve(value)
         raise ValueError("TAKEDOWN_RESOLVE must be host=addr:port,... ")
 
     @field_validator("ssrf_allow", mode="before")

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from takedown.accounts import repository, service
 from takedown.accounts.deps import (
     SESSION_COOKIE,
+    AdminPrincipal,
     CurrentPrincipal,
     DbSession,
+    SupervisorPrincipal,
     get_settings_dep,
-    require_role,
 )
-from takedown.accounts.models import Role, User
-from takedown.accounts.principal import Principal
+from takedown.accounts.models import User
 from takedown.accounts.schemas import (
     AgencyIn,
     AgencyOut,
@@ -33,8 +33,8 @@ from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
+Admin = AdminPrincipal
+Supervisor = SupervisorPrincipal
 
 
 def _user_out(user: User) -> UserOut:
@@ -55,8 +55,12 @@ def create_session(
     ip = request.client.host if request.client else "unknown"
     try:
         result = service.login(
-            session, email=body.email, password=body.password, totp_code=body.totp,
-            client_ip=ip, max_attempts=settings.login_max_attempts,
+            session,
+            email=body.email,
+            password=body.password,
+            totp_code=body.totp,
+            client_ip=ip,
+            max_attempts=settings.login_max_attempts,
             window_seconds=settings.login_window_seconds,
             max_age_seconds=settings.session_max_age_seconds,
         )

@@ -98,3 +98,9 @@ def require_scope(scope: str) -> Callable[[Principal], Principal]:
         return principal
 
     return check
+
+
+# The role checks every API module uses (admins pass each of them).
+AdminPrincipal = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+SupervisorPrincipal = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
+AnalystPrincipal = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]

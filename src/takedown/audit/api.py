@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from takedown.accounts.deps import DbSession, require_role
-from takedown.accounts.models import Role
-from takedown.accounts.principal import Principal
+from takedown.accounts.deps import AdminPrincipal, DbSession, SupervisorPrincipal
 from takedown.audit import repository
 from takedown.audit.service import verify
 from takedown.kit.pagination import Limit, Offset, Page
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Supervisor = SupervisorPrincipal
+Admin = AdminPrincipal
 
 
 class AuditEventOut(BaseModel):

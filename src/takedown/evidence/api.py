@@ -9,9 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, get_settings_dep, require_role
-from takedown.accounts.models import Role
-from takedown.accounts.principal import Principal
+from takedown.accounts.deps import (
+    AnalystPrincipal,
+    CurrentPrincipal,
+    DbSession,
+    SupervisorPrincipal,
+    get_settings_dep,
+)
 from takedown.config import Settings
 from takedown.evidence import service
 from takedown.evidence.capturing import capture_items
@@ -36,8 +40,8 @@ from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath, IdQuery
 
 router = APIRouter(prefix="/api/v1/evidence", tags=["evidence"])
-Analyst = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
-Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
+Analyst = AnalystPrincipal
+Supervisor = SupervisorPrincipal
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 ATTACHMENT_HEADERS = {

@@ -28,8 +28,8 @@ class BlockedDestination(Forbidden):
 def parse_resolve(text: str) -> dict[str, str]:
     """Parse ``TAKEDOWN_RESOLVE``: ``host=ip:port`` entries separated by commas or spaces.
 
-    ``*.example.com=127.0.0.1:8000`` maps example.com and every subdomain of it
-    (the same rule as ``takedown.config.parse_resolve_map``).
+    ``*.example.com=127.0.0.1:8000`` maps example.com and every subdomain of it.
+    ``takedown.config.Settings`` parses the setting with this function.
     """
     out: dict[str, str] = {}
     for raw in text.replace("\n", ",").replace(" ", ",").split(","):

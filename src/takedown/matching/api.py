@@ -10,9 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
-from takedown.accounts.models import Role
-from takedown.accounts.principal import Principal
+from takedown.accounts.deps import (
+    AnalystPrincipal,
+    CurrentPrincipal,
+    DbSession,
+    SupervisorPrincipal,
+)
 from takedown.config import Settings
 from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from takedown.kit.pagination import Limit, Offset, Page
@@ -33,8 +36,8 @@ from takedown.matching.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
-Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
-Writer = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
+Supervisor = SupervisorPrincipal
+Writer = AnalystPrincipal
 #: Largest upload the match and import endpoints read.
 MAX_UPLOAD = 64 * 1024 * 1024
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
-from takedown.accounts.models import Role
+from takedown.accounts.deps import (
+    AnalystPrincipal,
+    CurrentPrincipal,
+    DbSession,
+    SupervisorPrincipal,
+)
 from takedown.accounts.principal import Principal
 from takedown.kit.clock import SystemClock
 from takedown.kit.errors import InvalidInput, NotFound
@@ -32,8 +36,8 @@ from takedown.operations.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["operations"])
-Supervisor = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
-Contributor = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
+Supervisor = SupervisorPrincipal
+Contributor = AnalystPrincipal
 Format = Literal["json", "html", "csv"]
 
 

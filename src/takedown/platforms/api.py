@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
-from takedown.accounts.models import Role
-from takedown.accounts.principal import Principal
+from takedown.accounts.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.platforms import service
 from takedown.platforms.models import PlatformKind
 from takedown.platforms.schemas import PlatformOut, PlatformPatch
 
 router = APIRouter(prefix="/api/v1", tags=["platforms"])
-Admin = Annotated[Principal, Depends(require_role(Role.ADMIN))]
+Admin = AdminPrincipal
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$")]
 
 
