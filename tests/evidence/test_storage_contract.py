@@ -17,7 +17,8 @@ from takedown.kit.errors import Conflict, InvalidInput
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    moto_server = pytest.importorskip("moto.server")
+    import moto.server as moto_server  # a dev dependency: never skipped
+
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -98,8 +98,7 @@ def test_youtube_login_required_oembed_is_401(shared_sim: SimHandle, client: htt
     locked = [
         i for i in shared_sim.items("youtube", "video", True) if i["access"] == "login_required"
     ]
-    if not locked:
-        pytest.skip("seed has no login-walled video")
+    assert locked, "the scenario must hold a login-walled video for this test to mean anything"
     r = client.get("https://www.youtube.com/oembed", params={"url": locked[0]["url"]})
     assert r.status_code == 401
 
