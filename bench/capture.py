@@ -40,10 +40,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from takedown.sim.toolproxy import ConnectProxy
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -70,51 +71,6 @@ def _serve(conn: Any) -> None:
         ]
         conn.send({"port": sim.port, "ca": sim.ca_path, "items": items, "resolve": sim.resolve})
         conn.recv()
-
-
-class ConnectProxy:
-    """CONNECT-only proxy to the testbed's port (what a resolver map does, for wget)."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-
-    async def _handle(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        try:
-            head = await r.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"CONNECT "):
-                w.close()
-                return
-            ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
-            w.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await w.drain()
-
-            async def pipe(a: asyncio.StreamReader, b: asyncio.StreamWriter) -> None:
-                try:
-                    while data := await a.read(65536):
-                        b.write(data)
-                        await b.drain()
-                except (ConnectionError, asyncio.IncompleteReadError):
-                    pass
-                finally:
-                    b.close()
-
-            await asyncio.gather(pipe(r, uw), pipe(ur, w))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            w.close()
 
 
 def proxy_overhead(urls: list[str], info: dict[str, Any], proxy_port: int) -> dict[str, float]:

@@ -35,7 +35,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from takedown.kit.http import make_client  # noqa: E402
 from takedown.platforms.detectors.bindings import HostBinding, registry_for  # noqa: E402
 from takedown.platforms.detectors.registry import DetectorRegistry  # noqa: E402
+from takedown.sim.toolproxy import ConnectProxy  # noqa: E402
 from takedown.verification.engine import (  # noqa: E402
     Checker,
     CheckResult,
@@ -115,49 +115,6 @@ def _serve(conn: Any, quick: bool) -> None:
 
 
 # --- a CONNECT proxy for LinkChecker (it cannot use a resolver map) ------------------------
-
-
-class ConnectProxy:
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
-        )
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        self._loop.run_forever()
-
-    async def _handle(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
-        try:
-            head = await r.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"CONNECT "):
-                w.close()
-                return
-            ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
-            w.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            await w.drain()
-
-            async def pipe(a: asyncio.StreamReader, b: asyncio.StreamWriter) -> None:
-                try:
-                    while data := await a.read(65536):
-                        b.write(data)
-                        await b.drain()
-                except (ConnectionError, asyncio.IncompleteReadError):
-                    pass
-                finally:
-                    b.close()
-
-            await asyncio.gather(pipe(r, uw), pipe(ur, w))
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-            w.close()
 
 
 def run_linkchecker(urls: list[str], threads: int, proxy_port: int, ca: str) -> tuple[float, int]:
