@@ -7,7 +7,14 @@ import datetime as dt
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from takedown.accounts.models import Agency, ApiToken, BrowserSession, LoginAttempt, User
+from takedown.accounts.models import (
+    Agency,
+    AgencyKind,
+    ApiToken,
+    BrowserSession,
+    LoginAttempt,
+    User,
+)
 
 
 def add(session: Session, row: Agency | User | ApiToken | BrowserSession | LoginAttempt) -> None:
@@ -84,3 +91,12 @@ def failed_attempts_since(session: Session, key: str, since: dt.datetime) -> int
 
 def clear_attempts(session: Session, key: str) -> None:
     session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+
+
+def authority_of_country(session: Session, country: str) -> Agency | None:
+    """An agency of that state, its competent authority first (TCO Annex I, Section D)."""
+    return session.scalars(
+        select(Agency)
+        .where(Agency.country == country.upper())
+        .order_by((Agency.kind != AgencyKind.COMPETENT_AUTHORITY.value), Agency.id)
+    ).first()

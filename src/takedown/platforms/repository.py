@@ -17,6 +17,11 @@ def by_slug(session: Session, slug: str) -> Platform | None:
     return session.scalars(select(Platform).where(Platform.slug == slug)).first()
 
 
+def all_platforms(session: Session) -> list[Platform]:
+    """Every platform (the registry holds tens of rows, never more)."""
+    return list(session.scalars(select(Platform).order_by(Platform.slug)).all())
+
+
 def existing_slugs(session: Session) -> set[str]:
     return set(session.scalars(select(Platform.slug)).all())
 

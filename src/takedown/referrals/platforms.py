@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from takedown.accounts.models import Agency, AgencyKind
+from takedown.accounts import repository as accounts_repository
+from takedown.accounts.models import Agency
+from takedown.platforms import repository as platforms_repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,32 +34,20 @@ class PlatformInfo:
         return bool(self.country)
 
 
-def _platform_row(session: Session, slug: str) -> Any | None:
-    try:
-        pmodels = importlib.import_module("takedown.platforms.models")
-    except ImportError:  # the registry is not installed in this build
-        return None
-    model = getattr(pmodels, "Platform", None)
-    if model is None:
-        return None
-    return session.scalars(select(model).where(model.slug == slug)).first()
-
-
 def lookup(session: Session, slug: str) -> PlatformInfo:
-    row = _platform_row(session, slug)
+    row = platforms_repository.by_slug(session, slug)
     if row is None:
         return PlatformInfo(slug, slug, "", "", "", "portal", None, None)
-    contact = str(getattr(row, "tco_contact_point", "") or "")
-    email = getattr(row, "referral_email", None) or (contact if "@" in contact else None)
+    contact = row.tco_contact_point or ""
     return PlatformInfo(
         slug=slug,
-        name=str(getattr(row, "name", slug) or slug),
-        country=str(getattr(row, "country", "") or "").upper(),
-        legal_representative=str(getattr(row, "legal_representative", "") or ""),
+        name=row.name or slug,
+        country=(row.country or "").upper(),
+        legal_representative=row.legal_representative or "",
         contact_point=contact,
-        delivery_channel=str(getattr(row, "delivery_channel", "") or "portal"),
-        api_endpoint=getattr(row, "api_endpoint", None) or None,
-        email=email,
+        delivery_channel=row.delivery_channel or "portal",
+        api_endpoint=row.api_endpoint or None,
+        email=contact if "@" in contact else None,
     )
 
 
@@ -68,14 +55,7 @@ def host_state_authority(session: Session, country: str) -> Agency | None:
     """The competent authority of the platform's host state (Annex I, Section D)."""
     if not country:
         return None
-    return session.scalars(
-        select(Agency)
-        .where(Agency.country == country.upper())
-        .order_by(
-            (Agency.kind != AgencyKind.COMPETENT_AUTHORITY.value),
-            Agency.id,
-        )
-    ).first()
+    return accounts_repository.authority_of_country(session, country)
 
 
 def signing_key(secret_key: str, platform: str) -> bytes:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import User
 from takedown.accounts.principal import Principal
-from takedown.items.models import Item
+from takedown.items.models import Assessment, Item
 from takedown.referrals.models import (
     Delivery,
     DeliveryAttempt,
@@ -257,3 +257,13 @@ def unanswered_included(session: Session, referral_id: int) -> list[ReferralItem
             )
         ).all()
     )
+
+
+def assessment_categories(session: Session, item_ids: Sequence[int]) -> list[tuple[int, list[str]]]:
+    """(item id, Art. 2(7) letters) of every assessment of these items, by any agency."""
+    rows = session.execute(
+        select(Assessment.item_id, Assessment.categories).where(
+            Assessment.item_id.in_(list(item_ids))
+        )
+    ).all()
+    return [(int(item_id), list(cats or [])) for item_id, cats in rows]

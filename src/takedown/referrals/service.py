@@ -21,7 +21,7 @@ from takedown.accounts.principal import Principal
 from takedown.accounts.service import SYSTEM
 from takedown.audit.service import record
 from takedown.items import service as items_service
-from takedown.items.models import Assessment, Item, ItemStatus
+from takedown.items.models import Item, ItemStatus
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.referrals import repository
@@ -558,13 +558,7 @@ def authors(session: Session, ref: Referral) -> dict[int, User]:
 
 def categories_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[str]]:
     """Art. 2(7) letters the agencies' assessments gave each item (for the order's reasons)."""
-    from sqlalchemy import select
-
     out: dict[int, set[str]] = {}
-    for item_id, cats in session.execute(
-        select(Assessment.item_id, Assessment.categories).where(
-            Assessment.item_id.in_(list(item_ids))
-        )
-    ).all():
-        out.setdefault(int(item_id), set()).update(cats or [])
+    for item_id, cats in repository.assessment_categories(session, item_ids):
+        out.setdefault(item_id, set()).update(cats)
     return {k: sorted(v) for k, v in out.items()}

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.platforms import repository as platforms_repository
 from takedown.platforms.detectors.bindings import HostBinding, registry_for
 from takedown.platforms.detectors.registry import DetectorRegistry
-from takedown.platforms.models import Platform
 
 
 def parse_rocketchat_auth(entries: list[str]) -> dict[str, dict[str, str]]:
@@ -30,7 +29,7 @@ def registry_from_db(
     bindings = []
     auth = rocketchat_auth or {}
     seen: set[str] = set()
-    for p in session.scalars(select(Platform)).all():
+    for p in platforms_repository.all_platforms(session):
         domains = tuple(d.lower() for d in (p.domains or []))
         if auth and p.kind == "chat_server":
             for d in domains:
