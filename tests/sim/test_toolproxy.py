@@ -13,6 +13,13 @@ from takedown.sim.toolproxy import ConnectProxy
 def test_connect_proxy_reaches_the_platform_named_in_the_url(shared_sim: SimHandle) -> None:
     proxy = ConnectProxy(shared_sim.port)
     assert proxy.port > 0
+    try:
+        _fetch(shared_sim, proxy)
+    finally:
+        proxy.close()
+
+
+def _fetch(shared_sim: SimHandle, proxy: ConnectProxy) -> None:
     item = shared_sim.items("x", "account", True)[0]
     with httpx.Client(
         proxy=f"http://127.0.0.1:{proxy.port}",

@@ -20,7 +20,10 @@ class ConnectProxy:
         self.port = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
-        threading.Thread(target=self._run, daemon=True).start()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._server: asyncio.Server | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
         self._ready.wait(10)
 
     def _run(self) -> None:
@@ -28,6 +31,7 @@ class ConnectProxy:
         server = self._loop.run_until_complete(
             asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=1024)
         )
+        self._server = server
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
@@ -39,6 +43,7 @@ class ConnectProxy:
                 w.close()
                 return
             ur, uw = await asyncio.open_connection("127.0.0.1", self.target_port)
+            self._writers.update((w, uw))
             w.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
             await w.drain()
 
@@ -55,3 +60,19 @@ class ConnectProxy:
             await asyncio.gather(pipe(r, uw), pipe(ur, w))
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             w.close()
+
+    def close(self) -> None:
+        """Close the listening socket and every open tunnel, then stop the loop."""
+
+        async def shutdown() -> None:
+            if self._server is not None:
+                self._server.close()
+            for w in list(self._writers):
+                w.close()
+            self._writers.clear()
+
+        if self._loop.is_running():
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+        self._loop.close()
