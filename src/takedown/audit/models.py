@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.db import Base
@@ -12,6 +12,8 @@ from takedown.db import Base
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    # The audit viewer and court exports filter by subject.
+    __table_args__ = (Index("ix_audit_events_subject", "subject_type", "subject_id"),)
 
     # BigInteger on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
     id: Mapped[int] = mapped_column(

@@ -22,7 +22,8 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _fmt_time(at: dt.datetime) -> str:
+def canonical_time(at: dt.datetime) -> str:
+    """The one text form of an event time that goes into its hash (also used by court bundles)."""
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -40,7 +41,7 @@ def compute_hash(
     payload = canonical_json(
         [
             prev_hash,
-            _fmt_time(at),
+            canonical_time(at),
             actor_user_id,
             actor_agency_id,
             action,

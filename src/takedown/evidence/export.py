@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from takedown import __version__
 from takedown.accounts.principal import Principal
 from takedown.audit.models import AuditEvent
-from takedown.audit.service import _fmt_time, record
+from takedown.audit.service import canonical_time, record
 from takedown.evidence import repository
 from takedown.evidence.models import CaptureStatus
 from takedown.evidence.service import get_capture
@@ -90,7 +90,7 @@ def _event_line(ev: AuditEvent, full: bool) -> dict[str, Any]:
     return {
         "kind": "event",
         "id": ev.id,
-        "at": _fmt_time(ev.at),
+        "at": canonical_time(ev.at),
         "actor_user_id": ev.actor_user_id,
         "actor_agency_id": ev.actor_agency_id,
         "action": ev.action,
