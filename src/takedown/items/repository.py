@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
 from takedown.db import UTCDateTime
-from takedown.items.models import Assessment, Hold, ImportJob, Item, ItemShare, Sighting
+from takedown.items.models import (
+    Assessment,
+    Hold,
+    ImportJob,
+    Item,
+    ItemShare,
+    SavedFilter,
+    Sighting,
+)
 
 ITEMS = cast(Table, Item.__table__)
 
@@ -104,9 +112,15 @@ class ItemFilters:
     first_seen_to: dt.datetime | None = None  # exclusive
     q: str | None = None  # case-insensitive substring of the canonical URL
     ids: Sequence[int] | None = None
+    operation_id: int | None = None  # items in this operation (caller checks it is visible)
+    label: str | None = None  # an assessment's group or outlet (exact, case-insensitive)
+    matched: bool | None = None  # has (True) / has no (False) hash match the caller may see
 
 
-def add(session: Session, row: Item | Sighting | ItemShare | Assessment | Hold | ImportJob) -> None:
+def add(
+    session: Session,
+    row: Item | Sighting | ItemShare | Assessment | Hold | ImportJob | SavedFilter,
+) -> None:
     session.add(row)
     session.flush()
 
@@ -144,12 +158,68 @@ def list_items(
         conds.append(func.lower(Item.canonical_url).contains(f.q.lower(), autoescape=True))
     if f.ids is not None:
         conds.append(Item.id.in_(list(f.ids)))
+    conds.extend(_workbench_conds(principal, f))
     where = and_(*conds)
     total = session.scalar(select(func.count()).select_from(Item).where(where)) or 0
     rows = session.scalars(
         select(Item).where(where).order_by(Item.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def _workbench_conds(principal: Principal, f: ItemFilters) -> list[ColumnElement[bool]]:
+    """The queue's extra filters: operation, attribution label, hash match."""
+    # Models only (no services): operations and matching point at items, not back.
+    from takedown.matching.models import MatchResult
+    from takedown.operations.models import OperationItem
+
+    conds: list[ColumnElement[bool]] = []
+    if f.operation_id is not None:
+        conds.append(
+            Item.id.in_(
+                select(OperationItem.item_id).where(OperationItem.operation_id == f.operation_id)
+            )
+        )
+    if f.label:
+        lab = f.label.strip().lower()
+        conds.append(
+            Item.id.in_(
+                select(Assessment.item_id).where(
+                    or_(func.lower(Assessment.group) == lab, func.lower(Assessment.outlet) == lab)
+                )
+            )
+        )
+    if f.matched is not None:
+        seen = select(MatchResult.item_id).where(MatchResult.item_id.is_not(None))
+        if principal.via != "system":
+            seen = seen.where(
+                or_(MatchResult.agency_id.is_(None), MatchResult.agency_id == principal.agency_id)
+            )
+        conds.append(Item.id.in_(seen) if f.matched else Item.id.not_in(seen))
+    return conds
+
+
+def held_item_ids(session: Session, item_ids: Sequence[int]) -> set[int]:
+    """Which of these items carry an unreleased hold (one query for a page of rows)."""
+    if not item_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Hold.item_id).where(Hold.item_id.in_(list(item_ids)), Hold.released_at.is_(None))
+        )
+    )
+
+
+def latest_verdicts(session: Session, agency_id: int, item_ids: Sequence[int]) -> dict[int, str]:
+    """The agency's latest verdict per item, for a page of rows."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(Assessment.item_id, Assessment.verdict)
+        .where(Assessment.item_id.in_(list(item_ids)), Assessment.agency_id == agency_id)
+        .order_by(Assessment.id)
+    ).all()
+    return {i: v for i, v in rows}
 
 
 # --- sightings, shares ------------------------------------------------------------------------
@@ -233,6 +303,77 @@ def hold_by_id(session: Session, hold_id: int) -> Hold | None:
 
 def import_job(session: Session, job_id: int) -> ImportJob | None:
     return session.get(ImportJob, job_id)
+
+
+def import_jobs_of(session: Session, agency_id: int, *, limit: int) -> list[ImportJob]:
+    return list(
+        session.scalars(
+            select(ImportJob)
+            .where(ImportJob.agency_id == agency_id)
+            .order_by(ImportJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def folded_sightings(
+    session: Session, job: ImportJob, *, limit: int, offset: int
+) -> tuple[list[tuple[Sighting, Item]], int]:
+    """The import's rows that did not create an item: sightings added to an existing item.
+
+    Either the item existed before the import, or an earlier line of the same file
+    created it (this sighting is not the first of the item in the import).
+    """
+    first = (
+        select(func.min(Sighting.id)).where(Sighting.import_id == job.id).group_by(Sighting.item_id)
+    )
+    where = and_(
+        Sighting.import_id == job.id,
+        or_(Item.created_at < job.created_at, Sighting.id.not_in(first)),
+    )
+    base = select(Sighting, Item).join(Item, Item.id == Sighting.item_id).where(where)
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Sighting)
+            .join(Item, Item.id == Sighting.item_id)
+            .where(where)
+        )
+        or 0
+    )
+    rows = session.execute(base.order_by(Sighting.line_no, Sighting.id).limit(limit).offset(offset))
+    return [(s, i) for s, i in rows.all()], int(total)
+
+
+# --- saved filters ----------------------------------------------------------------------------
+
+
+def saved_filters_of(session: Session, user_id: int, *, limit: int = 100) -> list[SavedFilter]:
+    return list(
+        session.scalars(
+            select(SavedFilter)
+            .where(SavedFilter.user_id == user_id)
+            .order_by(SavedFilter.name)
+            .limit(limit)
+        )
+    )
+
+
+def saved_filter(session: Session, user_id: int, filter_id: int) -> SavedFilter | None:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.id == filter_id, SavedFilter.user_id == user_id)
+    ).first()
+
+
+def saved_filter_named(session: Session, user_id: int, name: str) -> SavedFilter | None:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.user_id == user_id, SavedFilter.name == name)
+    ).first()
+
+
+def delete(session: Session, row: SavedFilter) -> None:
+    session.delete(row)
+    session.flush()
 
 
 # --- bulk intake ------------------------------------------------------------------------------
