@@ -105,11 +105,12 @@
     if (row) { focusRow(row); }
   });
 
-  // The item page opened with #assess (the queue's "a"): focus the verdict.
-  document.addEventListener("DOMContentLoaded", function () {
-    if (window.location.hash === "#assess") {
-      var verdict = document.getElementById("f-verdict");
-      if (verdict && !document.querySelector(".error-summary")) { verdict.focus(); }
-    }
-  });
+  // The item page opened with #assess (the queue's "a"): focus the verdict. After "load",
+  // so the browser's own scroll to the fragment does not take the focus back.
+  function focusVerdict() {
+    if (window.location.hash !== "#assess" || document.querySelector(".error-summary")) { return; }
+    var verdict = document.getElementById("f-verdict");
+    if (verdict) { verdict.focus(); }
+  }
+  if (document.readyState === "complete") { focusVerdict(); } else { window.addEventListener("load", focusVerdict); }
 })();
