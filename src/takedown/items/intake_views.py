@@ -171,6 +171,7 @@ async def _submit(
 
     if upload is not None and (upload.size or 0) > INLINE_BYTES:
         return _start_background(request, principal, upload, fmt, credit, background)
+    field = "file" if upload is not None else "urls"
     try:
         if upload is not None:
             job: ImportJob = await run_in_threadpool(
@@ -186,12 +187,10 @@ async def _submit(
             job = await run_in_threadpool(
                 _import_bytes, session, principal, data, fmt or ImportFormat.URLS.value
             )
+        field = "operation"  # the file went in; crediting it to the operation is what failed
         credit(session, principal, job.id)
     except (InvalidInput, Conflict, Forbidden) as exc:
-        session.rollback()
-        field = "operation" if "operation" in exc.detail.lower() else "file"
-        if upload is None and field == "file":
-            field = "urls"
+        session.rollback()  # nothing of the import stays: it was one transaction with this
         return _form_page(
             request,
             session,
