@@ -134,6 +134,16 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
     assert page.get_by_role("textbox", name="Outlet").input_value() == "Synthetic Outlet Media"
     save_screenshot(page, "item", full_page=True)
 
+    # h holds the focused item from the queue.
+    page.get_by_role("link", name="‹ Queue").click()
+    page.wait_for_url(live_server.url("/queue"))
+    page.keyboard.press("j")
+    held = page.locator("tr.is-focused").get_attribute("data-item-id")
+    with page.expect_navigation():
+        page.keyboard.press("h")
+    assert page.get_by_text("Put a hold on 1 item.").is_visible()
+    assert page.locator(f'tr[data-item-id="{held}"] .badge-hold').is_visible()
+
     # The hostile item: its title and URL are text, nothing runs.
     page.goto(live_server.url(f"/items/{hostile_id}"))
     assert page.get_by_test_id("item-title").inner_text() == XSS
@@ -148,3 +158,25 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
     response = page.goto(live_server.url(f"/items/{second}"))
     assert response is not None and response.status == 404
     assert "Synthetic Front" not in page.content()
+
+
+def test_large_upload_imports_in_the_background(  # type: ignore[no-untyped-def]
+    live_server: LiveServer, browser_page, page_log: PageLog, tmp_path
+) -> None:
+    page = browser_page
+    analyst = live_server.create_user(role="analyst")
+    big = tmp_path / "big-list.txt"
+    big.write_text(
+        "\n".join(f"https://x.com/synthetic_bulk_{i}/status/{90_000_000 + i}" for i in range(8000))
+    )
+    assert big.stat().st_size > 256 * 1024  # above the inline limit: a background run
+    live_server.login(page, analyst, next_path="/intake")
+    page.get_by_label("File").set_input_files(str(big))
+    page.get_by_role("button", name="Import").click()
+    page.wait_for_url(re.compile(r".*/intake/runs/[\w-]+$"))
+    assert page.get_by_role("heading", name="Importing big-list.txt").is_visible()
+    # htmx polls the progress fragment until the run is finished, then links the result.
+    page.get_by_role("link", name="See the result").click(timeout=60_000)
+    page.wait_for_url(re.compile(r".*/intake/\d+$"))
+    assert "8000" in page.get_by_test_id("import-counts").inner_text()
+    assert page_log.csp_violations == [] and page_log.dialogs == []
