@@ -449,3 +449,49 @@ def test_forms_need_the_session_csrf_token(web: TestClient, db_session: Session)
         follow_redirects=False,
     )
     assert r.status_code == 303
+
+
+def test_pages_keep_the_csp_rules_and_every_form_has_csrf(
+    web: TestClient, db_session: Session
+) -> None:
+    a = make_actor(db_session)
+    item = make_item(db_session, a, title="A plain synthetic title")
+    service.place_hold(db_session, a.principal, item.id, reason="ours")
+    job_page = _upload(web, a, synthetic_url(900_300).encode())
+    db_session.commit()
+    browser_login(web, a.user.email)
+    for path in ("/intake", "/queue", f"/items/{item.id}", job_page.headers["location"]):
+        r = web.get(path)
+        assert r.status_code == 200, path
+        for tag in re.findall(r"<script\b[^>]*>", r.text):
+            assert "src=" in tag, tag
+        assert not re.search(r"<style\b|\sstyle=|\son[a-z]+=|\shx-on", r.text), path
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", r.text, flags=re.S):
+            if 'method="get"' in form:
+                continue
+            assert re.search(r'name="csrf_token" value="[^"]+"', form), (path, form[:200])
+
+
+def test_bulk_add_to_operation(web: TestClient, db_session: Session) -> None:
+    import datetime as dt
+
+    from takedown.operations import service as ops
+
+    a = make_actor(db_session, role="supervisor")
+    op = ops.create_operation(
+        db_session, a.principal, name="Bulk day", starts_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    )
+    one, two = make_item(db_session, a), make_item(db_session, a)
+    r = web.post(
+        "/queue/bulk",
+        headers=a.headers,
+        data={
+            "action": "operation",
+            "operation": str(op.id),
+            "item_ids": [str(one.id), str(two.id)],
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    ids = _queue_ids(web.get(f"/queue?operation={op.id}", headers=a.headers).text)
+    assert sorted(ids) == sorted([one.id, two.id])
