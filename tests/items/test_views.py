@@ -329,7 +329,11 @@ def test_item_page_shows_identity_sightings_and_suggestions(
         db_session,
         a,
         item,
-        {"group": "Synthetic Front", "outlet": "Outlet Nine", "tco_category": "a"},
+        {
+            "group": "Synthetic Front",
+            "outlet": "Outlet Nine",
+            "tco_category": ["incitement", "(c)", "tier 1"],
+        },
     )
     page = web.get(f"/items/{item.id}", headers=a.headers)
     assert page.status_code == 200
@@ -337,6 +341,9 @@ def test_item_page_shows_identity_sightings_and_suggestions(
     assert "their private note" not in page.text and b.agency.name in page.text
     assert "Synthetic Front" in page.text and "Outlet Nine" in page.text
     assert 'value="Synthetic Front"' in page.text  # prefilled from the match labels
+    assert 'name="categories" value="a" checked' in page.text
+    assert 'name="categories" value="c" checked' in page.text
+    assert 'name="categories" value="b" checked' not in page.text
     assert "<strong>en</strong>" in page.text  # py3langid on the title
     assert web.get(f"/items/{item.id}", headers=make_actor(db_session).headers).status_code == 404
 

@@ -202,6 +202,17 @@ async def bulk(request: Request, principal: AnalystPage, session: DbSession) -> 
 # --- the item page ----------------------------------------------------------------------------
 
 
+def _letters(labels: Counter[str]) -> list[str]:
+    """Art. 2(7) letters from bank labels ("a", "(c)", "incitement"); others are ignored."""
+    out: set[str] = set()
+    for label in labels:
+        try:
+            out.update(service.normalize_categories([label]))
+        except InvalidInput:
+            continue
+    return sorted(out)
+
+
 def _suggestions(matches: list[Any], title: str | None) -> dict[str, Any]:
     """What the hash matches' labels and the language model suggest for the assessment."""
     labels: dict[str, Counter[str]] = {"group": Counter(), "outlet": Counter(), "tco": Counter()}
@@ -215,9 +226,7 @@ def _suggestions(matches: list[Any], title: str | None) -> dict[str, Any]:
     return {
         "group": labels["group"].most_common(1)[0][0] if labels["group"] else "",
         "outlet": labels["outlet"].most_common(1)[0][0] if labels["outlet"] else "",
-        "categories": sorted(
-            c.strip("()").lower() for c in labels["tco"] if c.strip("()").lower() in "abcde"
-        ),
+        "categories": _letters(labels["tco"]),
         "languages": service.suggest_language(title),
     }
 
