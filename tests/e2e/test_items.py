@@ -16,6 +16,8 @@ from takedown.matching.models import Bank, MatchResult, Signal
 from tests.e2e.conftest import LiveServer, LiveUser, PageLog, save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+#: Imports and logins (argon2) on a shared 2-core CI box can take longer than the default.
+LOADED_BOX_MS = 30_000
 
 XSS = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
 
@@ -50,6 +52,7 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
     live_server: LiveServer, browser_page, page_log: PageLog
 ) -> None:
     page = browser_page
+    page.set_default_timeout(LOADED_BOX_MS)
     agency_id, _ = live_server.create_agency(
         "Workbench IRU", contact_point="desk@workbench.example"
     )
@@ -144,6 +147,32 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
     assert page.get_by_text("Put a hold on 1 item.").is_visible()
     assert page.locator(f'tr[data-item-id="{held}"] .badge-hold').is_visible()
 
+    # r and "Refer selected" post to the referrals' /referrals/new (stubbed here: this
+    # test checks what the queue sends, the referrals tests what that page does with it).
+    sent: list[str] = []
+
+    def stub(route) -> None:  # type: ignore[no-untyped-def]
+        sent.append(route.request.post_data or "")
+        route.fulfill(status=200, content_type="text/html", body="<p>stub</p>")
+
+    page.route("**/referrals/new", stub)
+    page.get_by_label("Referral kind").select_option("order")
+    page.get_by_role("heading", name="Queue").click()  # out of the select: keys reach the rows
+    page.keyboard.press("j")
+    focused_id = page.locator("tr.is-focused").get_attribute("data-item-id")
+    with page.expect_navigation():
+        page.keyboard.press("r")
+    assert f"item_ids={focused_id}" in sent[-1] and "kind=order" in sent[-1]
+    assert "csrf_token=" in sent[-1] and "csrf_token=&" not in sent[-1]
+    page.goto(live_server.url("/queue"))
+    page.get_by_label(f"Select item {focused_id}").check()
+    page.get_by_label(f"Select item {held}").check()
+    page.get_by_role("button", name="Refer selected").click()
+    page.wait_for_url(live_server.url("/referrals/new"))
+    assert f"item_ids={focused_id}" in sent[-1] and f"item_ids={held}" in sent[-1]
+    assert "kind=tos" in sent[-1]
+    page.unroute("**/referrals/new")
+
     # The hostile item: its title and URL are text, nothing runs.
     page.goto(live_server.url(f"/items/{hostile_id}"))
     assert page.get_by_test_id("item-title").inner_text() == XSS
@@ -164,6 +193,7 @@ def test_large_upload_imports_in_the_background(  # type: ignore[no-untyped-def]
     live_server: LiveServer, browser_page, page_log: PageLog, tmp_path
 ) -> None:
     page = browser_page
+    page.set_default_timeout(LOADED_BOX_MS)
     analyst = live_server.create_user(role="analyst")
     big = tmp_path / "big-list.txt"
     big.write_text(

@@ -19,6 +19,8 @@ from takedown.sim.world import World
 from tests.e2e.conftest import LiveServer, PageLog
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+#: Imports and logins (argon2) on a shared 2-core CI box can take longer than the default.
+LOADED_BOX_MS = 30_000
 
 
 def _report_file(out: Path) -> Path:
@@ -32,6 +34,7 @@ def test_small_scenario_import_triage_assess_refer(  # type: ignore[no-untyped-d
     live_server: LiveServer, browser_page, page_log: PageLog, tmp_path: Path
 ) -> None:
     page = browser_page
+    page.set_default_timeout(LOADED_BOX_MS)
     report = _report_file(tmp_path)
     lines = len(report.read_bytes().splitlines()) - 1  # the CSV header
     agency_id, _ = live_server.create_agency("Loop IRU", contact_point="desk@loop.example")
