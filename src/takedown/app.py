@@ -17,6 +17,8 @@ from takedown.db import make_engine, make_sessionmaker
 from takedown.evidence.api import router as evidence_router
 from takedown.evidence.views import router as evidence_views
 from takedown.items.api import router as items_router
+from takedown.items.intake_views import router as intake_views
+from takedown.items.views import router as items_views
 from takedown.kit import problems
 from takedown.kit.jobs import (
     Dispatcher,
@@ -48,6 +50,8 @@ API_ROUTERS: list[APIRouter] = [
     operations_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
+    intake_views,
+    items_views,
     evidence_views,
     referrals_views,
     verification_views,

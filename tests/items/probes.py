@@ -71,3 +71,67 @@ def _import(s: Session, a: Actor) -> Case:
         s, a.principal, io.BytesIO(b"https://x.com/probe_import\n"), filename="probe-file.txt"
     )
     return Case(params={"import_id": job.id}, marker="probe-file.txt")
+
+
+# --- the workbench pages (items.views, items.intake_views) -------------------------------------
+
+
+@probe("GET", "/intake")
+def _intake_page(s: Session, a: Actor) -> Case:
+    job = intake.import_stream(s, a.principal, io.BytesIO(b"https://x.com/p/status/7\n"),
+                               filename="owner-only-intake-file.txt")  # fmt: skip
+    return Case(marker=job.filename)
+
+
+probe("POST", "/intake", kind="self")(lambda s, a: Case())
+
+
+@probe("GET", "/intake/{import_id}")
+def _import_page(s: Session, a: Actor) -> Case:
+    job = intake.import_stream(s, a.principal, io.BytesIO(b"https://x.com/p/status/8\n"),
+                               filename="owner-only-import-page.txt")  # fmt: skip
+    return Case(params={"import_id": job.id}, marker="owner-only-import-page.txt")
+
+
+def _run(s: Session, a: Actor) -> Case:
+    from takedown.items import intake_runs
+
+    run = intake_runs.register(a.principal, "owner-only-run.csv", 100)
+    return Case(params={"token": run.token}, marker="owner-only-run.csv")
+
+
+probe("GET", "/intake/runs/{token}")(_run)
+probe("GET", "/intake/runs/{token}/progress")(_run)
+
+
+@probe("GET", "/queue")
+def _queue(s: Session, a: Actor) -> Case:
+    return Case(marker=make_item(s, a, url="https://x.com/ownerqueue/status/5151").canonical_url)
+
+
+probe("POST", "/queue/filters", kind="self")(lambda s, a: Case())
+probe("POST", "/queue/bulk", kind="self")(lambda s, a: Case())
+
+
+@probe("POST", "/queue/filters/{filter_id}/delete")
+def _filter_delete(s: Session, a: Actor) -> Case:
+    from takedown.items import workbench
+
+    return Case(params={"filter_id": workbench.save_filter(s, a.principal, "mine", "kind=post").id})
+
+
+@probe("GET", "/items/{item_id}")
+def _item_page(s: Session, a: Actor) -> Case:
+    item = make_item(s, a, note="probe-item-page-note")
+    return Case(params={"item_id": item.id}, marker="probe-item-page-note")
+
+
+probe("POST", "/items/{item_id}/assess")(lambda s, a: Case(params={"item_id": make_item(s, a).id}))
+probe("POST", "/items/{item_id}/holds")(lambda s, a: Case(params={"item_id": make_item(s, a).id}))
+
+
+@probe("POST", "/items/{item_id}/holds/{hold_id}/release")
+def _release_page(s: Session, a: Actor) -> Case:
+    item = make_item(s, a)
+    hold = service.place_hold(s, a.principal, item.id, reason="probe")
+    return Case(params={"item_id": item.id, "hold_id": hold.id})

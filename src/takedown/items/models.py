@@ -177,3 +177,17 @@ class Hold(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     released_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     released_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class SavedFilter(Base):
+    """A user's named queue filter: the query string of ``/queue``, kept per user."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

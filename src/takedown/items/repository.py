@@ -7,9 +7,9 @@ Tenant isolation is one function, :func:`visible_to`: a where-clause on
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -25,21 +25,21 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
-from takedown.db import UTCDateTime
-from takedown.items.models import Assessment, Hold, ImportJob, Item, ItemShare, Sighting
+from takedown.items.models import (
+    Assessment,
+    Hold,
+    ImportJob,
+    Item,
+    ItemShare,
+    SavedFilter,
+    Sighting,
+)
 
 ITEMS = cast(Table, Item.__table__)
 
 #: Extra visibility rules (OR-ed in). A hook returns a clause on ``Item`` or None.
 VisibilityHook = Callable[[Principal], ColumnElement[bool] | None]
 _VISIBILITY_HOOKS: list[VisibilityHook] = []
-
-#: Rows per ``IN (...)`` lookup or multi-row insert; parameters per statement stay under
-#: SQLite's limit (32,766) and PostgreSQL's (65,535).
-LOOKUP_BATCH = 2000
-MAX_PARAMS = 30_000
-#: Batch sizes of SQLite's multi-row statements (few distinct statement texts).
-_SIZES = (2000, 1024, 256, 64, 16, 4, 1)
 
 
 def register_visibility(hook: VisibilityHook) -> None:
@@ -104,9 +104,15 @@ class ItemFilters:
     first_seen_to: dt.datetime | None = None  # exclusive
     q: str | None = None  # case-insensitive substring of the canonical URL
     ids: Sequence[int] | None = None
+    operation_id: int | None = None  # items in this operation (caller checks it is visible)
+    label: str | None = None  # an assessment's group or outlet (exact, case-insensitive)
+    matched: bool | None = None  # has (True) / has no (False) hash match the caller may see
 
 
-def add(session: Session, row: Item | Sighting | ItemShare | Assessment | Hold | ImportJob) -> None:
+def add(
+    session: Session,
+    row: Item | Sighting | ItemShare | Assessment | Hold | ImportJob | SavedFilter,
+) -> None:
     session.add(row)
     session.flush()
 
@@ -144,12 +150,68 @@ def list_items(
         conds.append(func.lower(Item.canonical_url).contains(f.q.lower(), autoescape=True))
     if f.ids is not None:
         conds.append(Item.id.in_(list(f.ids)))
+    conds.extend(_workbench_conds(principal, f))
     where = and_(*conds)
     total = session.scalar(select(func.count()).select_from(Item).where(where)) or 0
     rows = session.scalars(
         select(Item).where(where).order_by(Item.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+def _workbench_conds(principal: Principal, f: ItemFilters) -> list[ColumnElement[bool]]:
+    """The queue's extra filters: operation, attribution label, hash match."""
+    # Models only (no services): operations and matching point at items, not back.
+    from takedown.matching.models import MatchResult
+    from takedown.operations.models import OperationItem
+
+    conds: list[ColumnElement[bool]] = []
+    if f.operation_id is not None:
+        conds.append(
+            Item.id.in_(
+                select(OperationItem.item_id).where(OperationItem.operation_id == f.operation_id)
+            )
+        )
+    if f.label:
+        lab = f.label.strip().lower()
+        conds.append(
+            Item.id.in_(
+                select(Assessment.item_id).where(
+                    or_(func.lower(Assessment.group) == lab, func.lower(Assessment.outlet) == lab)
+                )
+            )
+        )
+    if f.matched is not None:
+        seen = select(MatchResult.item_id).where(MatchResult.item_id.is_not(None))
+        if principal.via != "system":
+            seen = seen.where(
+                or_(MatchResult.agency_id.is_(None), MatchResult.agency_id == principal.agency_id)
+            )
+        conds.append(Item.id.in_(seen) if f.matched else Item.id.not_in(seen))
+    return conds
+
+
+def held_item_ids(session: Session, item_ids: Sequence[int]) -> set[int]:
+    """Which of these items carry an unreleased hold (one query for a page of rows)."""
+    if not item_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Hold.item_id).where(Hold.item_id.in_(list(item_ids)), Hold.released_at.is_(None))
+        )
+    )
+
+
+def latest_verdicts(session: Session, agency_id: int, item_ids: Sequence[int]) -> dict[int, str]:
+    """The agency's latest verdict per item, for a page of rows."""
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(Assessment.item_id, Assessment.verdict)
+        .where(Assessment.item_id.in_(list(item_ids)), Assessment.agency_id == agency_id)
+        .order_by(Assessment.id)
+    ).all()
+    return {i: v for i, v in rows}
 
 
 # --- sightings, shares ------------------------------------------------------------------------
@@ -235,190 +297,76 @@ def import_job(session: Session, job_id: int) -> ImportJob | None:
     return session.get(ImportJob, job_id)
 
 
-# --- bulk intake ------------------------------------------------------------------------------
+def import_jobs_of(session: Session, agency_id: int, *, limit: int) -> list[ImportJob]:
+    return list(
+        session.scalars(
+            select(ImportJob)
+            .where(ImportJob.agency_id == agency_id)
+            .order_by(ImportJob.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-ITEM_COLUMNS = (
-    "identity",
-    "platform",
-    "kind",
-    "key",
-    "canonical_url",
-    "fetch_url",
-    "parent_identity",
-    "status",
-    "title",
-    "language",
-    "first_seen_at",
-    "last_seen_at",
-    "created_at",
-    "status_changed_at",
-    "first_referred_at",
-)
-# PostgreSQL array types of ITEM_COLUMNS, in order, for ``unnest``.
-_PG_ITEM_TYPES = (
-    "varchar",
-    "varchar",
-    "varchar",
-    "varchar",
-    "text",
-    "text",
-    "varchar",
-    "varchar",
-    "text",
-    "varchar",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-    "timestamptz",
-)
-_PG_SIGHTING_TYPES = (
-    "int4",
-    "int4",
-    "int4",
-    "text",
-    "timestamptz",
-    "int4",
-    "varchar",
-    "int4",
-    "text",
-)
-SIGHTING_COLUMNS = (
-    "item_id",
-    "agency_id",
-    "import_id",
-    "reported_url",
-    "reported_at",
-    "reported_by",
-    "source",
-    "line_no",
-    "note",
-)
+def folded_sightings(
+    session: Session, job: ImportJob, *, limit: int, offset: int
+) -> tuple[list[tuple[Sighting, Item]], int]:
+    """The import's rows that did not create an item: sightings added to an existing item.
 
-
-class BulkWriter:
-    """Plain DBAPI ``executemany`` and raw lookups for intake's hot path.
-
-    Every value crosses in the database's own representation: datetimes go
-    through :attr:`dt` (the very conversion the ORM applies: text on SQLite,
-    aware UTC datetimes on PostgreSQL), and lookups return them unconverted, so
-    comparing a converted value with a stored one is exact on both engines. No
-    per-row statement compilation or type processing happens.
+    Either the item existed before the import, or an earlier line of the same file
+    created it (this sighting is not the first of the item in the import).
     """
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        dialect = session.connection().dialect
-        proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-        self.dt: Callable[[dt.datetime], Any] = proc if proc is not None else (lambda v: v)
-        self._mark = m = "?" if dialect.paramstyle == "qmark" else "%s"
-        self._postgres = dialect.name == "postgresql"
-        # SQL text is built only from the constant column tuples; values are always parameters.
-        self._sightings_sql = (
-            f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
-            f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
+    first = (
+        select(func.min(Sighting.id)).where(Sighting.import_id == job.id).group_by(Sighting.item_id)
+    )
+    where = and_(
+        Sighting.import_id == job.id,
+        or_(Item.created_at < job.created_at, Sighting.id.not_in(first)),
+    )
+    base = select(Sighting, Item).join(Item, Item.id == Sighting.item_id).where(where)
+    total = (
+        session.scalar(
+            select(func.count())
+            .select_from(Sighting)
+            .join(Item, Item.id == Sighting.item_id)
+            .where(where)
         )
+        or 0
+    )
+    rows = session.execute(base.order_by(Sighting.line_no, Sighting.id).limit(limit).offset(offset))
+    return [(s, i) for s, i in rows.all()], int(total)
 
-    def _exec(self, sql: str, params: Any) -> Any:
-        return self._session.connection().exec_driver_sql(sql, params)
 
-    def _ladder(self, n: int, cap: int) -> Iterator[tuple[int, int]]:
-        """(start, size) batches whose sizes come from a short fixed list.
+# --- saved filters ----------------------------------------------------------------------------
 
-        SQLite caches prepared statements by their text; a statement per possible
-        batch size would fill that cache with huge statements and grow memory with
-        the file. With sizes from ``_SIZES`` there are at most a handful of shapes.
-        """
-        i = 0
-        for size in (s for s in _SIZES if s <= cap):
-            while n - i >= size:
-                yield i, size
-                i += size
 
-    def lookup(self, identities: Sequence[str]) -> dict[str, int]:
-        """identity -> id for the identities already stored."""
-        out: dict[str, int] = {}
-        if not identities:
-            return out
-        if self._postgres:
-            sql = "SELECT identity, id FROM items WHERE identity = ANY(%s::varchar[])"
-            for i in range(0, len(identities), 5000):
-                out.update(dict(self._exec(sql, (list(identities[i : i + 5000]),)).fetchall()))
-            return out
-        for i, size in self._ladder(len(identities), LOOKUP_BATCH):
-            sql = (
-                "SELECT identity, id FROM items "  # noqa: S608
-                f"WHERE identity IN ({', '.join([self._mark] * size)})"
-            )
-            out.update(dict(self._exec(sql, tuple(identities[i : i + size])).fetchall()))
-        return out
-
-    def insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
-        """Insert items (first column: identity); returns identity -> id of those inserted.
-
-        ``ON CONFLICT (identity) DO NOTHING RETURNING``: an identity already stored
-        (or stored meanwhile by a concurrent import) is skipped and absent from the
-        result, so the caller knows exactly what it created. PostgreSQL gets one
-        statement per batch with a column array each (``unnest``); SQLite, whose
-        inserts run in-process, a multi-row ``VALUES``.
-        """
-        out: dict[str, int] = {}
-        if not rows:
-            return out
-        width = len(ITEM_COLUMNS)
-        cols = ", ".join(ITEM_COLUMNS)
-        if self._postgres:
-            per = 5000
-            arrays = ", ".join(f"%s::{t}[]" for t in _PG_ITEM_TYPES)
-            sql = (
-                f"INSERT INTO items ({cols}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
-            )
-            for i in range(0, len(rows), per):
-                columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
-                out.update(dict(self._exec(sql, columns).fetchall()))
-            return out
-        one = f"({', '.join([self._mark] * width)})"
-        for i, size in self._ladder(len(rows), MAX_PARAMS // width):
-            sql = (
-                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * size)} "  # noqa: S608
-                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
-            )
-            params = tuple(v for row in rows[i : i + size] for v in row)
-            out.update(dict(self._exec(sql, params).fetchall()))
-        return out
-
-    def widen_seen(self, import_id: int) -> None:
-        """Stretch items' first/last seen to cover this import's sightings, in one statement.
-
-        Set-based at the end of an import: each chunk already gives new items the
-        range of its own rows, so only items sighted again in a later chunk (or
-        stored before) are rewritten.
-        """
-        m = self._mark
-        self._exec(
-            "UPDATE items SET first_seen_at = CASE WHEN s.lo < items.first_seen_at "  # noqa: S608
-            "THEN s.lo ELSE items.first_seen_at END, "
-            "last_seen_at = CASE WHEN s.hi > items.last_seen_at "
-            "THEN s.hi ELSE items.last_seen_at END "
-            "FROM (SELECT item_id, MIN(reported_at) AS lo, MAX(reported_at) AS hi "
-            f"FROM sightings WHERE import_id = {m} GROUP BY item_id) AS s "
-            "WHERE items.id = s.item_id "
-            "AND (s.lo < items.first_seen_at OR s.hi > items.last_seen_at)",
-            (import_id,),
+def saved_filters_of(session: Session, user_id: int, *, limit: int = 100) -> list[SavedFilter]:
+    return list(
+        session.scalars(
+            select(SavedFilter)
+            .where(SavedFilter.user_id == user_id)
+            .order_by(SavedFilter.name)
+            .limit(limit)
         )
+    )
 
-    def insert_sightings(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        if not rows:
-            return
-        if self._postgres:
-            arrays = ", ".join(f"%s::{t}[]" for t in _PG_SIGHTING_TYPES)
-            sql = (
-                f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
-                f"SELECT * FROM unnest({arrays})"
-            )
-            for i in range(0, len(rows), 5000):
-                self._exec(sql, tuple(list(c) for c in zip(*rows[i : i + 5000], strict=True)))
-            return
-        self._exec(self._sightings_sql, list(rows))
+
+def saved_filter(session: Session, user_id: int, filter_id: int) -> SavedFilter | None:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.id == filter_id, SavedFilter.user_id == user_id)
+    ).first()
+
+
+def saved_filter_named(session: Session, user_id: int, name: str) -> SavedFilter | None:
+    return session.scalars(
+        select(SavedFilter).where(SavedFilter.user_id == user_id, SavedFilter.name == name)
+    ).first()
+
+
+def delete(session: Session, row: SavedFilter) -> None:
+    session.delete(row)
+    session.flush()
+
+
+# The bulk SQL of intake lives beside this module (same rule: SQL only in repositories).
+from takedown.items.intake_repository import BulkWriter as BulkWriter  # noqa: E402

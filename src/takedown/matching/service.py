@@ -614,3 +614,29 @@ def _details(m: MatchHit) -> dict[str, Any]:
 
 def results_for_item(session: Session, item_id: int) -> list[MatchResult]:
     return repo.results_for_item(session, item_id)
+
+
+def visible_results_for_item(
+    session: Session, principal: Principal, item_id: int
+) -> list[MatchResult]:
+    """The item's match results this principal may see (the caller checked the item).
+
+    A result made for another agency stays theirs; one made instance-wide (no
+    agency) is shown unless its signal is TLP:RED in a bank of another agency.
+    """
+    agency = _agency_of(principal)
+    out: list[MatchResult] = []
+    banks: dict[int, Bank | None] = {}
+    for r in repo.results_for_item(session, item_id):
+        if agency is not None and r.agency_id not in (None, agency):
+            continue
+        if r.bank_id not in banks:
+            banks[r.bank_id] = repo.get_bank(session, r.bank_id)
+        bank = banks[r.bank_id]
+        if bank is None:
+            continue
+        tlp = str((r.details or {}).get("tlp") or bank.tlp)
+        if agency is not None and bank.agency_id != agency and tlp == Tlp.RED.value:
+            continue
+        out.append(r)
+    return out

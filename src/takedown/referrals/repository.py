@@ -267,3 +267,17 @@ def assessment_categories(session: Session, item_ids: Sequence[int]) -> list[tup
         )
     ).all()
     return [(int(item_id), list(cats or [])) for item_id, cats in rows]
+
+
+def referrals_of_item(
+    session: Session, principal: Principal, item_id: int, *, limit: int = 50
+) -> list[tuple[Referral, ReferralItem]]:
+    """The batches (visible to the principal) that include this item, newest first."""
+    rows = session.execute(
+        select(Referral, ReferralItem)
+        .join(ReferralItem, ReferralItem.referral_id == Referral.id)
+        .where(ReferralItem.item_id == item_id, visible(principal))
+        .order_by(Referral.id.desc())
+        .limit(limit)
+    ).all()
+    return [(r, ri) for r, ri in rows]

@@ -562,3 +562,10 @@ def categories_of(session: Session, item_ids: Sequence[int]) -> dict[int, list[s
     for item_id, cats in repository.assessment_categories(session, item_ids):
         out.setdefault(item_id, set()).update(cats)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def referrals_for_item(
+    session: Session, principal: Principal, item_id: int
+) -> list[tuple[Referral, ReferralItem]]:
+    """The principal's batches that include this item (the item page's "Referrals")."""
+    return repository.referrals_of_item(session, principal, item_id)

@@ -1,0 +1,211 @@
+"""The bulk SQL of intake: plain DBAPI statements on the hot path of a large import.
+
+Split from ``repository`` (which re-exports ``BulkWriter``) only for size: it is
+still the items capability's repository, the one place that builds its SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from takedown.db import UTCDateTime
+
+#: Rows per ``IN (...)`` lookup or multi-row insert; parameters per statement stay under
+#: SQLite's limit (32,766) and PostgreSQL's (65,535).
+LOOKUP_BATCH = 2000
+MAX_PARAMS = 30_000
+#: Batch sizes of SQLite's multi-row statements (few distinct statement texts).
+_SIZES = (2000, 1024, 256, 64, 16, 4, 1)
+
+
+# --- bulk intake ------------------------------------------------------------------------------
+
+
+ITEM_COLUMNS = (
+    "identity",
+    "platform",
+    "kind",
+    "key",
+    "canonical_url",
+    "fetch_url",
+    "parent_identity",
+    "status",
+    "title",
+    "language",
+    "first_seen_at",
+    "last_seen_at",
+    "created_at",
+    "status_changed_at",
+    "first_referred_at",
+)
+# PostgreSQL array types of ITEM_COLUMNS, in order, for ``unnest``.
+_PG_ITEM_TYPES = (
+    "varchar",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text",
+    "text",
+    "varchar",
+    "varchar",
+    "text",
+    "varchar",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+)
+_PG_SIGHTING_TYPES = (
+    "int4",
+    "int4",
+    "int4",
+    "text",
+    "timestamptz",
+    "int4",
+    "varchar",
+    "int4",
+    "text",
+)
+SIGHTING_COLUMNS = (
+    "item_id",
+    "agency_id",
+    "import_id",
+    "reported_url",
+    "reported_at",
+    "reported_by",
+    "source",
+    "line_no",
+    "note",
+)
+
+
+class BulkWriter:
+    """Plain DBAPI ``executemany`` and raw lookups for intake's hot path.
+
+    Every value crosses in the database's own representation: datetimes go
+    through :attr:`dt` (the very conversion the ORM applies: text on SQLite,
+    aware UTC datetimes on PostgreSQL), and lookups return them unconverted, so
+    comparing a converted value with a stored one is exact on both engines. No
+    per-row statement compilation or type processing happens.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        dialect = session.connection().dialect
+        proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        self.dt: Callable[[dt.datetime], Any] = proc if proc is not None else (lambda v: v)
+        self._mark = m = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._postgres = dialect.name == "postgresql"
+        # SQL text is built only from the constant column tuples; values are always parameters.
+        self._sightings_sql = (
+            f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
+        )
+
+    def _exec(self, sql: str, params: Any) -> Any:
+        return self._session.connection().exec_driver_sql(sql, params)
+
+    def _ladder(self, n: int, cap: int) -> Iterator[tuple[int, int]]:
+        """(start, size) batches whose sizes come from a short fixed list.
+
+        SQLite caches prepared statements by their text; a statement per possible
+        batch size would fill that cache with huge statements and grow memory with
+        the file. With sizes from ``_SIZES`` there are at most a handful of shapes.
+        """
+        i = 0
+        for size in (s for s in _SIZES if s <= cap):
+            while n - i >= size:
+                yield i, size
+                i += size
+
+    def lookup(self, identities: Sequence[str]) -> dict[str, int]:
+        """identity -> id for the identities already stored."""
+        out: dict[str, int] = {}
+        if not identities:
+            return out
+        if self._postgres:
+            sql = "SELECT identity, id FROM items WHERE identity = ANY(%s::varchar[])"
+            for i in range(0, len(identities), 5000):
+                out.update(dict(self._exec(sql, (list(identities[i : i + 5000]),)).fetchall()))
+            return out
+        for i, size in self._ladder(len(identities), LOOKUP_BATCH):
+            sql = (
+                "SELECT identity, id FROM items "  # noqa: S608
+                f"WHERE identity IN ({', '.join([self._mark] * size)})"
+            )
+            out.update(dict(self._exec(sql, tuple(identities[i : i + size])).fetchall()))
+        return out
+
+    def insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+        """Insert items (first column: identity); returns identity -> id of those inserted.
+
+        ``ON CONFLICT (identity) DO NOTHING RETURNING``: an identity already stored
+        (or stored meanwhile by a concurrent import) is skipped and absent from the
+        result, so the caller knows exactly what it created. PostgreSQL gets one
+        statement per batch with a column array each (``unnest``); SQLite, whose
+        inserts run in-process, a multi-row ``VALUES``.
+        """
+        out: dict[str, int] = {}
+        if not rows:
+            return out
+        width = len(ITEM_COLUMNS)
+        cols = ", ".join(ITEM_COLUMNS)
+        if self._postgres:
+            per = 5000
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_ITEM_TYPES)
+            sql = (
+                f"INSERT INTO items ({cols}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
+            )
+            for i in range(0, len(rows), per):
+                columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
+                out.update(dict(self._exec(sql, columns).fetchall()))
+            return out
+        one = f"({', '.join([self._mark] * width)})"
+        for i, size in self._ladder(len(rows), MAX_PARAMS // width):
+            sql = (
+                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * size)} "  # noqa: S608
+                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
+            )
+            params = tuple(v for row in rows[i : i + size] for v in row)
+            out.update(dict(self._exec(sql, params).fetchall()))
+        return out
+
+    def widen_seen(self, import_id: int) -> None:
+        """Stretch items' first/last seen to cover this import's sightings, in one statement.
+
+        Set-based at the end of an import: each chunk already gives new items the
+        range of its own rows, so only items sighted again in a later chunk (or
+        stored before) are rewritten.
+        """
+        m = self._mark
+        self._exec(
+            "UPDATE items SET first_seen_at = CASE WHEN s.lo < items.first_seen_at "  # noqa: S608
+            "THEN s.lo ELSE items.first_seen_at END, "
+            "last_seen_at = CASE WHEN s.hi > items.last_seen_at "
+            "THEN s.hi ELSE items.last_seen_at END "
+            "FROM (SELECT item_id, MIN(reported_at) AS lo, MAX(reported_at) AS hi "
+            f"FROM sightings WHERE import_id = {m} GROUP BY item_id) AS s "
+            "WHERE items.id = s.item_id "
+            "AND (s.lo < items.first_seen_at OR s.hi > items.last_seen_at)",
+            (import_id,),
+        )
+
+    def insert_sightings(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        if self._postgres:
+            arrays = ", ".join(f"%s::{t}[]" for t in _PG_SIGHTING_TYPES)
+            sql = (
+                f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
+                f"SELECT * FROM unnest({arrays})"
+            )
+            for i in range(0, len(rows), 5000):
+                self._exec(sql, tuple(list(c) for c in zip(*rows[i : i + 5000], strict=True)))
+            return
+        self._exec(self._sightings_sql, list(rows))
