@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
 from takedown.matching import service
-from takedown.matching.models import Bank
+from takedown.accounts.service import SYSTEM
+from takedown.matching.models import Bank, MatchResult
 from takedown.matching.schemas import BankCreate
 from tests.factories import Actor, make_actor
 
@@ -26,6 +27,15 @@ def make_bank(
     thresholds: dict[str, int] | None = None,
 ) -> Bank:
     principal = actor.principal if isinstance(actor, Actor) else actor
+    if principal.via != "system" and not principal.is_supervisor:
+        # Banks are created by supervisors; an analyst's agency gets one from the system.
+        return service.create_bank(
+            session,
+            SYSTEM,
+            BankCreate(name=name or f"bank {next(_seq)}", kind=kind, tlp=tlp, shared=shared,  # type: ignore[arg-type]
+                       thresholds=thresholds or {}),
+            agency_id=principal.agency_id,
+        )  # fmt: skip
     return service.create_bank(
         session,
         principal,
@@ -41,3 +51,48 @@ def make_bank(
 
 def make_supervisor(session: Session, agency: object | None = None) -> Actor:
     return make_actor(session, agency, role="supervisor")  # type: ignore[arg-type]
+
+
+def make_match(
+    session: Session,
+    actor: Actor,
+    *,
+    bank: Bank | None = None,
+    labels: dict[str, str] | None = None,
+    tlp: str | None = None,
+    distance: int = 0,
+    item_url: str | None = None,
+) -> MatchResult:
+    """A match result of ``actor``'s agency: an item of theirs matched a signal of ``bank``."""
+    from takedown.matching import repository
+    from takedown.matching.schemas import Labels, SignalIn
+    from tests.items.factories import make_item
+
+    n = next(_seq)
+    bank = bank or make_bank(session, actor, name=f"match bank {n}")
+    sig = service.add_signal(
+        session,
+        SYSTEM,
+        bank.id,
+        SignalIn(
+            signal_type="sha256",
+            value=f"{n:064x}",
+            labels=Labels(**(labels or {"group": f"Synthetic group {n}"})),
+            tlp=tlp,  # type: ignore[arg-type]
+            source="test",
+        ),
+    )
+    item = make_item(session, actor, url=item_url or f"https://x.com/match_{n}/status/{5_000 + n}")
+    row = MatchResult(
+        item_id=item.id,
+        agency_id=actor.agency.id,
+        signal_id=sig.id,
+        bank_id=bank.id,
+        signal_type="sha256",
+        distance=distance,
+        variant="original",
+        media_sha256=sig.value,
+        details={"labels": dict(sig.labels), "bank": bank.name},
+    )
+    repository.add(session, row)
+    return row
