@@ -7,8 +7,8 @@ import itertools
 from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
-from takedown.matching import service
 from takedown.accounts.service import SYSTEM
+from takedown.matching import service
 from takedown.matching.models import Bank, MatchResult
 from takedown.matching.schemas import BankCreate
 from tests.factories import Actor, make_actor

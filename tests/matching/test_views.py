@@ -39,7 +39,9 @@ def test_banks_list_shows_kind_tlp_and_counts(web: TestClient, db_session: Sessi
     sup = make_actor(db_session, role="supervisor")
     red = make_bank(db_session, sup, name="Red bank", tlp="RED")
     make_bank(db_session, sup, name="Allowed logos", kind="allow", tlp="GREEN")
-    service.add_signal(db_session, sup.principal, red.id, SignalIn(signal_type="md5", value="a" * 32))
+    service.add_signal(
+        db_session, sup.principal, red.id, SignalIn(signal_type="md5", value="a" * 32)
+    )
     other = make_actor(db_session, role="supervisor")
     make_bank(db_session, other, name="Someone else's amber", tlp="AMBER")
     db_session.commit()
@@ -53,7 +55,9 @@ def test_banks_list_shows_kind_tlp_and_counts(web: TestClient, db_session: Sessi
     assert "Create a bank" in page.text
 
 
-def test_create_bank_errors_beside_fields_then_success(web: TestClient, db_session: Session) -> None:
+def test_create_bank_errors_beside_fields_then_success(
+    web: TestClient, db_session: Session
+) -> None:
     sup = make_actor(db_session, role="supervisor")
     analyst = make_actor(db_session, sup.agency)
     db_session.commit()
