@@ -92,7 +92,7 @@ def test_upload_keeps_good_rows_and_reports_bad_ones(web: TestClient, db_session
     assert r.status_code == 200, r.text
     assert "2 added" in r.text and "Row 3:" in r.text
     assert _rows(r.text, "signal-row") == 2
-    assert "group: Synthetic Front" in r.text
+    assert "group: <strong>Synthetic Front</strong>" in r.text
     r = web.post(f"/banks/{bank.id}/import", data={"format": "csv"}, headers=_h(sup))
     assert r.status_code == 422 and 'id="f-file-error"' in r.text
     r = web.post(f"/banks/{bank.id}/import", data={"format": "json"},
@@ -157,7 +157,7 @@ def test_matches_page_confirm_and_reject(web: TestClient, db_session: Session) -
     db_session.commit()
     page = web.get("/matches", headers=_h(analyst))
     assert page.status_code == 200 and _rows(page.text, "match-row") == 2
-    assert "group: Synthetic Front" in page.text and XSS not in page.text
+    assert "group: <strong>Synthetic Front</strong>" in page.text and XSS not in page.text
     r = web.post(f"/matches/{m1.id}/review", data={"decision": "confirmed", "note": "same"},
                  headers=_h(analyst), follow_redirects=False)  # fmt: skip
     assert r.status_code == 303
