@@ -27,15 +27,6 @@ def make_bank(
     thresholds: dict[str, int] | None = None,
 ) -> Bank:
     principal = actor.principal if isinstance(actor, Actor) else actor
-    if principal.via != "system" and not principal.is_supervisor:
-        # Banks are created by supervisors; an analyst's agency gets one from the system.
-        return service.create_bank(
-            session,
-            SYSTEM,
-            BankCreate(name=name or f"bank {next(_seq)}", kind=kind, tlp=tlp, shared=shared,  # type: ignore[arg-type]
-                       thresholds=thresholds or {}),
-            agency_id=principal.agency_id,
-        )  # fmt: skip
     return service.create_bank(
         session,
         principal,
@@ -51,6 +42,19 @@ def make_bank(
 
 def make_supervisor(session: Session, agency: object | None = None) -> Actor:
     return make_actor(session, agency, role="supervisor")  # type: ignore[arg-type]
+
+
+def agency_bank(
+    session: Session,
+    agency_id: int,
+    *,
+    name: str | None = None,
+    tlp: str = "AMBER",
+    shared: bool = False,
+) -> Bank:
+    """A bank of ``agency_id``, made by the system (no supervisor needed)."""
+    data = BankCreate(name=name or f"bank {next(_seq)}", tlp=tlp, shared=shared)  # type: ignore[arg-type]
+    return service.create_bank(session, SYSTEM, data, agency_id=agency_id)
 
 
 def make_match(
@@ -69,7 +73,7 @@ def make_match(
     from tests.items.factories import make_item
 
     n = next(_seq)
-    bank = bank or make_bank(session, actor, name=f"match bank {n}")
+    bank = bank or agency_bank(session, actor.agency.id, name=f"match bank {n}")
     sig = service.add_signal(
         session,
         SYSTEM,

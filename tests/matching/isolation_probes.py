@@ -74,9 +74,9 @@ def _match(s: Session, a: Actor) -> Case:
 
 # --- match review (API) --------------------------------------------------------------------
 def _match(s: Session, a: Actor) -> int:
-    from tests.matching.factories import make_match
+    from tests.matching.factories import agency_bank, make_match
 
-    bank = make_bank(s, a, name="owner-only-match-bank-marker")
+    bank = agency_bank(s, a.agency.id, name="owner-only-match-bank-marker")
     return make_match(s, a, bank=bank, labels={"group": "owner-only-label-marker"}).id
 
 
