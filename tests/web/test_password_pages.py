@@ -107,3 +107,14 @@ def test_non_admins_cannot_change_users(client: TestClient, db_session: Session)
     db_session.expire_all()
     row = repository.user_by_id(db_session, target.id)
     assert row is not None and row.role == "analyst" and row.is_active
+
+
+def test_a_user_who_must_change_may_still_log_out(client: TestClient, db_session: Session) -> None:
+    user = make_user(db_session)
+    user.must_change_password = True
+    db_session.commit()
+    csrf = _login_forced(client, user.email)
+    assert client.get("/api/v1/me").status_code == 403
+    r = client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 204
+    assert client.get("/api/v1/me").status_code == 401

@@ -24,7 +24,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: What a browser session that must change its password may still reach.
 PASSWORD_CHANGE_URL = "/account/password"
-PASSWORD_EXEMPT = frozenset({PASSWORD_CHANGE_URL, "/logout"})
+PASSWORD_EXEMPT = frozenset({PASSWORD_CHANGE_URL, "/logout", "/api/v1/session"})
 
 
 def get_settings_dep(request: Request) -> Settings:
