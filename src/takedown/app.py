@@ -28,6 +28,7 @@ from takedown.kit.jobs import (
     make_broker,
 )
 from takedown.matching.api import router as matching_router
+from takedown.matching.views import router as matching_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
@@ -53,6 +54,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
     items_views,
     evidence_views,
+    matching_views,
     referrals_views,
     verification_views,
     operations_views,

@@ -7,8 +7,9 @@ import itertools
 from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
+from takedown.accounts.service import SYSTEM
 from takedown.matching import service
-from takedown.matching.models import Bank
+from takedown.matching.models import Bank, MatchResult
 from takedown.matching.schemas import BankCreate
 from tests.factories import Actor, make_actor
 
@@ -41,3 +42,61 @@ def make_bank(
 
 def make_supervisor(session: Session, agency: object | None = None) -> Actor:
     return make_actor(session, agency, role="supervisor")  # type: ignore[arg-type]
+
+
+def agency_bank(
+    session: Session,
+    agency_id: int,
+    *,
+    name: str | None = None,
+    tlp: str = "AMBER",
+    shared: bool = False,
+) -> Bank:
+    """A bank of ``agency_id``, made by the system (no supervisor needed)."""
+    data = BankCreate(name=name or f"bank {next(_seq)}", tlp=tlp, shared=shared)  # type: ignore[arg-type]
+    return service.create_bank(session, SYSTEM, data, agency_id=agency_id)
+
+
+def make_match(
+    session: Session,
+    actor: Actor,
+    *,
+    bank: Bank | None = None,
+    labels: dict[str, str] | None = None,
+    tlp: str | None = None,
+    distance: int = 0,
+    item_url: str | None = None,
+) -> MatchResult:
+    """A match result of ``actor``'s agency: an item of theirs matched a signal of ``bank``."""
+    from takedown.matching import repository
+    from takedown.matching.schemas import Labels, SignalIn
+    from tests.items.factories import make_item
+
+    n = next(_seq)
+    bank = bank or agency_bank(session, actor.agency.id, name=f"match bank {n}")
+    sig = service.add_signal(
+        session,
+        SYSTEM,
+        bank.id,
+        SignalIn(
+            signal_type="sha256",
+            value=f"{n:064x}",
+            labels=Labels(**(labels or {"group": f"Synthetic group {n}"})),
+            tlp=tlp,  # type: ignore[arg-type]
+            source="test",
+        ),
+    )
+    item = make_item(session, actor, url=item_url or f"https://x.com/match_{n}/status/{5_000 + n}")
+    row = MatchResult(
+        item_id=item.id,
+        agency_id=actor.agency.id,
+        signal_id=sig.id,
+        bank_id=bank.id,
+        signal_type="sha256",
+        distance=distance,
+        variant="original",
+        media_sha256=sig.value,
+        details={"labels": dict(sig.labels), "bank": bank.name},
+    )
+    repository.add(session, row)
+    return row

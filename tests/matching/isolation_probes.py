@@ -70,3 +70,41 @@ def _match(s: Session, a: Actor) -> Case:
     # B matching A's private hash must not learn that A's bank holds it.
     _bank_with_signal(s, a)
     return Case(body={"signal_type": "sha256", "value": SHA}, marker="owner-only-bank-marker")
+
+
+# --- match review (API) --------------------------------------------------------------------
+def _match(s: Session, a: Actor) -> int:
+    from tests.matching.factories import agency_bank, make_match
+
+    bank = agency_bank(s, a.agency.id, name="owner-only-match-bank-marker")
+    return make_match(s, a, bank=bank, labels={"group": "owner-only-label-marker"}).id
+
+
+probe("GET", "/api/v1/matches")(
+    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case())
+probe("POST", "/api/v1/matches/{result_id}/review")(
+    lambda s, a: Case(params={"result_id": _match(s, a)}, body={"decision": "rejected"}))
+
+
+# --- pages: banks and matches ----------------------------------------------------------------
+probe("GET", "/banks", role="supervisor")(
+    lambda s, a: Case(marker="owner-only-bank-marker") if _bank(s, a) else Case())
+probe("POST", "/banks", role="supervisor", kind="self")(lambda s, a: Case())
+probe("GET", "/banks/{bank_id}", role="supervisor")(
+    lambda s, a: Case(params={"bank_id": _bank(s, a)}, marker="owner-only-bank-marker"))
+probe("POST", "/banks/{bank_id}/import", role="supervisor")(
+    lambda s, a: Case(params={"bank_id": _bank(s, a)},
+                      files={"file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n",
+                                      "text/csv"), "format": (None, b"csv")}))
+
+
+@probe("POST", "/banks/{bank_id}/signals/{signal_id}/enabled", role="supervisor")
+def _page_toggle(s: Session, a: Actor) -> Case:
+    bank_id, signal_id = _bank_with_signal(s, a)
+    return Case(params={"bank_id": bank_id, "signal_id": signal_id})
+
+
+probe("GET", "/matches")(
+    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case())
+probe("POST", "/matches/{result_id}/review")(
+    lambda s, a: Case(params={"result_id": _match(s, a)}))

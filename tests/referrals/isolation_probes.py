@@ -164,3 +164,21 @@ probe("GET", "/verification")(
 probe("GET", "/verification/items/{item_id}")(
     lambda s, a: Case(params={"item_id": _checked_item(s, a)})
 )
+
+
+# --- pages: batches from a selection, send now ----------------------------------------------
+@probe("POST", "/referrals/new")
+def _page_new(s: Session, a: Actor) -> Case:
+    from takedown.items import service as items
+
+    item, _ = items.report_url(s, a.principal, "https://x.com/refprobe_page_new/status/7700002")
+    items.assess(s, a.principal, item.id, "terrorist_content", ["a"])
+    # A form post: B names A's item; B gets the form back, never a batch or A's URL.
+    return Case(files={"item_ids": (None, str(item.id).encode()), "kind": (None, b"tos")},
+                marker="refprobe_page_new")
+
+
+@probe("POST", "/referrals/{referral_id}/deliver")
+def _page_deliver(s: Session, a: Actor) -> Case:
+    rid, _, _ = _batch(s, a, submit=True)
+    return Case(params={"referral_id": rid})

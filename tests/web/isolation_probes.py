@@ -70,3 +70,18 @@ def _audit(s: Session, a: Actor) -> Case:
 
     record(s, a.principal, "probe.secret", "thing", "owner-only-web-marker", {"x": 1})
     return Case(marker="owner-only-web-marker")
+
+
+# --- your password; an admin's changes to a user ----------------------------------------------
+probe("GET", "/account/password", kind="self")(_none)
+probe("POST", "/account/password", kind="self")(_none)
+
+
+@probe("POST", "/admin/users/{user_id}/role", kind="admin")
+def _role(s: Session, a: Actor) -> Case:
+    return Case(params={"user_id": a.user.id})
+
+
+@probe("POST", "/admin/users/{user_id}/active", kind="admin")
+def _active(s: Session, a: Actor) -> Case:
+    return Case(params={"user_id": a.user.id})

@@ -1,4 +1,4 @@
-"""CLI: ``agency add|list``, ``user add|list``, ``token create``."""
+"""CLI: ``agency add|list``, ``user add|list|set-role|deactivate|activate``, ``token create``."""
 
 from __future__ import annotations
 
@@ -149,6 +149,52 @@ def user_list(
             )
 
     run()
+
+
+@user_app.command("set-role")
+def user_set_role(
+    user: Annotated[str, typer.Argument(help="the user's e-mail or id")],
+    role: Annotated[str, typer.Argument(help="analyst, supervisor, admin or liaison")],
+) -> None:
+    """Change a user's role (audited)."""
+    from takedown.cli import guarded, unit_of_work
+
+    @guarded
+    def run() -> None:
+        with unit_of_work() as session:
+            u = service.set_role(session, SYSTEM, service.find_user(session, user).id, role)
+            Console().print(f"user {u.id} ({u.email}) is now {u.role}")
+
+    run()
+
+
+def _set_active(user: str, active: bool) -> None:
+    from takedown.cli import guarded, unit_of_work
+
+    @guarded
+    def run() -> None:
+        with unit_of_work() as session:
+            u = service.set_active(session, SYSTEM, service.find_user(session, user).id, active)
+            word = "active" if u.is_active else "deactivated (no login, tokens refused)"
+            Console().print(f"user {u.id} ({u.email}) is {word}")
+
+    run()
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    user: Annotated[str, typer.Argument(help="the user's e-mail or id")],
+) -> None:
+    """Deactivate a user: they cannot log in, and their API tokens stop working."""
+    _set_active(user, False)
+
+
+@user_app.command("activate")
+def user_activate(
+    user: Annotated[str, typer.Argument(help="the user's e-mail or id")],
+) -> None:
+    """Reactivate a deactivated user."""
+    _set_active(user, True)
 
 
 @token_app.command("create")

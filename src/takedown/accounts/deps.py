@@ -17,11 +17,14 @@ from takedown.accounts import service
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
-from takedown.kit.errors import Forbidden, Unauthorized
+from takedown.kit.errors import Forbidden, PasswordChangeRequired, Unauthorized
 
 SESSION_COOKIE = "takedown_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: What a browser session that must change its password may still reach.
+PASSWORD_CHANGE_URL = "/account/password"
+PASSWORD_EXEMPT = frozenset({PASSWORD_CHANGE_URL, "/logout", "/api/v1/session"})
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -73,6 +76,12 @@ async def current_principal(request: Request, session: DbSession) -> Principal:
             if not sent or sent != bs.csrf_token:
                 raise Forbidden("missing or wrong CSRF token")
         request.state.csrf_token = bs.csrf_token
+        if principal.must_change_password and request.url.path not in PASSWORD_EXEMPT:
+            request.state.principal = principal
+            raise PasswordChangeRequired(
+                "choose a new password first (your account was set up by an administrator)",
+                change_url=PASSWORD_CHANGE_URL,
+            )
     request.state.principal = principal
     return principal
 

@@ -16,6 +16,8 @@ class Principal:
     platform_slug: str | None = None
     via: str = "token"  # "token" | "session" | "system"
     email: str = ""
+    #: Set on users created by an administrator until they choose their own password.
+    must_change_password: bool = False
 
     def has_scope(self, scope: str) -> bool:
         """Tokens carry scopes; browser sessions and the system have every scope."""

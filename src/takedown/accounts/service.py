@@ -71,6 +71,7 @@ def principal_for(
         platform_slug=agency.platform_slug,
         via=via,
         email=user.email,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -201,6 +202,89 @@ def enable_totp(session: Session, actor: Principal, user_id: int) -> str:
     session.flush()
     record(session, actor, "user.totp_enable", "user", user.id, {})
     return user.totp_secret
+
+
+def change_password(
+    session: Session,
+    actor: Principal,
+    *,
+    current: str,
+    new: str,
+    repeat: str,
+    clock: Clock | None = None,
+) -> User:
+    """The logged-in user chooses a new password (and so clears ``must_change_password``).
+
+    Errors name the field they are about ("current password", "new password",
+    "repeat"), so the page shows each beside its field.
+    """
+    user = get_user(session, actor.user_id)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("the current password is wrong")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the new password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if new != repeat:
+        raise InvalidInput("the repeated password does not match the new password")
+    if new == current:
+        raise InvalidInput("the new password must differ from the current password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    session.flush()
+    record(session, actor, "user.password_change", "user", user.id, {}, clock=clock)
+    return user
+
+
+def set_role(
+    session: Session, actor: Principal, user_id: int, role: str, *, clock: Clock | None = None
+) -> User:
+    """An administrator changes a user's role (never their own: no accidental lock-out)."""
+    user = get_user(session, user_id)
+    try:
+        role_v = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if actor.via != "system" and user.id == actor.user_id:
+        raise Conflict("you cannot change your own role; ask another administrator")
+    agency = get_agency(session, user.agency_id)
+    if (role_v is Role.LIAISON) != (agency.kind == AgencyKind.PLATFORM.value):
+        raise InvalidInput("platform liaison users belong to a platform agency, and only they do")
+    previous = user.role
+    if previous != role_v.value:
+        user.role = role_v.value
+        session.flush()
+        record(
+            session, actor, "user.role_change", "user", user.id,
+            {"from": previous, "to": role_v.value}, clock=clock,
+        )  # fmt: skip
+    return user
+
+
+def set_active(
+    session: Session, actor: Principal, user_id: int, active: bool, *, clock: Clock | None = None
+) -> User:
+    """Deactivate (or reactivate) a user: no login, and their API tokens and sessions stop."""
+    user = get_user(session, user_id)
+    if not active and actor.via != "system" and user.id == actor.user_id:
+        raise Conflict("you cannot deactivate yourself")
+    if user.is_active != active:
+        user.is_active = active
+        session.flush()
+        record(
+            session, actor, "user.activate" if active else "user.deactivate", "user", user.id,
+            {"email": user.email}, clock=clock,
+        )  # fmt: skip
+    return user
+
+
+def find_user(session: Session, ref: str) -> User:
+    """A user by id or e-mail (CLI convenience)."""
+    user = repository.user_by_id(session, int(ref)) if ref.isdigit() else None
+    user = user or repository.user_by_email(session, ref.strip())
+    if user is None:
+        raise NotFound(f"user {ref!r} does not exist")
+    return user
 
 
 # --- API tokens -------------------------------------------------------------------------------

@@ -57,6 +57,13 @@ class Forbidden(TakedownError):
     type_slug = "forbidden"
 
 
+class PasswordChangeRequired(Forbidden):
+    """The user must choose a new password before doing anything else (pages redirect)."""
+
+    title = "Password change required"
+    type_slug = "password-change-required"
+
+
 class Conflict(TakedownError):
     status = 409
     title = "Conflict"

@@ -22,14 +22,18 @@ from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
 from takedown.matching import io as bank_io
 from takedown.matching import repository as repo
+from takedown.matching import review as review_service
 from takedown.matching import service
 from takedown.matching.engine import MatchingEngine, get_engine
+from takedown.matching.repository import MatchRow
 from takedown.matching.schemas import (
     BankCreate,
     BankOut,
     HashQuery,
     ImportReport,
     MatchReport,
+    MatchResultOut,
+    ReviewIn,
     SignalIn,
     SignalOut,
     SignalPatch,
@@ -202,3 +206,55 @@ async def match(
             service.match_value, session, principal, query.signal_type, query.value, engine=engine
         )
     raise InvalidInput("send multipart/form-data with a file, or JSON with a hash")
+
+
+# ---- the review of match results ---------------------------------------------------
+
+
+def match_out(row: MatchRow) -> MatchResultOut:
+    r = row.result
+    return MatchResultOut(
+        id=r.id,
+        item_id=r.item_id,
+        item_url=row.item_url,
+        bank_id=row.bank.id,
+        bank_name=row.bank.name,
+        signal_id=row.signal.id,
+        signal_type=r.signal_type,
+        distance=r.distance,
+        variant=r.variant,
+        labels=dict(row.signal.labels or {}),
+        tlp=row.signal.tlp or row.bank.tlp,
+        status=r.status,
+        reviewed_by=r.reviewed_by,
+        reviewed_at=r.reviewed_at,
+        review_note=r.review_note,
+        created_at=r.created_at,
+    )
+
+
+@router.get("/matches", response_model=Page[MatchResultOut])
+def list_matches(
+    principal: CurrentPrincipal,
+    session: DbSession,
+    review: Annotated[str, Query(max_length=16)] = "pending",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MatchResultOut]:
+    """Your agency's match results; ``review=pending`` (the default) is the review queue."""
+    rows, total = review_service.list_matches(
+        session, principal, review=review_service.parse_filter(review), limit=limit, offset=offset
+    )
+    return Page[MatchResultOut](
+        items=[match_out(r) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.post("/matches/{result_id}/review", response_model=MatchResultOut)
+def review_match(
+    result_id: IdPath, body: ReviewIn, principal: Writer, session: DbSession
+) -> MatchResultOut:
+    """Confirm or reject a match; a rejected match no longer suggests an attribution."""
+    return match_out(
+        review_service.review_match(session, principal, result_id, body.decision, note=body.note)
+    )

@@ -101,7 +101,15 @@ class Signal(Base):
 
 
 class MatchResult(Base):
+    """One match of an item's media against a signal, and the analyst's review of it.
+
+    ``status`` is ``new`` until an analyst confirms or rejects it; a rejected
+    match stays (the audit says what was matched) but no longer suggests an
+    attribution.
+    """
+
     __tablename__ = "match_results"
+    __table_args__ = (Index("ix_match_results_agency_id_status", "agency_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None, index=True)
@@ -118,4 +126,6 @@ class MatchResult(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=ReviewStatus.NEW.value)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    review_note: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from takedown.matching.models import Bank, MatchResult, Signal, Tlp
@@ -22,6 +22,14 @@ class ChangedSignal(NamedTuple):
     updated_at: dt.datetime
 
 
+def _bank_visible(agency_id: int) -> ColumnElement[bool]:
+    return or_(
+        Bank.agency_id == agency_id,
+        Bank.tlp.in_(SHAREABLE_TLPS),
+        (Bank.shared.is_(True)) & (Bank.tlp != Tlp.RED.value),
+    )
+
+
 def visible_banks(session: Session, agency_id: int | None) -> list[Bank]:
     """Banks an agency may match against and read: its own, CLEAR/GREEN, and shared non-RED ones.
 
@@ -29,14 +37,19 @@ def visible_banks(session: Session, agency_id: int | None) -> list[Bank]:
     """
     stmt = select(Bank).order_by(Bank.id)
     if agency_id is not None:
-        stmt = stmt.where(
-            or_(
-                Bank.agency_id == agency_id,
-                Bank.tlp.in_(SHAREABLE_TLPS),
-                (Bank.shared.is_(True)) & (Bank.tlp != Tlp.RED.value),
-            )
-        )
+        stmt = stmt.where(_bank_visible(agency_id))
     return list(session.scalars(stmt))
+
+
+def page_visible_banks(
+    session: Session, agency_id: int | None, *, limit: int, offset: int
+) -> tuple[list[Bank], int]:
+    """One page of ``visible_banks``: the agency's own first, then by name."""
+    where = [] if agency_id is None else [_bank_visible(agency_id)]
+    total = session.scalar(select(func.count()).select_from(Bank).where(*where)) or 0
+    own_first = (Bank.agency_id != agency_id) if agency_id is not None else Bank.id.is_(None)
+    stmt = select(Bank).where(*where).order_by(own_first, Bank.name, Bank.id)
+    return list(session.scalars(stmt.limit(limit).offset(offset))), int(total)
 
 
 def get_bank(session: Session, bank_id: int) -> Bank | None:
@@ -91,9 +104,18 @@ def bank_digests(session: Session, bank_id: int) -> dict[tuple[str, str], Signal
 
 
 def list_signals(
-    session: Session, bank_id: int, *, limit: int, offset: int, include_disabled: bool = True
+    session: Session,
+    bank_id: int,
+    *,
+    limit: int,
+    offset: int,
+    include_disabled: bool = True,
+    hide_red_of: Bank | None = None,
 ) -> tuple[list[Signal], int]:
+    """A bank's signals by id; ``hide_red_of``: leave out signals whose effective TLP is RED."""
     base = select(Signal).where(Signal.bank_id == bank_id)
+    if hide_red_of is not None:
+        base = base.where(func.coalesce(Signal.tlp, hide_red_of.tlp) != Tlp.RED.value)
     if not include_disabled:
         base = base.where(Signal.enabled.is_(True))
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
@@ -168,4 +190,82 @@ def results_for_item(session: Session, item_id: int) -> list[MatchResult]:
         session.scalars(
             select(MatchResult).where(MatchResult.item_id == item_id).order_by(MatchResult.id)
         )
+    )
+
+
+# ---- match results and their review -------------------------------------------------
+
+
+class MatchRow(NamedTuple):
+    result: MatchResult
+    signal: Signal
+    bank: Bank
+    item_url: str | None
+
+
+def _readable(agency_id: int) -> list[ColumnElement[bool]]:
+    """The bank is still visible to the agency, and a TLP:RED signal is the agency's own."""
+    own = Bank.agency_id == agency_id
+    return [
+        _bank_visible(agency_id),
+        or_(own, func.coalesce(Signal.tlp, Bank.tlp) != Tlp.RED.value),
+    ]
+
+
+def result_readable(session: Session, result_id: int, agency_id: int) -> MatchRow | None:
+    from takedown.items.models import Item
+
+    stmt = (
+        select(MatchResult, Signal, Bank, Item.canonical_url)
+        .join(Signal, Signal.id == MatchResult.signal_id)
+        .join(Bank, Bank.id == MatchResult.bank_id)
+        .outerjoin(Item, Item.id == MatchResult.item_id)
+        .where(MatchResult.id == result_id, MatchResult.agency_id == agency_id,
+               *_readable(agency_id))
+    )  # fmt: skip
+    row = session.execute(stmt).first()
+    return None if row is None else MatchRow(row[0], row[1], row[2], row[3])
+
+
+def _review_filter(status: str | None) -> list[ColumnElement[bool]]:
+    return [] if status is None else [MatchResult.status == status]
+
+
+def list_results(
+    session: Session, agency_id: int, *, status: str | None, limit: int, offset: int
+) -> tuple[list[MatchRow], int]:
+    """An agency's match results (newest first), with their signal, bank and item URL."""
+    from takedown.items.models import Item
+
+    conds = [MatchResult.agency_id == agency_id, *_review_filter(status), *_readable(agency_id)]
+    joined = (
+        select(func.count())
+        .select_from(MatchResult)
+        .join(Signal, Signal.id == MatchResult.signal_id)
+        .join(Bank, Bank.id == MatchResult.bank_id)
+    )
+    total = session.scalar(joined.where(*conds)) or 0
+    stmt = (
+        select(MatchResult, Signal, Bank, Item.canonical_url)
+        .join(Signal, Signal.id == MatchResult.signal_id)
+        .join(Bank, Bank.id == MatchResult.bank_id)
+        .outerjoin(Item, Item.id == MatchResult.item_id)
+        .where(*conds)
+        .order_by(MatchResult.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = [MatchRow(r, s, b, u) for r, s, b, u in session.execute(stmt).all()]
+    return rows, int(total)
+
+
+def get_result(session: Session, result_id: int) -> MatchResult | None:
+    return session.get(MatchResult, result_id)
+
+
+def count_results(session: Session, agency_id: int, status: str) -> int:
+    stmt = select(func.count()).select_from(MatchResult)
+    return int(
+        session.scalar(stmt.where(MatchResult.agency_id == agency_id, MatchResult.status == status))
+        or 0
     )

@@ -181,4 +181,30 @@ class ImportReport(BaseModel):
     errors: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class MatchResultOut(BaseModel):
+    """One match result as the review queue shows it."""
+
+    id: int
+    item_id: int | None
+    item_url: str | None
+    bank_id: int
+    bank_name: str
+    signal_id: int
+    signal_type: str
+    distance: int
+    variant: str
+    labels: dict[str, Any]
+    tlp: str
+    status: str
+    reviewed_by: int | None = None
+    reviewed_at: dt.datetime | None = None
+    review_note: str = ""
+    created_at: dt.datetime
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["confirmed", "rejected"]
+    note: str = Field(default="", max_length=500)
+
+
 __all__ = ["LABEL_KEYS"]

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from takedown.accounts.models import Agency
+from takedown.accounts.principal import Principal
 from takedown.accounts.service import SYSTEM
 from takedown.audit.service import record
 from takedown.config import Settings
 from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.errors import Conflict
 from takedown.kit.http import make_sync_client
-from takedown.referrals import render, repository
+from takedown.referrals import render, repository, service
 from takedown.referrals.channels.api import ApiChannel
 from takedown.referrals.channels.base import Attempt, Envelope
 from takedown.referrals.channels.email import EmailChannel
@@ -34,6 +36,7 @@ from takedown.referrals.models import (
     ItemState,
     Notification,
     Referral,
+    ReferralStatus,
 )
 from takedown.referrals.platforms import lookup, signing_key
 from takedown.referrals.service import mark_delivered
@@ -206,3 +209,40 @@ def run_due(
         else:
             report.failed += 1
     return report
+
+
+def send_now(
+    session: Session,
+    principal: Principal,
+    referral_id: int,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+) -> Attempt:
+    """An analyst's "send now" on an approved batch: one delivery attempt, recorded as any other.
+
+    The 12-hour prior notice still holds (the batch goes when it ends), and an
+    acknowledged batch is never sent twice. A delivery that gave up may be
+    tried again this way.
+    """
+    clock = clock or SystemClock()
+    ref = service.own_referral(session, principal, referral_id)
+    if ref.status != ReferralStatus.APPROVED.value:
+        raise Conflict(f"referral {ref.reference} is {ref.status.replace('_', ' ')}, not approved")
+    delivery = repository.delivery_for(session, ref.id)
+    if delivery is None or delivery.status == DeliveryStatus.ACKNOWLEDGED.value:
+        raise Conflict(f"referral {ref.reference} has no delivery waiting")
+    now = clock.now()
+    if ref.not_before is not None and ref.not_before > now:
+        raise Conflict(
+            f"the 12-hour prior notice to {ref.platform} runs until "
+            f"{ref.not_before:%Y-%m-%d %H:%M} UTC; the order is sent then"
+        )
+    if delivery.status == DeliveryStatus.GAVE_UP.value:
+        delivery.status = DeliveryStatus.PENDING.value
+        delivery.max_attempts = max(delivery.max_attempts, delivery.attempts + 1)
+    record(
+        session, principal, "referral.send_now", "referral", ref.id,
+        {"channel": delivery.channel, "attempt": delivery.attempts + 1}, clock=clock,
+    )  # fmt: skip
+    return deliver_one(session, delivery, channels, clock=clock)

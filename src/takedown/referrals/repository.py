@@ -65,10 +65,13 @@ def list_visible(
     status: str | None = None,
     platform: str | None = None,
     kind: str | None = None,
+    ids: Sequence[int] | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Referral], int]:
     conds = [visible(principal)]
+    if ids:
+        conds.append(Referral.id.in_(list(ids)[:200]))
     if status:
         conds.append(Referral.status == status)
     if platform:

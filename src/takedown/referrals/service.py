@@ -216,6 +216,11 @@ def _own(session: Session, principal: Principal, referral_id: int) -> Referral:
     return ref
 
 
+def own_referral(session: Session, principal: Principal, referral_id: int) -> Referral:
+    """A batch of the principal's own agency (404 for anyone else, liaisons included)."""
+    return _own(session, principal, referral_id)
+
+
 def submit(
     session: Session, principal: Principal, referral_id: int, *, clock: Clock | None = None
 ) -> Referral:

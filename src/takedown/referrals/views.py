@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
-from takedown.kit.errors import Conflict, Forbidden, InvalidInput
+from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
 from takedown.referrals import render, repository, service
+from takedown.referrals.annex import REASON_TEXT
 from takedown.referrals.models import CannotComplyReason
-from takedown.web.deps import PagePrincipal, form_values
+from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect
@@ -45,18 +46,30 @@ REASON_LABELS = {
 }
 
 
+def _ids_param(raw: str | None) -> list[int]:
+    """``?ids=3,4``: the batches just made from one selection (at most 200)."""
+    return [int(p) for p in (raw or "").split(",")[:200] if p.strip().isdigit()]
+
+
 def _list(request: Request, principal: Principal, session: Session, portal: bool) -> HTMLResponse:
     status = (request.query_params.get("status") or "").strip()[:24] or None
+    ids = _ids_param(request.query_params.get("ids"))
     rows, pager = paginate(
         request,
         lambda limit, offset: repository.list_visible(
-            session, principal, status=status, limit=limit, offset=offset
+            session, principal, status=status, ids=ids or None, limit=limit, offset=offset
         ),
     )
     return render_page(
         request,
         "referrals/list.html",
-        {"rows": rows, "pager": pager, "status": status or "", "portal": portal},
+        {
+            "rows": rows,
+            "pager": pager,
+            "status": status or "",
+            "portal": portal,
+            "ids": ",".join(str(i) for i in ids),
+        },
         title="Platform portal" if portal else "Referrals",
     )
 
@@ -74,10 +87,16 @@ def portal_page(request: Request, principal: PagePrincipal, session: DbSession) 
 def _detail_context(session: Session, principal: Principal, referral_id: int) -> dict[str, Any]:
     ref = service.get_referral(session, principal, referral_id)
     data = render.as_json(session, ref)
+    delivery = None if principal.is_liaison else repository.delivery_for(session, ref.id)
     return {
         "ref": ref,
         "data": data,
-        "delivery": None if principal.is_liaison else repository.delivery_for(session, ref.id),
+        "delivery": delivery,
+        "attempts": repository.attempts_of(session, delivery.id) if delivery else [],
+        "can_send": not principal.is_liaison
+        and ref.status == "approved"
+        and delivery is not None
+        and delivery.status != "acknowledged",
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
         and ref.status == "pending_approval"
@@ -168,3 +187,104 @@ register_panel(
     roles=(Role.ANALYST, Role.SUPERVISOR),
     order=20,
 )
+
+
+# --- batches from a selection, and sending an approved batch ---------------------------------
+
+KIND_OF_FORM = {"tos": "tos", "order": "removal_order", "removal_order": "removal_order"}
+NEW_FIELDS = {
+    "reasons": ("reason", "art. 2(7)"),
+    "justification": ("justification",),
+    "item_ids": ("item", "no items"),
+    "kind": ("kind",),
+}
+
+
+@router.post("/referrals/new", response_class=HTMLResponse)
+async def new_batches(request: Request, principal: PagePrincipal, session: DbSession) -> Response:
+    """One draft batch per platform from a selection of items (the queue posts here).
+
+    Held, already-referred and unassessed items stay in their batch as *not sent*,
+    with the reason; the notice says how many. A removal order also needs its
+    Art. 2(7) reasons (the items' assessed categories by default) and a
+    justification: when those are missing, this form comes back to ask for them.
+    """
+    form = await request.form()
+    raw_ids = form_list(form, "item_ids")[:500]
+    values = form_values(form, "kind", "justification")
+    kind = KIND_OF_FORM.get(values["kind"], "")
+    reasons = [r for r in form_list(form, "reasons") if r in REASON_TEXT]
+    errors: dict[str, str] = {}
+    ids = [int(i) for i in raw_ids if i.strip().isdigit()]
+    if not ids or len(ids) != len(raw_ids):
+        errors["item_ids"] = "Select the items to refer."
+    if not kind:
+        errors["kind"] = "Choose a ToS referral or a removal order."
+    if kind == "removal_order" and not reasons and "reasons_sent" not in form and ids:
+        reasons = sorted({c for cs in service.categories_of(session, ids).values() for c in cs})
+    if not errors:
+        try:
+            results = service.create_batches(
+                session, principal, item_ids=ids, kind=kind, reasons=reasons,
+                justification=values["justification"],
+            )  # fmt: skip
+        except (InvalidInput, NotFound) as exc:
+            session.rollback()
+            errors[error_field(exc.detail, NEW_FIELDS)] = exc.detail
+        else:
+            return _after_create(request, results)
+    return render_page(
+        request,
+        "referrals/new.html",
+        {
+            "ids": ids,
+            "kind": kind or "tos",
+            "reasons": reasons,
+            "justification": values["justification"],
+            "reason_options": sorted(REASON_TEXT.items()),
+            "errors": errors,
+        },
+        title="New referral",
+        status_code=422,
+    )
+
+
+def _after_create(request: Request, results: list[service.BatchResult]) -> Response:
+    sent = sum(r.included for r in results)
+    refused = [i for r in results for i in r.items if i.state != "included"]
+    words = f"{sent} item(s) to send"
+    if refused:
+        why = sorted({i.state.replace("_", " ") for i in refused})
+        words += f"; {len(refused)} not sent ({', '.join(why)}): see why beside each item"
+    if len(results) == 1:
+        ref = results[0].referral
+        return redirect(
+            request, f"/referrals/{ref.id}", notice=f"Draft {ref.reference} created: {words}.",
+            level="warning" if refused else "success",
+        )  # fmt: skip
+    ids = ",".join(str(r.referral.id) for r in results)
+    return redirect(
+        request, f"/referrals?ids={ids}",
+        notice=f"{len(results)} draft batches created, one per platform: {words}.",
+        level="warning" if refused else "success",
+    )  # fmt: skip
+
+
+@router.post("/referrals/{referral_id}/deliver")
+def deliver_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """Send an approved batch now through its channel (one attempt, recorded)."""
+    from takedown.referrals import delivery
+
+    back = f"/referrals/{referral_id}"
+    channels = delivery.default_channels(request.app.state.settings)
+    try:
+        attempt = delivery.send_now(session, principal, referral_id, channels)
+    except (Conflict, Forbidden, InvalidInput) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    if attempt.ok:
+        ack = f" (acknowledgement {attempt.ack_reference})" if attempt.ack_reference else ""
+        return redirect(request, back, notice=f"Sent and received by the platform{ack}.")
+    return redirect(request, back, notice=f"Delivery failed: {attempt.detail[:200]}", level="error")

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from takedown.kit.errors import TakedownError
+from takedown.kit.errors import PasswordChangeRequired, TakedownError
 from takedown.web.templating import is_htmx, render, render_fragment
 
 log = logging.getLogger("takedown.web")
@@ -104,6 +104,11 @@ def install(app: FastAPI) -> None:
             return await _call(api_takedown, request, exc)
         if exc.status == 401:
             return login_redirect(request)
+        if isinstance(exc, PasswordChangeRequired):
+            target = str(exc.extra.get("change_url", "/account/password"))
+            if is_htmx(request):
+                return Response(status_code=204, headers={"HX-Redirect": target})
+            return RedirectResponse(target, status_code=303)
         headers = {}
         if "retry_after" in exc.extra:
             headers["Retry-After"] = str(exc.extra["retry_after"])
