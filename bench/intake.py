@@ -247,13 +247,22 @@ def worker(engine_kind: str, csv_path: Path, workdir: Path) -> dict[str, Any]:
         ins_s = f"INSERT INTO sightings ({cols_s}) VALUES ({', '.join([mark] * 10)})"  # noqa: S608
         ins_j = f"INSERT INTO import_jobs ({cols_j}) VALUES ({', '.join([mark] * 16)})"  # noqa: S608
         raw = engine.raw_connection()
+        # make_engine puts pysqlite in autocommit mode (SQLAlchemy emits BEGIN itself), so on
+        # SQLite the bound opens its one transaction explicitly too: without it every row of
+        # the executemany would be its own transaction and the "bound" would be many times
+        # slower than the import it bounds.
+        begin = "BEGIN" if engine_kind == "sqlite" else None
         try:
             cur = raw.cursor()
             if engine_kind == "postgresql":
                 jobs = [(*j[:12], json.dumps(j[12]), json.dumps(j[13]), *j[14:]) for j in jobs]
+            if begin:
+                cur.execute(begin)
             cur.executemany(ins_j, jobs)
             raw.commit()
             t1, c1 = time.perf_counter(), time.process_time()
+            if begin:
+                cur.execute(begin)
             cur.executemany(ins_i, items)
             cur.executemany(ins_s, sightings)
             raw.commit()
