@@ -496,3 +496,49 @@ def test_imported_times_compare_like_orm_written_ones(db_session: Session) -> No
         stored = [v for row in raw for v in row]
         assert len(stored) == 6
         assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stored)
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 1),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.sampled_from(
+            [
+                dt.UTC,
+                dt.timezone(dt.timedelta(hours=2)),
+                dt.timezone(dt.timedelta(hours=-9, minutes=-30)),
+            ]
+        ),
+    )
+)
+def test_bulk_sqlite_times_are_the_orms_text(value: dt.datetime) -> None:
+    """intake writes SQLite datetimes with isoformat; the ORM's processor must agree exactly."""
+    from sqlalchemy.dialects import sqlite
+
+    from takedown.db import UTCDateTime
+    from takedown.items.intake_repository import sqlite_utc_text
+
+    dialect = sqlite.dialect()
+    orm = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert orm is not None
+    assert sqlite_utc_text(value) == orm(value)
+
+
+def test_parse_when_accepts_what_it_did() -> None:
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    want = dt.datetime(2026, 5, 1, 10, tzinfo=dt.UTC)
+    for raw in (
+        "2026-05-01T10:00:00Z",
+        " 2026-05-01T12:00:00+02:00 ",
+        "2026-05-01 10:00",
+        "01/05/2026 10:00",
+        "01.05.2026 10:00:00",
+        int(want.timestamp()),
+        float(want.timestamp()),
+        str(int(want.timestamp() * 1000)),
+    ):
+        got = intake.parse_when(raw, now)
+        assert got == want and got.tzinfo is dt.UTC, raw
+    for bad in (True, None, "yesterday", "2026-13-01", "1999-12-31T00:00:00Z", "2026-06-03"):
+        with pytest.raises(ValueError):
+            intake.parse_when(bad, now)

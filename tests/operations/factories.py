@@ -53,6 +53,7 @@ def raw_item(
     referred: dt.datetime | None = None,
     removed: dt.datetime | None = None,
     reappeared: dt.datetime | None = None,
+    stated: dt.datetime | None = None,
 ) -> Item:
     n = next(_seq)
     item = Item(
@@ -88,6 +89,8 @@ def raw_item(
                 anchor_at=referred,
                 next_check_at=referred,
                 removed_at=removed,
+                removed_observed_at=removed,
+                platform_removed_at=stated,
                 reappeared_at=reappeared,
             )
         )
@@ -108,7 +111,7 @@ def seed_operation(session: Session, rng: random.Random, n: int = 60) -> Seeded:
     other = make_actor(session, make_agency(session, country="DE"), role="analyst")
     op = make_operation(session, lead, participants=[other.agency])
     as_of = T0 + dt.timedelta(days=9)
-    for _ in range(n):
+    for k in range(n):
         who = rng.choice([[lead.agency.id], [other.agency.id], [lead.agency.id, other.agency.id]])
         platform, kind = rng.choice(PLATFORMS), rng.choice(KINDS)
         r = rng.random()
@@ -144,6 +147,13 @@ def seed_operation(session: Session, rng: random.Random, n: int = 60) -> Seeded:
             referred=referred,
             removed=removed,
             reappeared=reappeared,
+            # every other removal dated by the platform; a third of the others carry a statement
+            # the checks did not use (the rng stream stays as it was)
+            stated=None
+            if removed is None or k % 3 == 1
+            else removed
+            if k % 2 == 0
+            else removed - dt.timedelta(minutes=1),
         )
         for a in who:
             session.add(

@@ -48,6 +48,7 @@ def raw(session: Session, op_id: int) -> tuple[list[dict[str, Any]], list[tuple[
                 it.c.status,
                 it.c.first_referred_at,
                 cs.c.removed_at,
+                cs.c.platform_removed_at,
                 cs.c.reappeared_at,
             )
             .select_from(it.outerjoin(cs, cs.c.item_id == it.c.id))
@@ -103,7 +104,7 @@ def expected(session: Session, op_id: int, as_of: dt.datetime) -> dict[str, Any]
     now = as_of.timestamp()
     times: dict[str, list[tuple[float, bool]]] = defaultdict(list)
     hours: Counter[int] = Counter()
-    reappeared = 0
+    reappeared = dated = 0
     for r in rows:
         if r["first_referred_at"] is None:
             continue
@@ -112,6 +113,7 @@ def expected(session: Session, op_id: int, as_of: dt.datetime) -> dict[str, Any]
         if rm is not None and rm <= now:
             t = (max(0.0, rm - ref), True)
             hours[math.floor(rm / H)] += 1
+            dated += r["platform_removed_at"] == r["removed_at"]
         else:
             t = (max(0.0, now - ref), False)
         times[r["platform"]].append(t)
@@ -138,6 +140,7 @@ def expected(session: Session, op_id: int, as_of: dt.datetime) -> dict[str, Any]
         "by_platform_kind": Counter((r["platform"], r["kind"]) for r in rows),
         "summaries": {p: expected_summary(v) for p, v in times.items()},
         "reappeared": reappeared,
+        "dated_by_platform": dated,
         "per_agency": {a: tuple(v) for a, v in per_agency.items()},
         "hours": cum,
         "without_referral": sum(
@@ -179,6 +182,7 @@ def test_metrics_equal_brute_force(db_session: Session, seed: int) -> None:
     assert t["referred"] == e["summaries"][""]["referred"]
     assert t["removed"] == e["summaries"][""]["removed"]
     assert t["reappeared"] == e["reappeared"]
+    assert t["removals_dated_by_platform"] == e["dated_by_platform"]
     assert t["removed_without_referral"] == e["without_referral"]
     assert {c["agency_id"]: (c["items"], c["only_this_agency"]) for c in m["contributions"]} == e[
         "per_agency"

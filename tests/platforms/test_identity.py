@@ -490,3 +490,31 @@ def test_canonicalisation_is_idempotent(text: str) -> None:
     assert again.canonical_url == first.canonical_url
     assert again.kind == first.kind and again.parent_key == first.parent_key
     assert canonicalize(first.fetch_url).identity == first.identity
+
+
+def test_host_cache_gives_what_a_cold_parse_gives() -> None:
+    """parse() keeps normalised hosts by (scheme, authority); warm or cold, same identities,
+    and a bad host raises every time (failures are never kept)."""
+    from takedown.platforms.canon import parse as parse_mod
+
+    urls = [
+        "https://WWW.X.com:443/syn_a/status/1",
+        "http://x.com:80/syn_a/status/1",
+        "x.com:80/syn_a/status/1",
+        "HTTPS://m.YouTube.com/watch?v=abcdefghijk",
+        "https://user:pw@t.me/s/synchan/5",
+        "hxxps://example[.]com/a",
+        "http://xn--bcher-kva.example/a",
+        "https://bücher.example:8080/a",
+    ]
+    parse_mod._authorities.clear()
+    cold = [canonicalize(u) for u in urls]
+    warm = [canonicalize(u) for u in urls]
+    assert warm == cold and len(parse_mod._authorities) > 0
+    parse_mod._authorities.clear()
+    assert [canonicalize(u) for u in reversed(urls)] == list(reversed(cold))
+    for _ in range(2):
+        with pytest.raises(InvalidURL):
+            canonicalize("https://exa mple.com/a")
+        with pytest.raises(InvalidURL):
+            canonicalize("https://example.com:99999/a")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from takedown.items.models import ItemStatus
+from takedown.referrals import repository
+from takedown.referrals.models import Referral
+from takedown.verification.repository import schedules_for
 from tests.referrals.apputil import client_for
 from tests.referrals.factories import ensure_platform, make_team, x_item
 from tests.referrals.test_api_portal import deliver, liaison
@@ -78,3 +82,40 @@ def test_analyst_pages_and_timeline(web: TestClient, db_session: Session) -> Non
     tl = web.get(f"/verification/items/{it.id}", headers=team.analyst.headers)
     assert tl.status_code == 200 and "Under verification since" in tl.text
     assert web.get("/verification", headers=team.analyst.headers).status_code == 200
+
+
+def test_portal_annex_ii_carries_the_time_of_removal(web: TestClient, db_session: Session) -> None:
+    team = make_team(db_session)
+    ensure_platform(db_session, "x")
+    items = [x_item(db_session, team.analyst) for _ in range(2)]
+    r = web.post(
+        "/api/v1/referrals",
+        headers=team.analyst.headers,
+        json={"item_ids": [i.id for i in items], "kind": "tos", "channel": "portal"},
+    )
+    rid = r.json()[0]["id"]
+    web.post(f"/api/v1/referrals/{rid}/submit", headers=team.analyst.headers)
+    deliver(db_session)
+    x = liaison(db_session, "x")
+    assert 'name="removed_at"' in web.get(f"/referrals/{rid}", headers=x.headers).text
+    received = db_session.get(Referral, rid).received_at  # type: ignore[union-attr]
+    assert received is not None
+    url = f"/referrals/{rid}/items/{items[0].id}/respond"
+    r = web.post(url, headers=x.headers, data={"response": "removed", "removed_at": "soon"},
+                 follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303
+    db_session.expire_all()
+    assert repository.referral_item(db_session, rid, items[0].id).response is None  # type: ignore[union-attr]
+    later = received.astimezone(dt.UTC).replace(tzinfo=None)  # the form's local time is UTC
+    web.post(url, headers=x.headers, data={"response": "removed", "removed_at": later.isoformat()},
+             follow_redirects=False)  # fmt: skip
+    r = web.post(
+        f"/api/v1/referrals/{rid}/items/{items[1].id}/response",
+        headers=x.headers,
+        json={"response": "removed", "removed_at": "2000-01-01T00:00:00Z"},
+    )
+    assert r.status_code == 200, r.text
+    db_session.expire_all()
+    scheds = schedules_for(db_session, [i.id for i in items])
+    assert scheds[items[0].id].platform_removed_at == later.replace(tzinfo=dt.UTC)
+    assert scheds[items[1].id].platform_removed_at == received  # never before the receipt

@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from takedown.platforms.detectors.base import Outcome
-from takedown.verification.policy import SchedulePolicy, State, Transition, apply
+from takedown.verification.policy import (
+    SchedulePolicy,
+    State,
+    Transition,
+    apply,
+    removal_instant,
+)
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 P = SchedulePolicy()
@@ -104,3 +110,25 @@ def test_no_removal_without_two_removed_checks_apart(seq: list[tuple[int, Outcom
             assert len(removed_times) >= 2
             assert removed_times[-1] - min(removed_times) >= 5
         assert step.next_check_at > T0 + minute * MIN
+
+
+def test_removal_instant_uses_the_platforms_time_only_inside_the_checks_bracket() -> None:
+    online, seen = T0, T0 + 15 * MIN
+    assert removal_instant(seen, online, None) == seen  # no statement: the first removed check
+    assert removal_instant(seen, online, T0 + 7 * MIN) == T0 + 7 * MIN
+    assert removal_instant(seen, online, seen) == seen
+    assert removal_instant(seen, None, T0 - 60 * MIN) == T0 - 60 * MIN  # never seen online
+    # contradicted by our own checks: still online then, or already seen removed before
+    assert removal_instant(seen, online, online) == seen
+    assert removal_instant(seen, online, T0 - MIN) == seen
+    assert removal_instant(seen, online, seen + MIN) == seen
+
+
+def test_a_stated_time_dates_a_confirmed_removal_but_never_makes_one() -> None:
+    state = State(anchor_at=T0, platform_removed_at=T0 + 9 * MIN)
+    apply(state, Outcome.ONLINE, T0, P)
+    apply(state, Outcome.REMOVED, T0 + 15 * MIN, P)
+    assert state.removed_at is None  # the claim plus one check is not a removal
+    assert apply(state, Outcome.REMOVED, T0 + 20 * MIN, P).transition is Transition.REMOVED
+    assert state.removed_at == T0 + 9 * MIN
+    assert state.removed_observed_at == T0 + 15 * MIN

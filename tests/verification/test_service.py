@@ -11,11 +11,18 @@ from takedown.kit.clock import FrozenClock
 from takedown.platforms.detectors.base import Outcome
 from takedown.verification import repository
 from takedown.verification.engine import CheckResult
-from takedown.verification.service import record_results, removal_times, schedule_items, summarize
+from takedown.verification.service import (
+    record_platform_removal,
+    record_results,
+    removal_times,
+    schedule_items,
+    summarize,
+)
 from tests.factories import make_actor
 from tests.items.factories import make_assessed_item
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+MIN = dt.timedelta(minutes=1)
 
 
 def _check(session: Session, clock: FrozenClock, item_id: int, outcome: Outcome) -> None:
@@ -67,3 +74,39 @@ def test_claim_due_leases_and_nothing_is_claimed_twice(db_session: Session) -> N
     # an expired lease makes the item due again (a crashed run loses nothing)
     later = T0 + dt.timedelta(minutes=31)
     assert len(repository.claim_due(db_session, later, 10, later + dt.timedelta(minutes=30))) == 3
+
+
+def test_platform_stated_time_dates_a_removal_in_either_order(db_session: Session) -> None:
+    clock = FrozenClock(T0)
+    actor = make_actor(db_session)
+    first, second, unconfirmed = (make_assessed_item(db_session, actor) for _ in range(3))
+    ids = [first.id, second.id, unconfirmed.id]
+    schedule_items(db_session, ids, clock=clock)
+    receipt = T0 + dt.timedelta(seconds=30)
+    # stated before verification confirms; never before the referral's receipt
+    assert record_platform_removal(db_session, unconfirmed.id, T0, received_at=receipt) == receipt
+    early = T0 - 5 * MIN
+    assert record_platform_removal(db_session, first.id, early, received_at=T0 - 9 * MIN) == early
+    for i in ids:
+        _check(db_session, clock, i, Outcome.ONLINE)
+    clock.advance(dt.timedelta(minutes=15))
+    for i in ids[:2]:
+        _check(db_session, clock, i, Outcome.REMOVED)
+    clock.advance(dt.timedelta(minutes=5))
+    for i in ids[:2]:
+        _check(db_session, clock, i, Outcome.REMOVED)
+    # stated after verification confirmed
+    record_platform_removal(db_session, second.id, T0 + 4 * MIN, received_at=T0)
+    scheds = repository.schedules_for(db_session, ids)
+    times = {t.item_id: t for t in removal_times(db_session, ids)}
+    # the first was seen online at T0, after its stated removal: contradicted, so the check
+    assert scheds[first.id].removed_at == T0 + 15 * MIN and times[first.id].source == "check"
+    assert times[second.id].removed_at == T0 + 4 * MIN and times[second.id].source == "platform"
+    assert times[second.id].seconds == 4 * 60
+    assert scheds[second.id].removed_observed_at == T0 + 15 * MIN
+    # a claim with no confirmed removal counts nothing
+    assert times[unconfirmed.id].removed_at is None and unconfirmed.status != "removed"
+    assert summarize(list(times.values())).removed == 2
+    # an earlier statement wins; a later one changes nothing
+    record_platform_removal(db_session, second.id, T0 + 10 * MIN, received_at=T0)
+    assert scheds[second.id].removed_at == T0 + 4 * MIN

@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 
 from takedown.db import UTCDateTime
 
-#: Rows per ``IN (...)`` lookup or multi-row insert; parameters per statement stay under
-#: SQLite's limit (32,766) and PostgreSQL's (65,535).
+#: Identities per ``IN (...)`` lookup: parameters per statement stay under SQLite's limit.
 LOOKUP_BATCH = 2000
-MAX_PARAMS = 30_000
-#: Batch sizes of SQLite's multi-row statements (few distinct statement texts).
+#: Batch sizes of SQLite's ``IN (...)`` lookups (few distinct statement texts).
 _SIZES = (2000, 1024, 256, 64, 16, 4, 1)
 
 
@@ -84,6 +82,16 @@ SIGHTING_COLUMNS = (
 )
 
 
+def sqlite_utc_text(value: dt.datetime) -> str:
+    """What the ORM stores for a UTC datetime on SQLite ('YYYY-MM-DD HH:MM:SS.ffffff'),
+    made by ``isoformat`` in C rather than SQLAlchemy's %-formatting (one call per row)."""
+    if value.tzinfo is not dt.UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class BulkWriter:
     """Plain DBAPI ``executemany`` and raw lookups for intake's hot path.
 
@@ -99,9 +107,15 @@ class BulkWriter:
         dialect = session.connection().dialect
         proc = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         self.dt: Callable[[dt.datetime], Any] = proc if proc is not None else (lambda v: v)
+        if dialect.name == "sqlite":
+            self.dt = sqlite_utc_text
         self._mark = m = "?" if dialect.paramstyle == "qmark" else "%s"
         self._postgres = dialect.name == "postgresql"
         # SQL text is built only from the constant column tuples; values are always parameters.
+        self._items_sql = (
+            f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) "  # noqa: S608
+            f"VALUES ({', '.join([m] * len(ITEM_COLUMNS))}) ON CONFLICT (identity) DO NOTHING"
+        )
         self._sightings_sql = (
             f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
@@ -144,16 +158,15 @@ class BulkWriter:
     def insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
         """Insert items (first column: identity); returns identity -> id of those inserted.
 
-        ``ON CONFLICT (identity) DO NOTHING RETURNING``: an identity already stored
+        ``ON CONFLICT (identity) DO NOTHING``: an identity already stored
         (or stored meanwhile by a concurrent import) is skipped and absent from the
         result, so the caller knows exactly what it created. PostgreSQL gets one
-        statement per batch with a column array each (``unnest``); SQLite, whose
-        inserts run in-process, a multi-row ``VALUES``.
+        statement per batch with a column array each (``unnest``) and ``RETURNING``;
+        SQLite, whose inserts run in-process, an ``executemany`` and one id query.
         """
         out: dict[str, int] = {}
         if not rows:
             return out
-        width = len(ITEM_COLUMNS)
         cols = ", ".join(ITEM_COLUMNS)
         if self._postgres:
             per = 5000
@@ -166,14 +179,15 @@ class BulkWriter:
                 columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
                 out.update(dict(self._exec(sql, columns).fetchall()))
             return out
-        one = f"({', '.join([self._mark] * width)})"
-        for i, size in self._ladder(len(rows), MAX_PARAMS // width):
-            sql = (
-                f"INSERT INTO items ({cols}) VALUES {', '.join([one] * size)} "  # noqa: S608
-                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
-            )
-            params = tuple(v for row in rows[i : i + size] for v in row)
-            out.update(dict(self._exec(sql, params).fetchall()))
+        # SQLite: one prepared statement for every row (executemany), then the new ids in one
+        # range query. The import's transaction holds SQLite's write lock from its job row on
+        # (flushed before the first chunk), so no other connection inserts meanwhile, and the
+        # rows above the largest id taken just before are exactly the ones this call inserted.
+        before = self._exec("SELECT COALESCE(MAX(id), 0) FROM items", ()).scalar_one()
+        inserted = self._exec(self._items_sql, list(rows)).rowcount
+        out = dict(self._exec("SELECT identity, id FROM items WHERE id > ?", (before,)).fetchall())
+        if len(out) != inserted:  # another writer after all: never guess which rows are ours
+            raise RuntimeError(f"items inserted: {inserted}, found above id {before}: {len(out)}")
         return out
 
     def widen_seen(self, import_id: int) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -44,7 +45,10 @@ COLUMN_ALIASES: dict[str, str] = {
 DELIMITERS = (",", ";", "\t", "|")
 
 
-@dataclass(frozen=True, slots=True)
+# Line, RawRow and BadRow are made once per line of a file of up to millions: plain slotted
+# classes, built about four times faster than frozen dataclasses (whose __init__ goes through
+# object.__setattr__ per field). Nothing mutates them after construction.
+@dataclass(slots=True)
 class Line:
     """One physical line: its text, or why it cannot be read."""
 
@@ -53,7 +57,7 @@ class Line:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RawRow:
     """A record as found in the file, not yet validated."""
 
@@ -66,7 +70,7 @@ class RawRow:
     title: Any = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BadRow:
     line: int
     reason: str
@@ -348,8 +352,10 @@ def _csv_rows(
             "the first line must name the columns, one of them 'url'"
         )
     width = len(header)
-    # Column index per RawRow field, or -1 when the file has no such column.
-    where = [columns.get(f, -1) for f in _FIELDS]
+    # The RawRow fields of a record padded to width + 1 cells: a field the file has no
+    # column for reads the last cell, always None, as does a cell missing from a short row.
+    get = operator.itemgetter(*[columns.get(f, width) for f in _FIELDS])
+    pad: list[str | None] = [None] * (width + 1)
     unreadable: list[BadRow] = []
 
     def feed() -> Iterator[str]:
@@ -381,10 +387,10 @@ def _csv_rows(
         if n > width:
             yield BadRow(start, f"{n} fields but the header has {width}")
             continue
-        v = [record[i] if 0 <= i < n else None for i in where]
-        if not any(c and c.strip() for c in record):
+        if not record[0].strip() and not any(c.strip() for c in record):
             continue
-        yield RawRow(start, v[0] or "", v[1], v[2], v[3], v[4], v[5])
+        url, at, note, kind, source, title = get(record + pad[n:])
+        yield RawRow(start, url or "", at, note, kind, source, title)
 
 
 def _drain(pending: list[BadRow]) -> Iterator[BadRow]:

@@ -176,6 +176,9 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
             "not_removed": s_all.not_removed,
             "removed_share": s_all.removed_share,
             "reappeared": reappeared,
+            "removals_dated_by_platform": repository.count_removals_dated_by_platform(
+                session, op.id, as_of
+            ),
             "held": repository.count_held(session, op.id),
             "removed_without_referral": without_referral,
         },

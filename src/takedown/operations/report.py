@@ -109,8 +109,11 @@ def _iso(t: dt.datetime | None) -> str | None:
 # --- building ---------------------------------------------------------------------------------
 
 D_TTR = (
-    "time from an item's first referral to its confirmed removal (the first 'removed' check "
-    "that a second check confirmed)"
+    "time from an item's first referral to its removal, counted only once the checker confirmed "
+    "it (two 'removed' checks); the time of removal is the one the platform stated (Annex II "
+    "or its status API) when the checks agree with it (after the last 'online' check, no later "
+    "than the first 'removed' one, never before the platform received the referral), "
+    "otherwise the first 'removed' check"
 )
 
 
@@ -168,6 +171,11 @@ def build(
         Figure("p90_observed_seconds", "90th percentile (removed items)",
                ttr["p90_observed_seconds"], "seconds",
                "the smallest time within which at least 90 % of the removed items came down"),
+        Figure("removals_dated_by_platform", "Removal times stated by the platform",
+               tot["removals_dated_by_platform"], "count",
+               "confirmed removals whose time of removal is the platform's own statement "
+               "(Annex II or its status API); the others are dated by the first 'removed' "
+               "check, the latest the removal can have been"),
         Figure("removed_without_referral", "Removed before any referral",
                tot["removed_without_referral"], "count",
                "items the platform removed before anyone referred them"),
@@ -206,7 +214,8 @@ def build(
               (("hour", "Hour (UTC)", "text"), ("removed", "Removed", "count"),
                ("cumulative", "Cumulative", "count")),
               d["removals_over_time"],
-              "confirmed removals by the hour of the first 'removed' check, and the running total"),
+              "confirmed removals by the hour of their time of removal (as in time to removal), "
+              "and the running total"),
     ]  # fmt: skip
     if final:
         tables += _final_tables(session, op.id, m, now)

@@ -296,6 +296,26 @@ def removal_tuples(session: Session, operation_id: int) -> list[tuple[str, float
     ]
 
 
+def count_removals_dated_by_platform(
+    session: Session, operation_id: int, as_of: dt.datetime
+) -> int:
+    """Referred items removed by ``as_of`` whose time of removal is the platform's own."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(CheckSchedule)
+            .join(Item, Item.id == CheckSchedule.item_id)
+            .where(
+                CheckSchedule.item_id.in_(_op_item_ids(operation_id)),
+                Item.first_referred_at.is_not(None),
+                CheckSchedule.removed_at <= as_of,
+                CheckSchedule.removed_at == CheckSchedule.platform_removed_at,
+            )
+        )
+        or 0
+    )
+
+
 def count_reappeared(session: Session, operation_id: int, as_of: dt.datetime) -> int:
     """Items of the operation a check found back online (after a removal) by ``as_of``."""
     return int(
@@ -361,7 +381,7 @@ class RemovalRow:
     kind: str
     status: str
     referred: float  # epoch seconds of the first referral
-    removed: float | None  # epoch seconds of the confirmed removal (first removed check)
+    removed: float | None  # epoch seconds of the confirmed removal (policy.removal_instant)
     reappeared: float | None
 
 

@@ -6,8 +6,10 @@ figure of a report can be recomputed by hand (and is, in the tests).
 Definitions (the report's appendix quotes them):
 
 - **time-to-removal** of a referred item: seconds from its first referral to
-  its confirmed removal (the first ``removed`` check of the run the checker
-  confirmed). An item not (yet) removed at the report time is *censored* at
+  its confirmed removal (``check_schedules.removed_at``, from
+  ``verification.policy.removal_instant``: the time the platform stated, when
+  the checks agree with it, else the first ``removed`` check of the run the
+  checker confirmed). An item not (yet) removed at the report time is *censored* at
   ``report time - referral time``: we know it stayed online at least that long.
 - **Kaplan–Meier** survival ``S(t)``: the estimated share of referred items
   still online ``t`` seconds after referral, with censored items leaving the

@@ -190,6 +190,7 @@ def respond(
         response=body.response,
         reason=body.reason,
         text=body.text,
+        removed_at=body.removed_at,
     )
     from takedown.items.models import Item
 

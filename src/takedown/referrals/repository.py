@@ -284,3 +284,20 @@ def referrals_of_item(
         .limit(limit)
     ).all()
     return [(r, ri) for r, ri in rows]
+
+
+def acknowledged_since(session: Session, since: dt.datetime, limit: int) -> list[Referral]:
+    """Delivered referrals the platform acknowledged (an id to ask about) since ``since``."""
+    return list(
+        session.scalars(
+            select(Referral)
+            .where(
+                Referral.status.in_(DELIVERED),
+                Referral.ack_reference.is_not(None),
+                Referral.received_at.is_not(None),
+                Referral.received_at >= since,
+            )
+            .order_by(Referral.received_at, Referral.id)
+            .limit(limit)
+        ).all()
+    )

@@ -90,6 +90,8 @@ class ResponseIn(BaseModel):
     response: Literal["removed", "cannot_comply"]
     reason: Literal["force_majeure", "manifest_error", "insufficient_information"] | None = None
     text: str = Field(default="", max_length=5000)
+    # Annex II: the date and time of removal or disabling of access, as the platform states it.
+    removed_at: dt.datetime | None = None
 
 
 class ResponseOut(BaseModel):

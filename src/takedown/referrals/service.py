@@ -437,9 +437,14 @@ def respond(
     response: Response | str,
     reason: CannotComplyReason | str | None = None,
     text: str = "",
+    removed_at: dt.datetime | None = None,
     clock: Clock | None = None,
 ) -> ReferralItem:
-    """A liaison of the addressed platform answers for one item."""
+    """A liaison of the addressed platform answers for one item.
+
+    An Annex II answer may state when the item was removed; that time dates the removal
+    once verification confirms it (``verification.service.record_platform_removal``).
+    """
     if not principal.is_liaison:
         raise Forbidden("only the platform's liaison answers a referral")
     ref = get_referral(session, principal, referral_id)  # 404 for any other platform
@@ -466,6 +471,13 @@ def respond(
     if ri.response is not None:
         raise Conflict(f"item {item_id} was already answered ({ri.response})")
     now = _now(clock)
+    if removed_at is not None:
+        if resp is not Response.REMOVED:
+            raise InvalidInput("a time of removal belongs to an Annex II (removed) answer")
+        if removed_at.tzinfo is None:
+            raise InvalidInput("the time of removal needs a time zone (UTC offset)")
+        if removed_at > now:
+            raise InvalidInput("the time of removal is in the future")
     ri.response = resp.value
     ri.response_reason = why.value if why else None
     ri.response_text = text.strip()[:5000]
@@ -480,18 +492,29 @@ def respond(
             reason=f"{'Annex II' if resp is Response.REMOVED else 'Annex III'} on {ref.reference}",
             clock=clock,
         )  # fmt: skip
+    stated = None
     if resp is Response.REMOVED:
         # The platform's word is recorded; the published numbers wait for the checks.
-        from takedown.verification.service import schedule_items
+        from takedown.verification.service import record_platform_removal, schedule_items
 
         schedule_items(session, [item_id], clock=clock)
+        if removed_at is not None:
+            stated = record_platform_removal(
+                session, item_id, removed_at, received_at=ref.received_at
+            )
     record(
         session,
         principal,
         "referral.annex_ii" if resp is Response.REMOVED else "referral.annex_iii",
         "referral",
         ref.id,
-        {"item_id": item_id, "reason": ri.response_reason, "text": ri.response_text},
+        {
+            "item_id": item_id,
+            "reason": ri.response_reason,
+            "text": ri.response_text,
+            "removed_at": removed_at.isoformat() if removed_at else None,
+            "removed_at_kept": stated.isoformat() if stated else None,
+        },
         clock=clock,
     )
     if not repository.unanswered_included(session, ref.id):

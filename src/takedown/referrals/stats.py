@@ -35,6 +35,7 @@ def referral_stats(session: Session, ref: Referral) -> RemovalStatsOut:
                 "removed_at": t.removed_at,
                 "seconds": t.seconds,
                 "lower_bound_seconds": t.lower_bound_seconds,
+                "source": t.source,
             }
             for t in times
         ]

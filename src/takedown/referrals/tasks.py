@@ -1,7 +1,9 @@
-"""Background jobs: deliver what is due (capturing evidence first), flag overdue orders.
+"""Background jobs: deliver what is due (capturing evidence first), flag overdue orders,
+ask platforms' status APIs for the removal times they state.
 
-Both are idempotent: the delivery rows say what is due, and an acknowledged
-delivery is never picked again; escalation flags an order once.
+All are idempotent: the delivery rows say what is due, and an acknowledged
+delivery is never picked again; escalation flags an order once; a removal time
+is kept once (the earliest statement).
 """
 
 from __future__ import annotations
@@ -82,6 +84,30 @@ def escalate_job() -> None:
         flagged = service.escalate_overdue(session)
     if flagged:
         log.warning("overdue removal orders: %s", ", ".join(r.reference for r in flagged))
+
+
+@job("referrals.poll_status")
+def poll_status_job(limit: int = 500) -> None:
+    from takedown.kit.http import make_sync_client
+    from takedown.referrals import status
+
+    settings = get_settings()
+    client = make_sync_client(
+        resolve=settings.resolve,
+        ssrf_allow=settings.ssrf_allow,
+        proxy=settings.http_proxy,
+        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+        timeout=30.0,
+    )
+    with client, session_scope(_factory()) as session:
+        rep = status.poll(session, client, limit=limit)
+    if rep.stated or rep.failed:
+        log.info("referral status: %s", rep)
+
+
+@ticker("referrals.poll_status", 300)
+def poll_status_ticker() -> None:
+    poll_status_job()
 
 
 @ticker("referrals.deliver", 30)

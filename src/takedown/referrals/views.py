@@ -8,6 +8,7 @@ item with Annex II (removed) or Annex III (cannot comply, with a reason).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -150,6 +151,17 @@ def approve_form(
                 "Approved: the order is queued for delivery.")  # fmt: skip
 
 
+def _utc_field(value: str) -> dt.datetime | None:
+    """A ``datetime-local`` form value, read as UTC (the form says so)."""
+    if not value.strip():
+        return None
+    try:
+        t = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput("the time of removal is not a date and time") from None
+    return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
+
+
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
 async def respond_form(
     referral_id: IdPath,
@@ -158,12 +170,13 @@ async def respond_form(
     principal: PagePrincipal,
     session: DbSession,
 ) -> RedirectResponse:
-    form = form_values(await request.form(), "response", "reason", "text")
+    form = form_values(await request.form(), "response", "reason", "text", "removed_at")
     back = f"/referrals/{referral_id}"
     try:
+        removed_at = _utc_field(form["removed_at"])
         service.respond(
             session, principal, referral_id, item_id, response=form["response"],
-            reason=form["reason"] or None, text=form["text"],
+            reason=form["reason"] or None, text=form["text"], removed_at=removed_at,
         )  # fmt: skip
     except (Conflict, InvalidInput) as exc:  # NotFound / Forbidden answer as such
         session.rollback()

@@ -43,9 +43,8 @@ def list_checks(
 def item_timeline(item_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> TimelineOut:
     """Every check of one item, oldest first, with its schedule and time to removal."""
     item, sched, checks = service.item_timeline(session, principal, item_id)
-    ttr = None
-    if sched is not None and sched.removed_at is not None:
-        ttr = (sched.removed_at - sched.anchor_at).total_seconds()
+    times = service.removal_times(session, [item.id])
+    ttr = times[0].seconds if times else None
     return TimelineOut(
         item_id=item.id,
         url=item.canonical_url,

@@ -52,9 +52,14 @@ class CheckSchedule(Base):
     last_online_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     removed_since: Mapped[dt.datetime | None] = mapped_column(default=None)
     removed_confirmed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    # The first confirmed removal, as observed (its first ``removed`` check); kept after a
-    # reappearance, so time-to-removal statistics do not move.
+    # When the first confirmed removal happened: the instant every time-to-removal figure
+    # uses (``policy.removal_instant``). Kept after a reappearance, so statistics do not move.
     removed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The first ``removed`` check of that confirmed run: the latest the removal can have been.
+    removed_observed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # What the platform stated (Annex II, or its status API), never before the receipt of the
+    # referral it answered. A claim alone is no removal: it only dates one verification confirms.
+    platform_removed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     online_before_removal_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     reappeared_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)

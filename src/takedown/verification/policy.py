@@ -4,6 +4,12 @@ The rule that protects the published numbers: an item counts as removed
 only after two ``removed`` checks at least ``confirm_after`` apart, with no
 ``online`` or ``restricted`` check between them. ``unreachable`` and
 ``unknown`` neither confirm nor break the run: they say nothing.
+
+*When* a confirmed removal happened (:func:`removal_instant`): the checks only
+bracket it, after the last ``online`` check and no later than the first
+``removed`` one. A platform that states its time of removal (Annex II, its
+status API) dates it inside that bracket; its statement alone never makes a
+removal, and one the checks contradict is not used.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class State:
     removed_since: dt.datetime | None = None
     removed_confirmed_at: dt.datetime | None = None
     removed_at: dt.datetime | None = None
+    removed_observed_at: dt.datetime | None = None
+    platform_removed_at: dt.datetime | None = None
     online_before_removal_at: dt.datetime | None = None
     reappeared_at: dt.datetime | None = None
 
@@ -64,6 +72,19 @@ class Step:
     transition: Transition
     next_check_at: dt.datetime
     active: bool
+
+
+def removal_instant(
+    observed: dt.datetime, online_before: dt.datetime | None, stated: dt.datetime | None
+) -> dt.datetime:
+    """The time of a confirmed removal: the platform's statement when the checks agree with
+    it (after the last ``online`` check before the removal, no later than its first
+    ``removed`` check); otherwise that first ``removed`` check, the latest it can have been."""
+    if stated is None or stated > observed:
+        return observed
+    if online_before is not None and stated <= online_before:
+        return observed
+    return stated
 
 
 def apply(
@@ -84,7 +105,10 @@ def apply(
         elif not confirmed and at - state.removed_since >= policy.confirm_after:
             state.removed_confirmed_at = at
             if state.removed_at is None:
-                state.removed_at = state.removed_since
+                state.removed_observed_at = state.removed_since
+                state.removed_at = removal_instant(
+                    state.removed_since, state.online_before_removal_at, state.platform_removed_at
+                )
             transition = Transition.REMOVED
     elif outcome is Outcome.RESTRICTED:
         # Access disabled is what an order asks for: it never undoes a confirmed removal,

@@ -32,7 +32,9 @@ class ScheduleOut(BaseModel):
     last_outcome: str | None
     removed_since: dt.datetime | None
     removed_confirmed_at: dt.datetime | None
-    removed_at: dt.datetime | None
+    removed_at: dt.datetime | None  # the time of removal the statistics use
+    removed_observed_at: dt.datetime | None  # the first removed check of the confirmed run
+    platform_removed_at: dt.datetime | None  # as the platform stated it
     reappeared_at: dt.datetime | None
 
 

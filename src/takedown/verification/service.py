@@ -34,7 +34,13 @@ from takedown.verification.engine import (
     PerHostClients,
 )
 from takedown.verification.models import Check, CheckSchedule
-from takedown.verification.policy import SchedulePolicy, State, Transition, apply
+from takedown.verification.policy import (
+    SchedulePolicy,
+    State,
+    Transition,
+    apply,
+    removal_instant,
+)
 
 STATUS_FOR: dict[Transition, ItemStatus] = {
     Transition.REMOVED: ItemStatus.REMOVED,
@@ -83,6 +89,8 @@ def _state(row: CheckSchedule) -> State:
         removed_since=row.removed_since,
         removed_confirmed_at=row.removed_confirmed_at,
         removed_at=row.removed_at,
+        removed_observed_at=row.removed_observed_at,
+        platform_removed_at=row.platform_removed_at,
         online_before_removal_at=row.online_before_removal_at,
         reappeared_at=row.reappeared_at,
     )
@@ -94,6 +102,7 @@ def _store(row: CheckSchedule, st: State) -> None:
     row.removed_since = st.removed_since
     row.removed_confirmed_at = st.removed_confirmed_at
     row.removed_at = st.removed_at
+    row.removed_observed_at = st.removed_observed_at
     row.online_before_removal_at = st.online_before_removal_at
     row.reappeared_at = st.reappeared_at
 
@@ -186,6 +195,31 @@ def record_results(
         for hook in on_removal_confirmed:
             hook(session, item_id)
     return summary
+
+
+def record_platform_removal(
+    session: Session, item_id: int, stated_at: dt.datetime, *, received_at: dt.datetime | None
+) -> dt.datetime | None:
+    """Keep the time a platform says it removed an item; it dates a removal, never makes one.
+
+    Held no earlier than ``received_at`` (the receipt of the referral it answers: nothing
+    was removed on our request before the platform had it). The earliest statement wins.
+    If verification has already confirmed the removal, its time is re-derived now; if not,
+    the confirming check will use it. Returns the statement kept (None: no schedule).
+    """
+    row = repository.schedules_for(session, [item_id]).get(item_id)
+    if row is None:
+        return None
+    if received_at is not None:
+        stated_at = max(stated_at, received_at)
+    if row.platform_removed_at is None or stated_at < row.platform_removed_at:
+        row.platform_removed_at = stated_at
+    if row.removed_observed_at is not None and row.reappeared_at is None:
+        row.removed_at = removal_instant(
+            row.removed_observed_at, row.online_before_removal_at, row.platform_removed_at
+        )
+    session.flush()
+    return row.platform_removed_at
 
 
 # --- running --------------------------------------------------------------------------
@@ -316,12 +350,21 @@ def list_checks(
 
 @dataclass(frozen=True, slots=True)
 class RemovalTime:
-    """Time to removal, bracketed: removed by ``observed`` at the latest, after the last online."""
+    """Time to removal of one item, with the bracket the checks put around it."""
 
     item_id: int
-    removed_at: dt.datetime | None  # first removed check of the confirmed run
+    removed_at: dt.datetime | None  # policy.removal_instant: stated by the platform, or checked
     seconds: float | None  # removed_at - anchor
     lower_bound_seconds: float | None  # last online check before removal - anchor
+    source: str | None = None  # "platform" (its stated time) or "check" (first removed check)
+
+
+def removal_source(row: CheckSchedule) -> str | None:
+    """Which time ``removed_at`` holds: the platform's statement or the first removed check."""
+    if row.removed_at is None:
+        return None
+    stated = row.platform_removed_at
+    return "platform" if stated is not None and row.removed_at == stated else "check"
 
 
 def removal_times(
@@ -339,7 +382,7 @@ def removal_times(
                 lower = max(0.0, (row.online_before_removal_at - anchor).total_seconds())
             else:
                 lower = 0.0
-        out.append(RemovalTime(item_id, row.removed_at, secs, lower))
+        out.append(RemovalTime(item_id, row.removed_at, secs, lower, removal_source(row)))
     return out
 
 

@@ -41,12 +41,17 @@ def timeline_page(
     item_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
     item, sched, checks = service.item_timeline(session, principal, item_id)
-    ttr = None
-    if sched is not None and sched.removed_at is not None:
-        ttr = (sched.removed_at - sched.anchor_at).total_seconds()
+    times = service.removal_times(session, [item.id])
+    ttr = times[0].seconds if times else None
     return render(
         request,
         "verification/timeline.html",
-        {"item": item, "sched": sched, "checks": checks, "ttr": ttr},
+        {
+            "item": item,
+            "sched": sched,
+            "checks": checks,
+            "ttr": ttr,
+            "source": times[0].source if times else None,
+        },
         title=f"Checks of item {item.id}",
     )

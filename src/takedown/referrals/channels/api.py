@@ -21,7 +21,7 @@ from takedown.referrals.signing import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sig
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-def _parse_time(value: object) -> dt.datetime | None:
+def parse_time(value: object) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -69,7 +69,7 @@ class ApiChannel:
             ack = (
                 data.get("acknowledgement_id") or data.get("id") if isinstance(data, dict) else None
             )
-            received = _parse_time(data.get("received_at")) if isinstance(data, dict) else None
+            received = parse_time(data.get("received_at")) if isinstance(data, dict) else None
             return Attempt(
                 True,
                 status_code=resp.status_code,
