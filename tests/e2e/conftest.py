@@ -271,7 +271,7 @@ def browser_page(browser, live_server: LiveServer, page_log: PageLog):  # type: 
         base_url=live_server.base_url, viewport={"width": 1280, "height": 800}, locale="en-GB"
     )
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(30_000)  # argon2 logins and imports on a loaded 2-core CI box
     page.on(
         "console",
         lambda msg: page_log.console_errors.append(msg.text) if msg.type == "error" else None,

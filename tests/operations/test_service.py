@@ -104,6 +104,14 @@ def test_query_and_observers(db_session: Session) -> None:
         db_session, b.principal, op.id, service.ItemQuery(label="synthetic group")
     )
     assert (r2.added, r2.already) == (0, 1)
+    r3 = service.add_by_query(
+        db_session, b.principal, op.id, service.ItemQuery(q="SYNTHETIC_Q2", kind="account")
+    )
+    assert (r3.added, r3.already) == (1, 0)
+    r4 = service.add_by_query(
+        db_session, b.principal, op.id, service.ItemQuery(q="synthetic_q", status=("new",))
+    )
+    assert (r4.added, r4.already) == (0, 1)  # the assessed telegram item is not "new"
     with pytest.raises(InvalidInput):
         service.add_by_query(db_session, b.principal, op.id, service.ItemQuery())
     with pytest.raises(InvalidInput):

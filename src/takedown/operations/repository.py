@@ -25,13 +25,14 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from takedown.accounts.models import Agency
-from takedown.items.models import Hold, Item, Sighting
+from takedown.items.models import Assessment, Hold, Item, Sighting
 from takedown.operations.models import (
     LegalEvent,
     Operation,
@@ -191,19 +192,42 @@ def item_ids_of_import(session: Session, import_id: int) -> list[int]:
 
 
 def item_ids_matching(
-    session: Session, agency_id: int, conds: Sequence[ColumnElement[bool]], limit: int
+    session: Session,
+    agency_id: int,
+    *,
+    status: Sequence[str] = (),
+    platform: str | None = None,
+    kind: str | None = None,
+    url_contains: str | None = None,
+    label: str | None = None,
+    limit: int,
 ) -> list[int]:
-    """Items the agency reported itself that match ``conds`` (clauses on ``Item``)."""
-    q = (
-        select(Item.id)
-        .where(
-            Item.id.in_(select(Sighting.item_id).where(Sighting.agency_id == agency_id)),
-            *conds,
+    """Items the agency reported itself that match every given criterion.
+
+    ``label`` is an assessment's group or outlet by this agency (exact, case-insensitive).
+    """
+    conds: list[ColumnElement[bool]] = [
+        Item.id.in_(select(Sighting.item_id).where(Sighting.agency_id == agency_id))
+    ]
+    if status:
+        conds.append(Item.status.in_(list(status)))
+    if platform:
+        conds.append(Item.platform == platform)
+    if kind:
+        conds.append(Item.kind == kind)
+    if url_contains:
+        conds.append(func.lower(Item.canonical_url).contains(url_contains.lower(), autoescape=True))
+    if label:
+        lab = label.strip().lower()
+        conds.append(
+            Item.id.in_(
+                select(Assessment.item_id).where(
+                    Assessment.agency_id == agency_id,
+                    or_(func.lower(Assessment.group) == lab, func.lower(Assessment.outlet) == lab),
+                )
+            )
         )
-        .order_by(Item.id)
-        .limit(limit)
-    )
-    return list(session.scalars(q))
+    return list(session.scalars(select(Item.id).where(*conds).order_by(Item.id).limit(limit)))
 
 
 def is_member(session: Session, operation_id: int, item_id: int) -> bool:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.items import repository as items_repository
-from takedown.items.models import Assessment, Hold, Item, ItemStatus
+from takedown.items.models import Hold, Item, ItemStatus
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.operations import repository
@@ -396,36 +396,24 @@ def add_by_query(
     clock: Clock | None = None,
 ) -> AddResult:
     """Add the agency's own items matching a query (status, platform, kind, URL, label)."""
-    from sqlalchemy import func, or_, select
-
     op = get_operation(session, principal, operation_id)
     _contributor(session, principal, op)
-    conds: list[ColumnElement[bool]] = []
     valid = {s.value for s in ItemStatus}
     for s in query.status:
         if s not in valid:
             raise InvalidInput(f"status {s!r} is not an item status")
-    if query.status:
-        conds.append(Item.status.in_(list(query.status)))
-    if query.platform:
-        conds.append(Item.platform == query.platform)
-    if query.kind:
-        conds.append(Item.kind == query.kind)
-    if query.q:
-        conds.append(func.lower(Item.canonical_url).contains(query.q.lower(), autoescape=True))
-    if query.label:
-        lab = query.label.strip().lower()
-        conds.append(
-            Item.id.in_(
-                select(Assessment.item_id).where(
-                    Assessment.agency_id == principal.agency_id,
-                    or_(func.lower(Assessment.group) == lab, func.lower(Assessment.outlet) == lab),
-                )
-            )
-        )
-    if not conds:
+    if not (query.status or query.platform or query.kind or query.q or query.label):
         raise InvalidInput("a query needs at least one of status, platform, kind, q, label")
-    ids = repository.item_ids_matching(session, principal.agency_id, conds, MAX_QUERY_ITEMS + 1)
+    ids = repository.item_ids_matching(
+        session,
+        principal.agency_id,
+        status=query.status,
+        platform=query.platform,
+        kind=query.kind,
+        url_contains=query.q,
+        label=query.label,
+        limit=MAX_QUERY_ITEMS + 1,
+    )
     if len(ids) > MAX_QUERY_ITEMS:
         raise InvalidInput(f"the query matches more than {MAX_QUERY_ITEMS} items; narrow it")
     return _credit(session, principal, op, ids, JoinedVia.QUERY, clock=clock)
