@@ -95,6 +95,30 @@ def test_a_removal_order_asks_for_its_justification(web: TestClient, db_session:
     assert 'id="f-kind-error"' in _new(web, team.analyst, [it.id], "fax").text
 
 
+def test_an_emergency_order_skips_the_prior_notice(web: TestClient, db_session: Session) -> None:
+    team = make_team(db_session)
+    ensure_platform(db_session, "x", channel="portal")
+    it = x_item(db_session, team.analyst)
+    db_session.commit()
+    asked = _new(web, team.analyst, [it.id], "order")
+    assert asked.status_code == 422 and 'name="emergency" value="1"' in asked.text
+    just = "Synthetic poster urging attacks; assessed under (a)."
+    r = _new(web, team.analyst, [it.id], "order", reasons_sent="1", reasons=["a"],
+             justification=just, emergency="1")  # fmt: skip
+    assert r.status_code == 303
+    ref = db_session.query(Referral).filter_by(agency_id=team.analyst.agency.id).one()
+    assert ref.kind == "removal_order" and ref.emergency
+    service.submit(db_session, team.analyst.principal, ref.id)
+    service.approve(db_session, team.supervisor.principal, ref.id)
+    db_session.commit()
+    assert ref.not_before is None  # a first order to x, sent at once: no 12-hour notice
+    # A ToS referral is never an emergency, whatever the form says.
+    tos = _new(web, team.analyst, [x_item(db_session, team.analyst).id], "tos", emergency="1")
+    assert tos.status_code == 303
+    newest = db_session.query(Referral).filter_by(kind="tos").order_by(Referral.id.desc()).first()
+    assert newest is not None and not newest.emergency
+
+
 def test_another_agencys_item_is_refused(web: TestClient, db_session: Session) -> None:
     team = make_team(db_session)
     ensure_platform(db_session, "x")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy.orm import Session
 
 from takedown.items.models import ItemStatus
 from takedown.kit.clock import FrozenClock
 from takedown.platforms.detectors.base import Outcome
-from takedown.verification import repository
+from takedown.verification import repository, service
 from takedown.verification.engine import CheckResult
 from takedown.verification.service import (
     record_platform_removal,
@@ -110,3 +111,30 @@ def test_platform_stated_time_dates_a_removal_in_either_order(db_session: Sessio
     # an earlier statement wins; a later one changes nothing
     record_platform_removal(db_session, second.id, T0 + 10 * MIN, received_at=T0)
     assert scheds[second.id].removed_at == T0 + 4 * MIN
+
+
+def test_a_removal_the_platform_already_declared_is_still_confirmed_once(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Annex II set the status to "removed" before the checks: the confirmation still
+    counts and still reaches the hooks (evidence's removed-content bank), exactly once."""
+    confirmed: list[int] = []
+    monkeypatch.setattr(service, "on_removal_confirmed", [lambda _s, i: confirmed.append(i)])
+    clock = FrozenClock(T0)
+    item = make_assessed_item(db_session, make_actor(db_session))
+    schedule_items(db_session, [item.id], clock=clock)
+    item.status = ItemStatus.REMOVED.value  # the platform's word (Annex II)
+    first = record_results(db_session, [_result(item.id, Outcome.REMOVED, clock)], clock=clock)
+    assert first.removed == 0 and confirmed == []  # one check proves nothing
+    clock.advance(dt.timedelta(minutes=6))
+    second = record_results(db_session, [_result(item.id, Outcome.REMOVED, clock)], clock=clock)
+    assert second.removed == 1 and confirmed == [item.id]
+    assert repository.schedules_for(db_session, [item.id])[item.id].removed_at == T0
+    clock.advance(dt.timedelta(minutes=15))
+    third = record_results(db_session, [_result(item.id, Outcome.REMOVED, clock)], clock=clock)
+    assert third.removed == 0 and confirmed == [item.id]
+    assert item.status == ItemStatus.REMOVED.value
+
+
+def _result(item_id: int, outcome: Outcome, clock: FrozenClock) -> CheckResult:
+    return CheckResult(item_id, "https://x.com/a/status/1", outcome, "test", "x", clock.now(), 200)

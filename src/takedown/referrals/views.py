@@ -221,11 +221,14 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
     with the reason; the notice says how many. A removal order also needs its
     Art. 2(7) reasons (the items' assessed categories by default) and a
     justification: when those are missing, this form comes back to ask for them.
+    It can also be marked an emergency (TCO Art. 3(2)): sent without the 12-hour
+    prior notice a platform otherwise gets before its first order.
     """
     form = await request.form()
     raw_ids = form_list(form, "item_ids")[:500]
     values = form_values(form, "kind", "justification")
     kind = KIND_OF_FORM.get(values["kind"], "")
+    emergency = kind == "removal_order" and form.get("emergency") == "1"
     reasons = [r for r in form_list(form, "reasons") if r in REASON_TEXT]
     errors: dict[str, str] = {}
     ids = [int(i) for i in raw_ids if i.strip().isdigit()]
@@ -239,7 +242,7 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
         try:
             results = service.create_batches(
                 session, principal, item_ids=ids, kind=kind, reasons=reasons,
-                justification=values["justification"],
+                justification=values["justification"], emergency=emergency,
             )  # fmt: skip
         except (InvalidInput, NotFound) as exc:
             session.rollback()
@@ -254,6 +257,7 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
             "kind": kind or "tos",
             "reasons": reasons,
             "justification": values["justification"],
+            "emergency": emergency,
             "reason_options": sorted(REASON_TEXT.items()),
             "errors": errors,
         },

@@ -176,13 +176,16 @@ def record_results(
         row.active = step.active
         row.lease_until = None
         target = STATUS_FOR.get(step.transition)
-        if target is not None and _move(
+        moved = target is not None and _move(
             session, item, target, f"verification: {r.outcome.value} ({r.reason})", clock
-        ):
-            if target is ItemStatus.REMOVED:
-                summary.removed += 1
-                removed_ids.append(item_id)
-            elif target is ItemStatus.REAPPEARED:
+        )
+        if step.transition is Transition.REMOVED:
+            # Confirmed by the checks, whether or not the status moves now: the platform's
+            # Annex II answer may already have set it to "removed".
+            summary.removed += 1
+            removed_ids.append(item_id)
+        elif moved:
+            if target is ItemStatus.REAPPEARED:
                 summary.reappeared += 1
             elif target is ItemStatus.RESTRICTED:
                 summary.restricted += 1
