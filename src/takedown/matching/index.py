@@ -4,17 +4,18 @@ Why not HMA's approach: HMA rebuilds its whole index on every bank change and
 every matcher reloads it; its users report memory spikes and outages when all
 pods reload at once. Here the index is never rebuilt to take a change:
 
-* **base**: an immutable snapshot. Below ``mih_min_size`` entries it is a
-  faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ hash, builds in
-  milliseconds). Above it, exact brute force gets too slow, and the base is a
-  compact multi-index hashing (MIH) table: the 256 bits are cut into m
-  chunks of b bits (b about log2(n) - 1; at 10M, 11 chunks of 22 bits); by
-  the pigeonhole principle two hashes within distance 31 agree to within
-  31 // m bits on at least one chunk, so probing every bucket within that
-  radius finds every true neighbour (recall 1.0 against brute force), and the
-  candidates are verified on the full code. Each table is a counting-sorted
-  array of uint32 positions plus bucket offsets: 4 bytes per hash per chunk,
-  no per-entry Python objects.
+* **base**: an immutable snapshot. Below ``mih_min_size`` entries (20k,
+  measured) it is a faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ
+  hash, builds in milliseconds). From there on it is a compact multi-index
+  hashing (MIH) table: the 256 bits are cut into m chunks of b bits (16x16
+  up to about 1M, 11x23 at 10M); by the generalised pigeonhole principle
+  two hashes within distance 31 agree to within r_i bits on some chunk i
+  when the radii add up to 31 - m + 1 (at 10M: ten chunks at radius 2, one
+  at radius 1), so probing every bucket within those radii finds every
+  true neighbour (recall 1.0 against brute force), and the candidates are
+  verified on the full code. Each table is a counting-sorted array of
+  uint32 positions plus block-relative uint16 bucket offsets: about 4 bytes
+  per hash per chunk, no per-entry Python objects.
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
