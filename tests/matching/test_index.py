@@ -251,3 +251,16 @@ def test_chunk_radii_cover_the_threshold() -> None:
         for m in (8, 11, 12, 16):
             r = chunk_radii(t, m)
             assert sum(r) >= t - m + 1 and max(r) - min(r) <= 1
+
+
+def test_ids_beyond_int32_still_work() -> None:
+    codes = _random(30_000, 4)
+    big = np.arange(30_000, dtype=np.int64) + 2**40
+    idx = BinaryIndex()
+    idx.build(big, codes)
+    assert idx.kind == "mih"
+    assert [h.id for h in idx.search(codes[5:6], 0)[0]] == [2**40 + 5]
+    small = BinaryIndex()
+    small.build(np.arange(30_000), codes)
+    assert small.remove([2**40, 7]) == 1 and small.search(codes[7:8], 0) == [[]]
+    assert small.search_arrays(codes[8:9], 0)[1].dtype == np.int64
