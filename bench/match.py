@@ -9,11 +9,18 @@ bits flipped) and half random. Recall is measured against exact brute force
 
 Figures: build time, RSS, p50/p99 single-query latency (one thread), batch
 queries/s with both cores (takedown: one forked search worker per core
-sharing the index pages; HMA: its batch call with 2 OpenMP threads),
-recall, and (takedown only) the time from ``add`` of a new hash to it being
-returned by a search.
+sharing the index pages; HMA: its batch call with 2 OpenMP threads), the
+CPU time per query of that batch (summed over the workers or threads: the
+figure that load from other processes moves least), recall, and (takedown
+only) the time from ``add`` of a new hash to it being returned by a search.
+Batch figures are the median of ``--repeats`` runs (default 3); the load
+average is printed beside them.
+
+Then the flat/MIH switch point of ``BinaryIndex``: CPU per query of each
+base kind on random data of growing size (``MIH_MIN_SIZE`` comes from it).
 
     .venv/bin/python bench/match.py [--quick] [--sizes 1000000,10000000] [--skip-hma]
+        [--repeats 3] [--no-switch]
 """
 
 from __future__ import annotations
@@ -54,16 +61,27 @@ def dataset(n: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
 
 
 def truth(codes: np.ndarray, q: np.ndarray) -> set[tuple[int, int]]:
+    """Exact (query, position) pairs within THRESHOLD, by brute force; cached per dataset."""
+    import hashlib
+    import tempfile
+
     import faiss
 
-    faiss.omp_set_num_threads(2)
-    idx = faiss.IndexBinaryFlat(256)
-    idx.add(codes)
-    lims, _, ids = idx.range_search(q, THRESHOLD + 1)
-    out = {(i, int(j)) for i in range(len(q)) for j in ids[lims[i] : lims[i + 1]]}
-    del idx
-    gc.collect()
-    return out
+    digest = hashlib.sha256(codes[:4096].tobytes() + q.tobytes()).hexdigest()[:16]
+    cache = os.path.join(tempfile.gettempdir(), f"takedown-bench-truth-{len(codes)}-{digest}.npy")
+    if os.path.exists(cache):
+        pairs = np.load(cache)
+    else:
+        faiss.omp_set_num_threads(2)
+        idx = faiss.IndexBinaryFlat(256)
+        idx.add(codes)
+        lims, _, ids = idx.range_search(q, THRESHOLD + 1)
+        counts = np.diff(lims).astype(np.int64)
+        pairs = np.stack([np.repeat(np.arange(len(q)), counts), ids], axis=1)
+        del idx
+        gc.collect()
+        np.save(cache, pairs)
+    return {(int(a), int(b)) for a, b in pairs}
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -71,7 +89,8 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
-def fork_search(idx: Any, q: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray]:
+def fork_search(idx: Any, q: np.ndarray, workers: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Search ``q`` split over forked workers; returns (query, id, CPU seconds of all workers)."""
     import tempfile
 
     tmp = tempfile.mkdtemp(prefix="takedown-bench-")
@@ -83,10 +102,12 @@ def fork_search(idx: Any, q: np.ndarray, workers: int) -> tuple[np.ndarray, np.n
             try:
                 part = q[w * share : (w + 1) * share]
                 qs, ids = [], []
+                c0 = time.process_time()
                 for s in range(0, len(part), 64):
                     a, b, _ = idx.search_arrays(part[s : s + 64], THRESHOLD)
                     qs.append(a + s + w * share)
                     ids.append(b)
+                np.save(f"{tmp}/{w}-cpu.npy", np.array([time.process_time() - c0]))
                 np.save(f"{tmp}/{w}-q.npy", np.concatenate(qs))
                 np.save(f"{tmp}/{w}-i.npy", np.concatenate(ids))
             finally:
@@ -96,14 +117,15 @@ def fork_search(idx: Any, q: np.ndarray, workers: int) -> tuple[np.ndarray, np.n
         os.waitpid(pid, 0)
     qs = [np.load(f"{tmp}/{w}-q.npy") for w in range(workers)]
     ids = [np.load(f"{tmp}/{w}-i.npy") for w in range(workers)]
+    cpu = sum(float(np.load(f"{tmp}/{w}-cpu.npy")[0]) for w in range(workers))
     for w in range(workers):
-        os.unlink(f"{tmp}/{w}-q.npy")
-        os.unlink(f"{tmp}/{w}-i.npy")
+        for part in ("q", "i", "cpu"):
+            os.unlink(f"{tmp}/{w}-{part}.npy")
     os.rmdir(tmp)
-    return np.concatenate(qs), np.concatenate(ids)
+    return np.concatenate(qs), np.concatenate(ids), cpu
 
 
-def run_ours(n: int) -> dict[str, Any]:
+def run_ours(n: int, repeats: int) -> dict[str, Any]:
     import faiss
 
     from takedown.matching.index import BinaryIndex
@@ -127,9 +149,12 @@ def run_ours(n: int) -> dict[str, Any]:
     # Batch throughput on both cores: one forked worker per core sharing the
     # read-only index pages (numpy's many small gathers hold the GIL too often
     # for threads to scale), each searching its half in small batches.
-    t0 = time.perf_counter()
-    qi, gids = fork_search(idx, q, workers=2)
-    qps = QUERIES / (time.perf_counter() - t0)
+    qps_runs, cpu_runs = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        qi, gids, cpu = fork_search(idx, q, workers=2)
+        qps_runs.append(QUERIES / (time.perf_counter() - t0))
+        cpu_runs.append(cpu / QUERIES * 1e6)
     got = {(int(a), int(b)) for a, b in zip(qi, gids, strict=True)}
     # Freshness: a brand-new hash, added to the live index, found by the next search.
     rng = np.random.default_rng(99)
@@ -151,14 +176,17 @@ def run_ours(n: int) -> dict[str, Any]:
         "rss_mb": mem / 1e6,
         "p50_ms": statistics.median(lat),
         "p99_ms": pct(lat, 99),
-        "batch_qps": qps,
+        "batch_qps": statistics.median(qps_runs),
+        "batch_qps_runs": qps_runs,
+        "batch_cpu_us_per_query": statistics.median(cpu_runs),
+        "load_avg_1m": os.getloadavg()[0],
         "recall": recall,
         "false_hits": len(got - exact),
         "fresh_ms_max": max(fresh),
     }
 
 
-def run_hma(n: int) -> dict[str, Any]:
+def run_hma(n: int, repeats: int) -> dict[str, Any]:
     import faiss
     from threatexchange.signal_type.pdq.pdq_index import PDQIndex
 
@@ -180,9 +208,12 @@ def run_hma(n: int) -> dict[str, Any]:
         idx.query(qhex[i])
         lat.append((time.perf_counter() - t) * 1000)
     faiss.omp_set_num_threads(2)
-    t0 = time.perf_counter()
-    res = idx.index.search_with_distance_in_result(qhex, THRESHOLD)
-    qps = QUERIES / (time.perf_counter() - t0)
+    qps_runs, cpu_runs = [], []
+    for _ in range(repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = idx.index.search_with_distance_in_result(qhex, THRESHOLD)
+        qps_runs.append(QUERIES / (time.perf_counter() - t0))
+        cpu_runs.append((time.process_time() - c0) / QUERIES * 1e6)
     got = {(i, int(idx.local_id_to_entry[hit[0]][1])) for i, h in enumerate(qhex) for hit in res[h]}
     exact = truth(codes, q)
     recall = len(got & exact) / max(1, len(exact))
@@ -193,16 +224,49 @@ def run_hma(n: int) -> dict[str, Any]:
         "rss_mb": mem / 1e6,
         "p50_ms": statistics.median(lat),
         "p99_ms": pct(lat, 99),
-        "batch_qps": qps,
+        "batch_qps": statistics.median(qps_runs),
+        "batch_qps_runs": qps_runs,
+        "batch_cpu_us_per_query": statistics.median(cpu_runs),
+        "load_avg_1m": os.getloadavg()[0],
         "recall": recall,
         "false_hits": len(got - exact),
         "fresh_ms_max": None,
     }
 
 
-def subprocess_run(kind: str, n: int) -> dict[str, Any]:
+def switch_point(sizes: list[int]) -> list[dict[str, Any]]:
+    """CPU per query of a flat and an MIH base at each size (one thread, distance 31)."""
+    import faiss
+
+    from takedown.matching.index import _Flat, _Mih
+
+    faiss.omp_set_num_threads(1)
+    rng = np.random.default_rng(1)
+    rows = []
+    for n in sizes:
+        codes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+        q = rng.integers(0, 256, (2000, 32), dtype=np.uint8)
+        q[:1000] = codes[rng.integers(0, n, 1000)]
+        q[:1000, :3] ^= np.uint8(0x0F)  # half planted: 12 bits off a stored hash
+        row: dict[str, Any] = {"n": n}
+        for name in ("flat", "mih"):
+            t = time.process_time()
+            base = _Flat(codes, 256) if name == "flat" else _Mih(codes)
+            row[f"{name}_build_ms"] = (time.process_time() - t) * 1000
+            runs = []
+            for _ in range(3):
+                t = time.process_time()
+                for s in range(0, len(q), 64):
+                    base.search(q[s : s + 64], THRESHOLD)
+                runs.append((time.process_time() - t) / len(q) * 1e6)
+            row[f"{name}_cpu_us"] = statistics.median(runs)
+        rows.append(row)
+    return rows
+
+
+def subprocess_run(kind: str, n: int, repeats: int) -> dict[str, Any]:
     r = subprocess.run(
-        [sys.executable, __file__, "--worker", kind, "--n", str(n)],
+        [sys.executable, __file__, "--worker", kind, "--n", str(n), "--repeats", str(repeats)],
         capture_output=True,
         text=True,
         timeout=7200,
@@ -219,22 +283,24 @@ def main() -> None:
     ap.add_argument("--skip-hma", action="store_true")
     ap.add_argument("--worker", choices=["ours", "hma"])
     ap.add_argument("--n", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--no-switch", action="store_true")
     args = ap.parse_args()
     if args.worker:
-        out = run_ours(args.n) if args.worker == "ours" else run_hma(args.n)
-        print(json.dumps(out))
+        run = run_ours if args.worker == "ours" else run_hma
+        print(json.dumps(run(args.n, args.repeats)))
         return
     sizes = [int(s) for s in args.sizes.split(",") if s] or (
         [100_000, 1_000_000] if args.quick else [1_000_000, 10_000_000]
     )
     rows = []
     for n in sizes:
-        rows.append(subprocess_run("ours", n))
+        rows.append(subprocess_run("ours", n, args.repeats))
         if not args.skip_hma:
-            rows.append(subprocess_run("hma", n))
+            rows.append(subprocess_run("hma", n, args.repeats))
     head = (
         f"{'index':28} {'n':>10} {'build s':>8} {'RSS MB':>8} {'p50 ms':>7} {'p99 ms':>7}"
-        f" {'batch q/s':>9} {'recall':>7} {'fresh ms':>8}"
+        f" {'batch q/s':>9} {'CPU us/q':>8} {'load':>5} {'recall':>7} {'fresh ms':>8}"
     )
     print(head)
     print("-" * len(head))
@@ -245,9 +311,24 @@ def main() -> None:
         fresh = "" if r["fresh_ms_max"] is None else f"{r['fresh_ms_max']:.2f}"
         print(
             f"{r['index']:28} {r['n']:>10} {r['build_s']:>8.1f} {r['rss_mb']:>8.0f} "
-            f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['batch_qps']:>9.0f} {r['recall']:>7.4f}"
+            f"{r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['batch_qps']:>9.0f}"
+            f" {r['batch_cpu_us_per_query']:>8.0f} {r['load_avg_1m']:>5.1f} {r['recall']:>7.4f}"
             f" {fresh:>8}"
         )
+    switch: list[dict[str, Any]] = []
+    if not args.no_switch:
+        switch = switch_point(
+            [10_000, 25_000, 50_000, 100_000]
+            if args.quick
+            else [10_000, 25_000, 50_000, 100_000, 200_000, 500_000]
+        )
+        print(f"\nflat vs MIH base, CPU us per query (1 thread, distance {THRESHOLD}):")
+        print(f"{'n':>8} {'flat':>8} {'MIH':>8} {'MIH build ms':>13}")
+        for r in switch:
+            print(
+                f"{r['n']:>8} {r['flat_cpu_us']:>8.1f} {r['mih_cpu_us']:>8.1f}"
+                f" {r['mih_build_ms']:>13.0f}"
+            )
     big = max(sizes)
     ours = next((r for r in rows if r.get("n") == big and r["index"].startswith("takedown")), {})
     hma = next((r for r in rows if r.get("n") == big and r["index"].startswith("HMA")), {})
@@ -268,6 +349,7 @@ def main() -> None:
                 "quick": args.quick,
                 "load_avg_1m": os.getloadavg()[0],
                 "results": rows,
+                "switch_point": switch,
                 "targets": targets,
                 "targets_met": all(targets.values()),
             }

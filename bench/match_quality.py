@@ -8,8 +8,8 @@ originals:
 * **plain PDQ**: one pdqhash of the decoded file on each side, distance <= 31
   (python-threatexchange's PdqSignal.hash_from_file and PDQIndex);
 * **takedown**: the bank stores what ``add_media`` stores (original + middle
-  band); the query is hashed by the full pipeline (resize to 512, 8 dihedral
-  hashes with an exact mirror, trimmed borders, middle band); distance <= 31.
+  band); the query is hashed by the full pipeline (one 320x320 resample, 8
+  exact dihedral hashes, trimmed borders, middle band); distance <= 31.
 
 * **takedown vs imported**: the same query pipeline against a bank of plain
   full-size hashes, as a hash list imported from HMA/TAT would hold.

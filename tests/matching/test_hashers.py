@@ -16,6 +16,7 @@ from takedown.matching.hashers.image import (
     decode_image,
     find_borders,
     hash_image,
+    hash_image_array,
 )
 from takedown.matching.hashers.video import VideoPdqHasher, decode_frames, encode_frames
 from takedown.matching.registry import all_hashers, get_hasher, hashers, register
@@ -71,6 +72,23 @@ def test_dihedral_order_matches_the_transforms() -> None:
     assert dist(rot["original"], base["rot90"]) <= 31
     assert dist(flip["mirror"], base["original"]) <= 31
     assert dist(flip["original"], base["original"]) > 31
+
+
+@pytest.mark.parametrize("size", [(640, 480), (1280, 960), (200, 150), (333, 517)])
+def test_dihedral_hashes_equal_hashes_of_the_transformed_pixels(size: tuple[int, int]) -> None:
+    # At HASH_SIDE, PDQ's filter and decimation are symmetric: compute_dihedral's flips are
+    # (nearly) bit-exact, so no second PDQ pass is needed for mirrors (512 px: 16-32 bits off).
+    arr = np.asarray(Image.open(__import__("io").BytesIO(media.poster(4))).convert("RGB"))
+    arr = np.asarray(Image.fromarray(arr).resize(size))
+
+    def hashes(a: np.ndarray) -> dict[str, str]:
+        return {r.variant: r.value for r in hash_image_array(np.ascontiguousarray(a))}
+
+    base = hashes(arr)
+    assert dist(base["mirror"], hashes(arr[:, ::-1])["original"]) == 0
+    assert dist(base["rot90"], hashes(np.rot90(arr))["original"]) == 0
+    assert dist(base["flip_vertical"], hashes(arr[::-1])["original"]) <= 6
+    assert dist(base["rot180"], hashes(arr[::-1, ::-1])["original"]) <= 6
 
 
 def test_pdq_survives_reencode_resize_and_mirror_and_pad() -> None:

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from takedown.matching.index import BinaryIndex, expand_ranges
 
@@ -24,13 +26,12 @@ def _flip(codes: np.ndarray, nbits: int, seed: int) -> np.ndarray:
 def _brute(
     codes: np.ndarray, ids: np.ndarray, q: np.ndarray, thr: int
 ) -> set[tuple[int, int, int]]:
-    w = codes.view(np.uint64)
-    out = set()
-    for i, qq in enumerate(q.view(np.uint64)):
-        d = np.bitwise_count(w ^ qq).sum(axis=1)
-        for j in np.flatnonzero(d <= thr):
-            out.add((i, int(ids[j]), int(d[j])))
-    return out
+    if not len(codes) or not len(q):
+        return set()
+    w = np.ascontiguousarray(codes).view(np.uint64)
+    d = np.bitwise_count(np.ascontiguousarray(q).view(np.uint64)[:, None, :] ^ w[None]).sum(axis=2)
+    qi, j = np.nonzero(d <= thr)
+    return set(zip(qi.tolist(), ids[j].tolist(), d[qi, j].tolist(), strict=True))
 
 
 def test_expand_ranges() -> None:
@@ -153,3 +154,113 @@ def test_search_parallel_equals_serial() -> None:
         zip(*(x.tolist() for x in idx.search_parallel(q, 31, threads=3, chunk=64)), strict=True)
     )
     assert a == b and len(a) >= 700
+
+
+# ---- exactness: the index returns exactly the brute-force set ----------------------------
+
+
+def _dataset(seed: int, n: int, clustered: bool) -> np.ndarray:
+    """Random codes, or (clustered) near-copies of a few centres, so buckets get crowded."""
+    rng = np.random.default_rng(seed)
+    if not clustered:
+        return rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    centres = rng.integers(0, 256, (4, 32), dtype=np.uint8)
+    bits = np.unpackbits(centres[rng.integers(0, 4, n)], axis=1)
+    bits ^= (rng.random(bits.shape) < 0.03).astype(np.uint8)
+    return np.packbits(bits, axis=1)
+
+
+def _planted(codes: np.ndarray, seed: int, k: int) -> np.ndarray:
+    """Queries: stored codes with 0-45 bits flipped, plus random codes."""
+    rng = np.random.default_rng(seed + 1)
+    picks = rng.integers(0, len(codes), k)
+    bits = np.unpackbits(codes[picks], axis=1)
+    for row, nflip in zip(bits, rng.integers(0, 46, k), strict=True):
+        row[rng.choice(256, int(nflip), replace=False)] ^= 1
+    return np.concatenate([np.packbits(bits, axis=1), _random(k // 4, seed + 2)])
+
+
+def _assert_exact(idx: BinaryIndex, live: dict[int, np.ndarray], q: np.ndarray) -> None:
+    ids = np.fromiter(live, dtype=np.int64, count=len(live))
+    codes = np.stack([live[i] for i in ids.tolist()]) if live else np.empty((0, 32), np.uint8)
+    for thr in (0, 7, 31, 40):
+        qi, got_ids, dist = idx.search_arrays(q, thr)
+        got = list(zip(qi.tolist(), got_ids.tolist(), dist.tolist(), strict=True))
+        assert len(got) == len(set(got)), "duplicate hits"
+        assert set(got) == _brute(codes, ids, q, thr), f"threshold {thr}"
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(0, 3000),
+    clustered=st.booleans(),
+    chunk_bits=st.sampled_from([16, 19, 21]),
+    compact=st.booleans(),
+)
+def test_index_equals_brute_force_through_adds_and_removals(
+    seed: int, n: int, clustered: bool, chunk_bits: int, compact: bool
+) -> None:
+    from takedown.matching import index as index_mod
+
+    rel_max = index_mod._Mih.REL_MAX
+    # Tiny block offsets force the uint32 fallback (crowded buckets) as well as small blocks.
+    index_mod._Mih.REL_MAX = 0xFFFF if compact else 3
+    try:
+        rng = np.random.default_rng(seed)
+        codes = _dataset(seed, n + 400, clustered)
+        idx = BinaryIndex(
+            mih_min_size=1, chunk_bits=chunk_bits, delta_max=150, background_merge=False
+        )
+        idx.build(np.arange(n), codes[:n])
+        live = {i: codes[i] for i in range(n)}
+        q = _planted(codes, seed, 60)
+        _assert_exact(idx, live, q)
+        # Incremental adds (delta, and a merge once it passes delta_max), removals in both.
+        for lo in (n, n + 100, n + 300):
+            batch = range(lo, lo + 100)
+            idx.add(np.fromiter(batch, np.int64), codes[lo : lo + 100])
+            live.update({i: codes[i] for i in batch})
+            gone = rng.choice(np.fromiter(live, np.int64), min(len(live), 40), replace=False)
+            assert idx.remove(gone) == len(gone)
+            for g in gone.tolist():
+                del live[g]
+            _assert_exact(idx, live, q)
+        idx.merge(wait=True)
+        assert idx.kind == "mih" or not live
+        _assert_exact(idx, live, q)
+    finally:
+        index_mod._Mih.REL_MAX = rel_max
+
+
+def test_23_bit_chunks_with_mixed_radii_equal_brute_force() -> None:
+    # The 10M layout: 11 chunks of 23 bits, ten probed at radius 2 and one at radius 1.
+    codes = _dataset(3, 3000, clustered=False)
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=23)
+    idx.build(np.arange(3000), codes)
+    _assert_exact(idx, {i: codes[i] for i in range(3000)}, _planted(codes, 3, 200))
+
+
+def test_chunk_radii_cover_the_threshold() -> None:
+    from takedown.matching.index import chunk_radii
+
+    assert chunk_radii(31, 11) == [2] * 10 + [1]
+    assert chunk_radii(31, 16) == [1] * 16
+    assert chunk_radii(0, 11) == [0] + [-1] * 10
+    for t in range(0, 64):
+        for m in (8, 11, 12, 16):
+            r = chunk_radii(t, m)
+            assert sum(r) >= t - m + 1 and max(r) - min(r) <= 1
+
+
+def test_ids_beyond_int32_still_work() -> None:
+    codes = _random(30_000, 4)
+    big = np.arange(30_000, dtype=np.int64) + 2**40
+    idx = BinaryIndex()
+    idx.build(big, codes)
+    assert idx.kind == "mih"
+    assert [h.id for h in idx.search(codes[5:6], 0)[0]] == [2**40 + 5]
+    small = BinaryIndex()
+    small.build(np.arange(30_000), codes)
+    assert small.remove([2**40, 7]) == 1 and small.search(codes[7:8], 0) == [[]]
+    assert small.search_arrays(codes[8:9], 0)[1].dtype == np.int64

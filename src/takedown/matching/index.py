@@ -4,17 +4,18 @@ Why not HMA's approach: HMA rebuilds its whole index on every bank change and
 every matcher reloads it; its users report memory spikes and outages when all
 pods reload at once. Here the index is never rebuilt to take a change:
 
-* **base**: an immutable snapshot. Below ``mih_min_size`` entries it is a
-  faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ hash, builds in
-  milliseconds). Above it, exact brute force gets too slow, and the base is a
-  compact multi-index hashing (MIH) table: the 256 bits are cut into m
-  chunks of b bits (b about log2(n) - 1; at 10M, 11 chunks of 22 bits); by
-  the pigeonhole principle two hashes within distance 31 agree to within
-  31 // m bits on at least one chunk, so probing every bucket within that
-  radius finds every true neighbour (recall 1.0 against brute force), and the
-  candidates are verified on the full code. Each table is a counting-sorted
-  array of uint32 positions plus bucket offsets: 4 bytes per hash per chunk,
-  no per-entry Python objects.
+* **base**: an immutable snapshot. Below ``mih_min_size`` entries (20k,
+  measured) it is a faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ
+  hash, builds in milliseconds). From there on it is a compact multi-index
+  hashing (MIH) table: the 256 bits are cut into m chunks of b bits (16x16
+  up to about 1M, 11x23 at 10M); by the generalised pigeonhole principle
+  two hashes within distance 31 agree to within r_i bits on some chunk i
+  when the radii add up to 31 - m + 1 (at 10M: ten chunks at radius 2, one
+  at radius 1), so probing every bucket within those radii finds every
+  true neighbour (recall 1.0 against brute force), and the candidates are
+  verified on the full code. Each table is a counting-sorted array of
+  uint32 positions plus block-relative uint16 bucket offsets: about 4 bytes
+  per hash per chunk, no per-entry Python objects.
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
@@ -35,6 +36,7 @@ import threading
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -42,14 +44,18 @@ import numpy.typing as npt
 
 I64 = npt.NDArray[np.int64]
 U8 = npt.NDArray[np.uint8]
+#: Base ids: int32 when every id fits (half the memory: 40 MB at 10M), else int64.
+Ids = npt.NDArray[np.signedinteger[Any]]
 
-#: Size above which the base switches from exact flat search to MIH (measured: bench/match.py).
-MIH_MIN_SIZE = 500_000
+#: Size from which the base is MIH rather than exact flat search. Measured (bench/match.py,
+#: CPU per query, one thread, distance 31): equal at 10k (11 vs 9 us), MIH 2x faster at 25k
+#: (25 vs 12 us) and 16x at 500k (1,341 vs 85 us); an MIH base of 20k builds in ~15 ms.
+MIH_MIN_SIZE = 20_000
 #: Delta size that triggers a merge into a new base.
 DELTA_MAX = 50_000
 MIN_CHUNK_BITS = 16
-MAX_CHUNK_BITS = 22
-_FORMAT_VERSION = 1
+MAX_CHUNK_BITS = 23
+_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +77,8 @@ def expand_ranges(starts: I64, lengths: I64) -> I64:
 
 
 def _flip_masks(bits: int, radius: int) -> npt.NDArray[np.int64]:
-    """Every ``bits``-wide mask with at most ``radius`` bits set."""
-    masks = [0]
+    """Every ``bits``-wide mask with at most ``radius`` bits set (none for radius < 0)."""
+    masks = [0] if radius >= 0 else []
     for r in range(1, radius + 1):
         for chosen in combinations(range(bits), r):
             v = 0
@@ -80,6 +86,43 @@ def _flip_masks(bits: int, radius: int) -> npt.NDArray[np.int64]:
                 v |= 1 << b
             masks.append(v)
     return np.asarray(masks, dtype=np.int64)
+
+
+def chunk_radii(threshold: int, m: int) -> list[int]:
+    """Per-chunk probe radii that cannot miss a code within ``threshold``.
+
+    Generalised pigeonhole: if the m chunk distances d_i sum to at most t and
+    the radii r_i sum to at least t - m + 1, some d_i <= r_i (otherwise every
+    d_i >= r_i + 1 and the sum is at least t + 1). So the t + 1 "units" r_i + 1
+    are spread evenly; a radius of -1 means the chunk is not probed at all.
+    For t = 31 and 11 chunks that is ten radius-2 chunks and one radius-1
+    chunk, one unit fewer than the plain 31 // 11 = 2 everywhere.
+    """
+    q, r = divmod(threshold + 1, m)
+    return [q if i < r else q - 1 for i in range(m)]
+
+
+def _probes(bits: int, radii: list[int]) -> tuple[I64, I64]:
+    """(chunk, mask) of every bucket probe for these per-chunk radii."""
+    chunks: list[I64] = []
+    masks: list[I64] = []
+    for j, r in enumerate(radii):
+        mk = _flip_masks(bits, r)
+        chunks.append(np.full(len(mk), j, dtype=np.int64))
+        masks.append(mk)
+    return np.concatenate(chunks), np.concatenate(masks)
+
+
+def probe_cost(n: int, bits: int, threshold: int = 31) -> float:
+    """Modelled search cost per query (ns) of ``bits``-bit chunks over ``n`` codes.
+
+    Constants measured at 10M with bench/match.py's profile: about 65 ns per
+    bucket probe (two offset gathers, the range expansion and the position
+    gather) and 35 ns per candidate (gathering its code, xor, popcount).
+    """
+    m = 256 // bits
+    probes = sum(len(_flip_masks(bits, r)) for r in chunk_radii(threshold, m))
+    return probes * 65.0 + probes * (n / (1 << bits)) * 35.0
 
 
 def _row_popcount(x: npt.NDArray[np.uint64]) -> I64:
@@ -92,12 +135,13 @@ def _row_popcount(x: npt.NDArray[np.uint64]) -> I64:
 
 
 def chunk_bits_for(n: int) -> int:
-    """About two entries per bucket: balances probes, candidates and table memory.
+    """The chunk width with the lowest modelled search cost for ``n`` codes.
 
-    Measured at 10M (bench/match.py): 23-bit chunks search ~30% faster than
-    22-bit ones but their bucket offsets cost 185 MB more.
+    Capped at 23 bits: at 10M that gives 11 chunks and about 3,300
+    candidates per query at distance 31 (22 bits: about 6,100), and with
+    16-bit bucket offsets its tables cost what 22 bits cost with 32-bit ones.
     """
-    return int(min(MAX_CHUNK_BITS, max(MIN_CHUNK_BITS, int(np.log2(max(n, 2))) - 1)))
+    return min(range(MIN_CHUNK_BITS, MAX_CHUNK_BITS + 1), key=lambda b: probe_cost(max(n, 2), b))
 
 
 def _flat_search(index: faiss.IndexBinary, q: U8, threshold: int) -> tuple[I64, I64, I64]:
@@ -137,21 +181,28 @@ class _Flat:
 class _Mih:
     """Multi-index hashing: exact for any threshold, sized to the data.
 
-    The code is cut into ``m`` chunks of ``b`` bits (b about log2(n), so a
-    bucket holds about one entry; bits left over after ``m*b`` are only used
-    for verification). If two codes are within ``t`` bits, some chunk differs
-    in at most ``t // m`` bits, so probing every bucket within that radius of
-    each query chunk finds every true neighbour. Per chunk the table is the
-    positions sorted by chunk value (uint32) plus dense uint32 bucket offsets.
+    The code is cut into ``m`` chunks of ``b`` bits (bits left over after
+    ``m*b`` are only used for verification). If two codes are within ``t``
+    bits, some chunk i differs in at most ``r_i`` bits (``chunk_radii``), so
+    probing every bucket within that radius of each query chunk finds every
+    true neighbour; candidates are verified on the full code. Per chunk the
+    table is the positions sorted by chunk value (uint32) plus bucket
+    offsets, stored as an int64 base per block of ``2**shift`` buckets and
+    ``2**shift + 1`` uint16 offsets within the block, so a bucket's start and
+    end share one base (uint32 offsets and one block if some block would
+    hold more than ``REL_MAX`` entries).
     """
 
     kind = "mih"
+    #: Largest offset within a block of buckets that the compact (uint16) offsets hold.
+    REL_MAX = 0xFFFF
 
     def __init__(
         self,
         codes: U8,
         tables: npt.NDArray[np.uint32] | None = None,
-        offsets: npt.NDArray[np.uint32] | None = None,
+        rel: npt.NDArray[np.unsignedinteger] | None = None,
+        bases: npt.NDArray[np.int64] | None = None,
         bits: int | None = None,
     ) -> None:
         self._codes = np.ascontiguousarray(codes)
@@ -159,88 +210,124 @@ class _Mih:
         self.b = bits or chunk_bits_for(self.n)
         self.m = self._codes.shape[1] * 8 // self.b
         self._words = self._codes.view(np.uint64)
-        if tables is None or offsets is None:
-            tables, offsets = self._build()
-        self.tables = tables
-        self.offsets = offsets
+        if tables is None or rel is None or bases is None:
+            tables, rel, bases = self._build()
+        self.tables, self.rel, self.bases = tables, rel, bases
+        self.shift = self.b - (bases.shape[1].bit_length() - 1)
         self._flat_tables = self.tables.reshape(-1)
-        self._flat_offsets = self.offsets.reshape(-1)
-        self._masks: dict[int, npt.NDArray[np.int64]] = {}
+        self._flat_rel = self.rel.reshape(-1)
+        self._flat_bases = self.bases.reshape(-1)
+        self._probes: dict[int, tuple[I64, I64]] = {}
+
+    def _key(self, words: npt.NDArray[np.uint64], j: int) -> npt.NDArray[np.uint64]:
+        """Chunk ``j`` of codes given as (n, k) little-endian uint64 words."""
+        w, off = divmod(j * self.b, 64)
+        val = words[:, w] >> np.uint64(off)
+        if off + self.b > 64:
+            val |= words[:, w + 1] << np.uint64(64 - off)
+        val &= np.uint64((1 << self.b) - 1)
+        return val
 
     def _keys(self, words: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
         """(n, m) chunk values of codes given as (n, k) little-endian uint64 words."""
         out = np.empty((len(words), self.m), dtype=np.int64)
-        mask = np.uint64((1 << self.b) - 1)
         for j in range(self.m):
-            lo = j * self.b
-            w, off = divmod(lo, 64)
-            val = words[:, w] >> np.uint64(off)
-            if off + self.b > 64:
-                val = val | (words[:, w + 1] << np.uint64(64 - off))
-            out[:, j] = (val & mask).astype(np.int64)
+            out[:, j] = self._key(words, j)
         return out
 
-    def _build(self) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint32]]:
+    def _column(self, j: int) -> npt.NDArray[np.uint32]:
+        col = np.empty(self.n, dtype=np.uint32)
+        for s in range(0, self.n, 1 << 20):
+            col[s : s + (1 << 20)] = self._key(self._words[s : s + (1 << 20)], j)
+        return col
+
+    def _build(
+        self,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.unsignedinteger], npt.NDArray[np.int64]]:
         size = 1 << self.b
         tables = np.empty((self.m, self.n), dtype=np.uint32)
-        offsets = np.zeros((self.m, size + 1), dtype=np.uint32)
+        # Largest block of buckets whose entry count fits a uint16 offset within the block.
+        shift = min(16, self.b)
         for j in range(self.m):
-            col = np.empty(self.n, dtype=np.uint32)
-            for s in range(0, self.n, 1 << 20):
-                col[s : s + (1 << 20)] = self._keys(self._words[s : s + (1 << 20)])[:, j]
+            col = self._column(j)
             # Sorting (key << 32 | position) is a stable sort by key, and much faster than argsort.
             packed = (col.astype(np.uint64) << np.uint64(32)) | np.arange(self.n, dtype=np.uint64)
             packed.sort()
             tables[j] = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
             del packed
-            offsets[j, 1:] = np.cumsum(np.bincount(col, minlength=size), dtype=np.uint64)
-        return tables, offsets
+            counts = np.bincount(col, minlength=size)
+            while (
+                shift >= 0 and int(counts.reshape(-1, 1 << shift).sum(axis=1).max()) > self.REL_MAX
+            ):
+                shift -= 1
+        wide = shift < 0  # some bucket holds more than REL_MAX: plain uint32 offsets, one block
+        shift = self.b if wide else shift
+        nblocks, width = size >> shift, 1 << shift
+        rel = np.empty((self.m, nblocks, width + 1), dtype=np.uint32 if wide else np.uint16)
+        bases = np.empty((self.m, nblocks), dtype=np.int64)
+        for j in range(self.m):
+            offsets = np.zeros(size + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum(np.bincount(self._column(j), minlength=size))
+            bases[j] = offsets[:size:width]
+            rel[j, :, :width] = offsets[:size].reshape(nblocks, width) - bases[j, :, None]
+            rel[j, :, width] = offsets[width::width] - bases[j]
+        return tables, rel.reshape(self.m, -1), bases
 
     def codes(self) -> U8:
         return self._codes
 
     def search(self, q: U8, threshold: int, max_candidates: int = 150_000) -> tuple[I64, I64, I64]:
-        radius = threshold // self.m
-        masks = self._masks.get(radius)
-        if masks is None:
-            masks = self._masks[radius] = _flip_masks(self.b, radius)
+        probes = self._probes.get(threshold)
+        if probes is None:
+            probes = self._probes[threshold] = _probes(self.b, chunk_radii(threshold, self.m))
+        p_chunk, p_mask = probes
         out_q: list[I64] = []
         out_p: list[I64] = []
         out_d: list[I64] = []
-        # Expected work per query ~ m * len(masks) * (1 + n / 2^b); size batches to fit.
-        per_query = max(1, self.m * len(masks) * (1 + self.n // (1 << self.b)))
+        # Expected candidates per query ~ probes * (1 + n / 2^b); size batches to fit.
+        per_query = max(1, len(p_mask) * (1 + self.n // (1 << self.b)))
         step = max(1, min(len(q), max_candidates // per_query))
         qw_all = np.ascontiguousarray(q).view(np.uint64)
-        row = np.arange(self.m, dtype=np.int64)[None, :, None] * ((1 << self.b) + 1)
-        table_base = np.arange(self.m, dtype=np.int64)[None, :, None] * self.n
+        rel_row = p_chunk * self.rel.shape[1]
+        base_row = p_chunk * self.bases.shape[1]
+        table_row = p_chunk * self.n
         for s in range(0, len(q), step):
             qw = qw_all[s : s + step]
-            idx = row + (self._keys(qw)[:, :, None] ^ masks[None, None, :])
-            # np.take is several times faster than fancy indexing for these gathers.
-            starts = np.take(self._flat_offsets, idx).astype(np.int64)
-            lens = np.take(self._flat_offsets, idx + 1).astype(np.int64) - starts
-            per_q = lens.reshape(len(qw), -1).sum(axis=1)
-            flat_starts = (starts + table_base).reshape(-1)
-            pos = expand_ranges(flat_starts, lens.reshape(-1))
-            cand = np.take(self._flat_tables, pos).astype(np.int64)
-            cq = np.repeat(np.arange(len(qw), dtype=np.int64), per_q)
-            dist = _row_popcount(np.take(self._words, cand, axis=0) ^ np.take(qw, cq, axis=0))
-            keep = dist <= threshold
-            if not keep.any():
+            keys = self._keys(qw)[:, p_chunk] ^ p_mask  # (queries, probes)
+            # Bucket k is [base + rel[i], base + rel[i + 1]) with i = k + (k >> shift).
+            blk = keys >> self.shift
+            keys += blk
+            keys += rel_row
+            starts = np.take(self._flat_rel, keys).astype(np.int64)
+            keys += 1
+            lens = np.take(self._flat_rel, keys).astype(np.int64)
+            lens -= starts
+            blk += base_row
+            starts += np.take(self._flat_bases, blk)
+            starts += table_row
+            per_q = lens.sum(axis=1)
+            pos = expand_ranges(starts.reshape(-1), lens.reshape(-1))
+            cand = np.take(self._flat_tables, pos)
+            x = np.take(self._words, cand, axis=0)
+            x ^= np.repeat(qw, per_q, axis=0)
+            dist = _row_popcount(x)
+            hit = np.flatnonzero(dist <= threshold)
+            if not len(hit):
                 continue
-            cq, cand, dist = cq[keep], cand[keep], dist[keep]
+            cq = np.searchsorted(np.cumsum(per_q), hit, side="right")
+            cp = cand[hit].astype(np.int64)
             # A true neighbour can be found through several chunks: keep one of each.
-            _, first = np.unique(cq * self.n + cand, return_index=True)
+            _, first = np.unique(cq * self.n + cp, return_index=True)
             out_q.append(cq[first] + s)
-            out_p.append(cand[first])
-            out_d.append(dist[first])
+            out_p.append(cp[first])
+            out_d.append(dist[hit][first])
         if not out_q:
             e = np.empty(0, dtype=np.int64)
             return e, e, e
         return np.concatenate(out_q), np.concatenate(out_p), np.concatenate(out_d)
 
     def nbytes(self) -> int:
-        return int(self._codes.nbytes + self.tables.nbytes + self.offsets.nbytes)
+        return int(self._codes.nbytes + self.tables.nbytes + self.rel.nbytes + self.bases.nbytes)
 
 
 _Base = _Flat | _Mih
@@ -260,6 +347,7 @@ class BinaryIndex:
         mih_min_size: int = MIH_MIN_SIZE,
         delta_max: int = DELTA_MAX,
         background_merge: bool = True,
+        chunk_bits: int | None = None,
     ) -> None:
         if nbits % 64:
             raise ValueError("nbits must be a multiple of 64")
@@ -268,6 +356,8 @@ class BinaryIndex:
         self.mih_min_size = mih_min_size
         self.delta_max = delta_max
         self.background_merge = background_merge
+        #: MIH chunk width; None picks it from the size (``chunk_bits_for``).
+        self.chunk_bits = chunk_bits
         self._lock = threading.RLock()
         self._empty_base()
         self._merging: threading.Thread | None = None
@@ -277,7 +367,7 @@ class BinaryIndex:
 
     def _empty_base(self) -> None:
         self._base: _Base = _Flat(np.empty((0, self.code_size), dtype=np.uint8), self.nbits)
-        self._base_ids: I64 = np.empty(0, dtype=np.int64)
+        self._base_ids: Ids = np.empty(0, dtype=np.int64)
         self._base_alive = np.empty(0, dtype=bool)
         self._reset_delta()
 
@@ -286,13 +376,15 @@ class BinaryIndex:
         self._delta_ids: list[int] = []
         self._delta_alive: list[bool] = []
 
-    def _make_base(self, ids: I64, codes: U8) -> tuple[_Base, I64, npt.NDArray[np.bool_]]:
+    def _make_base(self, ids: Ids, codes: U8) -> tuple[_Base, Ids, npt.NDArray[np.bool_]]:
         order = np.argsort(ids, kind="stable")
         ids = np.ascontiguousarray(ids[order])
+        if len(ids) and int(ids[0]) >= -(2**31) and int(ids[-1]) < 2**31:
+            ids = ids.astype(np.int32)
         codes = np.ascontiguousarray(codes[order])
         base: _Base
         if len(ids) >= self.mih_min_size and self.nbits >= 128:
-            base = _Mih(codes)
+            base = _Mih(codes, bits=self.chunk_bits)
         else:
             base = _Flat(codes, self.nbits)
         return base, ids, np.ones(len(ids), dtype=bool)
@@ -332,8 +424,12 @@ class BinaryIndex:
         want = np.unique(np.asarray(ids, dtype=np.int64).reshape(-1))
         hit = 0
         with self._lock:
-            lo = np.searchsorted(self._base_ids, want, side="left")
-            hi = np.searchsorted(self._base_ids, want, side="right")
+            bids = self._base_ids
+            # Search in the base's own dtype (mixing int32 and int64 would copy the whole array).
+            info = np.iinfo(bids.dtype)
+            key = want[(want >= info.min) & (want <= info.max)].astype(bids.dtype)
+            lo = np.searchsorted(bids, key, side="left")
+            hi = np.searchsorted(bids, key, side="right")
             for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                 if b > a:
                     hit += int(self._base_alive[a:b].sum())
@@ -414,7 +510,8 @@ class BinaryIndex:
         base, base_ids, base_alive = self._base, self._base_ids, self._base_alive
         bq, bp, bd = base.search(q, threshold)
         live = base_alive[bp]
-        parts_q, parts_i, parts_d = [bq[live]], [base_ids[bp[live]]], [bd[live]]
+        parts_q, parts_d = [bq[live]], [bd[live]]
+        parts_i = [base_ids[bp[live]].astype(np.int64)]
         with self._lock:
             if self._delta_ids:
                 dq, dp, dd = _flat_search(self._delta, q, threshold)
@@ -496,7 +593,8 @@ class BinaryIndex:
         if isinstance(base, _Mih):
             np.save(tmp / "codes.npy", base.codes())
             np.save(tmp / "tables.npy", base.tables)
-            np.save(tmp / "offsets.npy", base.offsets)
+            np.save(tmp / "rel.npy", base.rel)
+            np.save(tmp / "bases.npy", base.bases)
             meta["chunk_bits"] = base.b
         else:
             faiss.write_index_binary(base.index, str(tmp / "flat.faissb"))
@@ -523,7 +621,8 @@ class BinaryIndex:
             base = _Mih(
                 np.load(directory / "codes.npy"),
                 np.load(directory / "tables.npy"),
-                np.load(directory / "offsets.npy"),
+                np.load(directory / "rel.npy"),
+                np.load(directory / "bases.npy"),
                 int(meta["chunk_bits"]),
             )
         else:

@@ -6,11 +6,12 @@ entirely. Each of those becomes a typed error, never a warning, a crash or a
 half-hash. We never touch Pillow's process-wide ``Image.MAX_IMAGE_PIXELS``:
 the pixel count is checked from the header before any decoding happens.
 
-Hashing follows the PDQ reference practice: shrink to at most 512 px first
-(about 4x faster than hashing a large image, and the hash moves by only a few
-bits), report the quality, and call anything under 50 "no usable hash".
-``pdqhash.compute_dihedral`` gives the 8 mirror/rotation hashes for almost
-the price of one, so a mirrored re-upload still matches. Uniform borders
+Hashing follows the PDQ reference practice of shrinking first, to a 320 x 320
+square (``HASH_SIDE``): a third of the cost of hashing 640x480, the hash
+moves by only a few bits, and at that size PDQ's filter and decimation are
+mirror-symmetric, so ``pdqhash.compute_dihedral`` gives the 8
+mirror/rotation hashes exactly for the price of one. It reports the
+quality and calls anything under 50 "no usable hash". Uniform borders
 (letterboxing, padding) are detected and trimmed, and the trimmed copy is
 hashed too.
 """
@@ -58,8 +59,14 @@ DIHEDRAL_VARIANTS = (
 U8Array = npt.NDArray[np.uint8]
 #: Rows cut from the top and bottom for the "band" variant; logo bars cover up to ~15%.
 BAND_MARGIN = 0.16
-#: Size of the copy the middle band is hashed from (only ever compared with itself).
-AUX_SIDE = 256
+#: Every PDQ hash is made from a HASH_SIDE x HASH_SIDE resample. 320 = 64 * 5 with PDQ's
+#: Jarosz window (320 + 127) // 128 = 3: both odd, so filtering and decimation are
+#: symmetric and the dihedral hashes are exact (any 64 * k with k and the window odd is:
+#: 64, 320, 576, 832...). 320 costs a third of hashing 640x480 and moves hashes by about
+#: as many bits as 512 px did.
+HASH_SIDE = 320
+#: A border narrower than this share of the side is not trimmed.
+TRIM_MIN_FRACTION = 0.02
 
 
 def bits_to_hex(bits: npt.NDArray[np.integer]) -> str:
@@ -78,14 +85,11 @@ def hex_to_bytes(value: str) -> bytes:
         raise MediaError("a PDQ hash is 64 hex characters") from None
 
 
-def decode_image(
-    data: MediaInput,
-    *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_side: int = MAX_SIDE,
+def _open_guarded(
+    data: MediaInput, *, max_pixels: int, max_bytes: int, draft_side: int
 ) -> Image.Image:
-    """Decode to an RGB image no larger than ``max_side``, or raise a typed error."""
+    """Decode to RGB, or raise a typed error. JPEGs decode at reduced scale when
+    both sides stay at least ``draft_side``."""
     raw = read_input(data, max_bytes=max_bytes)
     if not raw:
         raise MediaError("the file is empty")
@@ -104,7 +108,7 @@ def decode_image(
                 )
             if img.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: far faster, same PDQ.
-                img.draft("RGB", (max_side, max_side))
+                img.draft("RGB", (draft_side, draft_side))
             img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise DecompressionBomb(f"decompression bomb refused: {exc}") from exc
@@ -115,6 +119,18 @@ def decode_image(
         raise MediaError(f"the image is truncated or corrupt: {exc}") from exc
     if img.mode != "RGB":
         img = img.convert("RGB")
+    return img
+
+
+def decode_image(
+    data: MediaInput,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_side: int = MAX_SIDE,
+) -> Image.Image:
+    """Decode to an RGB image no larger than ``max_side``, or raise a typed error."""
+    img = _open_guarded(data, max_pixels=max_pixels, max_bytes=max_bytes, draft_side=max_side)
     if max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return img
@@ -153,24 +169,13 @@ def find_borders(
     return (top, bottom, left, right)
 
 
-def trim_borders(arr: U8Array, *, min_fraction: float = 0.02) -> U8Array | None:
-    """The array without its uniform borders, or None when there is nothing worth trimming."""
-    h, w = arr.shape[:2]
-    top, bottom, left, right = find_borders(arr)
-    if max(top, bottom) < h * min_fraction and max(left, right) < w * min_fraction:
-        return None
-    if h - top - bottom < h * 0.3 or w - left - right < w * 0.3:
-        return None  # a mostly uniform image: trimming would keep noise
-    return np.ascontiguousarray(arr[top : h - bottom, left : w - right])
-
-
 def _result(bits: npt.NDArray[np.integer], quality: int, variant: str) -> HashResult:
     q = int(quality)
     return HashResult(SIGNAL_TYPE, bits_to_hex(bits), variant, q, q >= MIN_QUALITY)
 
 
 def pdq_of_array(arr: U8Array, variant: str = ORIGINAL) -> HashResult:
-    bits, quality = pdqhash.compute(arr)
+    bits, quality = pdqhash.compute(np.ascontiguousarray(arr))
     return _result(bits, quality, variant)
 
 
@@ -179,9 +184,6 @@ class PdqOptions:
     dihedral: bool = True
     trim: bool = True
     band: bool = True
-    #: A second full PDQ of the flipped pixels: the one extra cost that makes
-    #: mirrors match reliably (see ``hash_image_array``).
-    exact_mirror: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_bytes: int = DEFAULT_MAX_BYTES
 
@@ -193,55 +195,80 @@ def band(arr: U8Array, margin: float = BAND_MARGIN) -> U8Array:
     return np.ascontiguousarray(arr[cut : h - cut])
 
 
-def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[HashResult]:
-    """The full pipeline on decoded RGB pixels (already at most 512 px).
+def to_square(img: Image.Image | U8Array, side: int = HASH_SIDE) -> U8Array:
+    """The pixels resampled to ``side`` x ``side`` (PDQ decimates each axis to 64 cells anyway)."""
+    if not isinstance(img, Image.Image):
+        if img.shape[0] == side and img.shape[1] == side:
+            return np.ascontiguousarray(img)
+        img = Image.fromarray(np.ascontiguousarray(img))
+    sq = img.resize((side, side), _resampling(img.size, side))
+    return np.ascontiguousarray(np.asarray(sq, dtype=np.uint8))
 
-    Query side: the 8 dihedral hashes (``compute_dihedral`` derives them from
-    one DCT; the mirror it derives is 16-32 bits off a real mirror because the
-    PDQ downsampling filter is not symmetric, so the mirror is also hashed
-    from flipped pixels), the trimmed copy when there are uniform borders, and
-    the middle band of a 256 px copy, which stored signals also carry
-    (``signal_variants``). Mirror and trimmed hashes stay at 512 px because
-    they are compared with hashes other tools made from full-size images
-    (imported hash lists); at 256 px a fifth of those matches were lost.
+
+def _resampling(size: tuple[int, int], side: int) -> Image.Resampling:
+    """Box averaging to shrink (cheapest, and closest to PDQ's own box filter), bilinear to grow."""
+    return Image.Resampling.BOX if min(size) >= side else Image.Resampling.BILINEAR
+
+
+def _trimmed(img: Image.Image, sq: U8Array) -> U8Array | None:
+    """The source without its uniform borders, as a square; borders are found on ``sq``."""
+    s = sq.shape[0]
+    top, bottom, left, right = find_borders(sq)
+    if max(top, bottom) < s * TRIM_MIN_FRACTION and max(left, right) < s * TRIM_MIN_FRACTION:
+        return None
+    if s - top - bottom < s * 0.3 or s - left - right < s * 0.3:
+        return None  # a mostly uniform image: trimming would keep noise
+    w, h = img.size
+    box = (left * w / s, top * h / s, w - right * w / s, h - bottom * h / s)
+    sub = img.resize((s, s), _resampling(img.size, s), box=box)
+    return np.ascontiguousarray(np.asarray(sub, dtype=np.uint8))
+
+
+def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> list[HashResult]:
+    """The full pipeline on a decoded RGB image of any size.
+
+    Everything is hashed from one ``HASH_SIDE`` square resample of the
+    pixels, made once. At that size PDQ's box filter and 64-cell decimation
+    are mirror-symmetric, so the 8 hashes ``compute_dihedral`` derives from
+    one DCT are bit-for-bit the hashes of the flipped and rotated pixels
+    (checked in the tests): a mirrored re-upload matches without a second
+    PDQ pass. Then the trimmed copy when there are uniform borders (found on
+    the square, cropped from the source, resampled to the same square), and
+    the middle band of the square, which stored signals also carry
+    (``signal_variants``).
     """
     out: list[HashResult] = []
-    small = _shrink(arr, AUX_SIDE)
+    sq = to_square(img)
     if options.dihedral:
-        hashes, quality = pdqhash.compute_dihedral(arr)
+        hashes, quality = pdqhash.compute_dihedral(sq)
         out.extend(_result(b, quality, v) for b, v in zip(hashes, DIHEDRAL_VARIANTS, strict=True))
-        if options.exact_mirror:
-            out.append(pdq_of_array(np.ascontiguousarray(arr[:, ::-1]), "mirror"))
     else:
-        out.append(pdq_of_array(arr))
+        out.append(pdq_of_array(sq))
     if options.trim:
-        trimmed = trim_borders(arr)
+        trimmed = _trimmed(img, sq)
         if trimmed is not None:
             out.append(pdq_of_array(trimmed, "trimmed"))
     if options.band:
-        out.append(pdq_of_array(band(small), "band"))
+        out.append(pdq_of_array(band(sq), "band"))
     return out
 
 
-def _shrink(arr: U8Array, side: int) -> U8Array:
-    """A copy at most ``side`` px: a quarter of the hashing cost of 512 px."""
-    h, w = arr.shape[:2]
-    if max(h, w) <= side:
-        return arr
-    img = Image.fromarray(arr)
-    img.thumbnail((side, side), Image.Resampling.BILINEAR)
-    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8))
+def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[HashResult]:
+    """``hash_image_pixels`` on an (h, w, 3) uint8 RGB array of any size."""
+    return hash_image_pixels(Image.fromarray(np.ascontiguousarray(arr)), options)
 
 
 def signal_variants(arr: U8Array) -> list[HashResult]:
     """What a bank stores for an image it has the pixels of: the original and its middle band."""
-    return [pdq_of_array(arr), pdq_of_array(band(_shrink(arr, AUX_SIDE)), "band")]
+    sq = to_square(arr)
+    return [pdq_of_array(sq), pdq_of_array(band(sq), "band")]
 
 
 def hash_image(data: MediaInput, options: PdqOptions = PdqOptions()) -> list[HashResult]:
-    img = decode_image(data, max_pixels=options.max_pixels, max_bytes=options.max_bytes)
-    arr: U8Array = np.asarray(img, dtype=np.uint8)
-    return hash_image_array(np.ascontiguousarray(arr), options)
+    img = _open_guarded(
+        data, max_pixels=options.max_pixels, max_bytes=options.max_bytes, draft_side=HASH_SIDE
+    )
+    return hash_image_pixels(img, options)
 
 
 class PdqHasher:
