@@ -52,7 +52,7 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     page.get_by_label("E-mail address").fill("brook.analyst@demo.example")
     page.get_by_label("Name").fill("Brook Analyst")
     page.get_by_label("Agency").select_option(label="National IRU Demo (FR)")
-    page.get_by_label("Role").select_option("analyst")
+    page.get_by_label("Role", exact=True).select_option("analyst")
     page.get_by_label("Initial password").fill("short")
     page.get_by_role("button", name="Add user").click()
     error = page.locator("#f-password-error")

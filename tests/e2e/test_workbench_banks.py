@@ -77,7 +77,7 @@ def test_banks_matches_batch_and_password(  # type: ignore[no-untyped-def]
     live_server: LiveServer, browser_page, page_log: PageLog
 ) -> None:
     page = browser_page
-    agency_id, _ = live_server.create_agency("Workbench IRU", contact_point="iru@wb.example")
+    agency_id, _ = live_server.create_agency("Banks Workbench IRU", contact_point="iru@wb.example")
     sup = live_server.create_user(role="supervisor", agency_id=agency_id, display_name="Sam Sup")
     analyst = live_server.create_user(role="analyst", agency_id=agency_id, display_name="Ana")
 
