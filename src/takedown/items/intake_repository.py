@@ -43,7 +43,7 @@ ITEM_COLUMNS = (
     "status_changed_at",
     "first_referred_at",
 )
-# PostgreSQL array types of ITEM_COLUMNS, in order, for ``unnest``.
+# PostgreSQL types of ITEM_COLUMNS, in order: binary COPY's types and the staging table's.
 _PG_ITEM_TYPES = (
     "varchar",
     "varchar",
@@ -61,6 +61,7 @@ _PG_ITEM_TYPES = (
     "timestamptz",
     "timestamptz",
 )
+# PostgreSQL types of SIGHTING_COLUMNS, in order, for binary COPY.
 _PG_SIGHTING_TYPES = (
     "int4",
     "int4",
@@ -212,9 +213,10 @@ class BulkWriter:
 
         ``ON CONFLICT (identity) DO NOTHING``: an identity already stored
         (or stored meanwhile by a concurrent import) is skipped and absent from the
-        result, so the caller knows exactly what it created. PostgreSQL gets one
-        statement per batch with a column array each (``unnest``) and ``RETURNING``;
-        SQLite, whose inserts run in-process, an ``executemany`` and one id query.
+        result, so the caller knows exactly what it created. PostgreSQL gets a
+        binary COPY into a staging table and one ``INSERT ... SELECT ... RETURNING``
+        from it; SQLite, whose inserts run in-process, an ``executemany`` and one id
+        query.
         """
         out: dict[str, int] = {}
         if not rows:
