@@ -498,6 +498,87 @@ def test_imported_times_compare_like_orm_written_ones(db_session: Session) -> No
         assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", v) for v in stored)
 
 
+def test_bulk_path_stores_every_column_as_given(db_session: Session) -> None:
+    """Every column the bulk writer sends (COPY on PostgreSQL) lands in its own place."""
+    a = make_actor(db_session)
+    job = run(
+        db_session,
+        a,
+        "url,reported_at,note,source,title\n"
+        "https://x.com/syn_v/status/1?s=20,2026-05-01T10:00:00+02:00,a note,tip line,\n"
+        "https://youtu.be/SynthVid009,,,,a title\n"
+        "https://twitter.com/syn_v/status/1,2026-04-30,second,,\n",
+        filename="cols.csv",
+    )
+    assert (job.rows_ok, job.items_created, job.duplicates_folded) == (3, 2, 1)
+    post = db_session.scalar(select(Item).where(Item.identity == "x:status/1"))
+    video = db_session.scalar(select(Item).where(Item.identity == "youtube:video/SynthVid009"))
+    assert post is not None and video is not None
+    db_session.refresh(post)
+    db_session.refresh(video)
+    assert (post.platform, post.kind, post.key, post.parent_identity) == (
+        "x",
+        "post",
+        "status/1",
+        "x:account/syn_v",
+    )
+    assert (post.canonical_url, post.status, post.title) == (
+        "https://x.com/syn_v/status/1",
+        "new",
+        None,
+    )
+    assert (post.first_seen_at, post.last_seen_at) == (
+        dt.datetime(2026, 4, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 5, 1, 8, tzinfo=dt.UTC),
+    )
+    assert post.created_at == post.status_changed_at == CLOCK.now()
+    assert post.first_referred_at is None and post.language is None
+    assert (video.title, video.parent_identity, video.first_seen_at) == (
+        "a title",
+        None,
+        CLOCK.now(),
+    )
+    rows = db_session.execute(
+        select(
+            Sighting.line_no,
+            Sighting.item_id,
+            Sighting.agency_id,
+            Sighting.reported_url,
+            Sighting.reported_at,
+            Sighting.reported_by,
+            Sighting.source,
+            Sighting.note,
+        )
+        .where(Sighting.import_id == job.id)
+        .order_by(Sighting.line_no)
+    ).all()
+    ag, user = a.agency.id, a.principal.user_id
+    assert [tuple(r) for r in rows] == [
+        (
+            2,
+            post.id,
+            ag,
+            "https://x.com/syn_v/status/1?s=20",
+            dt.datetime(2026, 5, 1, 8, tzinfo=dt.UTC),
+            user,
+            "tip line",
+            "a note",
+        ),
+        (3, video.id, ag, "https://youtu.be/SynthVid009", CLOCK.now(), user, "cols.csv", ""),
+        (
+            4,
+            post.id,
+            ag,
+            "https://twitter.com/syn_v/status/1",
+            dt.datetime(2026, 4, 30, tzinfo=dt.UTC),
+            user,
+            "cols.csv",
+            "second",
+        ),
+    ]
+    assert all(r.reported_at.tzinfo is dt.UTC for r in rows)
+
+
 @given(
     st.datetimes(
         min_value=dt.datetime(2000, 1, 1),

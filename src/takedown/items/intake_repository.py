@@ -7,12 +7,15 @@ still the items capability's repository, the one place that builds its SQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.orm import Session
 
 from takedown.db import UTCDateTime
+
+if TYPE_CHECKING:
+    import psycopg
 
 #: Identities per ``IN (...)`` lookup: parameters per statement stay under SQLite's limit.
 LOOKUP_BATCH = 2000
@@ -40,7 +43,7 @@ ITEM_COLUMNS = (
     "status_changed_at",
     "first_referred_at",
 )
-# PostgreSQL array types of ITEM_COLUMNS, in order, for ``unnest``.
+# PostgreSQL types of ITEM_COLUMNS, in order: binary COPY's types and the staging table's.
 _PG_ITEM_TYPES = (
     "varchar",
     "varchar",
@@ -58,6 +61,7 @@ _PG_ITEM_TYPES = (
     "timestamptz",
     "timestamptz",
 )
+# PostgreSQL types of SIGHTING_COLUMNS, in order, for binary COPY.
 _PG_SIGHTING_TYPES = (
     "int4",
     "int4",
@@ -79,6 +83,19 @@ SIGHTING_COLUMNS = (
     "source",
     "line_no",
     "note",
+)
+# Intake's staging table for new items on PostgreSQL (temporary: private to the connection).
+_PG_STAGING = "takedown_intake_items"
+_PG_STAGING_DDL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_PG_STAGING} ("
+    + ", ".join(f"{c} {t}" for c, t in zip(ITEM_COLUMNS, _PG_ITEM_TYPES, strict=True))
+    + ") ON COMMIT DROP"
+)
+_PG_STAGING_COPY = f"COPY {_PG_STAGING} ({', '.join(ITEM_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_PG_STAGING_INSERT = (
+    f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) "  # noqa: S608
+    f"SELECT {', '.join(ITEM_COLUMNS)} FROM {_PG_STAGING} "
+    "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
 )
 
 
@@ -120,9 +137,45 @@ class BulkWriter:
             f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
             f"VALUES ({', '.join([m] * len(SIGHTING_COLUMNS))})"
         )
+        # PostgreSQL: binary COPY, each value sent in the server's own format with no SQL
+        # text to parse per row. Sightings go straight into their table.
+        self._sightings_copy = (
+            f"COPY sightings ({', '.join(SIGHTING_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+        )
+        self._staging = False
 
     def _exec(self, sql: str, params: Any) -> Any:
         return self._session.connection().exec_driver_sql(sql, params)
+
+    def _copy(self, sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY ... FROM STDIN`` on the session's own DBAPI connection (psycopg 3), hence in
+        the import's one transaction: a rollback takes the copied rows with it."""
+        raw = cast(
+            "psycopg.Connection[Any]", self._session.connection().connection.dbapi_connection
+        )
+        with raw.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+
+    def _pg_insert_items(self, rows: Sequence[tuple[Any, ...]]) -> dict[str, int]:
+        """COPY into a temporary staging table, then one insert-or-skip from it.
+
+        Measured against the former single ``INSERT ... SELECT FROM unnest(arrays)``
+        per chunk, this halves the time of inserting items (and the client's CPU):
+        the rows cross in binary, with no arrays to build, send and unpack.
+
+        The staging table lives in the import's transaction (``ON COMMIT DROP``; a
+        rollback drops it too), is created once per writer (``IF NOT EXISTS``: a
+        second import in the same transaction reuses it) and emptied before every
+        chunk, so it never holds rows but the chunk's own.
+        """
+        if not self._staging:
+            self._exec(_PG_STAGING_DDL, ())
+            self._staging = True
+        self._exec(f"TRUNCATE {_PG_STAGING}", ())
+        self._copy(_PG_STAGING_COPY, _PG_ITEM_TYPES, rows)
+        return dict(self._exec(_PG_STAGING_INSERT, ()).fetchall())
 
     def _ladder(self, n: int, cap: int) -> Iterator[tuple[int, int]]:
         """(start, size) batches whose sizes come from a short fixed list.
@@ -160,25 +213,16 @@ class BulkWriter:
 
         ``ON CONFLICT (identity) DO NOTHING``: an identity already stored
         (or stored meanwhile by a concurrent import) is skipped and absent from the
-        result, so the caller knows exactly what it created. PostgreSQL gets one
-        statement per batch with a column array each (``unnest``) and ``RETURNING``;
-        SQLite, whose inserts run in-process, an ``executemany`` and one id query.
+        result, so the caller knows exactly what it created. PostgreSQL gets a
+        binary COPY into a staging table and one ``INSERT ... SELECT ... RETURNING``
+        from it; SQLite, whose inserts run in-process, an ``executemany`` and one id
+        query.
         """
         out: dict[str, int] = {}
         if not rows:
             return out
-        cols = ", ".join(ITEM_COLUMNS)
         if self._postgres:
-            per = 5000
-            arrays = ", ".join(f"%s::{t}[]" for t in _PG_ITEM_TYPES)
-            sql = (
-                f"INSERT INTO items ({cols}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-                "ON CONFLICT (identity) DO NOTHING RETURNING identity, id"
-            )
-            for i in range(0, len(rows), per):
-                columns = tuple(list(c) for c in zip(*rows[i : i + per], strict=True))
-                out.update(dict(self._exec(sql, columns).fetchall()))
-            return out
+            return self._pg_insert_items(rows)
         # SQLite: one prepared statement for every row (executemany), then the new ids in one
         # range query. The import's transaction holds SQLite's write lock from its job row on
         # (flushed before the first chunk), so no other connection inserts meanwhile, and the
@@ -214,12 +258,6 @@ class BulkWriter:
         if not rows:
             return
         if self._postgres:
-            arrays = ", ".join(f"%s::{t}[]" for t in _PG_SIGHTING_TYPES)
-            sql = (
-                f"INSERT INTO sightings ({', '.join(SIGHTING_COLUMNS)}) "  # noqa: S608
-                f"SELECT * FROM unnest({arrays})"
-            )
-            for i in range(0, len(rows), 5000):
-                self._exec(sql, tuple(list(c) for c in zip(*rows[i : i + 5000], strict=True)))
+            self._copy(self._sightings_copy, _PG_SIGHTING_TYPES, rows)
             return
         self._exec(self._sightings_sql, list(rows))
