@@ -107,7 +107,7 @@ def serve(
         Console().print(
             "[bold yellow]First start: one-time admin login[/]\n"
             f"  e-mail:   {email}\n  password: {password}\n"
-            "  (shown once; change it after logging in)"
+            "  (shown once; the first login asks you to choose a new password)"
         )
     application = create_app(s, engine=engine, background=True)
     uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
