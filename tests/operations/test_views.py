@@ -227,7 +227,8 @@ def test_only_the_lead_supervisor_manages(web: TestClient, db_session: Session) 
                      data={"agency_id": str(third.id), "role": "participant"})  # fmt: skip
         assert r.status_code == 403, r.text
         r = web.post(f"/operations/{op.id}/status", headers=who.headers, data={"status": "running"})
-        assert r.status_code == 403 and "only the lead agency" in r.text or "supervisor" in r.text
+        assert r.status_code == 403, r.text
+        assert "only the lead agency" in r.text or "needs the role supervisor" in r.text
     db_session.refresh(op)
     assert op.status == "planned"
     assert service.role_in(db_session, lead.principal, op) is not None
@@ -237,7 +238,8 @@ def test_only_the_lead_supervisor_manages(web: TestClient, db_session: Session) 
 def test_outsiders_get_not_found(web: TestClient, db_session: Session) -> None:
     lead = make_actor(db_session, role="supervisor")
     outsider = make_actor(db_session, role="supervisor")
-    liaison = make_actor(db_session, make_agency(db_session, kind="platform", platform_slug="x"), role="liaison")
+    x = make_agency(db_session, kind="platform", platform_slug="x")
+    liaison = make_actor(db_session, x, role="liaison")
     op = make_operation(db_session, lead, name="owner-only-operation-name")
     for who in (outsider, liaison):
         for method, path, data in [
@@ -333,3 +335,27 @@ def test_add_by_query_errors(web: TestClient, db_session: Session) -> None:
     assert page.status_code == 200 and 'data-testid="op-manage"' not in page.text
     r = web.post(url, headers=observer.headers, data={"q_status": "new"})
     assert r.status_code == 403 and "observers do not contribute items" in r.text
+
+
+# --- small fixes: the navigation, the chart's margins -------------------------------------------
+
+
+def test_liaisons_get_no_operations_link(web: TestClient, db_session: Session) -> None:
+    x = make_agency(db_session, kind="platform", platform_slug="x")
+    liaison = make_actor(db_session, x, role="liaison")
+    analyst = make_actor(db_session, role="analyst")
+    link = 'href="/operations"'
+    assert link in web.get("/", headers=analyst.headers).text
+    home = web.get("/", headers=liaison.headers)
+    assert home.status_code == 200 and link not in home.text
+
+
+def test_line_chart_keeps_its_x_labels_inside() -> None:
+    from takedown.operations import charts
+
+    ticks = [(0.0, "2026-11-21 06:00"), (50.0, "2026-11-22 06:00"), (100.0, "2026-11-23 06:00")]
+    svg = charts.line_chart("Removals", [(0.0, 1.0), (100.0, 5.0)], axis=charts.Axis(ticks))
+    width = float(re.search(r'viewBox="0 0 (\d+) ', svg).group(1))  # type: ignore[union-attr]
+    for x, label in re.findall(r'<text x="([\d.]+)"[^>]*text-anchor="middle"[^>]*>([^<]+)<', svg):
+        half = len(label) * charts.CHAR_W / 2
+        assert float(x) - half >= 0 and float(x) + half <= width, (x, label)

@@ -399,10 +399,10 @@ def add_by_query(
 def live(
     request: Request, operation_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
-    ctx = _live_context(session, principal, operation_id)
     if is_htmx(request):
+        ctx = _live_context(session, principal, operation_id)
         return render_fragment(request, "operations/_live.html", ctx)
-    return render(request, "operations/dashboard.html", ctx, title=ctx["op"].name)
+    return _dashboard(request, session, principal, operation_id)
 
 
 @router.get("/operations/{operation_id}/report", response_class=HTMLResponse)
