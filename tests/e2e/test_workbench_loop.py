@@ -1,6 +1,8 @@
 """Issue #8's acceptance flow on the testbed's small scenario, in a real browser, with real
 users of two agencies and a platform, every step through the pages:
 
+0. the agency's supervisor creates the operation on ``/operations/new`` and starts it
+   (planned -> running) from its dashboard;
 1. an analyst imports an agency's report file (messy URLs, malformed lines) into an
    operation through the intake page;
 2. triages the operation's queue by keyboard (``j``, ``a``) and assesses an item;
@@ -33,9 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from takedown.accounts import service as accounts
 from takedown.kit.clock import Clock, FrozenClock, SystemClock
-from takedown.operations import service as operations
 from takedown.sim.harness import SimHandle, running_sim
 from takedown.sim.reports import export_reports
 from takedown.verification.engine import EngineConfig
@@ -47,6 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 #: Imports and logins (argon2) on a shared 2-core CI box can take longer than the default.
 LOADED_BOX_MS = 30_000
 ENGINE = EngineConfig(retries=2, backoff_base=0.0, jitter=0.0, max_retry_after=0.0)
+MINUTE = "%Y-%m-%dT%H:%M"  # a datetime-local input's value
 JUSTIFICATION = "Synthetic stand-in for a designated group's call to attack (test content)."
 
 
@@ -99,20 +100,33 @@ def _report_file(sim: SimHandle, out: Path) -> Path:
     return csvs[0]
 
 
-def _operation(live_server: LiveServer, lead: LiveUser, name: str) -> int:
-    """A running operation led by the supervisor's agency (no page creates one yet)."""
-    with live_server.session() as s:
-        user = accounts.get_user(s, lead.id)
-        principal = accounts.principal_for(
-            user, accounts.get_agency(s, lead.agency_id), via="session"
-        )
-        now = dt.datetime.now(dt.UTC)
-        op = operations.create_operation(
-            s, principal, name=name, starts_at=now - dt.timedelta(minutes=5),
-            ends_at=now + dt.timedelta(days=2),
-        )  # fmt: skip
-        operations.set_status(s, principal, op.id, "running")
-        return op.id
+def _operation(page, live_server: LiveServer, lead: LiveUser, name: str) -> int:  # type: ignore[no-untyped-def]
+    """The lead's supervisor creates the operation on its page and starts it (planned ->
+    running) from its dashboard."""
+    live_server.login(page, lead, next_path="/operations")
+    page.get_by_role("link", name="New operation").click()
+    page.wait_for_url(live_server.url("/operations/new"))
+    now = dt.datetime.now(dt.UTC)
+    form = page.get_by_test_id("operation-form")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Kind").select_option("action_day")
+    form.get_by_label("Starts (UTC)").fill((now - dt.timedelta(minutes=5)).strftime(MINUTE))
+    form.get_by_label("Ends (UTC)").fill((now + dt.timedelta(days=2)).strftime(MINUTE))
+    form.get_by_label("Groups").fill("Synthetic Group A")
+    form.get_by_label("Platforms").fill("x, telegram")
+    form.get_by_label("Notes").fill("Synthetic action day for the loop test.")
+    save_screenshot(page, "operation-new", full_page=True)
+    form.get_by_role("button", name="Create operation").click()
+    page.wait_for_url(re.compile(r".*/operations/\d+$"))
+    op_id = int(page.url.rsplit("/", 1)[1])
+    assert page.get_by_role("heading", name=name).is_visible()
+    assert "planned" in page.get_by_test_id("op-meta").inner_text()
+    page.get_by_role("button", name="Start the operation (running)").click()
+    page.get_by_text("The operation is now running.").wait_for()
+    assert "running" in page.get_by_test_id("op-meta").inner_text()
+    assert page.get_by_role("button", name="Close the operation").is_visible()  # the next step
+    save_screenshot(page, "operation-manage", full_page=True)
+    return op_id
 
 
 def _verify(live_server: LiveServer, sim: SimHandle, clock: Clock, item_id: str) -> str:
@@ -158,7 +172,7 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     )
     liaison = live_server.create_user(role="liaison", agency_id=x_agency)
     op_name = "Loop action day (synthetic)"
-    op_id = _operation(live_server, supervisor, op_name)
+    op_id = _operation(page, live_server, supervisor, op_name)
 
     # 1. Import the agency's report file into the operation.
     live_server.login(page, analyst, next_path="/intake")

@@ -34,3 +34,11 @@ probe("GET", "/operations/{operation_id}/report.pdf")(_page(marker=False))
 probe("GET", "/operations/{operation_id}/export/{table}.csv")(
     lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0], "table": "items_by_status"})
 )
+
+# Creating and managing. The intruder (agency B) posts to A's operation: 404, before any
+# form check. Each form's owner-side call is an empty form (422), never a 403/404.
+probe("GET", "/operations/new", role="supervisor", kind="self")(lambda s, a: Case())
+probe("POST", "/operations/new", role="supervisor", kind="self")(lambda s, a: Case())
+probe("POST", "/operations/{operation_id}/participants", role="supervisor")(_page(marker=False))
+probe("POST", "/operations/{operation_id}/status", role="supervisor")(_page(marker=False))
+probe("POST", "/operations/{operation_id}/items")(_page(marker=False))

@@ -209,6 +209,14 @@ def _frame(
         )
 
 
+#: A generous width of one character at font-size 12 (digits and dashes of tick labels).
+CHAR_W = 7.0
+
+
+def _half_label(label: str) -> float:
+    return len(label) * CHAR_W / 2
+
+
 def line_chart(
     title: str,
     points: Sequence[tuple[float, float]],
@@ -226,7 +234,11 @@ def line_chart(
     )
     if not points:
         return _empty(width, 80, title, desc, "line", "no data yet")
-    x0, y0, w, h = 56.0, 46.0, width - 72.0, height - 80.0
+    # The x labels are centred on their ticks: keep half of the first and last label inside.
+    ends = sorted(axis.ticks)
+    left = max(56.0, _half_label(ends[0][1]) + 4) if ends else 56.0
+    right = max(16.0, _half_label(ends[-1][1]) + 4) if ends else 16.0
+    x0, y0, w, h = left, 46.0, width - left - right, height - 80.0
     out, _ = _open(width, height, title, desc, "line")
     xs = [p[0] for p in points]
     xmin = min([*xs, *(t for t, _ in axis.ticks)])

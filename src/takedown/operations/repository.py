@@ -102,6 +102,21 @@ def agency_by_id(session: Session, agency_id: int) -> Agency | None:
     return session.get(Agency, agency_id)
 
 
+def candidate_agencies(session: Session, operation_id: int, *, limit: int) -> list[Agency]:
+    """Agencies that could join: not a platform, not taking part yet; by name."""
+    taking_part = select(OperationParticipant.agency_id).where(
+        OperationParticipant.operation_id == operation_id
+    )
+    return list(
+        session.scalars(
+            select(Agency)
+            .where(Agency.kind != "platform", Agency.id.not_in(taking_part))
+            .order_by(Agency.name)
+            .limit(limit)
+        )
+    )
+
+
 # --- visibility -------------------------------------------------------------------------------
 
 

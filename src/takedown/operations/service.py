@@ -19,6 +19,7 @@ from typing import IO, Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
+from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.items import repository as items_repository
@@ -172,6 +173,42 @@ def list_operations(
         return [], 0
     agency = None if principal.via == "system" else principal.agency_id
     return repository.operations_of_agency(session, agency, limit=limit, offset=offset)
+
+
+def participants(
+    session: Session, principal: Principal, operation_id: int
+) -> list[tuple[OperationParticipant, Agency]]:
+    """Who takes part (with their agency, for its name and country), lead first."""
+    op = get_operation(session, principal, operation_id)
+    return repository.participants_of(session, op.id)
+
+
+MAX_CANDIDATES = 500
+
+
+def participant_candidates(session: Session, principal: Principal, op: Operation) -> list[Agency]:
+    """Agencies the principal could add to the operation (none unless it may manage it)."""
+    if not may_manage(session, principal, op):
+        return []
+    return repository.candidate_agencies(session, op.id, limit=MAX_CANDIDATES)
+
+
+def may_manage(session: Session, principal: Principal, op: Operation) -> bool:
+    """Whether the principal may add participants and move the status (the lead's supervisor)."""
+    try:
+        _require_lead(session, principal, op, "manage the operation")
+    except Forbidden:
+        return False
+    return True
+
+
+def may_contribute(session: Session, principal: Principal, op: Operation) -> bool:
+    """Whether the principal may add its agency's items to the operation now."""
+    try:
+        _contributor(session, principal, op)
+    except (Forbidden, InvalidInput, Conflict, NotFound):
+        return False
+    return True
 
 
 def add_participant(
