@@ -104,7 +104,7 @@ def build_rows(scenario: str, agencies: int) -> tuple[dict[str, list[dict[str, A
         scheds.append({
             "item_id": item_id, "anchor_at": referred, "next_check_at": last, "active": False,
             "checks": 3, "last_checked_at": last, "last_outcome": outcome,
-            "removed_at": removed, "removed_confirmed_at": removed, "removed_since": removed,
+            "removed_at": removed, "removed_observed_at": removed, "removed_confirmed_at": removed, "removed_since": removed,
         })  # fmt: skip
         for t, outcome in ((referred, "online"), (referred + dt.timedelta(minutes=15),
                            "removed" if removed and removed <= referred + dt.timedelta(minutes=15)
@@ -151,8 +151,8 @@ def load(engine: Engine, rows: dict[str, list[dict[str, Any]]], start: dt.dateti
         if engine.dialect.name == "postgresql":
             c.execute(text("VACUUM ANALYZE"))
         else:
-            c.execute(text("ANALYZE"))
-            c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+            c.execute(text("ANALYZE")).close()  # an open cursor would lock the checkpoint out
+            c.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).close()
 
 
 def timed(

@@ -69,6 +69,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
+    # An AUTOCOMMIT connection (maintenance: ANALYZE, wal_checkpoint, VACUUM) must not be
+    # wrapped in a transaction, or SQLite refuses those statements ("table is locked").
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
     conn.exec_driver_sql("BEGIN")
 
 
