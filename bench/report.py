@@ -104,7 +104,8 @@ def build_rows(scenario: str, agencies: int) -> tuple[dict[str, list[dict[str, A
         scheds.append({
             "item_id": item_id, "anchor_at": referred, "next_check_at": last, "active": False,
             "checks": 3, "last_checked_at": last, "last_outcome": outcome,
-            "removed_at": removed, "removed_observed_at": removed, "removed_confirmed_at": removed, "removed_since": removed,
+            "removed_at": removed, "removed_observed_at": removed,
+            "removed_confirmed_at": removed, "removed_since": removed,
         })  # fmt: skip
         for t, outcome in ((referred, "online"), (referred + dt.timedelta(minutes=15),
                            "removed" if removed and removed <= referred + dt.timedelta(minutes=15)

@@ -50,9 +50,9 @@ class Probe:
 PROBES: dict[tuple[str, str], Probe] = {}
 
 
-def probe(method: str, path: str, *, role: str = "analyst",
-          kind: str = "tenant") -> Callable[[Callable[[Session, Actor], Case]],
-                                            Callable[[Session, Actor], Case]]:
+def probe(
+    method: str, path: str, *, role: str = "analyst", kind: str = "tenant"
+) -> Callable[[Callable[[Session, Actor], Case]], Callable[[Session, Actor], Case]]:
     def deco(fn: Callable[[Session, Actor], Case]) -> Callable[[Session, Actor], Case]:
         key = (method, path)
         assert key not in PROBES, f"two probes for {key}"
@@ -67,15 +67,22 @@ def _none(_s: Session, _a: Actor) -> Case:
 
 
 # --- accounts -----------------------------------------------------------------------------
-probe("GET", "/api/v1/me", kind="self")(
-    lambda s, a: Case(marker=a.user.email))
+probe("GET", "/api/v1/me", kind="self")(lambda s, a: Case(marker=a.user.email))
 probe("DELETE", "/api/v1/session", kind="self")(_none)
 probe("GET", "/api/v1/agencies", kind="self")(_none)  # the public directory of contact points
 probe("POST", "/api/v1/agencies", kind="admin")(
-    lambda s, a: Case(body={"name": "Probe agency", "country": "FR", "kind": "national_iru"}))
+    lambda s, a: Case(body={"name": "Probe agency", "country": "FR", "kind": "national_iru"})
+)
 probe("POST", "/api/v1/users", kind="admin")(
-    lambda s, a: Case(body={"agency_id": a.agency.id, "email": "probe@example.invalid",
-                            "role": "analyst", "password": "x" * 16}))
+    lambda s, a: Case(
+        body={
+            "agency_id": a.agency.id,
+            "email": "probe@example.invalid",
+            "role": "analyst",
+            "password": "x" * 16,
+        }
+    )
+)
 
 
 @probe("GET", "/api/v1/users", role="supervisor")
@@ -124,34 +131,51 @@ def _op_setup(s: Session, a: Actor) -> tuple[int, int, str]:
     from tests.factories import make_actor
 
     lead = make_actor(s, a.agency, role="supervisor")
-    op = ops.create_operation(s, lead.principal, name="owner-only-operation-marker",
-                              starts_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    op = ops.create_operation(
+        s,
+        lead.principal,
+        name="owner-only-operation-marker",
+        starts_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    )
     item, _ = items.report_url(s, a.principal, "https://x.com/opsprobe/status/424242")
     ops.add_items(s, a.principal, op.id, [item.id])
     return op.id, item.id, "opsprobe"
 
 
-def _op(extra: dict[str, Any] | None = None, body: Any = None,
-        marker: bool = False) -> Callable[[Session, Actor], Case]:
+def _op(
+    extra: dict[str, Any] | None = None, body: Any = None, marker: bool = False
+) -> Callable[[Session, Actor], Case]:
     def setup(s: Session, a: Actor) -> Case:
         op_id, _item_id, _ = _op_setup(s, a)
-        return Case(params={"operation_id": op_id}, body=body,
-                    marker="owner-only-operation-marker" if marker else None)
+        return Case(
+            params={"operation_id": op_id},
+            body=body,
+            marker="owner-only-operation-marker" if marker else None,
+        )
+
     return setup
 
 
 probe("GET", "/api/v1/operations")(
-    lambda s, a: Case(marker="owner-only-operation-marker") if _op_setup(s, a) else Case())
+    lambda s, a: Case(marker="owner-only-operation-marker") if _op_setup(s, a) else Case()
+)
 probe("POST", "/api/v1/operations", role="supervisor", kind="self")(
-    lambda s, a: Case(body={"name": "probe op", "starts_at": "2026-01-01T00:00:00Z"}))
+    lambda s, a: Case(body={"name": "probe op", "starts_at": "2026-01-01T00:00:00Z"})
+)
 probe("GET", "/api/v1/operations/{operation_id}")(_op(marker=True))
 probe("POST", "/api/v1/operations/{operation_id}/participants", role="supervisor")(
-    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0]},
-                      body={"agency_id": a.agency.id, "role": "observer"}, owner_ok=False))
+    lambda s, a: Case(
+        params={"operation_id": _op_setup(s, a)[0]},
+        body={"agency_id": a.agency.id, "role": "observer"},
+        owner_ok=False,
+    )
+)
 probe("POST", "/api/v1/operations/{operation_id}/status", role="supervisor")(
-    _op(body={"status": "running"}))
+    _op(body={"status": "running"})
+)
 probe("GET", "/api/v1/operations/{operation_id}/items")(
-    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0]}, marker="opsprobe"))
+    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0]}, marker="opsprobe")
+)
 
 
 @probe("POST", "/api/v1/operations/{operation_id}/items")
@@ -165,8 +189,13 @@ def _op_holds(s: Session, a: Actor) -> Case:
     from takedown.items import service as items
 
     op_id, item_id, _ = _op_setup(s, a)
-    items.place_hold(s, a.principal, item_id, reason="owner-only-hold-reason",
-                     contact_point="probe@example.invalid")
+    items.place_hold(
+        s,
+        a.principal,
+        item_id,
+        reason="owner-only-hold-reason",
+        contact_point="probe@example.invalid",
+    )
     return Case(params={"operation_id": op_id}, marker="owner-only-hold-reason")
 
 
@@ -174,7 +203,8 @@ probe("GET", "/api/v1/operations/{operation_id}/referrable")(_op())
 probe("GET", "/api/v1/operations/{operation_id}/metrics")(_op(marker=True))
 probe("GET", "/api/v1/operations/{operation_id}/report")(_op(marker=True))
 probe("GET", "/api/v1/transparency/{year}", kind="self")(
-    lambda s, a: Case(params={"year": 2026}, marker=f"{a.agency.name}\""))
+    lambda s, a: Case(params={"year": 2026}, marker=f'{a.agency.name}"')
+)
 
 
 @probe("GET", "/api/v1/legal-events")
@@ -185,22 +215,30 @@ def _legal_events(s: Session, a: Actor) -> Case:
     from tests.factories import make_actor
 
     sup = make_actor(s, a.agency, role="supervisor")
-    ops.record_legal_event(s, sup.principal, kind="penalty", outcome="imposed",
-                           occurred_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
-                           reference="owner-only-penalty-ref")
+    ops.record_legal_event(
+        s,
+        sup.principal,
+        kind="penalty",
+        outcome="imposed",
+        occurred_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        reference="owner-only-penalty-ref",
+    )
     return Case(marker="owner-only-penalty-ref")
 
 
 probe("POST", "/api/v1/legal-events", role="supervisor", kind="self")(
-    lambda s, a: Case(body={"kind": "review", "outcome": "pending",
-                            "occurred_at": "2026-02-01T00:00:00Z"}))
+    lambda s, a: Case(
+        body={"kind": "review", "outcome": "pending", "occurred_at": "2026-02-01T00:00:00Z"}
+    )
+)
 
 
 # --- platforms (shared reference data, not agency-owned) -----------------------------------
 probe("GET", "/api/v1/platforms", kind="self")(_none)
 probe("GET", "/api/v1/platforms/{slug}", kind="self")(lambda s, a: Case(params={"slug": "x"}))
 probe("PATCH", "/api/v1/platforms/{slug}", kind="admin")(
-    lambda s, a: Case(params={"slug": "x"}, body={"notes": "probe"}))
+    lambda s, a: Case(params={"slug": "x"}, body={"notes": "probe"})
+)
 
 
 # Page routes of the web shell, accounts and audit pages.

@@ -31,13 +31,20 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     engine = make_engine(s.effective_database_url)
     upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
-        agency = service.create_agency(session, SYSTEM, name="Fuzz IRU", country="NL",
-                                       kind="national_iru")
-        user = service.create_user(session, SYSTEM, agency_id=agency.id,
-                                   email="fuzz@example.invalid", role="admin",
-                                   password="fuzz-password-123")
-        _AUTH["Authorization"] = "Bearer " + service.create_token(
-            session, SYSTEM, user_id=user.id, name="fuzz").token
+        agency = service.create_agency(
+            session, SYSTEM, name="Fuzz IRU", country="NL", kind="national_iru"
+        )
+        user = service.create_user(
+            session,
+            SYSTEM,
+            agency_id=agency.id,
+            email="fuzz@example.invalid",
+            role="admin",
+            password="fuzz-password-123",
+        )
+        _AUTH["Authorization"] = (
+            "Bearer " + service.create_token(session, SYSTEM, user_id=user.id, name="fuzz").token
+        )
     yield create_app(s, engine=engine)
     engine.dispose()
 
@@ -55,13 +62,16 @@ def test_no_server_errors(fuzz_app: Any) -> None:
         n_ops += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=25, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def run(case: Any) -> None:
             response = case.call(headers=dict(_AUTH))
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> "
-                                f"{response.status_code}: {response.text[:300]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> "
+                    f"{response.status_code}: {response.text[:300]}"
+                )
 
         run()
     assert n_ops > 5

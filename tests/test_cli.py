@@ -17,8 +17,9 @@ BIN = Path(sys.executable).parent / "takedown"
 def run(data: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAKEDOWN_")}
     env.update(TAKEDOWN_DATA_DIR=str(data), COLUMNS="200", NO_COLOR="1")
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env,
-                          input=input, timeout=120)
+    return subprocess.run(
+        [str(BIN), *args], capture_output=True, text=True, env=env, input=input, timeout=120
+    )
 
 
 @pytest.fixture
@@ -34,8 +35,18 @@ def test_agency_user_token_and_audit(data: Path) -> None:
     r = run(data, "agency", "list", "--format", "json")
     rows = json.loads(r.stdout)
     assert rows[0]["name"] == "Unité de test" and rows[0]["country"] == "FR"
-    r = run(data, "user", "add", "ana@example.invalid", "--agency", "Unité de test",
-            "--role", "analyst", "--password", "a-long-enough-password")
+    r = run(
+        data,
+        "user",
+        "add",
+        "ana@example.invalid",
+        "--agency",
+        "Unité de test",
+        "--role",
+        "analyst",
+        "--password",
+        "a-long-enough-password",
+    )
     assert r.returncode == 0, r.stderr
     r = run(data, "user", "list", "--format", "json")
     assert json.loads(r.stdout)[0]["email"] == "ana@example.invalid"
@@ -49,7 +60,8 @@ def test_errors_are_one_clear_line(data: Path) -> None:
     r = run(data, "agency", "add", "X", "--country", "France")
     assert r.returncode == 1
     assert r.stderr.strip().splitlines() == [
-        "error: country 'FRANCE' is not an ISO 3166-1 alpha-2 code"]
+        "error: country 'FRANCE' is not an ISO 3166-1 alpha-2 code"
+    ]
     r = run(data, "user", "add", "a@b.invalid", "--agency", "nope", "--password", "x" * 20)
     assert r.returncode == 1 and "agency 'nope' does not exist" in r.stderr
 
@@ -58,7 +70,7 @@ def test_audit_verify_catches_tampering(data: Path) -> None:
     for name in ("A", "B", "C"):
         assert run(data, "agency", "add", f"Agency {name}", "--country", "DE").returncode == 0
     db = sqlite3.connect(data / "takedown.sqlite3")
-    db.execute("UPDATE audit_events SET details = '{\"name\":\"forged\"}' WHERE id = 2")
+    db.execute('UPDATE audit_events SET details = \'{"name":"forged"}\' WHERE id = 2')
     db.commit()
     db.close()
     r = run(data, "audit", "verify")

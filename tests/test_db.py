@@ -14,12 +14,17 @@ def test_session_commit_inside_outer_transaction_is_rolled_back(
     request: pytest.FixtureRequest, engine_kind: str
 ) -> None:
     engine: Engine = request.getfixturevalue(
-        "pg_engine" if engine_kind == "postgresql" else "sqlite_engine")
+        "pg_engine" if engine_kind == "postgresql" else "sqlite_engine"
+    )
     conn = engine.connect()
     outer = conn.begin()
     session = Session(bind=conn, join_transaction_mode="create_savepoint")
-    session.execute(text("INSERT INTO login_attempts (key, at, success) VALUES "
-                         "('savepoint-probe', CURRENT_TIMESTAMP, false)"))
+    session.execute(
+        text(
+            "INSERT INTO login_attempts (key, at, success) VALUES "
+            "('savepoint-probe', CURRENT_TIMESTAMP, false)"
+        )
+    )
     session.commit()  # releases the savepoint only
     session.close()
     outer.rollback()

@@ -80,8 +80,9 @@ def test_every_route_has_an_isolation_probe(app_factory) -> None:  # type: ignor
 
 def test_every_non_public_route_requires_a_principal(app_factory) -> None:  # type: ignore[no-untyped-def]
     app = app_factory()
-    unguarded = [(m, p) for m, p, r in _routes(app)
-                 if (m, p) not in PUBLIC and not _depends_on_principal(r)]
+    unguarded = [
+        (m, p) for m, p, r in _routes(app) if (m, p) not in PUBLIC and not _depends_on_principal(r)
+    ]
     assert not unguarded, f"routes that do not depend on current_principal: {unguarded}"
 
 
@@ -94,14 +95,15 @@ def _fill(path: str, params: dict[str, object]) -> str:
 
 
 def test_unauthenticated_requests_are_refused(client: TestClient) -> None:
-    for (method, path) in PROBES:
+    for method, path in PROBES:
         r = client.request(method, _fill(path, {}))
         assert r.status_code in (401, 403), f"{method} {path} answered {r.status_code} to nobody"
 
 
 @pytest.mark.parametrize("key", sorted(PROBES), ids=lambda k: f"{k[0]} {k[1]}")
-def test_agency_b_cannot_reach_agency_a(key: tuple[str, str], client: TestClient,
-                                        db_session: Session) -> None:
+def test_agency_b_cannot_reach_agency_a(
+    key: tuple[str, str], client: TestClient, db_session: Session
+) -> None:
     method, path = key
     pr = PROBES[key]
     owner = make_actor(db_session, make_agency(db_session), role=pr.role)
@@ -121,13 +123,15 @@ def test_agency_b_cannot_reach_agency_a(key: tuple[str, str], client: TestClient
         return
     if case.params and pr.kind == "tenant":
         assert r.status_code in (403, 404), (
-            f"{method} {url}: agency B reached agency A's object ({r.status_code})")
+            f"{method} {url}: agency B reached agency A's object ({r.status_code})"
+        )
     if case.marker is not None:
         assert case.marker not in r.text, f"{method} {url} leaked {case.marker!r} to agency B"
     if case.owner_ok and case.params and pr.kind == "tenant":
         r2 = client.request(method, url, headers=owner.headers, **kwargs)  # type: ignore[arg-type]
         assert r2.status_code not in (403, 404), (
-            f"{method} {url}: the probe is wrong, even the owner gets {r2.status_code}")
+            f"{method} {url}: the probe is wrong, even the owner gets {r2.status_code}"
+        )
     if case.marker is not None and pr.kind != "admin":
         r3 = client.get(url, headers=owner.headers, params=case.query) if method == "GET" else None
         if r3 is not None:

@@ -136,8 +136,18 @@ def _register_capabilities() -> None:
     from takedown.sim.cli import register as sim
     from takedown.verification.cli import register as verification
 
-    for register in (accounts, audit, platforms, items, matching, evidence, referrals,
-                     verification, operations, sim):
+    for register in (
+        accounts,
+        audit,
+        platforms,
+        items,
+        matching,
+        evidence,
+        referrals,
+        verification,
+        operations,
+        sim,
+    ):
         register(app)
 
 

@@ -30,8 +30,9 @@ def test_admin_only_routes(client: TestClient, db_session: Session) -> None:
     assert r.status_code == 201 and r.json()["country"] == "DE"
     dup = client.post("/api/v1/agencies", json=body, headers=admin.headers)
     assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
-    bad = client.post("/api/v1/agencies", json={**body, "name": "Y", "country": "ZZZ"},
-                      headers=admin.headers)
+    bad = client.post(
+        "/api/v1/agencies", json={**body, "name": "Y", "country": "ZZZ"}, headers=admin.headers
+    )
     assert bad.status_code == 422
 
 
@@ -46,8 +47,9 @@ def test_supervisor_sees_only_own_agency_users(client: TestClient, db_session: S
 
 def test_token_lifecycle(client: TestClient, db_session: Session) -> None:
     actor = make_actor(db_session)
-    r = client.post("/api/v1/tokens", json={"name": "ci", "scopes": ["items:read"]},
-                    headers=actor.headers)
+    r = client.post(
+        "/api/v1/tokens", json={"name": "ci", "scopes": ["items:read"]}, headers=actor.headers
+    )
     assert r.status_code == 201
     token = r.json()["token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -72,8 +74,10 @@ def test_browser_session_needs_csrf_for_writes(client: TestClient, db_session: S
     assert no_csrf.status_code == 403 and "CSRF" in no_csrf.json()["detail"]
     ok = client.post("/api/v1/tokens", json={"name": "x"}, headers={"x-csrf-token": csrf})
     assert ok.status_code == 201
-    assert client.request("DELETE", "/api/v1/session",
-                          headers={"x-csrf-token": csrf}).status_code == 204
+    assert (
+        client.request("DELETE", "/api/v1/session", headers={"x-csrf-token": csrf}).status_code
+        == 204
+    )
     assert client.get("/api/v1/me").status_code == 401
 
 
@@ -83,7 +87,11 @@ def test_login_rate_limit_via_api(app_factory, db_session: Session) -> None:  # 
     user = make_user(db_session)
     with TestClient(app_factory(login_max_attempts=2)) as c:
         for _ in range(2):
-            assert c.post("/api/v1/session",
-                          json={"email": user.email, "password": "x" * 12}).status_code == 401
+            assert (
+                c.post(
+                    "/api/v1/session", json={"email": user.email, "password": "x" * 12}
+                ).status_code
+                == 401
+            )
         r = c.post("/api/v1/session", json={"email": user.email, "password": PASSWORD})
         assert r.status_code == 429 and r.headers["retry-after"]

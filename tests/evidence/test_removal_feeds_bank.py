@@ -28,8 +28,15 @@ def test_confirmed_removal_banks_the_captured_media(
     assert REMOVED_CONTENT_BANK not in [b.name for b in list_banks(db_session, actor.principal)]
     t0 = dt.datetime.now(dt.UTC)
     results = [
-        CheckResult(item_id, "http://hostile.test/", Outcome.REMOVED, "404", "generic",
-                    t0 + dt.timedelta(minutes=m), status=404)
+        CheckResult(
+            item_id,
+            "http://hostile.test/",
+            Outcome.REMOVED,
+            "404",
+            "generic",
+            t0 + dt.timedelta(minutes=m),
+            status=404,
+        )
         for m in (1, 11)
     ]
     summary = record_results(db_session, results)

@@ -83,9 +83,11 @@ def test_ticker_thread_calls_tickers() -> None:
     t.stop()
 
 
-@pytest.mark.parametrize("url,port", [("redis://127.0.0.1:6379/15", 6379),
-                                      ("amqp://guest:guest@127.0.0.1:5672/", 5672)],
-                         ids=["redis", "rabbitmq"])
+@pytest.mark.parametrize(
+    "url,port",
+    [("redis://127.0.0.1:6379/15", 6379), ("amqp://guest:guest@127.0.0.1:5672/", 5672)],
+    ids=["redis", "rabbitmq"],
+)
 @pytest.mark.xdist_group("brokers")
 def test_dramatiq_worker_runs_jobs(url: str, port: int) -> None:
     if not _reachable("127.0.0.1", port):

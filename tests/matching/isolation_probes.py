@@ -29,11 +29,14 @@ def _bank_with_signal(s: Session, a: Actor) -> tuple[int, int]:
 
 
 probe("GET", "/api/v1/banks", role="supervisor")(
-    lambda s, a: Case(marker="owner-only-bank-marker") if _bank(s, a) else Case())
+    lambda s, a: Case(marker="owner-only-bank-marker") if _bank(s, a) else Case()
+)
 probe("POST", "/api/v1/banks", role="supervisor", kind="self")(
-    lambda s, a: Case(body={"name": "probe bank", "kind": "known", "tlp": "AMBER"}))
+    lambda s, a: Case(body={"name": "probe bank", "kind": "known", "tlp": "AMBER"})
+)
 probe("GET", "/api/v1/banks/{bank_id}", role="supervisor")(
-    lambda s, a: Case(params={"bank_id": _bank(s, a)}, marker="owner-only-bank-marker"))
+    lambda s, a: Case(params={"bank_id": _bank(s, a)}, marker="owner-only-bank-marker")
+)
 
 
 @probe("GET", "/api/v1/banks/{bank_id}/signals", role="supervisor")
@@ -43,8 +46,10 @@ def _signals(s: Session, a: Actor) -> Case:
 
 
 probe("POST", "/api/v1/banks/{bank_id}/signals", role="supervisor")(
-    lambda s, a: Case(params={"bank_id": _bank(s, a)},
-                      body={"signal_type": "sha256", "value": "cd" * 32}))
+    lambda s, a: Case(
+        params={"bank_id": _bank(s, a)}, body={"signal_type": "sha256", "value": "cd" * 32}
+    )
+)
 
 
 @probe("PATCH", "/api/v1/banks/{bank_id}/signals/{signal_id}", role="supervisor")
@@ -54,9 +59,12 @@ def _patch(s: Session, a: Actor) -> Case:
 
 
 probe("POST", "/api/v1/banks/{bank_id}/import", role="supervisor")(
-    lambda s, a: Case(params={"bank_id": _bank(s, a)}, query={"format": "csv"},
-                      files={"file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n",
-                                      "text/csv")}))
+    lambda s, a: Case(
+        params={"bank_id": _bank(s, a)},
+        query={"format": "csv"},
+        files={"file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n", "text/csv")},
+    )
+)
 
 
 @probe("GET", "/api/v1/banks/{bank_id}/export", role="supervisor")
@@ -81,21 +89,30 @@ def _match(s: Session, a: Actor) -> int:
 
 
 probe("GET", "/api/v1/matches")(
-    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case())
+    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case()
+)
 probe("POST", "/api/v1/matches/{result_id}/review")(
-    lambda s, a: Case(params={"result_id": _match(s, a)}, body={"decision": "rejected"}))
+    lambda s, a: Case(params={"result_id": _match(s, a)}, body={"decision": "rejected"})
+)
 
 
 # --- pages: banks and matches ----------------------------------------------------------------
 probe("GET", "/banks", role="supervisor")(
-    lambda s, a: Case(marker="owner-only-bank-marker") if _bank(s, a) else Case())
+    lambda s, a: Case(marker="owner-only-bank-marker") if _bank(s, a) else Case()
+)
 probe("POST", "/banks", role="supervisor", kind="self")(lambda s, a: Case())
 probe("GET", "/banks/{bank_id}", role="supervisor")(
-    lambda s, a: Case(params={"bank_id": _bank(s, a)}, marker="owner-only-bank-marker"))
+    lambda s, a: Case(params={"bank_id": _bank(s, a)}, marker="owner-only-bank-marker")
+)
 probe("POST", "/banks/{bank_id}/import", role="supervisor")(
-    lambda s, a: Case(params={"bank_id": _bank(s, a)},
-                      files={"file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n",
-                                      "text/csv"), "format": (None, b"csv")}))
+    lambda s, a: Case(
+        params={"bank_id": _bank(s, a)},
+        files={
+            "file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n", "text/csv"),
+            "format": (None, b"csv"),
+        },
+    )
+)
 
 
 @probe("POST", "/banks/{bank_id}/signals/{signal_id}/enabled", role="supervisor")
@@ -105,6 +122,6 @@ def _page_toggle(s: Session, a: Actor) -> Case:
 
 
 probe("GET", "/matches")(
-    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case())
-probe("POST", "/matches/{result_id}/review")(
-    lambda s, a: Case(params={"result_id": _match(s, a)}))
+    lambda s, a: Case(marker="owner-only-label-marker") if _match(s, a) else Case()
+)
+probe("POST", "/matches/{result_id}/review")(lambda s, a: Case(params={"result_id": _match(s, a)}))

@@ -174,8 +174,10 @@ def _page_new(s: Session, a: Actor) -> Case:
     item, _ = items.report_url(s, a.principal, "https://x.com/refprobe_page_new/status/7700002")
     items.assess(s, a.principal, item.id, "terrorist_content", ["a"])
     # A form post: B names A's item; B gets the form back, never a batch or A's URL.
-    return Case(files={"item_ids": (None, str(item.id).encode()), "kind": (None, b"tos")},
-                marker="refprobe_page_new")
+    return Case(
+        files={"item_ids": (None, str(item.id).encode()), "kind": (None, b"tos")},
+        marker="refprobe_page_new",
+    )
 
 
 @probe("POST", "/referrals/{referral_id}/deliver")

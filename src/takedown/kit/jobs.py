@@ -128,8 +128,14 @@ class DramatiqDispatcher:
             fn(**kwargs)
 
         run.__name__ = name.replace(".", "__")
-        decorate = dramatiq.actor(actor_name=name, queue_name=self.QUEUE, broker=self.broker,
-                                  max_retries=5, min_backoff=1000, max_backoff=60_000)
+        decorate = dramatiq.actor(
+            actor_name=name,
+            queue_name=self.QUEUE,
+            broker=self.broker,
+            max_retries=5,
+            min_backoff=1000,
+            max_backoff=60_000,
+        )
         return decorate(run)
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
