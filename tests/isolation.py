@@ -247,5 +247,6 @@ import tests.evidence.isolation_probes  # noqa: E402
 import tests.items.probes  # noqa: E402
 import tests.matching.isolation_probes  # noqa: E402
 import tests.operations.isolation_probes  # noqa: E402
+import tests.platforms.isolation_probes  # noqa: E402
 import tests.referrals.isolation_probes  # noqa: E402
 import tests.web.isolation_probes  # noqa: E402,F401

@@ -120,6 +120,20 @@ def _domains(value: object) -> list[str]:
     return out
 
 
+def field_errors(changes: Mapping[str, object]) -> dict[str, str]:
+    """Every field's validation message at once (a form shows each beside its field).
+
+    ``update`` stops at the first bad field; a page wants them all. Same rules.
+    """
+    errors: dict[str, str] = {}
+    for name, value in changes.items():
+        try:
+            _clean(name, value)
+        except InvalidInput as exc:
+            errors[name] = exc.detail
+    return errors
+
+
 def update(
     session: Session,
     actor: Principal | None,

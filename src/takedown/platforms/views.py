@@ -1,0 +1,177 @@
+"""HTML pages of the platform registry: the list (every signed-in user, as the API's
+GET) and the edit form (admins only, as the API's PATCH).
+
+The registry is instance-wide reference data, not an agency's rows. Validation is the
+service's (``service.field_errors`` then ``service.update``), so the page and the API
+refuse the same input; every change is audited by ``service.update`` (``platform.update``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from takedown.accounts.deps import DbSession
+from takedown.kit.errors import InvalidInput
+from takedown.platforms import service
+from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
+from takedown.web.deps import AdminPage, FormErrors, PagePrincipal, error_field
+from takedown.web.nav import register_nav
+from takedown.web.pagination import paginate
+from takedown.web.templating import redirect, render
+
+router = APIRouter(include_in_schema=False)
+
+# Every signed-in user may read the registry (the API's GET needs only a principal).
+register_nav("Platforms", "/admin/platforms", section="admin", order=40)
+
+Slug = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$")]
+
+KIND_LABELS = {
+    PlatformKind.SOCIAL.value: "Social network",
+    PlatformKind.VIDEO.value: "Video host",
+    PlatformKind.MESSAGING.value: "Messaging",
+    PlatformKind.CHAT_SERVER.value: "Chat server",
+    PlatformKind.ARCHIVE.value: "Archive",
+    PlatformKind.FILE_HOST.value: "File host",
+    PlatformKind.PASTE.value: "Paste site",
+    PlatformKind.BLOG.value: "Blog",
+    PlatformKind.WEBSITE.value: "Website",
+    PlatformKind.ONION.value: "Onion site",
+}
+CHANNEL_LABELS = {
+    DeliveryChannel.API.value: "Platform API",
+    DeliveryChannel.EMAIL.value: "E-mail",
+    DeliveryChannel.PORTAL.value: "Portal",
+    DeliveryChannel.EXPORT.value: "Export (sent by hand)",
+}
+FIELDS = (
+    "name",
+    "kind",
+    "country",
+    "domains",
+    "tco_contact_point",
+    "legal_representative",
+    "delivery_channel",
+    "api_endpoint",
+    "notes",
+)
+_DOMAIN_SPLIT = re.compile(r"[\s,]+")
+
+
+def _values_of(p: Platform) -> dict[str, str]:
+    return {
+        "name": p.name,
+        "kind": p.kind,
+        "country": p.country or "",
+        "domains": "\n".join(p.domains or []),
+        "tco_contact_point": p.tco_contact_point or "",
+        "legal_representative": p.legal_representative or "",
+        "delivery_channel": p.delivery_channel,
+        "api_endpoint": p.api_endpoint or "",
+        "notes": p.notes or "",
+    }
+
+
+def _changes(values: dict[str, str]) -> dict[str, object]:
+    """The form's text as the service's input: domains one per line (or comma-separated)."""
+    changes: dict[str, object] = dict(values)
+    changes["domains"] = [d for d in _DOMAIN_SPLIT.split(values["domains"]) if d]
+    return changes
+
+
+@router.get("/admin/platforms", response_class=HTMLResponse)
+def platforms(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
+    rows, pager = paginate(
+        request,
+        lambda limit, offset: service.list_platforms(session, limit=limit, offset=offset),
+    )
+    return render(
+        request,
+        "platforms/list.html",
+        {
+            "platforms": rows,
+            "pager": pager,
+            "kind_labels": KIND_LABELS,
+            "channel_labels": CHANNEL_LABELS,
+            "can_edit": principal.is_admin,
+        },
+        title="Platforms",
+    )
+
+
+def _edit_page(
+    request: Request,
+    platform: Platform,
+    values: dict[str, str],
+    *,
+    errors: FormErrors | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "platform": platform,
+        "values": values,
+        "errors": errors or {},
+        "kinds": list(KIND_LABELS.items()),
+        "channels": list(CHANNEL_LABELS.items()),
+    }
+    return render(
+        request,
+        "platforms/edit.html",
+        ctx,
+        title=f"Platform {platform.name}",
+        status_code=status_code,
+    )
+
+
+@router.get("/admin/platforms/{slug}", response_class=HTMLResponse)
+def platform_edit(
+    slug: Slug, request: Request, principal: AdminPage, session: DbSession
+) -> HTMLResponse:
+    platform = service.get(session, slug)
+    return _edit_page(request, platform, _values_of(platform))
+
+
+@router.post("/admin/platforms/{slug}", response_class=HTMLResponse)
+def platform_save(
+    slug: Slug,
+    request: Request,
+    principal: AdminPage,
+    session: DbSession,
+    name: Annotated[str, Form(max_length=400)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    country: Annotated[str, Form(max_length=64)] = "",
+    domains: Annotated[str, Form(max_length=60_000)] = "",
+    tco_contact_point: Annotated[str, Form(max_length=1000)] = "",
+    legal_representative: Annotated[str, Form(max_length=1000)] = "",
+    delivery_channel: Annotated[str, Form(max_length=40)] = "",
+    api_endpoint: Annotated[str, Form(max_length=1000)] = "",
+    notes: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    platform = service.get(session, slug)  # unknown slug: 404 before the form is read
+    values = {
+        "name": name.strip(),
+        "kind": kind,
+        "country": country.strip(),
+        "domains": domains.strip(),
+        "tco_contact_point": tco_contact_point.strip(),
+        "legal_representative": legal_representative.strip(),
+        "delivery_channel": delivery_channel,
+        "api_endpoint": api_endpoint.strip(),
+        "notes": notes.strip(),
+    }
+    changes = _changes(values)
+    errors: FormErrors = service.field_errors(changes)
+    if not errors:
+        try:
+            service.update(session, principal, slug, changes)
+        except InvalidInput as exc:  # the same rules; kept as a safety net
+            errors[error_field(exc.detail, {f: (f,) for f in FIELDS})] = exc.detail
+        else:
+            return redirect(
+                request, "/admin/platforms", notice=f"Platform “{platform.name}” saved."
+            )
+    return _edit_page(request, platform, values, errors=errors, status_code=422)
