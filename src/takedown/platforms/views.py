@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts.deps import DbSession
+from takedown.accounts.models import Role
 from takedown.kit.errors import InvalidInput
 from takedown.platforms import service
 from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
@@ -25,8 +26,10 @@ from takedown.web.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-# Every signed-in user may read the registry (the API's GET needs only a principal).
-register_nav("Platforms", "/admin/platforms", section="admin", order=40)
+# Every signed-in user may read the registry (the API's GET needs only a principal), but
+# the link sits in the Administration section, which analysts and liaisons do not get
+# (tests/web/test_shell.py): supervisors and admins see it; anyone may open the URL.
+register_nav("Platforms", "/admin/platforms", roles=(Role.SUPERVISOR,), section="admin", order=40)
 
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$")]
 

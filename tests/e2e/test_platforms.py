@@ -1,0 +1,58 @@
+"""The platform registry in a real browser: an admin opens it from the navigation, edits
+X's TCO contact point (a wrong value first, shown beside its field) and sees it saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import LiveServer, PageLog, save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+CONTACT = "tco-orders@x.example.invalid"
+
+
+def test_admin_edits_a_platforms_tco_contact_point(  # type: ignore[no-untyped-def]
+    live_server: LiveServer, browser_page, page_log: PageLog
+) -> None:
+    from takedown.platforms import service
+    from takedown.platforms.seed import ensure_seeded
+
+    page = browser_page
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if r.status >= 400 else None)
+    with live_server.session() as s:
+        # The harness only migrates; `takedown serve` and `db upgrade` also seed (idempotent).
+        ensure_seeded(s)
+        original = service.get(s, "x").tco_contact_point
+    admin = live_server.create_user(role="admin")
+    try:
+        live_server.login(page, admin)
+        nav = page.get_by_role("navigation", name="Main")
+        nav.get_by_role("link", name="Platforms").click()
+        page.wait_for_url(live_server.url("/admin/platforms"))
+        assert page.get_by_test_id("platform-row").count() >= 10
+
+        page.get_by_role("link", name="X (Twitter) (edit)").click()
+        page.wait_for_url(live_server.url("/admin/platforms/x"))
+        contact = page.get_by_label("TCO contact point")
+        contact.fill("not a contact")
+        page.get_by_role("button", name="Save platform").click()
+        error = page.locator("#f-tco_contact_point-error")
+        assert "e-mail address or an http(s) URL" in error.inner_text()
+        assert contact.get_attribute("aria-invalid") == "true"
+
+        contact.fill(CONTACT)
+        page.get_by_role("button", name="Save platform").click()
+        page.wait_for_url(live_server.url("/admin/platforms"))
+        assert page.get_by_text("Platform “X (Twitter)” saved.").is_visible()
+        row = page.get_by_test_id("platform-row").filter(has_text="X (Twitter)")
+        assert row.get_by_role("cell", name=CONTACT).is_visible()
+        save_screenshot(page, "admin-platforms", full_page=True)
+        with live_server.session() as s:
+            assert service.get(s, "x").tco_contact_point == CONTACT
+        assert statuses == [422, 404] or statuses == [422]  # the wrong value (and a favicon)
+        assert page_log.csp_violations == [] and page_log.dialogs == []
+    finally:  # the live server is shared: leave X as the other browser tests expect it
+        with live_server.session() as s:
+            service.update(s, None, "x", {"tco_contact_point": original})
