@@ -131,3 +131,19 @@ def test_list_filters_by_kind(db_session: Session) -> None:
     assert {p.slug for p in rows} == {"google_drive", "dropbox", "mega"} and total == 3
     with pytest.raises(InvalidInput, match="kind must be one of"):
         service.list_platforms(db_session, kind="nope")
+
+
+def test_field_errors_reports_every_bad_field_at_once() -> None:
+    errors = service.field_errors(
+        {
+            "name": " ",
+            "country": "Ireland",
+            "tco_contact_point": "not a contact",
+            "delivery_channel": "fax",
+            "domains": ["x.com"],
+            "notes": "fine",
+        }
+    )
+    assert sorted(errors) == ["country", "delivery_channel", "name", "tco_contact_point"]
+    assert errors["country"].startswith("country must be an ISO 3166-1 alpha-2 code")
+    assert service.field_errors({"country": "ie", "domains": ["X.COM"]}) == {}
