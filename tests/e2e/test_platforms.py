@@ -39,7 +39,7 @@ def test_admin_edits_a_platforms_tco_contact_point(  # type: ignore[no-untyped-d
         contact.fill("not a contact")
         page.get_by_role("button", name="Save platform").click()
         error = page.locator("#f-tco_contact_point-error")
-        assert "e-mail address or an http(s) URL" in error.inner_text()
+        assert "TCO contact point must be an e-mail address or an http(s) URL" in error.inner_text()
         assert contact.get_attribute("aria-invalid") == "true"
 
         contact.fill(CONTACT)

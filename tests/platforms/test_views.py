@@ -195,6 +195,9 @@ def test_invalid_input_shows_each_error_beside_its_field(
     assert 'id="f-domains-error"' in r.text
     assert 'role="alert"' in r.text  # the summary
     assert 'value="not a contact"' in r.text  # what the admin typed stays
+    assert 'value="Ireland"' in r.text  # no maxlength: the server says why, nothing is cut
+    assert "TCO contact point must be an e-mail address or an http(s) URL" in r.text
+    assert "tco_contact_point must" not in r.text  # the label, not the API's field name
     db_session.expire_all()
     assert service.get(db_session, "x").country == "IE"
     assert _platform_events(db_session, "x") == []

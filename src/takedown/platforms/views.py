@@ -63,6 +63,29 @@ FIELDS = (
     "notes",
 )
 _DOMAIN_SPLIT = re.compile(r"[\s,]+")
+LABELS = {
+    "name": "Name",
+    "kind": "Kind",
+    "country": "Country",
+    "domains": "Domains",
+    "tco_contact_point": "TCO contact point",
+    "legal_representative": "Legal representative",
+    "delivery_channel": "Delivery channel",
+    "api_endpoint": "API endpoint",
+    "notes": "Notes",
+}
+
+
+def _readable(errors: FormErrors) -> FormErrors:
+    """The service names fields as the API does ("tco_contact_point must ..."); say the label."""
+    out: FormErrors = {}
+    for name, message in errors.items():
+        for prefix in (f"{name} ", f"{name}: "):
+            if name in LABELS and message.startswith(prefix):
+                message = LABELS[name] + message[len(name) :]
+                break
+        out[name] = message
+    return out
 
 
 def _values_of(p: Platform) -> dict[str, str]:
@@ -177,4 +200,4 @@ def platform_save(
             return redirect(
                 request, "/admin/platforms", notice=f"Platform “{platform.name}” saved."
             )
-    return _edit_page(request, platform, values, errors=errors, status_code=422)
+    return _edit_page(request, platform, values, errors=_readable(errors), status_code=422)
