@@ -26,3 +26,25 @@ def test_sqlite_is_the_default_database(tmp_path: object) -> None:
     s = Settings(data_dir=tmp_path)  # type: ignore[arg-type]
     assert s.effective_database_url.startswith("sqlite:///")
     assert s.effective_database_url.endswith("takedown.sqlite3")
+
+
+def test_http_client_options_carry_every_network_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import certifi
+
+    from takedown.kit.http import make_sync_client
+
+    assert Settings().http_client_options()["verify"] is True  # the system's CAs by default
+    monkeypatch.setenv("TAKEDOWN_RESOLVE", "x.com=127.0.0.1:8800")
+    monkeypatch.setenv("TAKEDOWN_SSRF_ALLOW", "127.0.0.1")
+    monkeypatch.setenv("TAKEDOWN_HTTP_PROXY", "http://127.0.0.1:3128")
+    monkeypatch.setenv("TAKEDOWN_TOR_PROXY", "socks5://127.0.0.1:9050")
+    monkeypatch.setenv("TAKEDOWN_CA_BUNDLE", certifi.where())
+    opts = Settings().http_client_options()
+    assert opts == {
+        "resolve": {"x.com": "127.0.0.1:8800"},
+        "ssrf_allow": ["127.0.0.1"],
+        "proxy": "http://127.0.0.1:3128",
+        "tor_proxy": "socks5://127.0.0.1:9050",
+        "verify": certifi.where(),
+    }
+    make_sync_client(**opts, timeout=5.0).close()  # every key is one the client takes

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -82,6 +82,17 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    def http_client_options(self) -> dict[str, Any]:
+        """The guarded HTTP client's network settings (``kit.http.make_client`` keywords):
+        the resolver map, SSRF allow-list, proxies and CA bundle, named once for every caller."""
+        return {
+            "resolve": self.resolve,
+            "ssrf_allow": self.ssrf_allow,
+            "proxy": self.http_proxy,
+            "tor_proxy": self.tor_proxy,
+            "verify": str(self.ca_bundle) if self.ca_bundle else True,
+        }
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

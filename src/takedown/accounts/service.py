@@ -56,6 +56,15 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SYSTEM = Principal(user_id=0, agency_id=0, role=Role.ADMIN, via="system")
 
 
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(
+            f"role {value!r} is not one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
 def _sha256(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
@@ -156,12 +165,7 @@ def create_user(
     email = email.strip()
     if not _EMAIL.match(email):
         raise InvalidInput(f"{email!r} is not an e-mail address")
-    try:
-        role_v = Role(role)
-    except ValueError:
-        raise InvalidInput(
-            f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
-        ) from None
+    role_v = _role(role)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     agency = get_agency(session, agency_id)
@@ -239,12 +243,7 @@ def set_role(
 ) -> User:
     """An administrator changes a user's role (never their own: no accidental lock-out)."""
     user = get_user(session, user_id)
-    try:
-        role_v = Role(role)
-    except ValueError:
-        raise InvalidInput(
-            f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
-        ) from None
+    role_v = _role(role)
     if actor.via != "system" and user.id == actor.user_id:
         raise Conflict("you cannot change your own role; ask another administrator")
     agency = get_agency(session, user.agency_id)

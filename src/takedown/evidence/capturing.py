@@ -56,11 +56,7 @@ def http_client_for(
 ) -> httpx.AsyncClient:
     """The guarded client, configured from the one Settings (resolver map, allow-list, proxies)."""
     return make_client(
-        resolve=settings.resolve,
-        ssrf_allow=settings.ssrf_allow,
-        proxy=settings.http_proxy,
-        tor_proxy=settings.tor_proxy,
-        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
+        **settings.http_client_options(),
         timeout=limits.read_timeout,
         follow_redirects=False,
         per_host_limit=per_host_limit,

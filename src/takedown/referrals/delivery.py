@@ -50,13 +50,7 @@ def default_channels(settings: Settings, *, clock: Clock | None = None) -> Chann
     reg = ChannelRegistry()
     reg.register(PortalChannel(clock))
     reg.register(ExportChannel(settings.data_dir / "exports", clock))
-    client = make_sync_client(
-        resolve=settings.resolve,
-        ssrf_allow=settings.ssrf_allow,
-        proxy=settings.http_proxy,
-        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
-        timeout=30.0,
-    )
+    client = make_sync_client(**settings.http_client_options(), timeout=30.0)
     secret = settings.secret_key or ""
     reg.register(ApiChannel(client, lambda slug: signing_key(secret, slug), clock=clock))
     if settings.smtp_url:

@@ -92,13 +92,7 @@ def poll_status_job(limit: int = 500) -> None:
     from takedown.referrals import status
 
     settings = get_settings()
-    client = make_sync_client(
-        resolve=settings.resolve,
-        ssrf_allow=settings.ssrf_allow,
-        proxy=settings.http_proxy,
-        verify=str(settings.ca_bundle) if settings.ca_bundle else True,
-        timeout=30.0,
-    )
+    client = make_sync_client(**settings.http_client_options(), timeout=30.0)
     with client, session_scope(_factory()) as session:
         rep = status.poll(session, client, limit=limit)
     if rep.stated or rep.failed:

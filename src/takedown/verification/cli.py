@@ -48,10 +48,8 @@ def verify(
 
         def client() -> httpx.AsyncClient:
             return make_client(
-                resolve=s.resolve, ssrf_allow=s.ssrf_allow, proxy=s.http_proxy,
-                tor_proxy=s.tor_proxy, timeout=timeout, per_host_limit=per_host,
+                **s.http_client_options(), timeout=timeout, per_host_limit=per_host,
                 max_connections=per_host * 5,
-                verify=str(s.ca_bundle) if s.ca_bundle else True,
             )  # fmt: skip
 
         factory = session_factory()

@@ -38,9 +38,7 @@ def verify_job(limit: int = 20_000, per_host: int = 16) -> None:
 
     def client() -> httpx.AsyncClient:
         return make_client(
-            resolve=s.resolve, ssrf_allow=s.ssrf_allow, proxy=s.http_proxy, tor_proxy=s.tor_proxy,
-            per_host_limit=per_host, max_connections=per_host * 5,
-            verify=str(s.ca_bundle) if s.ca_bundle else True,
+            **s.http_client_options(), per_host_limit=per_host, max_connections=per_host * 5,
         )  # fmt: skip
 
     factory = _factory()
