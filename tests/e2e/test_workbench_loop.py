@@ -36,6 +36,8 @@ from pathlib import Path
 import pytest
 
 from takedown.kit.clock import Clock, FrozenClock, SystemClock
+from takedown.platforms import service as platforms
+from takedown.platforms.seed import ensure_seeded
 from takedown.sim.harness import SimHandle, running_sim
 from takedown.sim.reports import export_reports
 from takedown.verification.engine import EngineConfig
@@ -171,6 +173,11 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
         "X Trust & Safety (synthetic)", kind="platform", platform_slug="x", country="IE"
     )
     liaison = live_server.create_user(role="liaison", agency_id=x_agency)
+    with live_server.session() as s:
+        # The shared server may or may not hold the seeded registry (test_platforms seeds
+        # it, where X delivers by e-mail): seed it here too, and send X's orders by portal.
+        ensure_seeded(s)
+        platforms.update(s, None, "x", {"delivery_channel": "portal"})
     op_name = "Loop action day (synthetic)"
     op_id = _operation(page, live_server, supervisor, op_name)
 
@@ -189,7 +196,7 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     page.wait_for_url(live_server.url("/queue"))
     filters = page.get_by_role("search", name="Filter the queue")
     filters.get_by_label("Operation").select_option(label=op_name)
-    filters.get_by_label("URL contains").fill("https://x.com/")  # no platform registry here
+    filters.get_by_label("URL contains").fill("https://x.com/")
     filters.get_by_label("Status").select_option("new")
     filters.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*/queue\?.*operation=\d+"))

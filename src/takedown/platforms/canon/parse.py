@@ -309,6 +309,11 @@ def _authority(scheme: str | None, authority: str) -> tuple[str, bool, str, int 
     return out
 
 
+def clear_authority_cache() -> None:
+    """Empty the host cache (tests that measure memory start every run from the same state)."""
+    _authorities.clear()
+
+
 def parse(raw: object) -> Parsed:
     if not isinstance(raw, str):
         raise InvalidURL(f"expected text, got {type(raw).__name__}")
