@@ -42,9 +42,9 @@ def _events(db_session: Session, action: str, capture_id: int) -> list[AuditEven
     db_session.expire_all()
     return list(
         db_session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == action, AuditEvent.subject_id == str(capture_id)
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.subject_id == str(capture_id))
+            .order_by(AuditEvent.id)
         )
     )
 

@@ -23,9 +23,9 @@ from tests.items.factories import make_assessed_item, make_item, synthetic_url
 def _events(session: Session, action: str, item_id: int) -> list[AuditEvent]:
     return list(
         session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == action, AuditEvent.subject_id == str(item_id)
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.subject_id == str(item_id))
+            .order_by(AuditEvent.id)
         )
     )
 

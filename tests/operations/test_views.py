@@ -54,9 +54,9 @@ def _new(web: TestClient, actor: Actor, **data: str) -> Any:
 def _events(session: Session, action: str, op_id: int) -> list[AuditEvent]:
     return list(
         session.scalars(
-            select(AuditEvent).where(
-                AuditEvent.action == action, AuditEvent.subject_id == str(op_id)
-            )
+            select(AuditEvent)
+            .where(AuditEvent.action == action, AuditEvent.subject_id == str(op_id))
+            .order_by(AuditEvent.id)
         )
     )
 
