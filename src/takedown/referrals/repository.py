@@ -196,13 +196,15 @@ def attempts_of(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
 def overdue_orders(session: Session, now: dt.datetime) -> list[Referral]:
     return list(
         session.scalars(
-            select(Referral).where(
+            select(Referral)
+            .where(
                 Referral.kind == ReferralKind.REMOVAL_ORDER.value,
                 Referral.status.in_((ReferralStatus.SENT.value, ReferralStatus.ACKNOWLEDGED.value)),
                 Referral.deadline_at.is_not(None),
                 Referral.deadline_at < now,
                 Referral.overdue_at.is_(None),
             )
+            .order_by(Referral.id)
         ).all()
     )
 
@@ -234,11 +236,13 @@ def supervisors_of(session: Session, agency_id: int) -> list[int]:
     return [
         int(u)
         for u in session.scalars(
-            select(User.id).where(
+            select(User.id)
+            .where(
                 User.agency_id == agency_id,
                 User.role.in_(("supervisor",)),
                 User.is_active.is_(True),
             )
+            .order_by(User.id)
         ).all()
     ]
 
@@ -253,11 +257,13 @@ def users_by_id(session: Session, ids: Iterable[int]) -> dict[int, User]:
 def unanswered_included(session: Session, referral_id: int) -> list[ReferralItem]:
     return list(
         session.scalars(
-            select(ReferralItem).where(
+            select(ReferralItem)
+            .where(
                 ReferralItem.referral_id == referral_id,
                 ReferralItem.state == ItemState.INCLUDED.value,
                 or_(ReferralItem.response.is_(None), ReferralItem.response == ""),
             )
+            .order_by(ReferralItem.id)
         ).all()
     )
 
