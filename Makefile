@@ -1,4 +1,4 @@
-# takedown — two commands: `make run` and `make test`.
+# takedown — two commands: `make run` and `make test` (and `make demo` to watch one day).
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS_STAMP := node_modules/.installed
 
-.PHONY: run test lint typecheck bench install assets services clean
+.PHONY: run test demo lint typecheck bench install assets services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +27,11 @@ assets: $(ASSETS_STAMP)
 run: install assets
 	$(BIN)/takedown db upgrade
 	$(BIN)/takedown serve
+
+# A simulated action day on the testbed, end to end, then its dashboard served on
+# http://127.0.0.1:8080 (its own database under var/demo; see docs/operations.md).
+demo: install assets
+	$(BIN)/takedown demo
 
 services:
 	bash scripts/ensure-services.sh

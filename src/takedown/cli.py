@@ -127,6 +127,7 @@ def worker(
 def _register_capabilities() -> None:
     from takedown.accounts.cli import register as accounts
     from takedown.audit.cli import register as audit
+    from takedown.demo.cli import register as demo
     from takedown.evidence.cli import register as evidence
     from takedown.items.cli import register as items
     from takedown.matching.cli import register as matching
@@ -147,6 +148,7 @@ def _register_capabilities() -> None:
         verification,
         operations,
         sim,
+        demo,
     ):
         register(app)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -43,15 +44,21 @@ class _RichSink:
 
 @contextmanager
 def rich_progress(
-    description: str, total: int | None = None, *, bytes_mode: bool = False, enabled: bool = True
+    description: str,
+    total: int | None = None,
+    *,
+    bytes_mode: bool = False,
+    enabled: bool = True,
+    console: Console | None = None,
 ) -> Iterator[ProgressSink]:
-    """A Rich progress bar on stderr; ``enabled=False`` yields a silent sink."""
+    """A Rich progress bar (on ``console``, Rich's default when None); ``enabled=False``
+    yields a silent sink."""
     if not enabled:
         yield NullProgress()
         return
     columns = [TextColumn("{task.description}"), BarColumn()]
     columns.append(TransferSpeedColumn() if bytes_mode else MofNCompleteColumn())
     columns.append(TimeElapsedColumn())
-    with Progress(*columns, transient=False) as progress:
+    with Progress(*columns, transient=False, console=console) as progress:
         task = progress.add_task(description, total=total)
         yield _RichSink(progress, int(task))
