@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from takedown.platforms.detectors.bindings import HostBinding, registry_for
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.sim.harness import SimHandle
 
 
-def sim_bindings(sim: SimHandle) -> list[HostBinding]:
-    out = []
-    for p in sim.world.platforms.values():
-        auth: dict[str, str] = {}
-        if p.type == "rocketchat":
-            auth = {"X-Auth-Token": p.auth.token, "X-User-Id": p.auth.user_id}
-        out.append(HostBinding(p.type, tuple(p.hosts), auth))
-    return out
-
-
 def sim_registry(sim: SimHandle) -> DetectorRegistry:
-    return registry_for(sim_bindings(sim))
+    return sim.detector_registry()
 
 
 def expected(truth: dict[str, Any]) -> str:

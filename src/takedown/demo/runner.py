@@ -57,7 +57,6 @@ from takedown.kit.errors import Conflict, InvalidInput, TakedownError, Unavailab
 from takedown.kit.progress import ProgressSink
 from takedown.operations import report
 from takedown.operations import service as operations
-from takedown.platforms.detectors.bindings import HostBinding, registry_for
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.platforms.identity import InvalidURL, canonicalize
 from takedown.referrals import delivery, status
@@ -195,21 +194,6 @@ def _timed(timings: dict[str, float], key: str) -> Iterator[None]:
         yield
     finally:
         timings[key] = timings.get(key, 0.0) + time.perf_counter() - t
-
-
-def sim_detectors(sim: SimHandle) -> DetectorRegistry:
-    """Detectors bound to every simulated host (Rocket.Chat servers with their API login)."""
-
-    def bindings() -> list[HostBinding]:
-        out = []
-        for p in sim.world.platforms.values():
-            auth: dict[str, str] = {}
-            if p.type == "rocketchat":
-                auth = {"X-Auth-Token": p.auth.token, "X-User-Id": p.auth.user_id}
-            out.append(HostBinding(p.type, tuple(p.hosts), auth))
-        return out
-
-    return registry_for(sim.call(bindings))
 
 
 class _Day:
@@ -470,7 +454,7 @@ class _Day:
         self, lead: Team, op_id: int, item_ids: Sequence[int], reports: dict[str, Path | None]
     ) -> None:
         """Let scenario time run while the platforms act; verify on the checker's rhythm."""
-        registry = sim_detectors(self.sim)
+        registry = self.sim.detector_registry()
         steps = self.config.schedule
         halfway = self.clock.now() + dt.timedelta(seconds=sum(steps) / 2)
         prelim_done = False

@@ -16,7 +16,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -24,6 +24,9 @@ from takedown.kit.http import make_client, make_sync_client
 from takedown.sim.runtime import Sim
 from takedown.sim.scenario import Scenario, load_scenario, resolve_scenario_path
 from takedown.sim.world import World
+
+if TYPE_CHECKING:
+    from takedown.platforms.detectors.registry import DetectorRegistry
 
 T = TypeVar("T")
 
@@ -67,6 +70,24 @@ class SimHandle:
     def world(self) -> World:
         """The live world. Read it only through :meth:`call` while the sim runs."""
         return self.sim.world
+
+    def detector_registry(self) -> DetectorRegistry:
+        """Verification detectors bound to every simulated host (Rocket.Chat with its API login).
+
+        Shared by the tests, the benchmarks and ``takedown demo``.
+        """
+        from takedown.platforms.detectors.bindings import HostBinding, registry_for
+
+        def bindings() -> list[HostBinding]:
+            out = []
+            for p in self.world.platforms.values():
+                auth: dict[str, str] = {}
+                if p.type == "rocketchat":
+                    auth = {"X-Auth-Token": p.auth.token, "X-User-Id": p.auth.user_id}
+                out.append(HostBinding(p.type, tuple(p.hosts), auth))
+            return out
+
+        return registry_for(self.call(bindings))
 
     def info(self) -> dict[str, Any]:
         return self.sim.info()
