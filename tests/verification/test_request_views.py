@@ -113,7 +113,7 @@ def test_verify_now_on_the_referral_and_operation_pages(
     assert f'action="/verification/referrals/{referral_id}/check"' in page.text
     assert "Verify now" in page.text
     r = web.post(f"/verification/referrals/{referral_id}/check", headers={**a.headers, **HTMX})
-    assert r.status_code == 200 and "0 of 1" in r.text and "Checking referral " in r.text
+    assert r.status_code == 200 and "0 of 1" in r.text and "Checks of referral " in r.text
     op_id = referred_operation(db_session, a)
     page = web.get(f"/operations/{op_id}", headers=a.headers)
     assert f'action="/verification/operations/{op_id}/check"' in page.text

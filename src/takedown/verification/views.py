@@ -109,7 +109,7 @@ def progress_state(session: Session, row: CheckRequest) -> ProgressState:
     return ProgressState(
         id=f"check-request-{row.id}",
         url=f"/verification/requests/{row.id}/progress",
-        label=f"Checking {row.label}",
+        label=f"Checks of {row.label}",
         done=p.checked,
         total=p.total,
         finished=p.finished,
