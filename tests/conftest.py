@@ -122,6 +122,21 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", secret_key="test-secret")
 
 
+class RecordingDispatcher:
+    """Jobs a request enqueues, recorded instead of run: an in-process job would open the
+    database of ``get_settings()``, not the test's transaction. Tests run the job's
+    function themselves (``app.state.dispatcher.sent``)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def enqueue(self, name: str, **kwargs: object) -> None:
+        self.sent.append((name, kwargs))
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture
 def app_factory(
     settings: Settings, session_factory: sessionmaker[Session], db_connection: Connection
@@ -133,6 +148,7 @@ def app_factory(
         s = settings.model_copy(update=overrides) if overrides else settings
         app = create_app(s, engine=db_connection.engine)
         app.state.sessionmaker = session_factory
+        app.state.dispatcher = RecordingDispatcher()
         return app
 
     return build

@@ -91,7 +91,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
         load_job_modules()
-        dispatcher = make_dispatcher(settings)
+        # One set before start-up wins (tests record the jobs a request enqueues).
+        dispatcher = getattr(app_.state, "dispatcher", None) or make_dispatcher(settings)
         app_.state.dispatcher = dispatcher
         tickers = TickerThread() if background and not settings.broker_url else None
         if tickers:

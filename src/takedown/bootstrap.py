@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from takedown.accounts.principal import Principal
 from takedown.config import Settings
 from takedown.db import make_sessionmaker, session_scope
 from takedown.migrate import upgrade
@@ -33,7 +34,10 @@ def wire_hooks(settings: Settings) -> None:
     """Connect capabilities that must not import each other (idempotent).
 
     - a confirmed removal feeds the item's captured media to the removed-content bank,
-      so a re-upload of the same media is recognised later.
+      so a re-upload of the same media is recognised later;
+    - checks on demand (``verification.requests``) learn what a referral's included items
+      and an operation's referred items are, through those capabilities' own visibility
+      (another agency's batch or operation is a 404, as on their routes).
     """
     first = not _wired
     _wired["settings"] = settings  # the newest app or command's settings win
@@ -47,3 +51,33 @@ def wire_hooks(settings: Settings) -> None:
         feed_removed_media(session, item_id, store=store_for_settings(_wired["settings"]))
 
     on_removal_confirmed.append(removed)
+    _register_check_scopes()
+
+
+def _register_check_scopes() -> None:
+    from takedown.operations import repository as operations_repository
+    from takedown.operations import service as operations
+    from takedown.referrals import repository as referrals_repository
+    from takedown.referrals import service as referrals
+    from takedown.referrals.models import ItemState
+    from takedown.verification.requests import Scope, register_scope
+    from takedown.verification.service import VERIFIED_FROM
+
+    def referral(session: Session, principal: Principal, referral_id: int) -> Scope:
+        ref = referrals.own_referral(session, principal, referral_id)
+        included = [
+            ri.item_id
+            for ri, _item in referrals_repository.items_of(session, ref.id)
+            if ri.state == ItemState.INCLUDED.value
+        ]
+        return Scope(f"referral {ref.reference}", included)
+
+    def operation(session: Session, principal: Principal, operation_id: int) -> Scope:
+        op = operations.get_operation(session, principal, operation_id)
+        by_platform = operations_repository.member_ids_by_platform(
+            session, op.id, sorted(s.value for s in VERIFIED_FROM)
+        )
+        return Scope(f"operation {op.name}", [i for ids in by_platform.values() for i in ids])
+
+    register_scope("referral", referral)
+    register_scope("operation", operation)

@@ -14,6 +14,8 @@ Reuse it from any capability's browser test::
 ``live_server`` is shared by the whole session (one SQLite data dir, migrated);
 make unique rows per test (``create_user`` does). ``live_server.session()`` is a
 committed unit of work for arranging data through the service layer.
+``serve(data_dir, extra_env)`` starts another server with extra settings, e.g. wired
+to a testbed (``test_check_now.py``).
 
 No browser is ever downloaded: chromium comes from Debian (``make test`` installs
 it). Without it the tests skip on a laptop and fail under ``CI=true``.
@@ -21,6 +23,7 @@ it). Without it the tests skip on a laptop and fail under ``CI=true``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -167,9 +170,10 @@ class LiveServer:
         page.wait_for_url(self.url(next_path))
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir = tmp_path_factory.mktemp("e2e-var")
+@contextlib.contextmanager
+def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[LiveServer]:
+    """The app under uvicorn in a subprocess, on a free port, against a migrated SQLite
+    database in ``data_dir``; ``extra_env`` adds settings (e.g. a testbed's resolver map)."""
     engine = make_engine(f"sqlite:///{data_dir / 'takedown.sqlite3'}")
     upgrade(engine)
     port = _free_port()
@@ -179,6 +183,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "TAKEDOWN_SECRET_KEY": "e2e-secret-key",
         "TAKEDOWN_LOGIN_MAX_ATTEMPTS": "50",
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        **(extra_env or {}),
     }
     env.pop("TAKEDOWN_DATABASE_URL", None)
     log_path = data_dir / "server.log"
@@ -225,6 +230,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             proc.kill()
             proc.wait()
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serve(tmp_path_factory.mktemp("e2e-var")) as server:
+        yield server
 
 
 # Module scope, not session: a started sync Playwright keeps an asyncio loop running in

@@ -13,9 +13,10 @@ users of two agencies and a platform, every step through the pages:
    sends it now through the portal channel (the browser's confirm dialogs accepted);
 5. the testbed platform takes the item down (its control API), and the platform's
    liaison finds the order in the portal and confirms the removal (Annex II);
-6. verification runs until the removal is confirmed. The pages have no "run checks"
-   action: ``takedown.verification.service.verify_due`` runs in-process, as the
-   machine's scheduler would, against the live server's database and the testbed. The
+6. verification runs until the removal is confirmed. The shared server cannot reach this
+   testbed, so "Check now" is not used (``test_check_now.py`` covers it):
+   ``takedown.verification.service.verify_due`` runs in-process, as the machine's
+   scheduler would, against the live server's database and the testbed. The
    first two runs use the wall clock (online, then the first ``removed``); the third runs
    on a clock six minutes ahead, past the policy's five-minute confirmation gap;
 7. the operation's dashboard shows the confirmed removal, and the item's check timeline

@@ -48,6 +48,7 @@ KNOWN_SCOPES = frozenset(
         "banks:read",
         "banks:write",
         "portal:write",
+        "verification:write",
         "admin",
     }
 )

@@ -1,19 +1,45 @@
-"""JSON routes of verification: checks, an item's timeline, and removal statistics."""
+"""JSON routes of verification: checks, an item's timeline, removal statistics, and checks
+on demand (requests and their progress)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession
+from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
+from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.kit.errors import Forbidden
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
-from takedown.verification import repository, service
-from takedown.verification.schemas import CheckOut, PlatformStatsOut, ScheduleOut, TimelineOut
+from takedown.verification import repository, requests, service
+from takedown.verification.models import CheckRequest
+from takedown.verification.schemas import (
+    CheckOut,
+    CheckRequestIn,
+    CheckRequestOut,
+    PlatformStatsOut,
+    RequestProgressOut,
+    ScheduleOut,
+    TimelineOut,
+)
+from takedown.verification.tasks import enqueue_check_request
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
+
+
+def _requester(
+    principal: Principal = Depends(require_role(Role.ANALYST, Role.SUPERVISOR)),
+) -> Principal:
+    if not principal.has_scope("verification:write"):
+        raise Forbidden("this token lacks the scope 'verification:write'")
+    return principal
+
+
+Requester = Annotated[Principal, Depends(_requester)]
 
 
 @router.get("/checks", response_model=Page[CheckOut])
@@ -76,3 +102,61 @@ def removal_stats(principal: CurrentPrincipal, session: DbSession) -> list[Platf
             )
         )
     return out
+
+
+def request_out(session: Session, row: CheckRequest) -> CheckRequestOut:
+    p = requests.progress(session, row)
+    return CheckRequestOut(
+        id=row.id,
+        scope=row.scope,
+        scope_id=row.scope_id,
+        label=row.label,
+        requested_at=row.requested_at,
+        requested_by=row.requested_by,
+        items=row.items,
+        skipped=row.skipped,
+        progress=RequestProgressOut(
+            total=p.total,
+            checked=p.checked,
+            pending=p.pending,
+            held=p.held,
+            held_until=p.held_until,
+            outcomes=p.outcomes,
+            finished=p.finished,
+        ),
+    )
+
+
+@router.post("/verification/requests", response_model=CheckRequestOut, status_code=202)
+def create_request(
+    body: CheckRequestIn,
+    principal: Requester,
+    session: DbSession,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+) -> CheckRequestOut:
+    """Check now: one item, a referral's included items, or an operation's referred items.
+
+    Answers at once (202) with the request and its progress; a job checks the items with
+    the scheduler's engine and per-host limits. Items not under verification are counted
+    in ``skipped``; none at all is a 409. An unfinished request for the same scope made in
+    the last hour is answered again instead of a new one. Poll
+    ``GET /api/v1/verification/requests/{id}`` for progress.
+    """
+    [(scope, scope_id)] = body.targets()
+    row = requests.request_checks(session, principal, scope, scope_id)
+    # After the response, so after the commit: the job must find the request.
+    background.add_task(
+        enqueue_check_request, getattr(request.app.state, "dispatcher", None), row.id
+    )
+    response.headers["Location"] = f"/api/v1/verification/requests/{row.id}"
+    return request_out(session, row)
+
+
+@router.get("/verification/requests/{request_id}", response_model=CheckRequestOut)
+def get_request(
+    request_id: IdPath, principal: CurrentPrincipal, session: DbSession
+) -> CheckRequestOut:
+    """A request of your agency and its progress, read from the checks recorded since."""
+    return request_out(session, requests.get_request(session, principal, request_id))

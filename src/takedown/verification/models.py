@@ -63,3 +63,43 @@ class CheckSchedule(Base):
     online_before_removal_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     reappeared_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # An analyst asked for a check at this time (the newest request). Until a check that
+    # started at or after it is recorded, the item stays due: a check already running when
+    # the request came does not answer it.
+    requested_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # The host asked us (Retry-After) not to come back before this; a request never
+    # brings the next check earlier than that.
+    not_before: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class CheckRequest(Base):
+    """An analyst's "check these now": one item, a referral's included items, or an
+    operation's referred items. Its progress is read from the checks recorded since
+    ``requested_at``, so any web process can show it."""
+
+    __tablename__ = "check_requests"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    requested_at: Mapped[dt.datetime]
+    scope: Mapped[str] = mapped_column(String(16))  # item | referral | operation
+    scope_id: Mapped[int]
+    label: Mapped[str] = mapped_column(String(300), default="")
+    items: Mapped[int] = mapped_column(default=0)  # under verification, so requested
+    skipped: Mapped[int] = mapped_column(default=0)  # in the scope but not under verification
+
+
+class CheckRequestItem(Base):
+    """The items one request asked for (the set its progress counts)."""
+
+    __tablename__ = "check_request_items"
+
+    request_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"),
+        ForeignKey("check_requests.id"),
+        primary_key=True,
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
+from takedown.db import UTCDateTime
 from takedown.items.models import Item
 from takedown.items.repository import visible_to
-from takedown.verification.models import Check, CheckSchedule
+from takedown.verification.models import Check, CheckRequest, CheckRequestItem, CheckSchedule
 
 CHUNK = 500
 
@@ -33,10 +34,16 @@ def add_schedule(session: Session, row: CheckSchedule) -> None:
 
 
 def claim_due(
-    session: Session, now: dt.datetime, limit: int, lease_until: dt.datetime
+    session: Session,
+    now: dt.datetime,
+    limit: int,
+    lease_until: dt.datetime,
+    *,
+    request_id: int | None = None,
 ) -> list[tuple[int, str]]:
-    """Take up to ``limit`` due items (oldest due first) and lease them to this run."""
-    due = session.execute(
+    """Take up to ``limit`` due items (oldest due first) and lease them to this run;
+    with ``request_id``, only the due items of that on-demand request."""
+    q = (
         select(CheckSchedule.item_id, Item.fetch_url)
         .join(Item, Item.id == CheckSchedule.item_id)
         .where(
@@ -44,8 +51,11 @@ def claim_due(
             CheckSchedule.next_check_at <= now,
             or_(CheckSchedule.lease_until.is_(None), CheckSchedule.lease_until < now),
         )
-        .order_by(CheckSchedule.next_check_at, CheckSchedule.item_id)
-        .limit(limit)
+    )
+    if request_id is not None:
+        q = q.where(CheckSchedule.item_id.in_(_request_item_ids(request_id)))
+    due = session.execute(
+        q.order_by(CheckSchedule.next_check_at, CheckSchedule.item_id).limit(limit)
     ).all()
     ids = [r[0] for r in due]
     for i in range(0, len(ids), CHUNK):
@@ -133,3 +143,119 @@ def schedule_rows_visible(
     if platform:
         q = q.where(Item.platform == platform)
     return [(s, i) for s, i in session.execute(q).all()]
+
+
+# --- checks on demand ---------------------------------------------------------------------
+
+
+def _request_item_ids(request_id: int) -> Any:
+    return select(CheckRequestItem.item_id).where(CheckRequestItem.request_id == request_id)
+
+
+def visible_ids(session: Session, principal: Principal, ids: Sequence[int]) -> list[int]:
+    """Which of ``ids`` the principal may see, in id order."""
+    out: set[int] = set()
+    for i in range(0, len(ids), CHUNK):
+        out.update(
+            session.scalars(
+                select(Item.id).where(Item.id.in_(list(ids[i : i + CHUNK])), visible_to(principal))
+            )
+        )
+    return sorted(out)
+
+
+def scheduled_ids(session: Session, ids: Sequence[int]) -> list[int]:
+    """Which of ``ids`` are under verification (have a schedule), in id order."""
+    out: set[int] = set()
+    for i in range(0, len(ids), CHUNK):
+        out.update(
+            session.scalars(
+                select(CheckSchedule.item_id).where(
+                    CheckSchedule.item_id.in_(list(ids[i : i + CHUNK]))
+                )
+            )
+        )
+    return sorted(out)
+
+
+def add_request(session: Session, row: CheckRequest, item_ids: Sequence[int]) -> None:
+    session.add(row)
+    session.flush()
+    rows = [{"request_id": row.id, "item_id": i} for i in item_ids]
+    for i in range(0, len(rows), CHUNK):
+        session.execute(insert(CheckRequestItem), rows[i : i + CHUNK])
+
+
+def mark_requested(session: Session, request_id: int, now: dt.datetime) -> None:
+    """The request's items are due now, or when their host's Retry-After ends if later;
+    never later than they already were. Stopped schedules (six months on) run once more."""
+    not_held = or_(CheckSchedule.not_before.is_(None), CheckSchedule.not_before <= now)
+    due = case(
+        (and_(not_held, CheckSchedule.next_check_at > now), literal(now, UTCDateTime())),
+        (
+            and_(~not_held, CheckSchedule.next_check_at > CheckSchedule.not_before),
+            CheckSchedule.not_before,
+        ),
+        else_=CheckSchedule.next_check_at,
+    )
+    session.execute(
+        update(CheckSchedule)
+        .where(CheckSchedule.item_id.in_(_request_item_ids(request_id)))
+        .values(active=True, requested_at=now, next_check_at=due)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def get_request(session: Session, request_id: int) -> CheckRequest | None:
+    return session.get(CheckRequest, request_id)
+
+
+def request_outcomes(session: Session, request_id: int, since: dt.datetime) -> dict[str, int]:
+    """Per outcome, how many of the request's items were checked since ``since`` (each
+    item counted once, by its latest check)."""
+    latest = (
+        select(func.max(Check.id).label("cid"))
+        .where(Check.item_id.in_(_request_item_ids(request_id)), Check.checked_at >= since)
+        .group_by(Check.item_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Check.outcome, func.count())
+        .join(latest, Check.id == latest.c.cid)
+        .group_by(Check.outcome)
+        .order_by(Check.outcome)
+    ).all()
+    return {str(o): int(n) for o, n in rows}
+
+
+def request_held(
+    session: Session, request_id: int, since: dt.datetime, now: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """The request's items not checked since ``since`` whose host asked us to wait past
+    ``now``: how many, and until when at the latest."""
+    checked = select(Check.item_id).where(
+        Check.item_id.in_(_request_item_ids(request_id)), Check.checked_at >= since
+    )
+    n, until = session.execute(
+        select(func.count(), func.max(CheckSchedule.not_before)).where(
+            CheckSchedule.item_id.in_(_request_item_ids(request_id)),
+            CheckSchedule.not_before > now,
+            CheckSchedule.item_id.not_in(checked),
+        )
+    ).one()
+    return int(n or 0), until
+
+
+def latest_request(
+    session: Session, agency_id: int, scope: str, scope_id: int
+) -> CheckRequest | None:
+    return session.scalars(
+        select(CheckRequest)
+        .where(
+            CheckRequest.agency_id == agency_id,
+            CheckRequest.scope == scope,
+            CheckRequest.scope_id == scope_id,
+        )
+        .order_by(CheckRequest.id.desc())
+        .limit(1)
+    ).first()

@@ -115,6 +115,20 @@ def _move(session: Session, item: Item, target: ItemStatus, reason: str, clock: 
     return True
 
 
+def _answer_request(row: CheckSchedule, checked_at: dt.datetime) -> None:
+    """A check that started at or after an analyst's request answers it; one that started
+    before (already running when the request came) leaves the item due for the next run,
+    never before the host's Retry-After."""
+    if row.requested_at is None:
+        return
+    if checked_at >= row.requested_at:
+        row.requested_at = None
+        return
+    due = row.requested_at if row.not_before is None else max(row.requested_at, row.not_before)
+    row.next_check_at = min(row.next_check_at, due)
+    row.active = True
+
+
 @dataclass(slots=True)
 class RecordSummary:
     checks: int = 0
@@ -175,6 +189,10 @@ def record_results(
         row.next_check_at = step.next_check_at
         row.active = step.active
         row.lease_until = None
+        row.not_before = (
+            r.checked_at + dt.timedelta(seconds=r.retry_after) if r.retry_after else None
+        )
+        _answer_request(row, r.checked_at)
         target = STATUS_FOR.get(step.transition)
         moved = target is not None and _move(
             session, item, target, f"verification: {r.outcome.value} ({r.reason})", clock
@@ -253,17 +271,19 @@ def verify_due(
     lease: dt.timedelta = dt.timedelta(minutes=30),
     on_total: Callable[[int], None] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
+    request_id: int | None = None,
 ) -> VerifyReport:
     """Check every due item once: claim (leased), check, record in chunks, commit each chunk.
 
     ``client_factory`` builds a guarded client inside this run's event loop; the
-    engine asks for one per host (see ``PerHostClients``).
+    engine asks for one per host (see ``PerHostClients``). ``request_id`` limits the run
+    to the due items of one on-demand request (``verification.requests``).
     """
     clock = clock or SystemClock()
     now = clock.now()
     report = VerifyReport(run_id=uuid.uuid4().hex, outcomes={})
     with session_scope(factory) as session:
-        due = repository.claim_due(session, now, limit, now + lease)
+        due = repository.claim_due(session, now, limit, now + lease, request_id=request_id)
     report.due = len(due)
     if on_total is not None:
         on_total(len(due))

@@ -1,4 +1,5 @@
-"""Background job: check every item that is due (the database says which), every minute.
+"""Background jobs: check every item that is due (the database says which), every minute;
+and check one on-demand request's items now.
 
 Idempotent: due items are leased while a run checks them, and each result
 moves its schedule on; a crashed run's leases expire and the items are due
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import get_settings
 from takedown.db import make_engine, make_sessionmaker, session_scope
-from takedown.kit.jobs import job, ticker
+from takedown.kit.jobs import Dispatcher, job, ticker
 
 log = logging.getLogger("takedown.verification")
 
@@ -27,8 +28,9 @@ def _factory() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(settings.effective_database_url))
 
 
-@job("verification.verify")
-def verify_job(limit: int = 20_000, per_host: int = 16) -> None:
+def _run(limit: int, per_host: int, request_id: int | None = None) -> None:
+    """One run of the engine with the scheduler's settings (per-host limit, pacing,
+    Retry-After, retries): an on-demand request is checked as politely as the schedule."""
     from takedown.kit.http import make_client
     from takedown.verification.detectors import registry_from_db
     from takedown.verification.engine import EngineConfig
@@ -44,12 +46,45 @@ def verify_job(limit: int = 20_000, per_host: int = 16) -> None:
     factory = _factory()
     with session_scope(factory) as session:
         registry = registry_from_db(session)
-    rep = verify_due(factory, client, registry=registry, limit=limit,
+    rep = verify_due(factory, client, registry=registry, limit=limit, request_id=request_id,
                      engine_config=EngineConfig(per_host_limit=per_host))  # fmt: skip
     if rep.checked:
-        log.info("verification: %d checked, %s", rep.checked, rep.outcomes)
+        what = f"request {request_id}" if request_id is not None else "schedule"
+        log.info("verification (%s): %d checked, %s", what, rep.checked, rep.outcomes)
+
+
+@job("verification.verify")
+def verify_job(limit: int = 20_000, per_host: int = 16) -> None:
+    _run(limit, per_host)
 
 
 @ticker("verification.verify", 60)
 def verify_ticker() -> None:
     verify_job()
+
+
+CHECK_REQUEST = "verification.check_request"
+
+
+@job(CHECK_REQUEST)
+def check_request_job(request_id: int, per_host: int = 16) -> None:
+    """Check the due items of one on-demand request now.
+
+    Idempotent: a second delivery finds them checked (no longer due) and does nothing.
+    A lost message costs only time: the items are due, so the scheduler's next run
+    takes them.
+    """
+    _run(100_000, per_host, request_id=request_id)
+
+
+def enqueue_check_request(dispatcher: Dispatcher | None, request_id: int) -> None:
+    """Hand a committed request to the job runtime: the web process's thread pool when
+    embedded, a ``takedown worker`` through the broker when distributed. Never raises:
+    if the broker is down, the items are due anyway and the scheduler checks them."""
+    if dispatcher is None:
+        log.warning("no job dispatcher: request %d waits for the scheduler", request_id)
+        return
+    try:
+        dispatcher.enqueue(CHECK_REQUEST, request_id=request_id)
+    except Exception:
+        log.exception("could not enqueue request %d; the scheduler will check it", request_id)

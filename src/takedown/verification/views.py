@@ -1,17 +1,33 @@
-"""HTML pages of verification: removal statistics per platform, and one item's check timeline."""
+"""HTML pages of verification: removal statistics per platform, one item's check timeline,
+and checks on demand ("Check now" on an item, "Verify now" on a referral or an operation)
+with their progress.
+
+The "Check now" block is one include, ``verification/_check_now.html``, which the item,
+referral and operation pages each pull in with a ``{% with %}``: the pages stay free of
+this capability's forms, and their owners merge one line.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
+from takedown.accounts.principal import Principal
+from takedown.kit.errors import Conflict
 from takedown.kit.types import IdPath
-from takedown.verification import repository, service
-from takedown.web.deps import PagePrincipal
+from takedown.verification import repository, requests, service
+from takedown.verification.models import CheckRequest
+from takedown.verification.policy import SchedulePolicy
+from takedown.verification.tasks import enqueue_check_request
+from takedown.web.deps import PagePrincipal, require_page_role
 from takedown.web.nav import register_nav
-from takedown.web.templating import render
+from takedown.web.progress import ProgressState, progress_fragment
+from takedown.web.templating import is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,3 +71,135 @@ def timeline_page(
         },
         title=f"Checks of item {item.id}",
     )
+
+
+# --- checks on demand -----------------------------------------------------------------------
+
+AnalystPage = Annotated[Principal, Depends(require_page_role(Role.ANALYST, Role.SUPERVISOR))]
+#: Where a scope lives (the page the button is on), and where its result is best seen.
+PAGE_OF = {"item": "/items/{}", "referral": "/referrals/{}", "operation": "/operations/{}"}
+RESULT_OF = {
+    "item": "/verification/items/{}",
+    "referral": "/referrals/{}",
+    "operation": "/operations/{}",
+}
+CONFIRM_MINUTES = round(SchedulePolicy().confirm_after.total_seconds() / 60)
+
+
+def _detail(row: CheckRequest, p: requests.Progress) -> str:
+    parts = []
+    if p.outcomes:
+        parts.append(
+            "Latest outcome: " + ", ".join(f"{o} {n}" for o, n in sorted(p.outcomes.items())) + "."
+        )
+    if p.held and p.held_until is not None:
+        until = p.held_until.strftime("%Y-%m-%d %H:%M:%S UTC")
+        parts.append(f"{p.held} waiting: the platform asked us not to come back before {until}.")
+    if p.outcomes.get("removed"):
+        parts.append(
+            f"A removal counts once a second check, {CONFIRM_MINUTES} minutes on, confirms it."
+        )
+    if row.skipped:
+        parts.append(f"{row.skipped} item(s) not under verification were not checked.")
+    return " ".join(parts)
+
+
+def progress_state(session: Session, row: CheckRequest) -> ProgressState:
+    p = requests.progress(session, row)
+    return ProgressState(
+        id=f"check-request-{row.id}",
+        url=f"/verification/requests/{row.id}/progress",
+        label=f"Checks of {row.label}",
+        done=p.checked,
+        total=p.total,
+        finished=p.finished,
+        detail=_detail(row, p),
+        result_url=RESULT_OF[row.scope].format(row.scope_id),
+        every=2,
+    )
+
+
+def _check_now(
+    request: Request,
+    background: BackgroundTasks,
+    session: Session,
+    principal: Principal,
+    scope: str,
+    scope_id: int,
+) -> Response:
+    back = PAGE_OF[scope].format(scope_id)
+    try:
+        row = requests.request_checks(session, principal, scope, scope_id)
+    except Conflict as exc:
+        if is_htmx(request):
+            raise  # the error answer retargets itself to the notice area
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="warning")
+    # After the response, so after the commit: the job must find the request.
+    background.add_task(
+        enqueue_check_request, getattr(request.app.state, "dispatcher", None), row.id
+    )
+    if is_htmx(request):
+        return progress_fragment(request, progress_state(session, row))
+    return redirect(
+        request, f"/verification/requests/{row.id}", notice=f"Checks of {row.label} requested."
+    )
+
+
+@router.post("/verification/items/{item_id}/check", response_model=None)
+def check_item(
+    item_id: IdPath,
+    request: Request,
+    background: BackgroundTasks,
+    principal: AnalystPage,
+    session: DbSession,
+) -> Response:
+    return _check_now(request, background, session, principal, "item", item_id)
+
+
+@router.post("/verification/referrals/{referral_id}/check", response_model=None)
+def check_referral(
+    referral_id: IdPath,
+    request: Request,
+    background: BackgroundTasks,
+    principal: AnalystPage,
+    session: DbSession,
+) -> Response:
+    return _check_now(request, background, session, principal, "referral", referral_id)
+
+
+@router.post("/verification/operations/{operation_id}/check", response_model=None)
+def check_operation(
+    operation_id: IdPath,
+    request: Request,
+    background: BackgroundTasks,
+    principal: AnalystPage,
+    session: DbSession,
+) -> Response:
+    return _check_now(request, background, session, principal, "operation", operation_id)
+
+
+@router.get("/verification/requests/{request_id}", response_class=HTMLResponse)
+def request_page(
+    request_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+) -> HTMLResponse:
+    row = requests.get_request(session, principal, request_id)
+    return render(
+        request,
+        "verification/request.html",
+        {
+            "row": row,
+            "state": progress_state(session, row),
+            "page": PAGE_OF[row.scope].format(row.scope_id),
+            "confirm_minutes": CONFIRM_MINUTES,
+        },
+        title=f"Check request {row.id}",
+    )
+
+
+@router.get("/verification/requests/{request_id}/progress", response_class=HTMLResponse)
+def request_progress(
+    request_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+) -> HTMLResponse:
+    row = requests.get_request(session, principal, request_id)
+    return progress_fragment(request, progress_state(session, row))
