@@ -195,7 +195,12 @@ def test_invalid_input_shows_each_error_beside_its_field(
     assert 'id="f-domains-error"' in r.text
     assert 'role="alert"' in r.text  # the summary
     assert 'value="not a contact"' in r.text  # what the admin typed stays
-    assert 'value="Ireland"' in r.text  # no maxlength: the server says why, nothing is cut
+    # The country is a select of ISO codes (kit.countries, as on the agencies form): a typed
+    # "Ireland" cannot arrive from it, and when it does anyway the server says why.
+    assert '<select id="f-country" name="country"' in r.text
+    assert '<option value="IE">Ireland (IE)</option>' in r.text
+    assert 'value="EU"' not in r.text  # a platform is established in a state, not the Union
+    assert "Country must be an ISO 3166-1 alpha-2 code" in r.text
     assert "TCO contact point must be an e-mail address or an http(s) URL" in r.text
     assert "tco_contact_point must" not in r.text  # the label, not the API's field name
     db_session.expire_all()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
+from takedown.kit import countries
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput, NotFound
 from takedown.platforms import repository
@@ -28,7 +29,6 @@ EDITABLE = (
     "api_endpoint",
     "notes",
 )
-_COUNTRY_RE = re.compile(r"[A-Z]{2}")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z0-9\-]{2,}")
 _URL_RE = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?")
@@ -82,9 +82,11 @@ def _clean(name: str, value: object) -> Any:
         return _enum(DeliveryChannel, value, name)
     if name == "country":
         text = _text(value, name, 64, optional=True)
-        if text is not None and not _COUNTRY_RE.fullmatch(text.upper()):
+        code = None if text is None else text.upper()
+        # A platform is established in a state; "EU" (ISO's reserved code) names no such place.
+        if code is not None and (code == countries.EU or not countries.is_country(code)):
             raise InvalidInput("country must be an ISO 3166-1 alpha-2 code, e.g. IE", field=name)
-        return None if text is None else text.upper()
+        return code
     if name == "tco_contact_point":
         text = _text(value, name, 500, optional=True)
         if text is not None and not (_EMAIL_RE.fullmatch(text) or _URL_RE.fullmatch(text)):

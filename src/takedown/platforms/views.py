@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
+from takedown.kit import countries
 from takedown.kit.errors import InvalidInput
 from takedown.platforms import service
 from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
@@ -142,6 +143,7 @@ def _edit_page(
         "values": values,
         "errors": errors or {},
         "kinds": list(KIND_LABELS.items()),
+        "countries": countries.choices(include_eu=False),
         "channels": list(CHANNEL_LABELS.items()),
     }
     return render(
