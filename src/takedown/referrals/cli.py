@@ -121,13 +121,13 @@ def list_cmd(
     """Batches your agency made (or, for a liaison, those sent to your platform)."""
     from takedown.cli import guarded, unit_of_work
     from takedown.items.cli import acting_as
-    from takedown.referrals import repository
+    from takedown.referrals import service
 
     @guarded
     def run() -> None:
         with unit_of_work() as session:
             principal = acting_as(session, None, user)
-            rows, _ = repository.list_visible(session, principal, status=status, limit=500)
+            rows, _ = service.list_referrals(session, principal, status=status, limit=500)
             data = [{"id": r.id, "reference": r.reference, "kind": r.kind, "platform": r.platform,
                      "status": r.status, "channel": r.channel, "deadline_at": r.deadline_at,
                      "overdue": r.overdue_at is not None} for r in rows]  # fmt: skip

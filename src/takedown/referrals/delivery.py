@@ -29,6 +29,7 @@ from takedown.referrals.channels.base import Attempt, Envelope
 from takedown.referrals.channels.email import EmailChannel
 from takedown.referrals.channels.portal import ExportChannel, PortalChannel
 from takedown.referrals.channels.registry import ChannelRegistry, plugin_channels
+from takedown.referrals.issuing import mark_delivered
 from takedown.referrals.models import (
     Delivery,
     DeliveryAttempt,
@@ -39,7 +40,6 @@ from takedown.referrals.models import (
     ReferralStatus,
 )
 from takedown.referrals.platforms import lookup, signing_key
-from takedown.referrals.service import mark_delivered
 
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)

@@ -1,7 +1,7 @@
 """HTML pages: the referral batches of an agency, and the platform portal for liaisons.
 
 The same pages serve both audiences; what a principal sees is decided by
-``repository.visible``: an agency its own batches, a liaison what was
+the service (``referrals.access``): an agency its own batches, a liaison what was
 delivered to their platform (404 for anything else). Liaisons answer each
 item with Annex II (removed) or Annex III (cannot comply, with a reason).
 """
@@ -20,7 +20,7 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
-from takedown.referrals import render, repository, service
+from takedown.referrals import render, service
 from takedown.referrals.annex import REASON_TEXT
 from takedown.referrals.models import CannotComplyReason
 from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
@@ -57,7 +57,7 @@ def _list(request: Request, principal: Principal, session: Session, portal: bool
     ids = _ids_param(request.query_params.get("ids"))
     rows, pager = paginate(
         request,
-        lambda limit, offset: repository.list_visible(
+        lambda limit, offset: service.list_referrals(
             session, principal, status=status, ids=ids or None, limit=limit, offset=offset
         ),
     )
@@ -88,12 +88,13 @@ def portal_page(request: Request, principal: PagePrincipal, session: DbSession) 
 def _detail_context(session: Session, principal: Principal, referral_id: int) -> dict[str, Any]:
     ref = service.get_referral(session, principal, referral_id)
     data = render.as_json(session, ref)
-    delivery = None if principal.is_liaison else repository.delivery_for(session, ref.id)
+    record = service.delivery_record(session, principal, referral_id)
+    delivery = record.delivery if record else None
     return {
         "ref": ref,
         "data": data,
         "delivery": delivery,
-        "attempts": repository.attempts_of(session, delivery.id) if delivery else [],
+        "attempts": record.attempts if record else [],
         "can_send": not principal.is_liaison
         and ref.status == "approved"
         and delivery is not None
