@@ -177,7 +177,7 @@ def render_cmd(
 
 @refer_app.command("deliver")
 def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
-    """Attempt every due delivery, then flag overdue removal orders."""
+    """Attempt every due delivery (evidence first, as the job), then flag overdue orders."""
     from takedown.cli import guarded, session_factory, settings
     from takedown.db import session_scope
     from takedown.referrals import delivery, service
@@ -185,8 +185,7 @@ def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
     @guarded
     def run() -> None:
         channels = delivery.default_channels(settings())
-        with session_scope(session_factory()) as session:
-            rep = delivery.run_due(session, channels, limit=limit)
+        rep = delivery.deliver_due(session_factory(), settings(), channels, limit=limit)
         with session_scope(session_factory()) as session:
             flagged = service.escalate_overdue(session)
         out.print(

@@ -292,15 +292,22 @@ def _after_create(request: Request, results: list[service.BatchResult]) -> Respo
 def deliver_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
-    """Send an approved batch now through its channel (one attempt, recorded)."""
+    """Send an approved batch now through its channel (one attempt, recorded), capturing
+    its evidence first as the delivery job does (``capture_before_referral``).
+
+    It runs in its own transactions (``send_now_with_evidence``): the capture commits
+    before the attempt, and this request's session has only read.
+    """
     from takedown.referrals import delivery
 
     back = f"/referrals/{referral_id}"
-    channels = delivery.default_channels(request.app.state.settings)
+    settings = request.app.state.settings
+    channels = delivery.default_channels(settings)
     try:
-        attempt = delivery.send_now(session, principal, referral_id, channels)
+        attempt = delivery.send_now_with_evidence(
+            request.app.state.sessionmaker, settings, principal, referral_id, channels
+        )
     except (Conflict, Forbidden, InvalidInput) as exc:
-        session.rollback()
         return redirect(request, back, notice=exc.detail, level="error")
     if attempt.ok:
         ack = f" (acknowledgement {attempt.ack_reference})" if attempt.ack_reference else ""
