@@ -164,7 +164,7 @@ def test_the_delivery_job_captures_through_the_same_function(
     report = delivery.deliver_due(
         session_factory, sim_settings, ChannelRegistry([PortalChannel()]), limit=1000
     )
-    assert report.acknowledged >= 1 and rid in calls[0]
+    assert report.delivered >= 1 and rid in calls[0]
     [cap] = _captures(db_session, item_id)
     assert cap.status == "complete", cap.failure_reason
     assert cap.captured_at is not None and cap.captured_at <= _attempt_at(db_session, rid)

@@ -63,3 +63,52 @@ def test_split_keeps_the_public_names_and_the_size() -> None:
     for module in (service, issuing, access):
         lines = Path(inspect.getfile(module)).read_text().count("\n")
         assert lines < 500, (module.__name__, lines)
+
+
+@pytest.mark.parametrize(
+    ("ack", "batch", "job"),
+    [(None, "sent", "delivered"), ("ACK-7", "acknowledged", "acknowledged")],
+)
+def test_batch_and_delivery_agree_on_acknowledgement(
+    db_session: Session, ack: str | None, batch: str, job: str
+) -> None:
+    """TCO Art. 3 records when an order is received; "acknowledged" means the platform
+    confirmed receipt with a reference (its API's case id). The portal returns none: the
+    batch is sent and its delivery delivered, where the delivery used to say acknowledged."""
+    from takedown.referrals.channels.base import Attempt, Envelope
+
+    class Channel:
+        name = "portal"
+
+        def deliver(self, envelope: Envelope) -> Attempt:
+            return Attempt(True, ack_reference=ack, detail="handed over")
+
+    team = make_team(db_session)
+    ensure_platform(db_session, "x", channel="portal")
+    [res] = service.create_batches(
+        db_session, team.analyst.principal, item_ids=[x_item(db_session, team.analyst).id],
+        kind="tos", channel="portal",
+    )  # fmt: skip
+    service.submit(db_session, team.analyst.principal, res.referral.id)
+    rep = delivery.run_due(db_session, ChannelRegistry([Channel()]))
+    assert rep.delivered == 1 and rep.acknowledged == (1 if ack else 0)
+    record = service.delivery_record(db_session, team.analyst.principal, res.referral.id)
+    assert record is not None
+    assert (res.referral.status, record.delivery.status) == (batch, job)
+    assert res.referral.received_at is not None  # the 1-hour clock runs either way
+    # Done either way: not picked again, and "Send now" refuses.
+    assert delivery.run_due(db_session, ChannelRegistry([Channel()])).attempted == 0
+
+
+def test_the_real_portal_channel_leaves_the_batch_sent(db_session: Session) -> None:
+    team = make_team(db_session)
+    ensure_platform(db_session, "x", channel="portal")
+    [res] = service.create_batches(
+        db_session, team.analyst.principal, item_ids=[x_item(db_session, team.analyst).id],
+        kind="tos", channel="portal",
+    )  # fmt: skip
+    service.submit(db_session, team.analyst.principal, res.referral.id)
+    delivery.run_due(db_session, ChannelRegistry([PortalChannel()]))
+    record = service.delivery_record(db_session, team.analyst.principal, res.referral.id)
+    assert record is not None and record.delivery.ack_reference is None
+    assert (res.referral.status, record.delivery.status) == ("sent", "delivered")

@@ -189,7 +189,8 @@ def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
         with session_scope(session_factory()) as session:
             flagged = service.escalate_overdue(session)
         out.print(
-            f"attempted {rep.attempted}, acknowledged {rep.acknowledged}, failed {rep.failed}, "
+            f"attempted {rep.attempted}, delivered {rep.delivered} (acknowledged "
+            f"{rep.acknowledged}), failed {rep.failed}, "
             f"gave up {rep.gave_up}; overdue orders flagged: {len(flagged)}"
         )
 

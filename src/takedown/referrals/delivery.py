@@ -35,6 +35,7 @@ from takedown.referrals.channels.registry import ChannelRegistry, plugin_channel
 from takedown.referrals.evidence_first import capture_before_sending
 from takedown.referrals.issuing import mark_delivered
 from takedown.referrals.models import (
+    DELIVERY_DONE,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
@@ -107,7 +108,8 @@ def backoff(attempt: int, rng: random.Random | None = None) -> dt.timedelta:
 @dataclass(slots=True)
 class DeliveryReport:
     attempted: int = 0
-    acknowledged: int = 0
+    delivered: int = 0  # handed over (acknowledged or not)
+    acknowledged: int = 0  # of those, acknowledged by the platform (a reference)
     failed: int = 0
     gave_up: int = 0
 
@@ -147,7 +149,13 @@ def deliver_one(
         )
     )
     if result.ok:
-        delivery.status = DeliveryStatus.ACKNOWLEDGED.value
+        # The batch's status follows the same rule (``issuing.mark_delivered``): the platform
+        # acknowledged only if it gave a reference; otherwise the batch is merely sent.
+        delivery.status = (
+            DeliveryStatus.ACKNOWLEDGED.value
+            if result.ack_reference
+            else DeliveryStatus.DELIVERED.value
+        )
         delivery.acknowledged_at = now
         delivery.ack_reference = result.ack_reference
         ref.sent_at = now
@@ -201,7 +209,8 @@ def run_due(
         report.attempted += 1
         res = deliver_one(session, d, channels, clock=clock, rng=rng)
         if res.ok:
-            report.acknowledged += 1
+            report.delivered += 1
+            report.acknowledged += bool(res.ack_reference)
         elif d.status == DeliveryStatus.GAVE_UP.value:
             report.gave_up += 1
         else:
@@ -238,7 +247,7 @@ def _waiting(
     if ref.status != ReferralStatus.APPROVED.value:
         raise Conflict(f"referral {ref.reference} is {ref.status.replace('_', ' ')}, not approved")
     delivery = repository.delivery_for(session, ref.id)
-    if delivery is None or delivery.status == DeliveryStatus.ACKNOWLEDGED.value:
+    if delivery is None or delivery.status in DELIVERY_DONE:
         raise Conflict(f"referral {ref.reference} has no delivery waiting")
     if ref.not_before is not None and ref.not_before > clock.now():
         raise Conflict(

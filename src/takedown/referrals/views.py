@@ -22,7 +22,7 @@ from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
 from takedown.referrals import render, service
 from takedown.referrals.annex import REASON_TEXT
-from takedown.referrals.models import CannotComplyReason
+from takedown.referrals.models import DELIVERY_DONE, CannotComplyReason
 from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
@@ -98,7 +98,7 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
         "can_send": not principal.is_liaison
         and ref.status == "approved"
         and delivery is not None
-        and delivery.status != "acknowledged",
+        and delivery.status not in DELIVERY_DONE,
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
         and ref.status == "pending_approval"
