@@ -160,3 +160,13 @@ def client(app_factory):  # type: ignore[no-untyped-def]
 
     with TestClient(app_factory(), raise_server_exceptions=False) as c:
         yield c
+
+
+@pytest.fixture(autouse=True)
+def _registry_hosts_forgotten() -> Iterator[None]:
+    """The canonicaliser's map of registry hosts is per process: a platform a test created
+    (and rolled back) must not follow the next test on this worker."""
+    yield
+    from takedown.platforms import hosts
+
+    hosts.forget()

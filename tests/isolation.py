@@ -239,6 +239,9 @@ probe("GET", "/api/v1/platforms/{slug}", kind="self")(lambda s, a: Case(params={
 probe("PATCH", "/api/v1/platforms/{slug}", kind="admin")(
     lambda s, a: Case(params={"slug": "x"}, body={"notes": "probe"})
 )
+probe("POST", "/api/v1/platforms", kind="admin")(
+    lambda s, a: Case(body={"slug": "probe-host", "name": "Probe", "kind": "website"})
+)
 
 
 # Page routes of the web shell, accounts and audit pages.

@@ -1,5 +1,6 @@
 """The platform registry in a real browser: an admin opens it from the navigation, edits
-X's TCO contact point (a wrong value first, shown beside its field) and sees it saved."""
+X's TCO contact point (a wrong value first, shown beside its field) and sees it saved; an
+admin adds a platform (a domain of X's first, refused beside the field)."""
 
 from __future__ import annotations
 
@@ -51,9 +52,49 @@ def test_admin_edits_a_platforms_tco_contact_point(  # type: ignore[no-untyped-d
         save_screenshot(page, "admin-platforms", full_page=True)
         with live_server.session() as s:
             assert service.get(s, "x").tco_contact_point == CONTACT
-        errors = [(status, url) for status, url in failed if not url.endswith("/favicon.ico")]
-        assert errors == [(422, live_server.url("/admin/platforms/x"))]  # the wrong value
+        # The wrong value only: the icon is no 404 any more (base.html links favicon.svg).
+        assert failed == [(422, live_server.url("/admin/platforms/x"))]
         assert page_log.csp_violations == [] and page_log.dialogs == []
     finally:  # the live server is shared: leave X as the other browser tests expect it
         with live_server.session() as s:
             service.update(s, None, "x", {"tco_contact_point": original})
+
+
+def test_admin_adds_a_platform(  # type: ignore[no-untyped-def]
+    live_server: LiveServer, browser_page, page_log: PageLog
+) -> None:
+    from takedown.platforms import service
+    from takedown.platforms.seed import ensure_seeded
+
+    page = browser_page
+    failed: list[tuple[int, str]] = []
+    page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    with live_server.session() as s:
+        ensure_seeded(s)
+    admin = live_server.create_user(role="admin")
+    live_server.login(page, admin, next_path="/admin/platforms")
+    page.get_by_role("link", name="Add a platform").click()
+    page.wait_for_url(live_server.url("/admin/platforms/new"))
+    page.get_by_label("Slug").fill("e2e-video")
+    page.get_by_label("Name").fill("E2E Video (synthetic)")
+    page.get_by_label("Kind").select_option(label="Video host")
+    page.get_by_label("Country of main establishment").select_option(label="Netherlands (NL)")
+    domains = page.get_by_label("Domains")
+    domains.fill("video.e2e.example\ntwitter.com")
+    page.get_by_label("TCO contact point").fill("tco@video.e2e.example")
+    page.get_by_role("button", name="Add platform").click()
+    error = page.locator("#f-domains-error")
+    assert "twitter.com already belongs to the platform 'x'" in error.inner_text()
+    assert domains.get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Slug").input_value() == "e2e-video"  # what was typed stays
+    save_screenshot(page, "admin-platform-new", full_page=True)
+
+    domains.fill("video.e2e.example")
+    page.get_by_role("button", name="Add platform").click()
+    page.wait_for_url(live_server.url("/admin/platforms"))
+    assert page.get_by_text("Platform “E2E Video (synthetic)” added.").is_visible()
+    with live_server.session() as s:
+        made = service.get(s, "e2e-video")
+        assert made.country == "NL" and made.domains == ["video.e2e.example"]
+    assert failed == [(422, live_server.url("/admin/platforms/new"))]
+    assert page_log.csp_violations == [] and page_log.dialogs == []

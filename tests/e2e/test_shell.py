@@ -71,7 +71,7 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     # A hostile agency name renders as text, never as markup.
     nav.get_by_role("link", name="Agencies").click()
     page.get_by_label("Name").fill(XSS)
-    page.get_by_label("Country").fill("de")
+    page.get_by_label("Country").select_option(label="Germany (DE)")  # a select: no typos
     page.get_by_label("Contact point").fill(XSS)
     page.get_by_role("button", name="Add agency").click()
     page.wait_for_url(live_server.url("/admin/agencies"))

@@ -2,7 +2,7 @@
 
 The registry is instance-wide reference data, not agency-owned: every signed-in user
 reads the list ("self": nothing of another agency is on it), only admins open or save
-the edit form ("admin": everyone else gets 403).
+the edit and new-platform forms ("admin": everyone else gets 403).
 """
 
 from __future__ import annotations
@@ -14,3 +14,5 @@ probe("GET", "/admin/platforms/{slug}", kind="admin")(lambda s, a: Case(params={
 probe("POST", "/admin/platforms/{slug}", kind="admin")(
     lambda s, a: Case(params={"slug": "x"}, body=None)
 )
+probe("GET", "/admin/platforms/new", kind="admin")(lambda s, a: Case())
+probe("POST", "/admin/platforms/new", kind="admin")(lambda s, a: Case(body=None))

@@ -89,3 +89,60 @@ def test_patch_validation_is_422_problem(
     r = pclient.patch("/api/v1/platforms/x", json=body, headers=admin.headers)
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_admins_create_platforms_and_errors_are_problems(
+    pclient: TestClient, db_session: Session
+) -> None:
+    supervisor = make_actor(db_session, role="supervisor")
+    admin = make_actor(db_session, role="admin")
+    db_session.commit()
+    body: dict[str, Any] = {
+        "slug": "examplepaste",
+        "name": "Example Paste",
+        "kind": "paste",
+        "domains": ["paste.example.net"],
+        "delivery_channel": "email",
+        "tco_contact_point": "tco@paste.example.net",
+    }
+    refused = pclient.post("/api/v1/platforms", json=body, headers=supervisor.headers)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    r = pclient.post("/api/v1/platforms", json=body, headers=admin.headers)
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["slug"] == "examplepaste" and made["country"] is None and made["notes"] == ""
+    assert made["domains"] == ["paste.example.net"] and made["delivery_channel"] == "email"
+    got = pclient.get("/api/v1/platforms/examplepaste", headers=supervisor.headers)
+    assert got.status_code == 200 and got.json()["name"] == "Example Paste"
+    again = pclient.post("/api/v1/platforms", json=body, headers=admin.headers)
+    assert again.status_code == 409 and again.json()["field"] == "slug"
+    assert again.headers["content-type"].startswith("application/problem+json")
+    taken = pclient.post(
+        "/api/v1/platforms",
+        json={**body, "slug": "other", "domains": ["www.paste.example.net"]},
+        headers=admin.headers,
+    )
+    assert taken.status_code == 409 and "belongs to the platform 'examplepaste'" in taken.text
+    x_host = pclient.post(
+        "/api/v1/platforms", json={**body, "slug": "other", "domains": ["twitter.com"]},
+        headers=admin.headers,
+    )  # fmt: skip
+    assert x_host.status_code == 409 and "'x'" in x_host.json()["detail"]
+    bad_bodies = [
+        {**body, "slug": "Bad Slug"},
+        {**body, "slug": "new"},  # reserved: the form's path
+        {"slug": "a"},  # no name, no kind
+        {**body, "slug": "other", "kind": "newspaper"},
+        {**body, "slug": "o", "fax": 1},
+    ]
+    for bad in bad_bodies:
+        r = pclient.post("/api/v1/platforms", json=bad, headers=admin.headers)
+        assert r.status_code == 422, bad
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_create_is_documented_in_openapi(client: TestClient) -> None:
+    op = client.get("/openapi.json").json()["paths"]["/api/v1/platforms"]["post"]
+    assert "201" in op["responses"] and "requestBody" in op
+    assert "409" in op["description"]  # when the slug or a domain is taken

@@ -104,6 +104,8 @@ def test_empty_text_clears_an_optional_field(db_session: Session) -> None:
     [
         ({"country": "IRL"}, "ISO 3166-1 alpha-2"),
         ({"country": "1E"}, "ISO 3166-1 alpha-2"),
+        ({"country": "XX"}, "ISO 3166-1 alpha-2"),  # two letters, but no country
+        ({"country": "EU"}, "ISO 3166-1 alpha-2"),  # the Union is no place of establishment
         ({"tco_contact_point": "call us"}, "e-mail address or an http(s) URL"),
         ({"api_endpoint": "ftp://example.invalid/x"}, "http(s) URL"),
         ({"delivery_channel": "fax"}, "delivery_channel must be one of"),

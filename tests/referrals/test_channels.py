@@ -204,7 +204,7 @@ def test_export_writes_csv_and_document(db_session: Session, tmp_path: Path) -> 
     orig = render.html_to_pdf
     render.html_to_pdf = lambda html, **kw: b"%PDF-stub"  # the browser is tested elsewhere
     try:
-        assert delivery.run_due(db_session, reg, clock=clock).acknowledged == 1
+        assert delivery.run_due(db_session, reg, clock=clock).delivered == 1
     finally:
         render.html_to_pdf = orig
     rows = (tmp_path / f"{ref.reference}.csv").read_text().splitlines()

@@ -164,7 +164,7 @@ def _run(db: Session, factory: sessionmaker[Session], tmp: Path, sim: SimHandle)
             ]
         )
         report = delivery.run_due(db, channels, clock=clock, limit=1000)
-    assert report.acknowledged == len(sent_batches) and report.failed == report.gave_up == 0
+    assert report.delivered == len(sent_batches) and report.failed == report.gave_up == 0
     acks = sim.call(lambda: {r.ack: r.channel for r in sim.world.referrals})
     assert Counter(acks.values()) == Counter(b.channel for b in sent_batches)
     db.commit()

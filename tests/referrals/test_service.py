@@ -159,10 +159,10 @@ def test_first_order_to_a_platform_waits_12_hours_unless_emergency(db_session: S
     service.submit(db_session, team.analyst.principal, urgent.referral.id, clock=clock)
     service.approve(db_session, team.supervisor.principal, urgent.referral.id, clock=clock)
     assert urgent.referral.not_before is None
-    assert delivery.run_due(db_session, portal(), clock=clock).acknowledged == 1
+    assert delivery.run_due(db_session, portal(), clock=clock).delivered == 1
     # after the notice, the first goes; later orders need no new notice
     clock.advance(dt.timedelta(hours=12))
-    assert delivery.run_due(db_session, portal(), clock=clock).acknowledged == 1
+    assert delivery.run_due(db_session, portal(), clock=clock).delivered == 1
     later = order(db_session, team.analyst, [x_item(db_session, team.analyst)], clock).referral
     service.submit(db_session, team.analyst.principal, later.id, clock=clock)
     service.approve(db_session, team.supervisor.principal, later.id, clock=clock)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from tests.factories import Actor
 from tests.isolation import PUBLIC, Case, probe
 
-PUBLIC.update({("GET", "/login"), ("POST", "/login")})
+# /favicon.ico only redirects to the static icon (like /static itself, it shows nothing).
+PUBLIC.update({("GET", "/login"), ("POST", "/login"), ("GET", "/favicon.ico")})
 
 
 def _none(_s: Session, _a: Actor) -> Case:

@@ -110,6 +110,39 @@ def test_agency_form_errors_sit_beside_their_field(client: TestClient, db_sessio
     assert "added." not in client.get("/admin/agencies").text  # a notice shows once
 
 
+def test_agency_country_is_chosen_from_the_iso_list_and_checked_on_the_server(
+    client: TestClient, db_session: Session
+) -> None:
+    """A two-letter text box cut "Ireland" to "IR" (Iran); a select cannot mis-enter."""
+    admin = make_user(db_session, role="admin")
+    csrf = browser_login(client, admin.email)
+    form = client.get("/admin/agencies").text
+    select = re.search(r'<select id="f-country" name="country"[^>]*>(.*?)</select>', form, re.S)
+    assert select is not None and 'maxlength="2"' not in form
+    assert '<option value="">Choose a country</option>' in select.group(1)
+    assert '<option value="IE">Ireland (IE)</option>' in select.group(1)
+    assert '<option value="EU">European Union (EU)</option>' in select.group(1)
+    assert select.group(1).count("<option") == 251  # 249 ISO 3166-1 codes, EU, the blank
+    for bad in ("Ireland", "XX", ""):
+        r = client.post(
+            "/admin/agencies",
+            data={"csrf_token": csrf, "name": "IRU Gamma", "country": bad, "kind": "national_iru"},
+        )
+        assert r.status_code == 422, bad
+        error = re.search(r'id="f-country-error"[^>]*>.*?</span>(.*?)</p>', r.text, re.S)
+        assert error is not None and ("ISO 3166-1" in error.group(1) or "Choose" in error.group(1))
+        assert 'id="f-name-error"' not in r.text
+        assert repository.agency_by_name(db_session, "IRU Gamma") is None
+    ok = client.post(
+        "/admin/agencies",
+        data={"csrf_token": csrf, "name": "IRU Gamma", "country": "IE", "kind": "national_iru"},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    agency = repository.agency_by_name(db_session, "IRU Gamma")
+    assert agency is not None and agency.country == "IE"
+
+
 def test_xss_in_agency_name_and_contact_point_renders_inert(
     client: TestClient, db_session: Session
 ) -> None:

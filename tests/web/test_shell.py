@@ -73,6 +73,23 @@ def test_unknown_pages_get_an_html_404_and_the_api_keeps_problem_json(
     assert api.headers["content-type"].startswith("application/problem+json")
 
 
+def test_favicon_answers_without_a_login_and_every_page_links_it(
+    client: TestClient, db_session: Session
+) -> None:
+    ico = client.get("/favicon.ico", follow_redirects=False)
+    assert ico.status_code == 308 and ico.headers["location"] == "/static/favicon.svg"
+    svg = client.get("/favicon.ico")  # nobody logged in: no redirect to /login
+    assert svg.status_code == 200 and svg.url.path == "/static/favicon.svg"
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.lstrip().startswith("<svg") and "<script" not in svg.text
+    assert "script-src 'self'" in ico.headers["content-security-policy"]
+    link = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+    assert link in client.get("/login").text
+    browser_login(client, make_user(db_session, role="analyst").email)
+    assert link in client.get("/").text
+    assert link in client.get("/no/such/page").text  # the error pages use the shell too
+
+
 def test_htmx_requests_get_fragments_and_login_redirects(
     client: TestClient, db_session: Session
 ) -> None:

@@ -19,6 +19,7 @@ from takedown.accounts.deps import SESSION_COOKIE, DbSession
 from takedown.accounts.models import Agency, AgencyKind, Role, User
 from takedown.accounts.passwords import MIN_PASSWORD_LENGTH
 from takedown.accounts.principal import Principal
+from takedown.kit import countries
 from takedown.kit.errors import (
     Conflict,
     InvalidInput,
@@ -336,6 +337,7 @@ def _agencies_page(
             "pager": pager,
             "kinds": AGENCY_KINDS,
             "kind_short": KIND_SHORT,
+            "countries": countries.choices(),
             "values": values
             or {
                 "name": "",
@@ -379,8 +381,8 @@ def agency_create(
         errors["name"] = "Enter the agency's name."
     elif len(values["name"]) > 200:
         errors["name"] = "The name can have at most 200 characters."
-    if len(values["country"]) != 2:
-        errors["country"] = "Enter a two-letter country code (ISO 3166-1), e.g. FR, or EU."
+    if not values["country"]:
+        errors["country"] = "Choose the agency's country."
     if len(values["contact_point"]) > 320:
         errors["contact_point"] = "The contact point can have at most 320 characters."
     if not errors:

@@ -32,6 +32,7 @@ from takedown.items.readers import BadRow, RawRow, ReadState, iter_rows, read_li
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
+from takedown.platforms import hosts as platform_hosts
 from takedown.platforms.identity import InvalidURL, canonicalize
 
 CHUNK_ROWS = 5000
@@ -236,6 +237,7 @@ def import_stream(
     allow that (``takedown.db.make_engine`` sets ``check_same_thread=False``).
     """
     require_agency_user(principal, "import items")
+    platform_hosts.ensure_fresh(session)  # platforms created since (in another process)
     try:
         fmt = ImportFormat(format) if format else None
     except ValueError:

@@ -50,6 +50,7 @@ from takedown.items.models import Item, ItemShare, ItemStatus, Sighting
 from takedown.items.repository import ItemFilters
 from takedown.kit.clock import Clock
 from takedown.kit.errors import Forbidden, InvalidInput, NotFound
+from takedown.platforms import hosts as platform_hosts
 from takedown.platforms.identity import ItemIdentity, canonicalize
 
 __all__ = [
@@ -104,6 +105,7 @@ def report_url(
     require_agency_user(principal, "report items")
     for what, value in (("url", url), ("note", note), ("title", title), ("source", source)):
         no_nul(value, what)
+    platform_hosts.ensure_fresh(session)  # platforms created since (in another process)
     identity = canonicalize(url)
     now = now_of(clock)
     seen = as_utc(reported_at, "reported_at") or now

@@ -1,4 +1,5 @@
-"""JSON routes: read the platform registry (any signed-in user), edit it (admins).
+"""JSON routes: read the platform registry (any signed-in user), add to it and edit it
+(admins).
 
 Platform records are shared reference data, not agency-owned rows: every
 principal may read them, only admins change them.
@@ -14,7 +15,7 @@ from takedown.accounts.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.platforms import service
 from takedown.platforms.models import PlatformKind
-from takedown.platforms.schemas import PlatformOut, PlatformPatch
+from takedown.platforms.schemas import PlatformCreate, PlatformOut, PlatformPatch
 
 router = APIRouter(prefix="/api/v1", tags=["platforms"])
 Admin = AdminPrincipal
@@ -36,6 +37,18 @@ def list_platforms(
     return Page[PlatformOut](
         items=[PlatformOut.model_validate(p) for p in rows], total=total, limit=limit, offset=offset
     )
+
+
+@router.post("/platforms", response_model=PlatformOut, status_code=201)
+def create_platform(body: PlatformCreate, session: DbSession, principal: Admin) -> PlatformOut:
+    """Add a platform (audited as ``platform.create``).
+
+    409 when the slug exists or a domain belongs to another platform (listed in the
+    registry, or known to the canonicaliser as, say, X's); 422 for a reserved slug or a
+    bad field. URLs on its domains canonicalise to it from then on.
+    """
+    fields = body.model_dump(mode="json")
+    return PlatformOut.model_validate(service.create_platform(session, principal, fields))
 
 
 @router.get("/platforms/{slug}", response_model=PlatformOut)

@@ -36,3 +36,9 @@ def list_platforms(
         cq = cq.where(Platform.kind == kind)
     rows = session.scalars(q.order_by(Platform.slug).limit(limit).offset(offset)).all()
     return list(rows), session.scalar(cq) or 0
+
+
+def domains_by_slug(session: Session) -> list[tuple[str, list[str]]]:
+    """(slug, domains) of every platform, by slug (the canonicaliser's host map)."""
+    rows = session.execute(select(Platform.slug, Platform.domains).order_by(Platform.slug)).all()
+    return [(slug, list(domains or [])) for slug, domains in rows]

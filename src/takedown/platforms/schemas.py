@@ -43,3 +43,20 @@ class PlatformPatch(BaseModel):
     delivery_channel: DeliveryChannel | None = None
     api_endpoint: Annotated[str, Field(max_length=500)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] | None = None
+
+
+class PlatformCreate(BaseModel):
+    """A new platform: slug, name and kind; everything else may follow later (PATCH)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: PlatformKind
+    country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = None
+    domains: Annotated[list[Host], Field(max_length=200)] = []
+    legal_representative: Annotated[str, Field(max_length=500)] | None = None
+    tco_contact_point: Annotated[str, Field(max_length=500)] | None = None
+    delivery_channel: DeliveryChannel = DeliveryChannel.EXPORT
+    api_endpoint: Annotated[str, Field(max_length=500)] | None = None
+    notes: Annotated[str, Field(max_length=10_000)] = ""

@@ -1,4 +1,12 @@
-"""Reading and editing platform records. Every edit is audited; nothing commits here."""
+"""Reading, creating and editing platform records. Every change is audited; nothing
+commits here.
+
+A platform's domains are how the canonicaliser knows its URLs (``platforms.hosts``), so
+a host belongs to one platform only: a domain another registry row lists, or one a
+built-in rule gives to another platform (``x.com`` is X's), is refused. A sub-domain of
+another platform's domain may be claimed: the most specific claim wins
+(``canon.dispatch.registry_platform``).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
+from takedown.kit import countries
 from takedown.kit.clock import Clock, SystemClock
-from takedown.kit.errors import InvalidInput, NotFound
-from takedown.platforms import repository
-from takedown.platforms.canon.parse import norm_host
+from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound, TakedownError
+from takedown.platforms import hosts, repository
+from takedown.platforms.canon.dispatch import builtin_platform
+from takedown.platforms.canon.parse import norm_host, strip_host_prefixes
 from takedown.platforms.canon.types import InvalidURL
 from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
 
@@ -28,7 +38,9 @@ EDITABLE = (
     "api_endpoint",
     "notes",
 )
-_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9_\-]{0,63}")
+# Page routes next to /admin/platforms/{slug}; and the canonicaliser's catch-all slugs.
+RESERVED_SLUGS = frozenset({"new", "website", "onion"})
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z0-9\-]{2,}")
 _URL_RE = re.compile(r"https?://[^\s/?#]+\.[^\s/?#]+(?:[/?#]\S*)?")
@@ -82,9 +94,11 @@ def _clean(name: str, value: object) -> Any:
         return _enum(DeliveryChannel, value, name)
     if name == "country":
         text = _text(value, name, 64, optional=True)
-        if text is not None and not _COUNTRY_RE.fullmatch(text.upper()):
+        code = None if text is None else text.upper()
+        # A platform is established in a state; "EU" (ISO's reserved code) names no such place.
+        if code is not None and (code == countries.EU or not countries.is_country(code)):
             raise InvalidInput("country must be an ISO 3166-1 alpha-2 code, e.g. IE", field=name)
-        return None if text is None else text.upper()
+        return code
     if name == "tco_contact_point":
         text = _text(value, name, 500, optional=True)
         if text is not None and not (_EMAIL_RE.fullmatch(text) or _URL_RE.fullmatch(text)):
@@ -115,23 +129,121 @@ def _domains(value: object) -> list[str]:
             host = norm_host(raw.strip())
         except (InvalidURL, UnicodeError, ValueError) as exc:
             raise InvalidInput(f"domains: {raw!r} is not a host name", field="domains") from exc
+        # A platform is named by host names: no IP literal, no "localhost", no bare label.
+        if "." not in host or host.startswith("[") or host.replace(".", "").isdigit():
+            raise InvalidInput(f"domains: {raw!r} is not a host name", field="domains")
         if host not in out:
             out.append(host)
     return out
 
 
-def field_errors(changes: Mapping[str, object]) -> dict[str, str]:
+def _check_claims(session: Session, slug: str, domains: list[str]) -> None:
+    """Each domain may belong to this platform only (see the module docstring)."""
+    owners = {
+        strip_host_prefixes(d): other
+        for other, ds in repository.domains_by_slug(session)
+        if other != slug
+        for d in ds
+    }
+    for domain in domains:
+        bare = strip_host_prefixes(domain)
+        other = owners.get(bare)
+        if other is None:
+            try:
+                builtin = builtin_platform(domain)
+            except (InvalidURL, UnicodeError, ValueError) as exc:
+                detail = exc.detail if isinstance(exc, InvalidURL) else str(exc)
+                raise InvalidInput(f"domains: {domain}: {detail}", field="domains") from exc
+            other = builtin if builtin != slug else None
+        if other is not None:
+            raise Conflict(
+                f"domains: {domain} already belongs to the platform {other!r}", field="domains"
+            )
+
+
+def _slug(session: Session, value: object) -> str:
+    if not isinstance(value, str) or not SLUG_RE.fullmatch(value.strip()):
+        raise InvalidInput(
+            "slug must be 1 to 64 lower-case letters, digits, '-' or '_', starting with a "
+            "letter or digit",
+            field="slug",
+        )
+    slug = value.strip()
+    if slug in RESERVED_SLUGS:
+        raise InvalidInput(f"slug {slug!r} is reserved", field="slug")
+    if repository.by_slug(session, slug) is not None:
+        raise Conflict(f"slug {slug!r}: a platform with this slug already exists", field="slug")
+    return slug
+
+
+def field_errors(
+    changes: Mapping[str, object], *, session: Session | None = None, slug: str | None = None
+) -> dict[str, str]:
     """Every field's validation message at once (a form shows each beside its field).
 
-    ``update`` stops at the first bad field; a page wants them all. Same rules.
+    ``update`` and ``create_platform`` stop at the first bad field; a page wants them all.
+    Same rules. With a ``session``, also whether the domains are free for ``slug``, and,
+    when ``changes`` has a ``slug`` (a new platform), whether that slug is.
     """
     errors: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
     for name, value in changes.items():
         try:
-            _clean(name, value)
-        except InvalidInput as exc:
+            cleaned[name] = _slug_or_clean(session, name, value)
+        except TakedownError as exc:
             errors[name] = exc.detail
+    if session is not None and "domains" in cleaned:
+        try:
+            _check_claims(session, cleaned.get("slug") or slug or "", cleaned["domains"])
+        except TakedownError as exc:
+            errors["domains"] = exc.detail
     return errors
+
+
+def _slug_or_clean(session: Session | None, name: str, value: object) -> Any:
+    if name != "slug":
+        return _clean(name, value)
+    if session is None:
+        raise InvalidInput("cannot change slug", field="slug")
+    return _slug(session, value)
+
+
+REQUIRED = ("slug", "name", "kind")
+
+
+def create_platform(
+    session: Session,
+    actor: Principal,
+    fields: Mapping[str, object],
+    *,
+    clock: Clock | None = None,
+) -> Platform:
+    """Add a platform to the registry (admins); audited as ``platform.create``.
+
+    ``fields``: ``slug``, ``name`` and ``kind`` are required; every other field of
+    ``EDITABLE`` is optional (``delivery_channel`` defaults to export, the channel that
+    needs nothing of the platform). The new domains are the canonicaliser's at once.
+    """
+    if not actor.is_admin:
+        raise Forbidden("only administrators add platforms")
+    unknown = sorted(set(fields) - set(EDITABLE) - {"slug"})
+    if unknown:
+        raise InvalidInput(f"cannot set {', '.join(unknown)}", fields=unknown)
+    missing = [f for f in REQUIRED if fields.get(f) in (None, "")]
+    if missing:
+        raise InvalidInput(f"{missing[0]} must not be empty", field=missing[0])
+    slug = _slug(session, fields["slug"])
+    cleaned = {name: _clean(name, value) for name, value in fields.items() if name != "slug"}
+    cleaned.setdefault("delivery_channel", DeliveryChannel.EXPORT.value)
+    cleaned.setdefault("domains", [])
+    cleaned.setdefault("notes", "")
+    _check_claims(session, slug, cleaned["domains"])
+    now = (clock or SystemClock()).now()
+    platform = Platform(slug=slug, created_at=now, updated_at=now, **cleaned)
+    repository.add(session, platform)
+    record(session, actor, "platform.create", "platform", slug, {"fields": cleaned}, clock=clock)
+    hosts.load(session)
+    return platform
 
 
 def update(
@@ -149,6 +261,8 @@ def update(
         raise InvalidInput(f"cannot change {', '.join(unknown)}", fields=unknown)
     diff: dict[str, dict[str, Any]] = {}
     cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    if "domains" in cleaned:
+        _check_claims(session, slug, cleaned["domains"])
     for name, value in cleaned.items():
         old = getattr(platform, name)
         if old != value:
@@ -158,4 +272,6 @@ def update(
         platform.updated_at = (clock or SystemClock()).now()
         session.flush()
         record(session, actor, "platform.update", "platform", slug, {"changed": diff}, clock=clock)
+        if "domains" in diff:
+            hosts.load(session)
     return platform

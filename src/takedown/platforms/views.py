@@ -1,9 +1,11 @@
 """HTML pages of the platform registry: the list (every signed-in user, as the API's
-GET) and the edit form (admins only, as the API's PATCH).
+GET), the new-platform form (admins only, as the API's POST) and the edit form (admins
+only, as the API's PATCH).
 
 The registry is instance-wide reference data, not an agency's rows. Validation is the
-service's (``service.field_errors`` then ``service.update``), so the page and the API
-refuse the same input; every change is audited by ``service.update`` (``platform.update``).
+service's (``service.field_errors``, then ``service.create_platform`` or
+``service.update``), so the pages and the API refuse the same input; every change is
+audited by the service (``platform.create``, ``platform.update``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
-from takedown.kit.errors import InvalidInput
+from takedown.kit import countries
+from takedown.kit.errors import TakedownError
 from takedown.platforms import service
 from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
 from takedown.web.deps import AdminPage, FormErrors, PagePrincipal, error_field
@@ -64,6 +67,7 @@ FIELDS = (
 )
 _DOMAIN_SPLIT = re.compile(r"[\s,]+")
 LABELS = {
+    "slug": "Slug",
     "name": "Name",
     "kind": "Kind",
     "country": "Country",
@@ -131,26 +135,79 @@ def platforms(request: Request, principal: PagePrincipal, session: DbSession) ->
 
 def _edit_page(
     request: Request,
-    platform: Platform,
+    platform: Platform | None,
     values: dict[str, str],
     *,
     errors: FormErrors | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The edit form of ``platform``, or the new-platform form when it is None."""
     ctx: dict[str, Any] = {
         "platform": platform,
+        "action": f"/admin/platforms/{platform.slug}" if platform else "/admin/platforms/new",
         "values": values,
         "errors": errors or {},
         "kinds": list(KIND_LABELS.items()),
+        "countries": countries.choices(include_eu=False),
         "channels": list(CHANNEL_LABELS.items()),
     }
     return render(
         request,
         "platforms/edit.html",
         ctx,
-        title=f"Platform {platform.name}",
+        title=f"Platform {platform.name}" if platform else "New platform",
         status_code=status_code,
     )
+
+
+def _form_values(**raw: str) -> dict[str, str]:
+    """The form as typed (trimmed), to show again beside the errors."""
+    return {name: value if name in ("kind", "delivery_channel") else value.strip()
+            for name, value in raw.items()}  # fmt: skip
+
+
+NEW_VALUES = {f: "" for f in ("slug", *FIELDS)} | {"delivery_channel": DeliveryChannel.EXPORT.value}
+
+
+# Before /admin/platforms/{slug}: "new" is a reserved slug, never a platform.
+@router.get("/admin/platforms/new", response_class=HTMLResponse)
+def platform_new(request: Request, principal: AdminPage) -> HTMLResponse:
+    return _edit_page(request, None, dict(NEW_VALUES))
+
+
+@router.post("/admin/platforms/new", response_class=HTMLResponse)
+def platform_create(
+    request: Request,
+    principal: AdminPage,
+    session: DbSession,
+    slug: Annotated[str, Form(max_length=200)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    country: Annotated[str, Form(max_length=64)] = "",
+    domains: Annotated[str, Form(max_length=60_000)] = "",
+    tco_contact_point: Annotated[str, Form(max_length=1000)] = "",
+    legal_representative: Annotated[str, Form(max_length=1000)] = "",
+    delivery_channel: Annotated[str, Form(max_length=40)] = "",
+    api_endpoint: Annotated[str, Form(max_length=1000)] = "",
+    notes: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    values = _form_values(
+        slug=slug, name=name, kind=kind, country=country, domains=domains,
+        tco_contact_point=tco_contact_point, legal_representative=legal_representative,
+        delivery_channel=delivery_channel, api_endpoint=api_endpoint, notes=notes,
+    )  # fmt: skip
+    fields = _changes(values)
+    errors: FormErrors = service.field_errors(fields, session=session)
+    if not errors:
+        try:
+            platform = service.create_platform(session, principal, fields)
+        except TakedownError as exc:  # the same rules; kept as a safety net
+            errors[error_field(exc.detail, {f: (f,) for f in ("slug", *FIELDS)})] = exc.detail
+        else:
+            return redirect(
+                request, "/admin/platforms", notice=f"Platform “{platform.name}” added."
+            )
+    return _edit_page(request, None, values, errors=_readable(errors), status_code=422)
 
 
 @router.get("/admin/platforms/{slug}", response_class=HTMLResponse)
@@ -178,23 +235,17 @@ def platform_save(
     notes: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     platform = service.get(session, slug)  # unknown slug: 404 before the form is read
-    values = {
-        "name": name.strip(),
-        "kind": kind,
-        "country": country.strip(),
-        "domains": domains.strip(),
-        "tco_contact_point": tco_contact_point.strip(),
-        "legal_representative": legal_representative.strip(),
-        "delivery_channel": delivery_channel,
-        "api_endpoint": api_endpoint.strip(),
-        "notes": notes.strip(),
-    }
+    values = _form_values(
+        name=name, kind=kind, country=country, domains=domains,
+        tco_contact_point=tco_contact_point, legal_representative=legal_representative,
+        delivery_channel=delivery_channel, api_endpoint=api_endpoint, notes=notes,
+    )  # fmt: skip
     changes = _changes(values)
-    errors: FormErrors = service.field_errors(changes)
+    errors: FormErrors = service.field_errors(changes, session=session, slug=slug)
     if not errors:
         try:
             service.update(session, principal, slug, changes)
-        except InvalidInput as exc:  # the same rules; kept as a safety net
+        except TakedownError as exc:  # the same rules; kept as a safety net
             errors[error_field(exc.detail, {f: (f,) for f in FIELDS})] = exc.detail
         else:
             return redirect(

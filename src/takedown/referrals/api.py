@@ -16,7 +16,7 @@ from takedown.accounts.principal import Principal
 from takedown.kit.errors import NotFound
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
-from takedown.referrals import render, repository, service
+from takedown.referrals import render, service
 from takedown.referrals.schemas import (
     AttemptOut,
     BatchIn,
@@ -79,7 +79,7 @@ def list_referrals(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ReferralOut]:
-    rows, total = repository.list_visible(
+    rows, total = service.list_referrals(
         session, principal, status=status, platform=platform, kind=kind, limit=limit, offset=offset
     )
     return Page(
@@ -155,9 +155,10 @@ def delivery_status(
     ref = service.get_referral(session, principal, referral_id)
     if principal.is_liaison:
         raise NotFound(f"referral {referral_id} has no delivery record for you")
-    d = repository.delivery_for(session, ref.id)
-    if d is None:
+    record = service.delivery_record(session, principal, referral_id)
+    if record is None:
         raise NotFound(f"referral {ref.reference} has not been queued for delivery")
+    d = record.delivery
     return DeliveryOut(
         channel=d.channel,
         status=d.status,
@@ -165,7 +166,7 @@ def delivery_status(
         next_attempt_at=d.next_attempt_at,
         ack_reference=d.ack_reference,
         acknowledged_at=d.acknowledged_at,
-        history=[AttemptOut.model_validate(a) for a in repository.attempts_of(session, d.id)],
+        history=[AttemptOut.model_validate(a) for a in record.attempts],
     )
 
 

@@ -121,13 +121,13 @@ def list_cmd(
     """Batches your agency made (or, for a liaison, those sent to your platform)."""
     from takedown.cli import guarded, unit_of_work
     from takedown.items.cli import acting_as
-    from takedown.referrals import repository
+    from takedown.referrals import service
 
     @guarded
     def run() -> None:
         with unit_of_work() as session:
             principal = acting_as(session, None, user)
-            rows, _ = repository.list_visible(session, principal, status=status, limit=500)
+            rows, _ = service.list_referrals(session, principal, status=status, limit=500)
             data = [{"id": r.id, "reference": r.reference, "kind": r.kind, "platform": r.platform,
                      "status": r.status, "channel": r.channel, "deadline_at": r.deadline_at,
                      "overdue": r.overdue_at is not None} for r in rows]  # fmt: skip
@@ -177,7 +177,7 @@ def render_cmd(
 
 @refer_app.command("deliver")
 def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
-    """Attempt every due delivery, then flag overdue removal orders."""
+    """Attempt every due delivery (evidence first, as the job), then flag overdue orders."""
     from takedown.cli import guarded, session_factory, settings
     from takedown.db import session_scope
     from takedown.referrals import delivery, service
@@ -185,12 +185,12 @@ def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
     @guarded
     def run() -> None:
         channels = delivery.default_channels(settings())
-        with session_scope(session_factory()) as session:
-            rep = delivery.run_due(session, channels, limit=limit)
+        rep = delivery.deliver_due(session_factory(), settings(), channels, limit=limit)
         with session_scope(session_factory()) as session:
             flagged = service.escalate_overdue(session)
         out.print(
-            f"attempted {rep.attempted}, acknowledged {rep.acknowledged}, failed {rep.failed}, "
+            f"attempted {rep.attempted}, delivered {rep.delivered} (acknowledged "
+            f"{rep.acknowledged}), failed {rep.failed}, "
             f"gave up {rep.gave_up}; overdue orders flagged: {len(flagged)}"
         )
 

@@ -1,4 +1,6 @@
-"""The delivery job: retried until acknowledged or given up, every attempt recorded.
+"""The delivery job: retried until acknowledged or given up, every attempt recorded;
+evidence captured before a batch's first attempt (``evidence_first``), whether the job
+or an analyst's "Send now" makes it.
 
 Idempotent: the job row is the state. Running it twice, or on two workers,
 cannot send a batch twice after it was acknowledged, because an
@@ -13,13 +15,14 @@ import random
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
 from takedown.accounts.service import SYSTEM
 from takedown.audit.service import record
 from takedown.config import Settings
+from takedown.db import session_scope
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict
 from takedown.kit.http import make_sync_client
@@ -29,7 +32,10 @@ from takedown.referrals.channels.base import Attempt, Envelope
 from takedown.referrals.channels.email import EmailChannel
 from takedown.referrals.channels.portal import ExportChannel, PortalChannel
 from takedown.referrals.channels.registry import ChannelRegistry, plugin_channels
+from takedown.referrals.evidence_first import capture_before_sending
+from takedown.referrals.issuing import mark_delivered
 from takedown.referrals.models import (
+    DELIVERY_DONE,
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
@@ -39,7 +45,6 @@ from takedown.referrals.models import (
     ReferralStatus,
 )
 from takedown.referrals.platforms import lookup, signing_key
-from takedown.referrals.service import mark_delivered
 
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -103,7 +108,8 @@ def backoff(attempt: int, rng: random.Random | None = None) -> dt.timedelta:
 @dataclass(slots=True)
 class DeliveryReport:
     attempted: int = 0
-    acknowledged: int = 0
+    delivered: int = 0  # handed over (acknowledged or not)
+    acknowledged: int = 0  # of those, acknowledged by the platform (a reference)
     failed: int = 0
     gave_up: int = 0
 
@@ -143,7 +149,13 @@ def deliver_one(
         )
     )
     if result.ok:
-        delivery.status = DeliveryStatus.ACKNOWLEDGED.value
+        # The batch's status follows the same rule (``issuing.mark_delivered``): the platform
+        # acknowledged only if it gave a reference; otherwise the batch is merely sent.
+        delivery.status = (
+            DeliveryStatus.ACKNOWLEDGED.value
+            if result.ack_reference
+            else DeliveryStatus.DELIVERED.value
+        )
         delivery.acknowledged_at = now
         delivery.ack_reference = result.ack_reference
         ref.sent_at = now
@@ -197,12 +209,74 @@ def run_due(
         report.attempted += 1
         res = deliver_one(session, d, channels, clock=clock, rng=rng)
         if res.ok:
-            report.acknowledged += 1
+            report.delivered += 1
+            report.acknowledged += bool(res.ack_reference)
         elif d.status == DeliveryStatus.GAVE_UP.value:
             report.gave_up += 1
         else:
             report.failed += 1
     return report
+
+
+def deliver_due(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    limit: int = 100,
+) -> DeliveryReport:
+    """The delivery job (``referrals.deliver``, ``takedown refer deliver``): evidence first
+    for the batches about to get their first attempt, then one attempt for each due one.
+
+    The capture runs in its own short transactions, before the delivery's.
+    """
+    clock = clock or SystemClock()
+    with session_scope(factory) as session:
+        due = [d.referral_id for d in repository.due_deliveries(session, clock.now(), limit)]
+    capture_before_sending(factory, settings, due)
+    with session_scope(factory) as session:
+        return run_due(session, channels, clock=clock, limit=limit)
+
+
+def _waiting(
+    session: Session, principal: Principal, referral_id: int, clock: Clock
+) -> tuple[Referral, Delivery]:
+    """The principal's approved batch and its delivery, if it may be sent now; else why not."""
+    ref = service.own_referral(session, principal, referral_id)
+    if ref.status != ReferralStatus.APPROVED.value:
+        raise Conflict(f"referral {ref.reference} is {ref.status.replace('_', ' ')}, not approved")
+    delivery = repository.delivery_for(session, ref.id)
+    if delivery is None or delivery.status in DELIVERY_DONE:
+        raise Conflict(f"referral {ref.reference} has no delivery waiting")
+    if ref.not_before is not None and ref.not_before > clock.now():
+        raise Conflict(
+            f"the 12-hour prior notice to {ref.platform} runs until "
+            f"{ref.not_before:%Y-%m-%d %H:%M} UTC; the order is sent then"
+        )
+    return ref, delivery
+
+
+def send_now_with_evidence(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    principal: Principal,
+    referral_id: int,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+) -> Attempt:
+    """The batch page's "Send now": the checks, evidence first (as the delivery job does),
+    then ``send_now``. Each step in its own transaction, as in ``deliver_due``; call it
+    with no transaction of yours holding a write lock (a page's request session only
+    reads before this).
+    """
+    clock = clock or SystemClock()
+    with session_scope(factory) as session:
+        _waiting(session, principal, referral_id, clock)  # nothing captured for a refusal
+    capture_before_sending(factory, settings, [referral_id], actor=principal)
+    with session_scope(factory) as session:
+        return send_now(session, principal, referral_id, channels, clock=clock)
 
 
 def send_now(
@@ -217,21 +291,11 @@ def send_now(
 
     The 12-hour prior notice still holds (the batch goes when it ends), and an
     acknowledged batch is never sent twice. A delivery that gave up may be
-    tried again this way.
+    tried again this way. No evidence capture here: ``send_now_with_evidence`` is the
+    page's entry point.
     """
     clock = clock or SystemClock()
-    ref = service.own_referral(session, principal, referral_id)
-    if ref.status != ReferralStatus.APPROVED.value:
-        raise Conflict(f"referral {ref.reference} is {ref.status.replace('_', ' ')}, not approved")
-    delivery = repository.delivery_for(session, ref.id)
-    if delivery is None or delivery.status == DeliveryStatus.ACKNOWLEDGED.value:
-        raise Conflict(f"referral {ref.reference} has no delivery waiting")
-    now = clock.now()
-    if ref.not_before is not None and ref.not_before > now:
-        raise Conflict(
-            f"the 12-hour prior notice to {ref.platform} runs until "
-            f"{ref.not_before:%Y-%m-%d %H:%M} UTC; the order is sent then"
-        )
+    ref, delivery = _waiting(session, principal, referral_id, clock)
     if delivery.status == DeliveryStatus.GAVE_UP.value:
         delivery.status = DeliveryStatus.PENDING.value
         delivery.max_attempts = max(delivery.max_attempts, delivery.attempts + 1)

@@ -48,8 +48,15 @@ class CannotComplyReason(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
-    ACKNOWLEDGED = "acknowledged"
+    # Handed over, and the platform sent no acknowledgement (portal, export, an API or
+    # mail server that returns no reference): the batch is "sent", not "acknowledged".
+    DELIVERED = "delivered"
+    ACKNOWLEDGED = "acknowledged"  # handed over, and the platform acknowledged receipt
     GAVE_UP = "gave_up"
+
+
+#: A delivery that is done: never attempted again.
+DELIVERY_DONE = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.ACKNOWLEDGED.value})
 
 
 class Referral(Base):

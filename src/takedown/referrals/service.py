@@ -1,11 +1,11 @@
-"""Building, approving and answering referral batches.
+"""Building referral batches, the platforms' answers, deadlines, and what a batch's page
+shows; the one entry point of the capability's logic.
 
-The rules of TCO Art. 3 live here: a removal order needs a supervisor who
-is not its author; it is due 1 hour after receipt; a platform that never had
-an order gets 12 hours' notice unless the order is an emergency. Items under
-a deconfliction hold, and items already referred to the same platform by any
-agency, stay in the batch as *not sent*, with the reason, so the analyst sees
-why.
+Items under a deconfliction hold, and items already referred to the same platform by
+any agency, stay in the batch as *not sent*, with the reason, so the analyst sees why.
+Approving and sending (TCO Art. 3: four eyes, the 1-hour deadline, the 12-hour prior
+notice) are in ``referrals.issuing``, and who may see a batch in ``referrals.access``;
+their public names are importable from here, as before the split.
 """
 
 from __future__ import annotations
@@ -22,17 +22,25 @@ from takedown.accounts.service import SYSTEM
 from takedown.audit.service import record
 from takedown.items import service as items_service
 from takedown.items.models import Item, ItemStatus
-from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.referrals import repository
-from takedown.referrals.annex import build_annex
+from takedown.referrals.access import get_referral, now_of, own_referral, require_agency_user
+from takedown.referrals.issuing import (
+    DEADLINE,
+    PRIOR_NOTICE,
+    approve,
+    cancel,
+    mark_delivered,
+    reject,
+    submit,
+)
 from takedown.referrals.models import (
     CannotComplyReason,
     Delivery,
-    DeliveryStatus,
+    DeliveryAttempt,
     ItemState,
     Notification,
-    PlatformNotice,
     Referral,
     ReferralItem,
     ReferralKind,
@@ -41,23 +49,37 @@ from takedown.referrals.models import (
 )
 from takedown.referrals.platforms import lookup
 
-DEADLINE = dt.timedelta(hours=1)
-PRIOR_NOTICE = dt.timedelta(hours=12)
+__all__ = [
+    "DEADLINE",
+    "PRIOR_NOTICE",
+    "REASONS",
+    "REFERRABLE",
+    "BatchItemView",
+    "BatchResult",
+    "DeliveryRecord",
+    "approve",
+    "authors",
+    "cancel",
+    "categories_of",
+    "create_batches",
+    "delivery_record",
+    "escalate_overdue",
+    "get_referral",
+    "list_referrals",
+    "mark_delivered",
+    "mark_read",
+    "notifications",
+    "own_referral",
+    "referrals_for_item",
+    "reject",
+    "respond",
+    "submit",
+]
+
 REFERRABLE = frozenset(
     {ItemStatus.ASSESSED, ItemStatus.STILL_ONLINE, ItemStatus.RESTRICTED, ItemStatus.REAPPEARED}
 )
 REASONS = ("a", "b", "c", "d", "e")
-
-
-def _now(clock: Clock | None) -> dt.datetime:
-    return (clock or SystemClock()).now()
-
-
-def _require_agency_user(principal: Principal) -> None:
-    if principal.via == "system" or principal.agency_id <= 0:
-        raise InvalidInput("referrals are made by a user of an agency")
-    if principal.is_liaison:
-        raise Forbidden("platform liaisons cannot make referrals")
 
 
 @dataclass(slots=True)
@@ -100,7 +122,7 @@ def create_batches(
     clock: Clock | None = None,
 ) -> list[BatchResult]:
     """One draft batch per platform for ``item_ids``; held and duplicate items are marked."""
-    _require_agency_user(principal)
+    require_agency_user(principal)
     try:
         kind = ReferralKind(kind)
     except ValueError:
@@ -125,7 +147,7 @@ def create_batches(
     agency = session.get(Agency, principal.agency_id)
     if agency is None:
         raise NotFound("agency not found")
-    now = _now(clock)
+    now = now_of(clock)
     by_platform: dict[str, list[Item]] = {}
     for it in items:
         by_platform.setdefault(it.platform, []).append(it)
@@ -201,230 +223,6 @@ def create_batches(
     return results
 
 
-def get_referral(session: Session, principal: Principal, referral_id: int) -> Referral:
-    ref = repository.get_visible(session, principal, referral_id)
-    if ref is None:
-        raise NotFound(f"referral {referral_id} does not exist")
-    return ref
-
-
-def _own(session: Session, principal: Principal, referral_id: int) -> Referral:
-    _require_agency_user(principal)
-    ref = get_referral(session, principal, referral_id)
-    if ref.agency_id != principal.agency_id:
-        raise NotFound(f"referral {referral_id} does not exist")
-    return ref
-
-
-def own_referral(session: Session, principal: Principal, referral_id: int) -> Referral:
-    """A batch of the principal's own agency (404 for anyone else, liaisons included)."""
-    return _own(session, principal, referral_id)
-
-
-def submit(
-    session: Session, principal: Principal, referral_id: int, *, clock: Clock | None = None
-) -> Referral:
-    """Author's step: a ToS referral is queued for delivery; an order waits for approval."""
-    ref = _own(session, principal, referral_id)
-    if ref.status != ReferralStatus.DRAFT.value:
-        raise Conflict(f"referral {ref.reference} is {ref.status}, not a draft")
-    included = [
-        ri for ri, _ in repository.items_of(session, ref.id) if ri.state == ItemState.INCLUDED.value
-    ]
-    if not included:
-        raise Conflict(f"referral {ref.reference} has no item to send")
-    if ref.kind == ReferralKind.REMOVAL_ORDER.value:
-        ref.status = ReferralStatus.PENDING_APPROVAL.value
-        record(session, principal, "referral.submit", "referral", ref.id, {}, clock=clock)
-        return ref
-    _issue(session, principal, ref, clock)
-    return ref
-
-
-def approve(
-    session: Session, principal: Principal, referral_id: int, *, clock: Clock | None = None
-) -> Referral:
-    """Four eyes: a supervisor of the issuing agency, who is not the author, approves an order."""
-    ref = _own(session, principal, referral_id)
-    if ref.kind != ReferralKind.REMOVAL_ORDER.value:
-        raise Conflict("only removal orders need approval")
-    if ref.status != ReferralStatus.PENDING_APPROVAL.value:
-        raise Conflict(f"referral {ref.reference} is {ref.status}, not pending approval")
-    if not principal.is_supervisor:
-        raise Forbidden("a removal order is approved by a supervisor")
-    if principal.user_id == ref.author_id:
-        raise Forbidden("four-eyes rule: the author of an order cannot approve it")
-    ref.approver_id = principal.user_id
-    ref.approved_at = _now(clock)
-    _issue(session, principal, ref, clock)
-    return ref
-
-
-def reject(
-    session: Session,
-    principal: Principal,
-    referral_id: int,
-    *,
-    reason: str,
-    clock: Clock | None = None,
-) -> Referral:
-    ref = _own(session, principal, referral_id)
-    if ref.status != ReferralStatus.PENDING_APPROVAL.value:
-        raise Conflict(f"referral {ref.reference} is {ref.status}, not pending approval")
-    if not principal.is_supervisor or principal.user_id == ref.author_id:
-        raise Forbidden("a supervisor other than the author sends an order back")
-    ref.status = ReferralStatus.DRAFT.value
-    record(
-        session, principal, "referral.reject", "referral", ref.id, {"reason": reason}, clock=clock
-    )
-    return ref
-
-
-def cancel(
-    session: Session, principal: Principal, referral_id: int, *, clock: Clock | None = None
-) -> Referral:
-    ref = _own(session, principal, referral_id)
-    if ref.status not in (
-        ReferralStatus.DRAFT.value,
-        ReferralStatus.PENDING_APPROVAL.value,
-        ReferralStatus.APPROVED.value,
-    ):
-        raise Conflict(f"referral {ref.reference} was already sent")
-    ref.status = ReferralStatus.CANCELLED.value
-    delivery = repository.delivery_for(session, ref.id)
-    if delivery is not None and delivery.status == DeliveryStatus.PENDING.value:
-        delivery.status = DeliveryStatus.GAVE_UP.value
-        delivery.last_error = "cancelled"
-    record(session, principal, "referral.cancel", "referral", ref.id, {}, clock=clock)
-    return ref
-
-
-def _issue(session: Session, principal: Principal, ref: Referral, clock: Clock | None) -> None:
-    """Freeze the document, apply the 12-hour notice, and queue the delivery job."""
-    now = _now(clock)
-    # The duplicate rule again, at the moment of issue: another agency may have sent first.
-    included = [
-        ri for ri, _ in repository.items_of(session, ref.id) if ri.state == ItemState.INCLUDED.value
-    ]
-    earlier = repository.earlier_referrals(
-        session, ref.platform, [ri.item_id for ri in included], ref.id
-    )
-    for ri in included:
-        prior = earlier.get(ri.item_id, [])
-        if prior and not (
-            ref.kind == ReferralKind.REMOVAL_ORDER.value
-            and all(k == ReferralKind.TOS.value for _, k in prior)
-        ):
-            ri.state = ItemState.DUPLICATE.value
-            ri.skip_detail = "already referred to this platform in " + ", ".join(
-                r for r, _ in prior
-            )
-        elif items_service.active_holds(session, ri.item_id):
-            ri.state = ItemState.HELD.value
-            item = session.get(Item, ri.item_id)
-            assert item is not None
-            try:
-                items_service.assert_referrable(session, item)
-            except Conflict as exc:
-                ri.skip_detail = exc.detail
-    if not any(ri.state == ItemState.INCLUDED.value for ri in included):
-        raise Conflict(f"referral {ref.reference} has no item left to send")
-    ref.issued_at = now
-    ref.status = ReferralStatus.APPROVED.value
-    not_before = now
-    if ref.kind == ReferralKind.REMOVAL_ORDER.value and not ref.emergency:
-        notice = repository.notice_for(session, ref.platform)
-        if notice is None and not repository.platform_had_order(session, ref.platform, ref.id):
-            notice = PlatformNotice(
-                platform=ref.platform,
-                referral_id=ref.id,
-                given_at=now,
-                effective_at=now + PRIOR_NOTICE,
-            )
-            repository.add(session, notice)
-            record(
-                session,
-                principal,
-                "referral.prior_notice",
-                "referral",
-                ref.id,
-                {"platform": ref.platform, "effective_at": notice.effective_at.isoformat()},
-                clock=clock,
-            )
-        if notice is not None and notice.effective_at > now:
-            not_before = notice.effective_at
-    ref.not_before = not_before if not_before > now else None
-    ref.annex = build_annex(session, ref)
-    session.add(
-        Delivery(
-            referral_id=ref.id,
-            channel=ref.channel,
-            status=DeliveryStatus.PENDING.value,
-            idempotency_key=f"{ref.reference}:{ref.channel}",
-            next_attempt_at=not_before,
-            created_at=now,
-        )
-    )
-    session.flush()
-    record(
-        session,
-        principal,
-        "referral.issue" if ref.kind == ReferralKind.REMOVAL_ORDER.value else "referral.submit",
-        "referral",
-        ref.id,
-        {"channel": ref.channel, "not_before": not_before.isoformat(), "emergency": ref.emergency},
-        clock=clock,
-    )
-
-
-# --- delivered ------------------------------------------------------------------------
-
-
-def mark_delivered(
-    session: Session,
-    ref: Referral,
-    *,
-    received_at: dt.datetime,
-    ack_reference: str | None,
-    clock: Clock | None = None,
-) -> None:
-    """The platform has it: start the 1-hour clock, refer the items, schedule verification."""
-    from takedown.verification.service import schedule_items
-
-    now = _now(clock)
-    ref.sent_at = ref.sent_at or now
-    ref.received_at = received_at
-    ref.ack_reference = ack_reference
-    ref.status = ReferralStatus.ACKNOWLEDGED.value if ack_reference else ReferralStatus.SENT.value
-    if ref.kind == ReferralKind.REMOVAL_ORDER.value:
-        ref.deadline_at = received_at + DEADLINE
-    ids = []
-    for ri, item in repository.items_of(session, ref.id):
-        if ri.state != ItemState.INCLUDED.value:
-            continue
-        ids.append(item.id)
-        current = ItemStatus(item.status)
-        if ItemStatus.REFERRED in items_service.TRANSITIONS[current]:
-            items_service.transition(
-                session, SYSTEM, item, ItemStatus.REFERRED, reason=f"referral {ref.reference}",
-                clock=clock,
-            )  # fmt: skip
-    schedule_items(session, ids, clock=clock)
-    record(
-        session,
-        SYSTEM,
-        "referral.delivered",
-        "referral",
-        ref.id,
-        {
-            "received_at": received_at.isoformat(),
-            "ack": ack_reference,
-            "deadline_at": ref.deadline_at.isoformat() if ref.deadline_at else None,
-        },
-        clock=clock,
-    )
-
-
 # --- the platform's answers (Annex II / Annex III) ------------------------------------
 
 
@@ -470,7 +268,7 @@ def respond(
             raise InvalidInput("explain the manifest error or the missing information")
     if ri.response is not None:
         raise Conflict(f"item {item_id} was already answered ({ri.response})")
-    now = _now(clock)
+    now = now_of(clock)
     if removed_at is not None:
         if resp is not Response.REMOVED:
             raise InvalidInput("a time of removal belongs to an Annex II (removed) answer")
@@ -531,7 +329,7 @@ def escalate_overdue(session: Session, *, clock: Clock | None = None) -> list[Re
     """Flag orders past their 1-hour deadline with items not confirmed removed; notify."""
     from takedown.verification.repository import schedules_for
 
-    now = _now(clock)
+    now = now_of(clock)
     flagged = []
     for ref in repository.overdue_orders(session, now):
         pending = [ri for ri in repository.unanswered_included(session, ref.id)]
@@ -577,7 +375,7 @@ def mark_read(
     n = session.get(Notification, notification_id)
     if n is None or n.user_id != principal.user_id:
         raise NotFound("no such notification")
-    n.read_at = _now(clock)
+    n.read_at = now_of(clock)
 
 
 def authors(session: Session, ref: Referral) -> dict[int, User]:
@@ -597,3 +395,47 @@ def referrals_for_item(
 ) -> list[tuple[Referral, ReferralItem]]:
     """The principal's batches that include this item (the item page's "Referrals")."""
     return repository.referrals_of_item(session, principal, item_id)
+
+
+# --- what the pages and the API read --------------------------------------------------
+
+
+def list_referrals(
+    session: Session,
+    principal: Principal,
+    *,
+    status: str | None = None,
+    platform: str | None = None,
+    kind: str | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Referral], int]:
+    """The batches the principal may see (``access``), newest first, with the total."""
+    return repository.list_visible(
+        session, principal, status=status, platform=platform, kind=kind, ids=ids,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    delivery: Delivery
+    attempts: list[DeliveryAttempt]
+
+
+def delivery_record(
+    session: Session, principal: Principal, referral_id: int
+) -> DeliveryRecord | None:
+    """How a batch went out: its delivery job and every attempt, oldest first.
+
+    None before the batch is queued, and for a platform's liaison, who sees the order
+    but not the issuing agency's retries. Another agency's batch is a 404.
+    """
+    ref = get_referral(session, principal, referral_id)
+    if principal.is_liaison:
+        return None
+    delivery = repository.delivery_for(session, ref.id)
+    if delivery is None:
+        return None
+    return DeliveryRecord(delivery, repository.attempts_of(session, delivery.id))

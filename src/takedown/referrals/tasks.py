@@ -27,51 +27,13 @@ def _factory() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(settings.effective_database_url))
 
 
-def capture_before_first_attempt(factory: sessionmaker[Session], limit: int = 200) -> None:
-    """Evidence first, when configured; a failed capture never holds a referral back."""
-    from takedown.accounts import service as accounts
-    from takedown.kit.clock import SystemClock
-    from takedown.referrals import repository
-    from takedown.referrals.models import ItemState
-
-    settings = get_settings()
-    if not settings.capture_before_referral:
-        return
-    with session_scope(factory) as session:
-        todo = []
-        for d in repository.due_deliveries(session, SystemClock().now(), limit):
-            if d.attempts:
-                continue
-            ref = repository.get(session, d.referral_id)
-            if ref is None or ref.author_id is None:
-                continue
-            ids = [ri.item_id for ri, _ in repository.items_of(session, ref.id)
-                   if ri.state == ItemState.INCLUDED.value]  # fmt: skip
-            user = accounts.get_user(session, ref.author_id)
-            principal = accounts.principal_for(
-                user, accounts.get_agency(session, user.agency_id), via="job"
-            )
-            todo.append((principal, ids))
-    try:
-        from takedown.evidence.capturing import capture_items
-    except ImportError:  # evidence not installed in this build
-        return
-    for principal, ids in todo:
-        try:
-            capture_items(factory, principal, ids, settings=settings)
-        except Exception:  # never block the referral
-            log.exception("evidence capture before referral failed")
-
-
 @job("referrals.deliver")
 def deliver_job(limit: int = 200) -> None:
     from takedown.referrals import delivery
 
-    factory = _factory()
-    capture_before_first_attempt(factory, limit)
-    channels = delivery.default_channels(get_settings())
-    with session_scope(factory) as session:
-        rep = delivery.run_due(session, channels, limit=limit)
+    settings = get_settings()
+    channels = delivery.default_channels(settings)
+    rep = delivery.deliver_due(_factory(), settings, channels, limit=limit)
     if rep.attempted:
         log.info("referral deliveries: %s", rep)
 

@@ -1,7 +1,7 @@
 """HTML pages: the referral batches of an agency, and the platform portal for liaisons.
 
 The same pages serve both audiences; what a principal sees is decided by
-``repository.visible``: an agency its own batches, a liaison what was
+the service (``referrals.access``): an agency its own batches, a liaison what was
 delivered to their platform (404 for anything else). Liaisons answer each
 item with Annex II (removed) or Annex III (cannot comply, with a reason).
 """
@@ -20,9 +20,9 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
-from takedown.referrals import render, repository, service
+from takedown.referrals import render, service
 from takedown.referrals.annex import REASON_TEXT
-from takedown.referrals.models import CannotComplyReason
+from takedown.referrals.models import DELIVERY_DONE, CannotComplyReason
 from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
@@ -57,7 +57,7 @@ def _list(request: Request, principal: Principal, session: Session, portal: bool
     ids = _ids_param(request.query_params.get("ids"))
     rows, pager = paginate(
         request,
-        lambda limit, offset: repository.list_visible(
+        lambda limit, offset: service.list_referrals(
             session, principal, status=status, ids=ids or None, limit=limit, offset=offset
         ),
     )
@@ -88,16 +88,17 @@ def portal_page(request: Request, principal: PagePrincipal, session: DbSession) 
 def _detail_context(session: Session, principal: Principal, referral_id: int) -> dict[str, Any]:
     ref = service.get_referral(session, principal, referral_id)
     data = render.as_json(session, ref)
-    delivery = None if principal.is_liaison else repository.delivery_for(session, ref.id)
+    record = service.delivery_record(session, principal, referral_id)
+    delivery = record.delivery if record else None
     return {
         "ref": ref,
         "data": data,
         "delivery": delivery,
-        "attempts": repository.attempts_of(session, delivery.id) if delivery else [],
+        "attempts": record.attempts if record else [],
         "can_send": not principal.is_liaison
         and ref.status == "approved"
         and delivery is not None
-        and delivery.status != "acknowledged",
+        and delivery.status not in DELIVERY_DONE,
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
         and ref.status == "pending_approval"
@@ -291,15 +292,22 @@ def _after_create(request: Request, results: list[service.BatchResult]) -> Respo
 def deliver_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
-    """Send an approved batch now through its channel (one attempt, recorded)."""
+    """Send an approved batch now through its channel (one attempt, recorded), capturing
+    its evidence first as the delivery job does (``capture_before_referral``).
+
+    It runs in its own transactions (``send_now_with_evidence``): the capture commits
+    before the attempt, and this request's session has only read.
+    """
     from takedown.referrals import delivery
 
     back = f"/referrals/{referral_id}"
-    channels = delivery.default_channels(request.app.state.settings)
+    settings = request.app.state.settings
+    channels = delivery.default_channels(settings)
     try:
-        attempt = delivery.send_now(session, principal, referral_id, channels)
+        attempt = delivery.send_now_with_evidence(
+            request.app.state.sessionmaker, settings, principal, referral_id, channels
+        )
     except (Conflict, Forbidden, InvalidInput) as exc:
-        session.rollback()
         return redirect(request, back, notice=exc.detail, level="error")
     if attempt.ok:
         ack = f" (acknowledgement {attempt.ack_reference})" if attempt.ack_reference else ""

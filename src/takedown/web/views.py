@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from takedown.accounts.deps import DbSession
 from takedown.web.deps import AdminPage, PagePrincipal
@@ -19,6 +19,15 @@ from takedown.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 register_nav("Home", "/", order=0)
+
+FAVICON = "/static/favicon.svg"
+
+
+@router.get("/favicon.ico")
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico on their own (feed readers, bookmarks, pages without our
+    ``<link rel="icon">``); send them to the SVG. Public, as /static is: it shows nothing."""
+    return RedirectResponse(FAVICON, status_code=308)
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from takedown.platforms.canon import files, messaging, social, text, video, web
 from takedown.platforms.canon.common import Redirect, make, page
-from takedown.platforms.canon.parse import Parsed, parse, raw_query
+from takedown.platforms.canon.parse import Parsed, parse, raw_query, strip_host_prefixes
 from takedown.platforms.canon.types import InvalidURL, ItemIdentity, ItemKind
 
 Rule = Callable[[Parsed], ItemIdentity | Redirect]
@@ -72,6 +72,49 @@ def _rule_for(bare: str) -> Rule | None:
     return None
 
 
+# Hosts the platform registry claims and no rule above knows (a platform an admin created,
+# or a domain added to one): bare host -> slug. Set by ``platforms.hosts`` from the
+# database; empty until then, so ``canonicalize`` stays pure and needs no database.
+_registry: dict[str, str] = {}
+
+
+def set_registry_hosts(hosts: dict[str, str]) -> None:
+    """Replace the registry's hosts (keys: host names; ``www.``/``m.``/``mobile.`` ignored)."""
+    fresh = {strip_host_prefixes(h): slug for h, slug in hosts.items() if "." in h}
+    _registry.clear()
+    _registry.update(fresh)
+
+
+def registry_platform(bare: str) -> str | None:
+    """The registry platform of a host: its own entry, else its closest claimed parent."""
+    if not _registry:
+        return None
+    host = bare
+    while "." in host:
+        slug = _registry.get(host)
+        if slug is not None:
+            return slug
+        host = host.split(".", 1)[1]
+    return None
+
+
+def builtin_platform(host: str) -> str | None:
+    """The platform a built-in rule gives ``host`` (registry aside), None for any other host.
+
+    Raises ``InvalidURL`` for a host that is not one (a bad onion address, say).
+    """
+    u = parse(f"https://{host}/")
+    rule = _rule_for(u.bare)
+    if rule is not None:
+        found = rule(u)
+        return None if isinstance(found, Redirect) else found.platform
+    if u.bare in ("web.archive.org", "wayback.archive.org"):
+        return "archive_org"
+    if u.bare.endswith(".onion"):
+        web.check_onion(u.host)
+    return None
+
+
 def _wayback(u: Parsed, depth: int) -> ItemIdentity:
     parts = u.path.split("/", 3)
     if len(parts) == 4 and parts[1] == "web" and (m := _WAYBACK_TS_RE.fullmatch(parts[2])):
@@ -110,6 +153,9 @@ def canonicalize_at(url: object, depth: int) -> ItemIdentity:
             return canonicalize_at(unquote(target), depth + 1)
     if bare.endswith(".onion"):
         web.check_onion(u.host)
+    slug = registry_platform(bare)
+    if slug is not None:  # the registry's word beats guessing by path shape (Rocket.Chat)
+        return web.page_item(slug, u)
     rc = messaging.rocketchat(u)
     if rc is not None:
         return rc
