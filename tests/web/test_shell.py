@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+import takedown.accounts.views  # noqa: F401  (registers the admin links, as the app does)
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.web import nav
