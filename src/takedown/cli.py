@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import Settings, get_settings
-from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.db import make_engine, make_sessionmaker
+from takedown.kit import cli as kit_cli
+from takedown.kit.cli import err, guarded
 from takedown.kit.errors import TakedownError
 
 app = typer.Typer(
@@ -23,12 +22,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-err = Console(stderr=True)
-
-_factory: sessionmaker[Session] | None = None
-
 
 def settings() -> Settings:
+    """The environment's settings, with the capabilities' hooks wired (every command)."""
     from takedown.bootstrap import wire_hooks
 
     s = get_settings()
@@ -36,39 +32,7 @@ def settings() -> Settings:
     return s
 
 
-def session_factory() -> sessionmaker[Session]:
-    global _factory
-    if _factory is None:
-        s = settings()
-        s.ensure_dirs()
-        _factory = make_sessionmaker(make_engine(s.effective_database_url))
-    return _factory
-
-
-@contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """One committed transaction for a CLI command; nothing half-done on error."""
-    with session_scope(session_factory()) as session:
-        yield session
-
-
-def fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn typed errors into one clear line and a non-zero exit."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TakedownError as exc:
-            fail(exc.detail)
-
-    return wrapper
+kit_cli.install(settings)
 
 
 @db_app.command("upgrade")

@@ -8,7 +8,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-import takedown.cli as root_cli
+import takedown.cli  # noqa: F401  (the root installs the settings provider)
+import takedown.kit.cli as kit_cli
 from takedown.config import get_settings
 from takedown.matching.cli import register
 from takedown.matching.engine import reset_engines
@@ -26,11 +27,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer
     monkeypatch.setenv("TAKEDOWN_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("TAKEDOWN_DATABASE_URL", raising=False)
     get_settings.cache_clear()
-    monkeypatch.setattr(root_cli, "_factory", None)
+    monkeypatch.setattr(kit_cli, "_factory", None)
     engine = make_engine(get_settings().effective_database_url)
     prepare_database(engine)
     engine.dispose()
-    with root_cli.unit_of_work() as session:
+    with kit_cli.unit_of_work() as session:
         accounts.create_agency(
             session, accounts.SYSTEM, name="Test IRU", country="FR", kind="national_iru"
         )

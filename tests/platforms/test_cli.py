@@ -11,7 +11,8 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-import takedown.cli as root_cli
+import takedown.cli  # noqa: F401  (the root installs the settings provider)
+import takedown.kit.cli as kit_cli
 from takedown.db import make_engine, make_sessionmaker
 from takedown.migrate import upgrade
 from takedown.platforms.cli import register
@@ -23,7 +24,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
     upgrade(engine)
     factory: sessionmaker[Session] = make_sessionmaker(engine)
-    monkeypatch.setattr(root_cli, "session_factory", lambda: factory)
+    monkeypatch.setattr(kit_cli, "session_factory", lambda: factory)
     app = typer.Typer()
     app.command("noop")(lambda: None)  # keeps "platform" a sub-command
     register(app)

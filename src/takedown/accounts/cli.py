@@ -38,7 +38,7 @@ def agency_add(
     platform: Annotated[str | None, typer.Option(help="platform slug, for kind=platform")] = None,
 ) -> None:
     """Add an agency."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -60,7 +60,7 @@ def agency_add(
 @agency_app.command("list")
 def agency_list(fmt: FormatOpt = OutputFormat.TABLE, limit: int = 500) -> None:
     """List agencies."""
-    from takedown.cli import unit_of_work
+    from takedown.kit.cli import unit_of_work
 
     with unit_of_work() as session:
         rows, _ = repository.list_agencies(session, limit=limit, offset=0)
@@ -92,7 +92,7 @@ def user_add(
     totp: Annotated[bool, typer.Option(help="enable TOTP and print its secret")] = False,
 ) -> None:
     """Add a user."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     pw = password or getpass.getpass("password: ")
 
@@ -124,7 +124,7 @@ def user_list(
     limit: int = 500,
 ) -> None:
     """List users."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -157,7 +157,7 @@ def user_set_role(
     role: Annotated[str, typer.Argument(help="analyst, supervisor, admin or liaison")],
 ) -> None:
     """Change a user's role (audited)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -169,7 +169,7 @@ def user_set_role(
 
 
 def _set_active(user: str, active: bool) -> None:
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -205,7 +205,7 @@ def token_create(
     days: Annotated[int, typer.Option(help="days until it expires")] = 90,
 ) -> None:
     """Create an API token (printed once; only its hash is stored)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.kit.errors import NotFound
 
     @guarded

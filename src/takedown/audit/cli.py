@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Re-hash the whole chain and report the first broken link."""
-    from takedown.cli import fail, unit_of_work
+    from takedown.kit.cli import fail, unit_of_work
 
     with unit_of_work() as session:
         result = verify(session)

@@ -87,7 +87,7 @@ def demo_command(
 
     Synthetic content only: the testbed's platforms run on loopback for the run.
     """
-    from takedown.cli import guarded
+    from takedown.kit.cli import guarded
 
     guarded(_run)(
         scenario, seed, hours, directory, database_url, reset, serve, host, port, pdf, fmt

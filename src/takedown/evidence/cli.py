@@ -41,9 +41,9 @@ def capture(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Capture items now: WARC, media, text (and a screenshot with --screenshot)."""
-    from takedown.cli import guarded, session_factory, settings, unit_of_work
     from takedown.evidence.capturing import capture_items
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, session_factory, settings, unit_of_work
 
     @guarded
     def run() -> None:
@@ -87,9 +87,9 @@ def list_cmd(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """List captures."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.evidence import service
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -129,10 +129,10 @@ def verify(
 ) -> None:
     """Re-hash every stored file; exit 1 and list each mismatch if anything changed."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import fail, guarded, settings, unit_of_work
     from takedown.evidence import service
     from takedown.evidence.storage import store_for_settings
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import fail, guarded, settings, unit_of_work
 
     @guarded
     def run() -> None:
@@ -181,10 +181,10 @@ def export(
     recipient: Annotated[str, typer.Option(help="who receives it (court, case)")] = "",
 ) -> None:
     """Write a court bundle: files, manifests, custody log, README, offline verifier."""
-    from takedown.cli import guarded, settings, unit_of_work
     from takedown.evidence.export import export_bundle
     from takedown.evidence.storage import store_for_settings
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, settings, unit_of_work
 
     @guarded
     def run() -> None:
@@ -213,9 +213,9 @@ def purge(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Delete evidence past retention (6 months after removal) that no hold keeps."""
-    from takedown.cli import guarded, session_factory, settings
     from takedown.evidence.retention import run_purge
     from takedown.evidence.storage import store_for_settings
+    from takedown.kit.cli import guarded, session_factory, settings
 
     @guarded
     def run() -> None:
@@ -256,9 +256,9 @@ def hold_add(
     until: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: until released)")] = None,
 ) -> None:
     """Keep an item's evidence beyond the retention period."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.evidence import service
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.kit.errors import InvalidInput
 
     @guarded
@@ -288,9 +288,9 @@ def hold_add(
 @hold_app.command("release")
 def hold_release(hold_id: int, user: UserOpt = None) -> None:
     """Release a hold (retention then applies again)."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.evidence import service
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -309,9 +309,9 @@ def hold_list(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """List active holds."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.evidence import service
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:

@@ -85,7 +85,7 @@ def import_file(
     as_json: Annotated[bool, typer.Option("--json", help="print the job as JSON")] = False,
 ) -> None:
     """Import reported URLs; bad rows are listed with their line numbers, good rows go in."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -155,7 +155,7 @@ def items_list(
     ),
 ) -> None:
     """List items (as the system, or as --user would see them)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:
@@ -196,7 +196,7 @@ def assess(
     user: Annotated[str | None, typer.Option(help="the analyst (e-mail)")] = None,
 ) -> None:
     """Record an assessment of an item."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
 
     @guarded
     def run() -> None:

@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _engine() -> MatchingEngine:
-    from takedown.cli import settings
+    from takedown.kit.cli import settings
     from takedown.matching.engine import get_engine
 
     return get_engine(settings().data_dir)
@@ -39,7 +39,7 @@ def hash_cmd(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Hash a file: SHA-256, MD5, and PDQ (with variants), frame-PDQ or SimHash as it applies."""
-    from takedown.cli import guarded
+    from takedown.kit.cli import guarded
     from takedown.matching.service import hash_media
 
     def run() -> None:
@@ -116,7 +116,7 @@ def match_cmd(
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
     """Match a file or a hash against every bank on this instance."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import service
 
     def run() -> None:
@@ -140,7 +140,7 @@ def match_cmd(
 @bank_app.command("list")
 def bank_list(fmt: FormatOpt = OutputFormat.TABLE) -> None:
     """Every bank on this instance, with its owner, TLP and enabled signal count."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import service
 
     def run() -> None:
@@ -181,7 +181,7 @@ def bank_create(
 ) -> None:
     """Create a bank owned by an agency."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import service
     from takedown.matching.schemas import BankCreate
 
@@ -217,7 +217,7 @@ def bank_import(
 ) -> None:
     """Import signals (CSV, JSON, or a Tech Against Terrorism hash list) into a bank."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.kit.progress import rich_progress
     from takedown.matching import io as bank_io
 
@@ -249,7 +249,7 @@ def bank_export(
 ) -> None:
     """Export a bank's signals (labels, TLP, provenance and enabled flag included)."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import io as bank_io
 
     def run() -> None:

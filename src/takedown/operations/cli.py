@@ -65,7 +65,7 @@ def create(
 ) -> None:
     """Create an operation led by an agency."""
     from takedown.accounts import service as accounts
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.operations import service
 
     @guarded
@@ -104,7 +104,7 @@ def list_(
 ) -> None:
     """List every operation."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import unit_of_work
+    from takedown.kit.cli import unit_of_work
     from takedown.operations import service
 
     with unit_of_work() as session:
@@ -134,7 +134,7 @@ def import_(
     agency: Annotated[str, typer.Option(help="the contributing agency (id or name)")],
 ) -> None:
     """Import an agency's file of URLs into the operation (duplicates fold; all credited)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.operations import service
 
     @guarded
@@ -154,7 +154,7 @@ def import_(
 def status(operation_id: int, to: Annotated[str, typer.Argument(help="running or closed")]) -> None:
     """Move an operation along planned -> running -> closed."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.operations import service
 
     @guarded
@@ -216,7 +216,7 @@ def report_cmd(
 ) -> None:
     """The operation's preliminary (default) or final report."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.operations import report
 
     @guarded
@@ -237,7 +237,7 @@ def transparency_cmd(
     table: TableArg = None,
 ) -> None:
     """The authority's annual transparency report (TCO Art. 8)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.operations import transparency
 
     @guarded

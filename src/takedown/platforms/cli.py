@@ -36,7 +36,7 @@ def platform_list(
     kind: Annotated[str | None, typer.Option(help="only this kind, e.g. file_host")] = None,
 ) -> None:
     """List the platforms."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.platforms import service
     from takedown.platforms.schemas import PlatformOut
 
@@ -58,7 +58,7 @@ def platform_list(
 @platform_app.command("show")
 def platform_show(slug: str) -> None:
     """Show one platform's full record as JSON."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.platforms import service
     from takedown.platforms.schemas import PlatformOut
 
@@ -90,7 +90,7 @@ def platform_set(
 ) -> None:
     """Edit a platform's record (audited). Pass an empty string to clear a field."""
     from takedown.accounts.service import SYSTEM
-    from takedown.cli import fail, guarded, unit_of_work
+    from takedown.kit.cli import fail, guarded, unit_of_work
     from takedown.platforms import service
 
     changes = {
@@ -121,7 +121,7 @@ def platform_set(
 @platform_app.command("seed")
 def platform_seed() -> None:
     """Add the shipped platforms that are missing (never overwrites edits)."""
-    from takedown.cli import guarded, unit_of_work
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.platforms.seed import ensure_seeded
 
     @guarded

@@ -42,9 +42,9 @@ def create(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """Build draft batches (one per platform) from items; held and duplicates are listed."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.items import service as items_service
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.kit.errors import InvalidInput
     from takedown.referrals import service
 
@@ -81,8 +81,8 @@ def create(
 
 
 def _act(action: str, referral_id: int, user: str) -> None:
-    from takedown.cli import guarded, unit_of_work
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.referrals import service
 
     @guarded
@@ -119,8 +119,8 @@ def list_cmd(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
     """Batches your agency made (or, for a liaison, those sent to your platform)."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.referrals import service
 
     @guarded
@@ -145,8 +145,8 @@ def render_cmd(
     output: Annotated[Path | None, typer.Option("--out", help="file (default: stdout)")] = None,
 ) -> None:
     """Render a batch's document (Annex I for an order)."""
-    from takedown.cli import guarded, unit_of_work
     from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
     from takedown.kit.errors import InvalidInput
     from takedown.referrals import render, service
 
@@ -178,8 +178,8 @@ def render_cmd(
 @refer_app.command("deliver")
 def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
     """Attempt every due delivery (evidence first, as the job), then flag overdue orders."""
-    from takedown.cli import guarded, session_factory, settings
     from takedown.db import session_scope
+    from takedown.kit.cli import guarded, session_factory, settings
     from takedown.referrals import delivery, service
 
     @guarded

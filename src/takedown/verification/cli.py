@@ -32,8 +32,8 @@ def verify(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Check every item whose next check is due (or --url ...), and record the outcomes."""
-    from takedown.cli import guarded, session_factory, settings
     from takedown.db import session_scope
+    from takedown.kit.cli import guarded, session_factory, settings
     from takedown.kit.http import make_client
     from takedown.kit.progress import rich_progress
     from takedown.verification import service
