@@ -24,9 +24,10 @@ def view_routers() -> list[APIRouter]:
     from takedown.accounts.user_views import router as user_views
     from takedown.accounts.views import router as accounts_views
     from takedown.audit.views import router as audit_views
+    from takedown.web.apidocs import router as apidocs_views
     from takedown.web.views import router as shell_views
 
-    return [shell_views, accounts_views, user_views, audit_views]
+    return [shell_views, apidocs_views, accounts_views, user_views, audit_views]
 
 
 def install(app: FastAPI, settings: Settings) -> None:
