@@ -39,3 +39,24 @@ def test_the_docs_assets_are_built() -> None:
     """``make assets`` copied every file the pages link (npm packages, never a CDN)."""
     for _, name in ASSETS:
         assert (STATIC / name).is_file(), name
+
+
+def test_missing_assets_are_copied_from_node_modules_or_named(
+    tmp_path, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    """A server started without ``make assets`` copies them from ./node_modules itself,
+    and without node_modules it names what is missing (#13.21)."""
+    from takedown.web import assets, setup
+
+    static = tmp_path / "static"
+    monkeypatch.setattr(assets, "STATIC", static)
+    monkeypatch.chdir(tmp_path)
+    setup._ensure_assets()
+    assert "htmx.min.js" in caplog.text and "make assets" in caplog.text
+    caplog.clear()
+    for src, _ in ASSETS:
+        (tmp_path / "node_modules" / src).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "node_modules" / src).write_text("/* asset */")
+    setup._ensure_assets()
+    assert caplog.text == ""
+    assert all((static / name).is_file() for _, name in ASSETS)

@@ -6,6 +6,8 @@ capabilities can add migrations independently; ``upgrade heads`` applies all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -16,12 +18,19 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _applied(*, step: Any, **_: Any) -> None:
+    # What ran, for ``takedown db upgrade`` to say (migrate.upgrade returns it).
+    if step.is_upgrade:
+        config.attributes.setdefault("applied", []).extend(step.up_revision_ids)
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        on_version_apply=_applied,
     )
     with context.begin_transaction():
         context.run_migrations()
