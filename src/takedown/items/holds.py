@@ -149,3 +149,13 @@ def assert_referrable(session: Session, item: Item) -> None:
             {"agency": names.get(h.agency_id, ""), "contact_point": h.contact_point} for h in holds
         ],
     )
+
+
+def open_holds_of_my_agency(
+    session: Session, principal: Principal, *, limit: int = 5
+) -> tuple[list[Hold], int]:
+    """The principal's agency's open holds, oldest first (the home page's reminder to
+    release those no longer needed), and their number."""
+    if principal.agency_id <= 0:
+        return [], 0
+    return repository.open_holds_of_agency(session, principal.agency_id, limit=limit)

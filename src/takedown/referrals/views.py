@@ -193,6 +193,28 @@ def _overdue_panel(session: Session, principal: Principal) -> dict[str, Any] | N
     return {"notifications": notes}
 
 
+def _batches_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    """What waits on this user: orders to approve (a supervisor, four eyes: not their own),
+    and their own batches still in draft."""
+    approve: list[Any] = []
+    if principal.role in (Role.SUPERVISOR, Role.ADMIN):
+        pending, _ = service.list_referrals(session, principal, status="pending_approval", limit=50)
+        approve = [r for r in pending if r.author_id != principal.user_id][:5]
+    drafts, _ = service.list_referrals(session, principal, status="draft", limit=50)
+    mine = [r for r in drafts if r.author_id == principal.user_id][:5]
+    if not approve and not mine:
+        return None
+    return {"approve": approve, "drafts": mine}
+
+
+register_panel(
+    "referrals-batches",
+    "Batches waiting on you",
+    "referrals/_panel_batches.html",
+    _batches_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=15,
+)
 register_panel(
     "referrals-overdue",
     "Overdue removal orders",
