@@ -259,9 +259,12 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
         errors["item_ids"] = "Select the items to refer."
     if not kind:
         errors["kind"] = "Choose a ToS referral or a removal order."
-    if kind == "removal_order" and not reasons and "reasons_sent" not in form and ids:
+    from_queue = "reasons_sent" not in form  # the queue's "Refer selected", not this form
+    if kind == "removal_order" and not reasons and from_queue and ids:
         reasons = sorted({c for cs in service.categories_of(session, ids).values() for c in cs})
-    if not errors:
+    # An order needs what only this form asks for: show it first, without errors (#13.6).
+    ask_first = from_queue and kind == "removal_order" and not values["justification"].strip()
+    if not errors and not ask_first:
         try:
             results = service.create_batches(
                 session, principal, item_ids=ids, kind=kind, reasons=reasons,
@@ -284,8 +287,8 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
             "reason_options": sorted(REASON_TEXT.items()),
             "errors": errors,
         },
-        title="New referral",
-        status_code=422,
+        title="New removal order" if kind == "removal_order" else "New referral",
+        status_code=422 if errors else 200,
     )
 
 
