@@ -281,8 +281,10 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     assert url in page.get_by_test_id("referral-item").inner_text()
     assert page.get_by_text("Cannot comply (Annex III)").is_visible()
     save_screenshot(page, "portal", full_page=True)  # the order, as the liaison answers it
-    page.get_by_role("button", name="Confirm removal (Annex II)").click()
-    page.get_by_text(f"Item {item_id}: Annex II (removed) recorded.").wait_for()
+    page.get_by_label("Select every unanswered item").check()
+    assert page.get_by_label(f"Select item {item_id}").is_checked()
+    page.get_by_role("button", name="Confirm removal of the selected items (Annex II)").click()
+    page.get_by_text("Annex II (removed) recorded for 1 item(s).").wait_for()
     assert "Annex II: removed" in page.get_by_test_id("referral-item").inner_text()
     assert "1 of 1 item(s)" in page.get_by_test_id("answers-summary").inner_text()
     assert "closed" in page.locator("dl.facts").inner_text()

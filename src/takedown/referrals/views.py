@@ -163,6 +163,29 @@ def _utc_field(value: str) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
+@router.post("/referrals/{referral_id}/respond")
+async def respond_many_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """The portal's Annex II for the selected items, with one time of removal."""
+    raw = await request.form()
+    form = form_values(raw, "removed_at")
+    back = f"/referrals/{referral_id}"
+    ids = [int(i) for i in form_list(raw, "item_ids") if i.strip().isdigit()][:1000]
+    try:
+        done = service.respond_many(
+            session, principal, referral_id, ids, removed_at=_utc_field(form["removed_at"])
+        )
+    except (Conflict, InvalidInput) as exc:  # NotFound / Forbidden answer as such
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    words = f"Annex II (removed) recorded for {len(done.answered)} item(s)"
+    if done.refused:
+        why = "; ".join(f"item {i}: {d}" for i, d in done.refused.items())
+        return redirect(request, back, notice=f"{words}; not recorded: {why}.", level="warning")
+    return redirect(request, back, notice=f"{words}.")
+
+
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
 async def respond_form(
     referral_id: IdPath,
