@@ -51,13 +51,13 @@ from takedown.referrals.platforms import lookup
 
 __all__ = [
     "DEADLINE",
-    "ManyAnswers",
     "PRIOR_NOTICE",
     "REASONS",
     "REFERRABLE",
     "BatchItemView",
     "BatchResult",
     "DeliveryRecord",
+    "ManyAnswers",
     "approve",
     "authors",
     "cancel",
@@ -74,6 +74,7 @@ __all__ = [
     "referrals_for_item",
     "reject",
     "respond",
+    "respond_many",
     "submit",
 ]
 
