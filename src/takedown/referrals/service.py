@@ -26,6 +26,7 @@ from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.referrals import repository
 from takedown.referrals.access import get_referral, now_of, own_referral, require_agency_user
+from takedown.referrals.editing import REASONS, edit, escalate_to_emergency, order_fields
 from takedown.referrals.issuing import (
     DEADLINE,
     PRIOR_NOTICE,
@@ -64,7 +65,9 @@ __all__ = [
     "categories_of",
     "create_batches",
     "delivery_record",
+    "edit",
     "escalate_overdue",
+    "escalate_to_emergency",
     "get_referral",
     "list_referrals",
     "mark_delivered",
@@ -81,7 +84,6 @@ __all__ = [
 REFERRABLE = frozenset(
     {ItemStatus.ASSESSED, ItemStatus.STILL_ONLINE, ItemStatus.RESTRICTED, ItemStatus.REAPPEARED}
 )
-REASONS = ("a", "b", "c", "d", "e")
 
 
 @dataclass(slots=True)
@@ -129,15 +131,7 @@ def create_batches(
         kind = ReferralKind(kind)
     except ValueError:
         raise InvalidInput(f"{kind!r} is not a referral kind (tos, removal_order)") from None
-    letters = sorted({r.strip().lower() for r in reasons if r.strip()})
-    bad = [r for r in letters if r not in REASONS]
-    if bad:
-        raise InvalidInput(f"reasons must be Art. 2(7) letters a-e, not {bad}")
-    if kind is ReferralKind.REMOVAL_ORDER:
-        if not letters:
-            raise InvalidInput("a removal order needs at least one Art. 2(7) reason (a-e)")
-        if len(justification.strip()) < 20:
-            raise InvalidInput("a removal order needs a justification (at least 20 characters)")
+    letters = order_fields(kind, reasons, justification)
     if disclosure_delayed and not 1 <= disclosure_delay_weeks <= 12:
         raise InvalidInput("a delayed disclosure lasts 1 to 12 weeks (Art. 11)")
     if channel is not None and channel not in ("api", "email", "portal", "export"):

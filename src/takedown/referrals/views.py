@@ -90,19 +90,37 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
     data = render.as_json(session, ref)
     record = service.delivery_record(session, principal, referral_id)
     delivery = record.delivery if record else None
+    agency_user = not principal.is_liaison
+    waiting = (
+        agency_user
+        and ref.status == "approved"
+        and delivery is not None
+        and delivery.status not in DELIVERY_DONE
+    )
+    now = dt.datetime.now(dt.UTC)
+    # The 12-hour prior notice holds the order: say so instead of a Send now that fails.
+    held_until = ref.not_before if waiting and ref.not_before and ref.not_before > now else None
+    is_order = ref.kind == "removal_order"
     return {
         "ref": ref,
         "data": data,
         "delivery": delivery,
         "attempts": record.attempts if record else [],
-        "can_send": not principal.is_liaison
-        and ref.status == "approved"
-        and delivery is not None
-        and delivery.status not in DELIVERY_DONE,
+        "can_send": waiting and held_until is None,
+        "held_until": held_until,
+        "can_escalate": held_until is not None and is_order and principal.is_supervisor,
+        "can_edit": agency_user
+        and ref.status in ("draft", "pending_approval")
+        and (principal.user_id == ref.author_id or principal.is_supervisor),
+        "can_send_back": principal.is_supervisor
+        and ref.status == "pending_approval"
+        and principal.user_id != ref.author_id,
+        "can_cancel": agency_user and ref.status in ("draft", "pending_approval", "approved"),
+        "reason_options": sorted(REASON_TEXT.items()),
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
         and ref.status == "pending_approval"
-        and principal.user_id != ref.author_id,
+        and principal.user_id not in (ref.author_id, ref.last_edited_by),
         "can_answer": principal.is_liaison,
         "reasons": REASON_LABELS,
     }
@@ -150,6 +168,71 @@ def approve_form(
 ) -> RedirectResponse:
     return _act(request, referral_id, service.approve, session, principal,
                 "Approved: the order is queued for delivery.")  # fmt: skip
+
+
+@router.post("/referrals/{referral_id}/cancel")
+def cancel_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    return _act(request, referral_id, service.cancel, session, principal,
+                "Cancelled: nothing will be sent.")  # fmt: skip
+
+
+@router.post("/referrals/{referral_id}/send-back")
+async def send_back_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """A supervisor returns an order awaiting approval to its author, with the reason."""
+    reason = form_values(await request.form(), "send_back_reason")["send_back_reason"][:2000]
+    back = f"/referrals/{referral_id}"
+    try:
+        service.reject(session, principal, referral_id, reason=reason)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Sent back to its author as a draft, with your reason.")
+
+
+@router.post("/referrals/{referral_id}/edit")
+async def edit_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """Change a draft or an order awaiting approval: reasons, justification, emergency,
+    and items taken out of the batch."""
+    form = await request.form()
+    values = form_values(form, "justification")
+    back = f"/referrals/{referral_id}"
+    drop = [int(i) for i in form_list(form, "remove_items") if i.strip().isdigit()]
+    try:
+        ref = service.get_referral(session, principal, referral_id)
+        is_order = ref.kind == "removal_order"
+        reasons = [r for r in form_list(form, "reasons") if r in REASON_TEXT]
+        service.edit(
+            session, principal, referral_id,
+            reasons=reasons if is_order else None,
+            justification=values["justification"][:10_000] if is_order else None,
+            emergency=form.get("emergency") == "1" if is_order else None,
+            remove_items=drop,
+        )  # fmt: skip
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Saved.")
+
+
+@router.post("/referrals/{referral_id}/emergency")
+async def emergency_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """Escalate an order held by the 12-hour prior notice to an emergency order."""
+    reason = form_values(await request.form(), "emergency_reason")["emergency_reason"][:2000]
+    back = f"/referrals/{referral_id}"
+    try:
+        service.escalate_to_emergency(session, principal, referral_id, reason=reason)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Now an emergency order: it can be sent at once.")
 
 
 def _utc_field(value: str) -> dt.datetime | None:
