@@ -62,6 +62,17 @@ class Settings(BaseSettings):
             return parse_resolve(value)
         raise ValueError("TAKEDOWN_RESOLVE must be host=addr:port,... ")
 
+    @field_validator("http_proxy", mode="before")
+    @classmethod
+    def _check_proxy(cls, value: object) -> str | None:
+        """Only HTTP(S) proxies: the SSRF guard hands them checked addresses (kit.proxy)."""
+        if value is None or value == "":
+            return None
+        from takedown.kit.proxy import ProxyConfig
+
+        ProxyConfig.parse(str(value))  # ValueError: an http:// or https:// URL is needed
+        return str(value)
+
     @field_validator("ssrf_allow", mode="before")
     @classmethod
     def _parse_allow(cls, value: object) -> list[str]:

@@ -23,19 +23,14 @@ original WARC is read, never written: the rewrite is a view.
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import io
 import time
 from typing import Annotated, Any
-from urllib.parse import urljoin
 
-import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from warcio.archiveiterator import ArchiveIterator
 
 from takedown.accounts import service as accounts
 from takedown.accounts.deps import DbSession, get_settings_dep
@@ -45,7 +40,7 @@ from takedown.config import Settings
 from takedown.evidence import service
 from takedown.evidence.models import EvidenceCapture, EvidenceFile, FileRole
 from takedown.evidence.retention import retain_until
-from takedown.evidence.safe_html import MediaResolver, decode_page, render_safe
+from takedown.evidence.safe_page import safe_page
 from takedown.evidence.storage import store_for_settings
 from takedown.kit.errors import Forbidden, NotFound
 from takedown.kit.types import IdPath
@@ -91,66 +86,6 @@ def view_url(
     uid, aid = principal.user_id, principal.agency_id
     sig = _sign(key, capture_id, target, exp, uid, aid)
     return f"/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"
-
-
-def _norm(url: str) -> str:
-    """One spelling per URL, as the capture's client wrote it (WARC targets, source URLs)."""
-    try:
-        return str(httpx.URL(url).copy_with(fragment=None))
-    except (httpx.InvalidURL, TypeError, ValueError):
-        return url
-
-
-def _page_html(warc: bytes, cap: EvidenceCapture) -> tuple[bytes, str, dict[str, str]]:
-    """The final page's decoded body out of the WARC (the original stays untouched), its
-    Content-Type, and every redirect the capture followed (``from -> to``)."""
-    page: tuple[bytes, str] | None = None
-    redirects: dict[str, str] = {}
-    for rec in ArchiveIterator(io.BytesIO(warc)):
-        if rec.rec_type != "response":
-            continue
-        target = rec.rec_headers.get_header("WARC-Target-URI") or ""
-        status = rec.http_headers.get_statuscode() if rec.http_headers else ""
-        location = rec.http_headers.get_header("Location") if rec.http_headers else None
-        if status.startswith("3") and location:
-            with contextlib.suppress(ValueError):
-                redirects[_norm(target)] = _norm(urljoin(target, location.strip()))
-        if page is None and target == cap.final_url:
-            ctype = rec.http_headers.get_header("Content-Type") or "text/html"
-            page = (rec.content_stream().read(), ctype)
-    if page is None:
-        raise NotFound("the captured page is not in the WARC")
-    return page[0], page[1], redirects
-
-
-def _media_resolver(
-    key: bytes,
-    principal: Principal,
-    cap: EvidenceCapture,
-    files: list[EvidenceFile],
-    redirects: dict[str, str],
-) -> MediaResolver:
-    """Map a URL the page names to our signed view of the file captured from it, if any."""
-    held: dict[str, tuple[str, EvidenceFile]] = {}
-    for f in files:
-        if f.role == FileRole.MEDIA.value and f.source_url and f.media_type in SHOWABLE:
-            kind = "video" if f.media_type.startswith("video/") else "image"
-            held.setdefault(_norm(f.source_url), (kind, f))
-
-    def resolve(url: str, kind: str) -> str | None:
-        current: str | None = _norm(url)
-        for _hop in range(11):  # the capture follows at most 10 redirects
-            if current is None:
-                return None
-            hit = held.get(current)
-            if hit is not None:
-                if hit[0] != kind:
-                    return None
-                return view_url(key, principal, cap.id, f"m{hit[1].id}")
-            current = redirects.get(current)
-        return None
-
-    return resolve
 
 
 @router.get("/evidence", response_class=HTMLResponse)
@@ -259,9 +194,14 @@ def sandboxed_view(
         _, data = service.read_file(
             session, principal, cap.id, warc.id, store=store, purpose="view"
         )
-        body, ctype, redirects = _page_html(data, cap)
-        resolve = _media_resolver(secret_of(request), principal, cap, files, redirects)
-        safe = render_safe(decode_page(body, ctype), cap.final_url or "", resolve)
+        key = secret_of(request)
+        safe = safe_page(
+            data,
+            cap.final_url or "",
+            files,
+            showable=SHOWABLE,
+            mint=lambda file_id: view_url(key, principal, cap.id, f"m{file_id}"),
+        )
         return Response(
             safe.html.encode("utf-8"), media_type="text/html; charset=utf-8", headers=VIEW_HEADERS
         )
