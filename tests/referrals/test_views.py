@@ -84,6 +84,28 @@ def test_analyst_pages_and_timeline(web: TestClient, db_session: Session) -> Non
     assert web.get("/verification", headers=team.analyst.headers).status_code == 200
 
 
+def test_a_draft_batch_says_its_items_are_not_sent_yet(
+    web: TestClient, db_session: Session
+) -> None:
+    """Before anything is sent the items column reads "In the batch", never "Sent: yes"
+    (#13.14); once delivered, it says "Sent" and "yes"."""
+    team = make_team(db_session)
+    it = x_item(db_session, team.analyst)
+    r = web.post(
+        "/api/v1/referrals",
+        headers=team.analyst.headers,
+        json={"item_ids": [it.id], "kind": "tos", "channel": "portal"},
+    )
+    rid = r.json()[0]["id"]
+    draft = web.get(f"/referrals/{rid}", headers=team.analyst.headers).text
+    assert '<th scope="col">In the batch</th>' in draft and '<th scope="col">Sent</th>' not in draft
+    assert 'data-testid="item-sent">included, not sent yet<' in draft
+    web.post(f"/referrals/{rid}/submit", headers=team.analyst.headers)
+    deliver(db_session)
+    sent = web.get(f"/referrals/{rid}", headers=team.analyst.headers).text
+    assert '<th scope="col">Sent</th>' in sent and 'data-testid="item-sent">yes<' in sent
+
+
 def test_portal_annex_ii_carries_the_time_of_removal(web: TestClient, db_session: Session) -> None:
     team = make_team(db_session)
     ensure_platform(db_session, "x")

@@ -72,6 +72,11 @@ def place_hold(
     no_nul(reason, "reason")
     no_nul(contact_point, "contact_point")
     item = get_item(session, principal, item_id)
+    if not reason.strip():
+        raise InvalidInput(
+            "a hold needs a reason: why must the item not be referred? (only your agency "
+            "reads it; others see the hold and whom to contact)"
+        )
     if any(h.agency_id == principal.agency_id for h in repository.active_holds(session, item.id)):
         raise Conflict(f"your agency already holds item {item.id}")
     agency = session.get(Agency, principal.agency_id)
