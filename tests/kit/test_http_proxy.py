@@ -22,7 +22,7 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -310,13 +310,43 @@ def test_testbed_names_in_the_resolver_map_skip_the_proxy(
     assert r.text == "host=platform.test" and proxy.seen == []
 
 
-def _socks(echo_port: int) -> Callable[[], Any]:
-    async def start() -> Any:
-        return await serve_socks(
-            "127.0.0.1", 0, lambda name: name.endswith(".onion"), lambda: ("127.0.0.1", echo_port)
-        )
+class Tor:
+    """The testbed's SOCKS5 proxy on a loop of its own, shut down cleanly (no stray streams)."""
 
-    return start
+    def __init__(self, echo_port: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._echo_port = echo_port
+        self.url = ""
+
+    def __enter__(self) -> Tor:
+        self._thread.start()
+
+        async def start() -> Any:
+            return await serve_socks(
+                "127.0.0.1",
+                0,
+                lambda name: name.endswith(".onion"),
+                lambda: ("127.0.0.1", self._echo_port),
+            )
+
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.url = f"socks5://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
 
 
 @BOTH
@@ -324,13 +354,8 @@ def test_onion_goes_only_to_tor_with_remote_dns_even_with_a_proxy(
     sync: bool, proxy: FakeProxy, resolver: Resolver
 ) -> None:
     onion = "http://" + "b" * 56 + ".onion/forum"
-    with EchoServer() as echo:
-        server = asyncio.run_coroutine_threadsafe(_socks(echo.port)(), echo.loop).result(10)
-        tor = f"socks5://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        try:
-            r = _get(onion, sync=sync, proxy=proxy.url, tor_proxy=tor)
-        finally:
-            echo.loop.call_soon_threadsafe(server.close)
+    with EchoServer() as echo, Tor(echo.port) as tor:
+        r = _get(onion, sync=sync, proxy=proxy.url, tor_proxy=tor.url)
     assert r.status_code == 200 and r.text == f"host={'b' * 56}.onion"
     assert proxy.seen == []
     assert not [n for n in resolver.asked if n.endswith(".onion")]  # never resolved here

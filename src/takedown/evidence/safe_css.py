@@ -12,6 +12,7 @@ dropped; the rest is serialised again by tinycss2.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -128,8 +129,15 @@ def clean_stylesheet(css: str) -> str:
     return _no_markup(_rules(nodes, 0))
 
 
+@functools.lru_cache(maxsize=4096)
 def clean_declarations(style: str) -> str | None:
-    """A ``style`` attribute's value without URL-bearing declarations (None: nothing left)."""
+    """A ``style`` attribute's value without URL-bearing declarations (None: nothing left).
+
+    Without ``(`` (no function, no ``url(`` token) and without ``\\`` (no escaped one),
+    a declaration list cannot name a URL: such values, most of them, skip the tokenizer.
+    """
+    if "(" not in style and "\\" not in style:
+        return style.strip() or None
     out = []
     for node in tinycss2.parse_blocks_contents(
         style[:MAX_CSS_CHARS], skip_comments=True, skip_whitespace=True
