@@ -35,6 +35,7 @@ from takedown.platforms.api import router as platforms_router
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.sharing import taxii_api
 from takedown.verification.api import router as verification_router
 from takedown.verification.views import router as verification_views
 from takedown.web.setup import install as install_web
@@ -50,6 +51,7 @@ API_ROUTERS: list[APIRouter] = [
     referrals_router,
     verification_router,
     operations_router,
+    taxii_api.router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -116,6 +118,7 @@ def create_app(
     app.state.sessionmaker = make_sessionmaker(engine)
     problems.install(app)
     install_web(app, settings)
+    taxii_api.install(app)
 
     @app.middleware("http")
     async def security_headers(
