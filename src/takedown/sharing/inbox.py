@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from takedown.sharing import repository
 from takedown.sharing.models import InboxObject, InboxStatus, Partner, Trust
-from takedown.sharing.stixobj import BadObject, check, tlp_of, version_of
+from takedown.sharing.stixobj import BadObject, check, content_version, tlp_of
 from takedown.sharing.tlp import RANK, parse_tlp
 
 #: Types that carry nothing to import on their own (they are read beside the others).
@@ -61,7 +61,7 @@ def receive(
     for raw in objects:
         try:
             obj = check(raw)
-            version, _ = version_of(obj, now)
+            version = content_version(obj)
         except BadObject as exc:
             oid = raw.get("id") if isinstance(raw, dict) else None
             out.failures.append({"id": str(oid or "?")[:200], "message": str(exc)[:500]})

@@ -8,6 +8,8 @@ door it came through.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -90,6 +92,17 @@ def version_of(obj: dict[str, Any], date_added: dt.datetime) -> tuple[str, str]:
             return raw, timestamp_key(parse_timestamp(raw))
     key = timestamp_key(date_added)
     return key, key
+
+
+def content_version(obj: dict[str, Any]) -> str:
+    """A version for de-duplicating what comes in: modified, else created, else (objects
+    without timestamps, observables) a digest of the content, which is all they are."""
+    for prop in ("modified", "created"):
+        raw = obj.get(prop)
+        if isinstance(raw, str):
+            return raw
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def tlp_of(obj: dict[str, Any]) -> Tlp:

@@ -56,3 +56,28 @@ def publish_job() -> None:
 @ticker("sharing.publish", 300)
 def publish_ticker() -> None:
     publish_job()
+
+
+def pull_due(factory: sessionmaker[Session], limit: int = 20) -> int:
+    """Pull every partner that is due (the database says which); returns how many."""
+    from takedown.sharing import client, repository
+
+    settings = get_settings()
+    with session_scope(factory) as session:
+        due = repository.due_partners(session, SystemClock().now(), limit)
+    for partner_id in due:
+        try:
+            client.pull(factory, partner_id, pages=client.taxii_pages(settings))
+        except Exception:
+            log.exception("pulling partner %s failed; retried later", partner_id)
+    return len(due)
+
+
+@job("sharing.pull")
+def pull_job() -> None:
+    pull_due(_factory())
+
+
+@ticker("sharing.pull", 60)
+def pull_ticker() -> None:
+    pull_job()

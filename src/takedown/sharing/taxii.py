@@ -385,7 +385,10 @@ def add_objects(
             continue
         tlp = tlp_of(o)
         passes = may_leave(tlp, audience) if own else may_reshare(tlp, audience)
-        if passes and tlp.value in allowed:
+        timeless = "modified" not in o and "created" not in o
+        if timeless and _unchanged(session, coll.id, o):
+            pass  # an observable is its content: the same one again adds no version
+        elif passes and tlp.value in allowed:
             objects.add_version(
                 session,
                 TaxiiObject(
@@ -436,6 +439,11 @@ def add_objects(
          "failure": len(failures)},
     )  # fmt: skip
     return status_body(status)
+
+
+def _unchanged(session: Session, collection_id: int, obj: dict[str, Any]) -> bool:
+    latest = objects.latest_body(session, collection_id, obj["id"])
+    return latest is not None and json.loads(latest.body) == obj
 
 
 def status_body(s: TaxiiStatus) -> dict[str, Any]:
