@@ -36,6 +36,7 @@ from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
 from takedown.sharing import taxii_api
+from takedown.sharing.api import router as sharing_router
 from takedown.verification.api import router as verification_router
 from takedown.verification.views import router as verification_views
 from takedown.web.setup import install as install_web
@@ -52,6 +53,7 @@ API_ROUTERS: list[APIRouter] = [
     verification_router,
     operations_router,
     taxii_api.router,
+    sharing_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     evidence_s3_prefix: str = "evidence/"
     # Largest intake upload accepted over the API (bytes); bigger files get 413.
     import_max_bytes: int = 512 * 1024 * 1024
+    # sharing: a deconfliction hit opens a follow-up due within this many hours (Prüm's 48 h).
+    deconfliction_followup_hours: int = 48
 
     @field_validator("resolve", mode="before")
     @classmethod

@@ -66,3 +66,114 @@ def _status(s: Session, a: Actor) -> Case:
     coll = _coll(s, a)
     st = taxii.add_objects(s, a.principal, "api", coll.uuid, {"objects": [indicator(77)]})
     return Case(params={"api_root": "api", "status_id": st["id"]})
+
+
+# --- the sharing API (/api/v1/sharing, /api/v1/deconfliction) ------------------------------
+PMARK = "owner-only-partner-marker"
+
+
+def _partner(s: Session, a: Actor):  # type: ignore[no-untyped-def]
+    from takedown.sharing import partners
+    from tests.factories import make_actor
+
+    sup = make_actor(s, a.agency, role="supervisor")
+    return partners.create_partner(
+        s, sup.principal,
+        partners.PartnerIn(name=PMARK, country="DE", contact_point="p@partner.invalid",
+                           deconfliction_url="http://partner.invalid/psi"),
+        secret_key="test-secret",
+    )  # fmt: skip
+
+
+def _share(s: Session, a: Actor):  # type: ignore[no-untyped-def]
+    from takedown.sharing import shares
+    from tests.items.factories import make_item
+
+    coll = _coll(s, a)
+    item = make_item(s, a, url="https://x.com/sharingprobe/status/987654")
+    row, _ = shares.share(s, a.principal, coll.id, "item", item.id, tlp="GREEN")
+    return row
+
+
+probe("GET", "/api/v1/sharing/partners")(
+    lambda s, a: Case(marker=PMARK) if _partner(s, a) else Case()
+)
+probe("POST", "/api/v1/sharing/partners", role="supervisor", kind="self")(
+    lambda s, a: Case(body={"name": "probe", "country": "DE", "contact_point": "x@y.invalid"})
+)
+probe("GET", "/api/v1/sharing/collections")(
+    lambda s, a: Case(marker=MARK) if _coll(s, a) else Case()
+)
+probe("POST", "/api/v1/sharing/collections", role="supervisor", kind="self")(
+    lambda s, a: Case(body={"title": "probe", "audience": "community"})
+)
+probe("POST", "/api/v1/sharing/collections/{collection_id}/grants", role="supervisor")(
+    lambda s, a: Case(
+        params={"collection_id": _coll(s, a).id}, body={"agency_id": a.agency.id}, owner_ok=False
+    )
+)
+probe("GET", "/api/v1/sharing/collections/{collection_id}/bundle")(
+    lambda s, a: Case(params={"collection_id": _share(s, a).collection_id}, marker="sharingprobe")
+)
+probe("GET", "/api/v1/sharing/shares")(lambda s, a: Case(marker=MARK) if _share(s, a) else Case())
+probe("POST", "/api/v1/sharing/shares", kind="self")(
+    lambda s, a: Case(body={"collection_id": 1, "subject_type": "item", "subject_id": 1})
+)
+probe("DELETE", "/api/v1/sharing/shares/{share_id}")(
+    lambda s, a: Case(params={"share_id": _share(s, a).id})
+)
+
+
+@probe("GET", "/api/v1/sharing/inbox")
+def _inbox(s: Session, a: Actor) -> Case:
+    from takedown.kit.clock import SystemClock
+    from takedown.sharing import inbox
+
+    p = _partner(s, a)
+    inbox.receive(
+        s, owner_agency_id=a.agency.id, source_agency_id=p.agency_id, channel="taxii-post",
+        objects=[indicator(9191)], now=SystemClock().now(),
+    )  # fmt: skip
+    return Case(marker=str(indicator(9191)["id"]))
+
+
+probe("POST", "/api/v1/sharing/inbox/decide", kind="self")(
+    lambda s, a: Case(body={"ids": [1], "accept": False})
+)
+probe("POST", "/api/v1/deconfliction/psi", kind="self")(lambda s, a: Case(body={"request": "AA=="}))
+probe("POST", "/api/v1/sharing/partners/{partner_id}/deconfliction")(
+    lambda s, a: Case(params={"partner_id": _partner(s, a).id}, body={"urls": []}, owner_ok=False)
+)
+
+
+@probe("GET", "/api/v1/sharing/deconfliction/requests")
+def _requests(s: Session, a: Actor) -> Case:
+    from takedown.config import Settings
+    from takedown.sharing import deconfliction
+
+    p = _partner(s, a)
+
+    def post(url: str, body: dict[str, object], token: str) -> dict[str, object]:
+        raise ValueError("owner-only-request-marker")
+
+    deconfliction.ask(
+        s, a.principal, p.id, settings=Settings(secret_key="test-secret"),
+        urls=["https://x.com/probe"], post=post,
+    )  # fmt: skip
+    return Case(marker="owner-only-request-marker")
+
+
+probe("GET", "/api/v1/sharing/deconfliction/followups", kind="self")(lambda s, a: Case())
+
+
+@probe("GET", "/api/v1/sharing/investigations")
+def _investigations(s: Session, a: Actor) -> Case:
+    from takedown.sharing import deconfliction
+
+    deconfliction.add_investigation(s, a.principal, url="https://t.me/ownerinvestigation")
+    return Case(marker="ownerinvestigation")
+
+
+probe("POST", "/api/v1/sharing/investigations", kind="self")(
+    lambda s, a: Case(body={"url": "https://t.me/probechannel"})
+)

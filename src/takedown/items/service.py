@@ -42,6 +42,7 @@ from takedown.items.holds import (
     assert_referrable,
     holds_for,
     place_hold,
+    place_hold_for,
     release_hold,
 )
 from takedown.items.hooks import fire_items_created
@@ -73,6 +74,7 @@ __all__ = [
     "no_nul",
     "normalize_categories",
     "place_hold",
+    "place_hold_for",
     "release_hold",
     "report_url",
     "require_agency_user",
