@@ -37,6 +37,7 @@ from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
+from takedown.sharing.views import router as sharing_views
 from takedown.verification.api import router as verification_router
 from takedown.verification.views import router as verification_views
 from takedown.web.setup import install as install_web
@@ -64,6 +65,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     verification_views,
     operations_views,
     platforms_views,
+    sharing_views,
 ]
 
 # Scripts only from our own origin; styles too (no inline). Captured evidence is served

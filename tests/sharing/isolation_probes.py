@@ -177,3 +177,7 @@ def _investigations(s: Session, a: Actor) -> Case:
 probe("POST", "/api/v1/sharing/investigations", kind="self")(
     lambda s, a: Case(body={"url": "https://t.me/probechannel"})
 )
+
+
+# --- the page ----------------------------------------------------------------------------
+probe("GET", "/sharing")(lambda s, a: Case(marker=PMARK) if _partner(s, a) else Case())
