@@ -158,6 +158,12 @@ def _respond_page(s: Session, a: Actor) -> Case:
     return Case(params={"referral_id": rid, "item_id": item_id}, owner_ok=False)
 
 
+@probe("POST", "/referrals/{referral_id}/respond")
+def _respond_many_page(s: Session, a: Actor) -> Case:
+    rid, item_id, _ = _batch(s, a, submit=True)
+    return Case(params={"referral_id": rid}, body={"item_ids": [str(item_id)]}, owner_ok=False)
+
+
 probe("GET", "/verification")(
     lambda s, a: Case(marker="<td>x</td>") if _checked_item(s, a) else Case()
 )

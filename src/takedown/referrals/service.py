@@ -57,6 +57,7 @@ __all__ = [
     "BatchItemView",
     "BatchResult",
     "DeliveryRecord",
+    "ManyAnswers",
     "approve",
     "authors",
     "cancel",
@@ -73,6 +74,7 @@ __all__ = [
     "referrals_for_item",
     "reject",
     "respond",
+    "respond_many",
     "submit",
 ]
 
@@ -320,6 +322,45 @@ def respond(
         ref.closed_at = now
     session.flush()
     return ri
+
+
+@dataclass
+class ManyAnswers:
+    answered: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # item id -> why
+
+
+def respond_many(
+    session: Session,
+    principal: Principal,
+    referral_id: int,
+    item_ids: Sequence[int],
+    *,
+    removed_at: dt.datetime | None = None,
+    clock: Clock | None = None,
+) -> ManyAnswers:
+    """Annex II for a selection of a batch's items, with one time of removal (the portal's
+    "Confirm removal of the selected items"). Each item is answered on its own, exactly as
+    ``respond`` does, inside a savepoint: an item that cannot be answered (already answered,
+    not in the batch) is reported and leaves nothing behind; the others are recorded."""
+    if not principal.is_liaison:
+        raise Forbidden("only the platform's liaison answers a referral")
+    get_referral(session, principal, referral_id)  # 404 before anything else
+    if not item_ids:
+        raise InvalidInput("select the items that were removed")
+    out = ManyAnswers()
+    for item_id in dict.fromkeys(item_ids):
+        try:
+            with session.begin_nested():
+                respond(
+                    session, principal, referral_id, item_id,
+                    response=Response.REMOVED, removed_at=removed_at, clock=clock,
+                )  # fmt: skip
+        except (Conflict, NotFound) as exc:
+            out.refused[item_id] = exc.detail
+        else:
+            out.answered.append(item_id)
+    return out
 
 
 # --- deadlines ------------------------------------------------------------------------

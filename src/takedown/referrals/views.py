@@ -163,6 +163,29 @@ def _utc_field(value: str) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
+@router.post("/referrals/{referral_id}/respond")
+async def respond_many_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """The portal's Annex II for the selected items, with one time of removal."""
+    raw = await request.form()
+    form = form_values(raw, "removed_at")
+    back = f"/referrals/{referral_id}"
+    ids = [int(i) for i in form_list(raw, "item_ids") if i.strip().isdigit()][:1000]
+    try:
+        done = service.respond_many(
+            session, principal, referral_id, ids, removed_at=_utc_field(form["removed_at"])
+        )
+    except (Conflict, InvalidInput) as exc:  # NotFound / Forbidden answer as such
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    words = f"Annex II (removed) recorded for {len(done.answered)} item(s)"
+    if done.refused:
+        why = "; ".join(f"item {i}: {d}" for i, d in done.refused.items())
+        return redirect(request, back, notice=f"{words}; not recorded: {why}.", level="warning")
+    return redirect(request, back, notice=f"{words}.")
+
+
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
 async def respond_form(
     referral_id: IdPath,
@@ -193,6 +216,28 @@ def _overdue_panel(session: Session, principal: Principal) -> dict[str, Any] | N
     return {"notifications": notes}
 
 
+def _batches_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    """What waits on this user: orders to approve (a supervisor, four eyes: not their own),
+    and their own batches still in draft."""
+    approve: list[Any] = []
+    if principal.role in (Role.SUPERVISOR, Role.ADMIN):
+        pending, _ = service.list_referrals(session, principal, status="pending_approval", limit=50)
+        approve = [r for r in pending if r.author_id != principal.user_id][:5]
+    drafts, _ = service.list_referrals(session, principal, status="draft", limit=50)
+    mine = [r for r in drafts if r.author_id == principal.user_id][:5]
+    if not approve and not mine:
+        return None
+    return {"approve": approve, "drafts": mine}
+
+
+register_panel(
+    "referrals-batches",
+    "Batches waiting on you",
+    "referrals/_panel_batches.html",
+    _batches_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=15,
+)
 register_panel(
     "referrals-overdue",
     "Overdue removal orders",
@@ -237,9 +282,12 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
         errors["item_ids"] = "Select the items to refer."
     if not kind:
         errors["kind"] = "Choose a ToS referral or a removal order."
-    if kind == "removal_order" and not reasons and "reasons_sent" not in form and ids:
+    from_queue = "reasons_sent" not in form  # the queue's "Refer selected", not this form
+    if kind == "removal_order" and not reasons and from_queue and ids:
         reasons = sorted({c for cs in service.categories_of(session, ids).values() for c in cs})
-    if not errors:
+    # An order needs what only this form asks for: show it first, without errors (#13.6).
+    ask_first = from_queue and kind == "removal_order" and not values["justification"].strip()
+    if not errors and not ask_first:
         try:
             results = service.create_batches(
                 session, principal, item_ids=ids, kind=kind, reasons=reasons,
@@ -262,8 +310,8 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
             "reason_options": sorted(REASON_TEXT.items()),
             "errors": errors,
         },
-        title="New referral",
-        status_code=422,
+        title="New removal order" if kind == "removal_order" else "New referral",
+        status_code=422 if errors else 200,
     )
 
 
