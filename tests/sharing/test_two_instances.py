@@ -270,6 +270,14 @@ def _run(a: Instance, b: Instance) -> None:
             select(AuditEvent).where(AuditEvent.action == "deconfliction.ask")
         ).all()
         assert [json.loads(e.details)["hits"] for e in ask_events] == [3]
+        held_followup = next(
+            f for f in s.scalars(select(Followup)).all() if f.item_id == held_item.id
+        )
+    # Settled with B's desk: A closes the follow-up and releases the hold it placed.
+    a.cli("deconflict", "close", str(held_followup.id), "--release", "--note", "called",
+          "--user", "sup@iru-a.invalid")  # fmt: skip
+    with a.session() as s:
+        assert items_repository.active_holds(s, held_item.id) == []
 
     with b.session() as s:
         answers = s.scalars(select(DeconflictionAnswer)).all()

@@ -434,3 +434,22 @@ def deconflict_list(
         else:
             raise InvalidInput("list requests, followups, answers or watched")
     emit(rows, list(rows[0]) if rows else ["id"], fmt, title=what.capitalize())
+
+
+@deconflict_app.command("close")
+@guarded
+def deconflict_close(
+    followup_id: int,
+    note: Annotated[str, typer.Option(help="what was agreed with the partner")] = "",
+    release: Annotated[bool, typer.Option(help="release the hold placed for the hit")] = False,
+    user: User = None,
+    agency: Agency = None,
+) -> None:
+    """Close a follow-up (and release its hold once the partner agrees)."""
+    from takedown.sharing import deconfliction
+
+    with unit_of_work() as session:
+        f = deconfliction.close_followup(
+            session, _actor(session, agency, user), followup_id, note=note, release=release
+        )
+        typer.echo(f"follow-up {f.id} closed" + (" and its hold released" if release else ""))
