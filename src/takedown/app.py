@@ -35,6 +35,9 @@ from takedown.platforms.api import router as platforms_router
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.sharing import taxii_api
+from takedown.sharing.api import router as sharing_router
+from takedown.sharing.views import router as sharing_views
 from takedown.verification.api import router as verification_router
 from takedown.verification.views import router as verification_views
 from takedown.web.security import CSP
@@ -51,6 +54,8 @@ API_ROUTERS: list[APIRouter] = [
     referrals_router,
     verification_router,
     operations_router,
+    taxii_api.router,
+    sharing_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -61,6 +66,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     verification_views,
     operations_views,
     platforms_views,
+    sharing_views,
 ]
 
 
@@ -112,6 +118,7 @@ def create_app(
     app.state.sessionmaker = make_sessionmaker(engine)
     problems.install(app)
     install_web(app, settings)
+    taxii_api.install(app)
 
     @app.middleware("http")
     async def security_headers(

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # Optional Ed25519 private key (PEM) that signs checkpoints beside the HMAC
     # (``takedown audit keygen``); its public key lets anyone check an exported head.
     audit_signing_key: Path | None = None
+    # sharing: a deconfliction hit opens a follow-up due within this many hours (Prüm's 48 h).
+    deconfliction_followup_hours: int = 48
 
     @field_validator("resolve", mode="before")
     @classmethod

@@ -49,6 +49,8 @@ KNOWN_SCOPES = frozenset(
         "banks:write",
         "portal:write",
         "verification:write",
+        "sharing:read",
+        "sharing:write",
         "admin",
     }
 )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from takedown.accounts.models import Agency
+from takedown.accounts.models import Agency, User
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.items import repository
@@ -104,6 +104,59 @@ def place_hold(
     return hold
 
 
+def place_hold_for(
+    session: Session,
+    principal: Principal,
+    item_id: int,
+    *,
+    holder_agency_id: int,
+    reason: str,
+    contact_point: str,
+    clock: Clock | None = None,
+) -> Hold:
+    """A hold in another agency's name, placed by an agency that sees the item: a partner
+    on another instance answered a deconfliction question with a hit (``sharing``). The
+    holder need not see the item; the placing agency may release the hold once the
+    follow-up with the holder's contact point is settled."""
+    require_agency_user(principal, "place holds")
+    no_nul(reason, "reason")
+    no_nul(contact_point, "contact_point")
+    item = get_item(session, principal, item_id)
+    if session.get(Agency, holder_agency_id) is None:
+        raise NotFound(f"agency {holder_agency_id} does not exist")
+    if any(h.agency_id == holder_agency_id for h in repository.active_holds(session, item.id)):
+        raise Conflict(f"agency {holder_agency_id} already holds item {item.id}")
+    if not contact_point.strip():
+        raise InvalidInput("a hold needs a contact point")
+    hold = Hold(
+        item_id=item.id,
+        agency_id=holder_agency_id,
+        reason=reason.strip(),
+        contact_point=contact_point.strip()[:320],
+        created_by=user_id_of(principal),
+        created_at=now_of(clock),
+    )
+    repository.add(session, hold)
+    record(
+        session,
+        principal,
+        "hold.place",
+        "item",
+        item.id,
+        {"hold_id": hold.id, "contact_point": hold.contact_point, "for_agency": holder_agency_id},
+        clock=clock,
+    )
+    return hold
+
+
+def _placed_by(session: Session, hold: Hold) -> int | None:
+    """The agency whose user placed the hold (None when the system or a partner did)."""
+    if hold.created_by is None:
+        return None
+    user = session.get(User, hold.created_by)
+    return user.agency_id if user is not None else None
+
+
 def release_hold(
     session: Session,
     principal: Principal,
@@ -112,13 +165,17 @@ def release_hold(
     *,
     clock: Clock | None = None,
 ) -> Hold:
-    """Release a hold; only the holding agency can (others get NotFound)."""
+    """Release a hold; only the holding agency can (others get NotFound), or the agency
+    that placed it in a partner's name (``place_hold_for``)."""
     item = get_item(session, principal, item_id)
     hold = repository.hold_by_id(session, hold_id)
     if (
         hold is None
         or hold.item_id != item.id
-        or (principal.via != "system" and hold.agency_id != principal.agency_id)
+        or (
+            principal.via != "system"
+            and principal.agency_id not in (hold.agency_id, _placed_by(session, hold))
+        )
     ):
         raise NotFound(f"hold {hold_id} on item {item_id} does not exist")
     if hold.released_at is not None:

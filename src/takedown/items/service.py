@@ -43,6 +43,7 @@ from takedown.items.holds import (
     holds_for,
     open_holds_of_my_agency,
     place_hold,
+    place_hold_for,
     release_hold,
 )
 from takedown.items.hooks import fire_items_created
@@ -75,6 +76,7 @@ __all__ = [
     "normalize_categories",
     "open_holds_of_my_agency",
     "place_hold",
+    "place_hold_for",
     "release_hold",
     "report_url",
     "require_agency_user",
