@@ -209,7 +209,7 @@ def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[L
         )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-core box starts slowly
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"the server exited:\n{log_path.read_text()}", pytrace=False)
