@@ -262,3 +262,25 @@ def test_delivery_gives_up_after_max_attempts_and_records_each(db_session: Sessi
     assert len(repository.attempts_of(db_session, d.id)) == d.max_attempts
     assert len(set(broken.seen)) == 1  # the same idempotency key every time
     assert res.referral.status == ReferralStatus.APPROVED.value  # never claimed as sent
+
+
+def test_an_item_naming_no_content_is_never_ordered(db_session: Session) -> None:
+    """Issue 12.4: ``https://x.com`` went into Section B. Intake now refuses it; a row stored
+    before that (made here the old way) stays out of any batch, with the reason."""
+    from takedown.items.models import Item
+
+    team = make_team(db_session)
+    ensure_platform(db_session, "x")
+    content = x_item(db_session, team.analyst)
+    home = make_assessed_item(db_session, team.analyst)
+    home.identity, home.key = "x:page/x.com", "page/x.com"
+    home.canonical_url = home.fetch_url = "https://x.com"
+    db_session.flush()
+    assert db_session.get(Item, home.id).status == ItemStatus.ASSESSED.value  # type: ignore[union-attr]
+    res = order(db_session, team.analyst, [content, home], FrozenClock(T0))
+    states = {i.item_id: i for i in res.items}
+    assert states[content.id].state == ItemState.INCLUDED.value
+    assert states[home.id].state == ItemState.NOT_READY.value
+    assert "X's home page" in states[home.id].detail
+    section_b = render.document(db_session, res.referral)["sections"]["B"]
+    assert [i["item_id"] for i in section_b["items"]] == [content.id]

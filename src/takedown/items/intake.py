@@ -33,7 +33,7 @@ from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
 from takedown.platforms import hosts as platform_hosts
-from takedown.platforms.identity import InvalidURL, canonicalize
+from takedown.platforms.identity import InvalidURL, NoContentURL, canonicalize
 
 CHUNK_ROWS = 5000
 PIPELINE_DEPTH = 2  # chunks parsed ahead of the writer: memory stays a few chunks
@@ -143,6 +143,8 @@ def validate(row: RawRow, *, now: dt.datetime, default_source: str) -> GoodRow |
         return BadRow(row.line, "url contains NUL bytes")
     try:
         ident = canonicalize(url)
+    except NoContentURL as exc:  # well-formed, but a platform's home, login, search... page
+        return BadRow(row.line, f"not an item: {exc.detail}")
     except InvalidURL as exc:
         return BadRow(row.line, f"invalid URL: {exc.detail}")
     identity = ident.identity

@@ -42,3 +42,7 @@ def domains_by_slug(session: Session) -> list[tuple[str, list[str]]]:
     """(slug, domains) of every platform, by slug (the canonicaliser's host map)."""
     rows = session.execute(select(Platform.slug, Platform.domains).order_by(Platform.slug)).all()
     return [(slug, list(domains or [])) for slug, domains in rows]
+
+
+def slugs_of_kinds(session: Session, kinds: tuple[str, ...]) -> list[str]:
+    return list(session.scalars(select(Platform.slug).where(Platform.kind.in_(kinds))).all())
