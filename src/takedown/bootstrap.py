@@ -13,11 +13,13 @@ from takedown.migrate import upgrade
 
 def prepare_database(engine: Engine) -> None:
     """Migrate, then seed reference data (idempotent: never overwrites an edit)."""
+    from takedown.platforms import authorities
     from takedown.platforms.seed import ensure_seeded
 
     upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         ensure_seeded(session)
+        authorities.ensure_seeded(session)
 
 
 def first_start(factory: sessionmaker[Session]) -> tuple[str, str] | None:

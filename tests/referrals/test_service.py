@@ -11,6 +11,7 @@ from takedown.items import service as items_service
 from takedown.items.models import ItemStatus
 from takedown.kit.clock import FrozenClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from takedown.platforms import authorities
 from takedown.referrals import delivery, render, repository, service
 from takedown.referrals.channels.portal import PortalChannel
 from takedown.referrals.channels.registry import ChannelRegistry
@@ -110,8 +111,13 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
     ensure_platform(db_session, "x", country="IE")
-    host = make_actor(db_session, role="analyst").agency
-    host.country, host.kind, host.name = "IE", "competent_authority", "IE Coimisiún"
+    admin = make_actor(db_session, role="admin")
+    authorities.update(
+        db_session,
+        admin.principal,
+        "IE",
+        {"name": "IE Coimisiún", "contact_point": "tco@ie-authority.example", "confirmed": True},
+    )
     res = order(
         db_session,
         team.analyst,
@@ -133,6 +139,7 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     assert s["B"]["justification"] == JUST and len(s["B"]["items"]) == 1
     assert s["C"]["disclosure_delayed"] is True and s["C"]["delay_weeks"] == 6
     assert s["D"]["copy_to_host_state"] is True and s["D"]["host_state_authority"] == "IE Coimisiún"
+    assert s["D"]["host_state_contact"] == "tco@ie-authority.example" and "warnings" not in doc
     assert s["E"]["approved_by"] and len(s["E"]["seal"]) == 64
     assert "remedy" in s["F"]["redress"]
     html = render.as_html(db_session, ref)

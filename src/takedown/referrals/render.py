@@ -57,7 +57,7 @@ _env.filters["when"] = _when
 
 def document(session: Session, ref: Referral) -> dict[str, Any]:
     """The frozen document once issued; a live preview while a draft."""
-    return ref.annex if ref.annex else build_annex(session, ref)
+    return ref.annex if ref.annex else build_annex(session, ref, preview=True)
 
 
 def as_json(session: Session, ref: Referral) -> dict[str, Any]:
