@@ -15,6 +15,7 @@ import io
 import random
 import re
 import string
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -71,6 +72,16 @@ def test_an_unterminated_quote_no_longer_eats_the_rows_after_it(db_session: Sess
     assert "3 lines after it were read on their own" in errors(job)[9]
     assert (job.lines_total, job.lines_skipped, job.lines_continued) == (12, 1, 0)
     assert accounted(job)
+
+
+def test_the_import_page_shows_every_line(db_session: Session, client: Any) -> None:
+    from tests.web.conftest import BROWSER_HEADERS
+
+    a = make_actor(db_session)
+    job = run(db_session, a, b'url,note\n"bad\nhttps://x.com/syn_pg/status/1,x\n\n', "p.csv")
+    page = client.get(f"/intake/{job.id}", headers={**BROWSER_HEADERS, **a.headers})
+    assert page.status_code == 200
+    assert "4: 2 rows, 2 header, blank or comment lines" in page.text
 
 
 def test_a_quote_closed_far_away_by_a_later_line_is_not_a_row(db_session: Session) -> None:
