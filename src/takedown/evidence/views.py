@@ -39,7 +39,7 @@ from takedown.evidence.storage import store_for_settings
 from takedown.kit.errors import Forbidden, NotFound
 from takedown.kit.types import IdPath
 from takedown.web.deps import require_page_role
-from takedown.web.nav import register_nav
+from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.security import secret_of
 from takedown.web.templating import render
@@ -218,3 +218,18 @@ def sandboxed_view(
         media_type="application/octet-stream",
         headers={**VIEW_HEADERS, "Content-Disposition": "attachment"},
     )
+
+
+def _holds_ending_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    holds = service.holds_ending_soon(session, principal)
+    return {"holds": holds} if holds else None
+
+
+register_panel(
+    "evidence-holds-ending",
+    "Evidence holds ending soon",
+    "evidence/_panel_holds_ending.html",
+    _holds_ending_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=35,
+)
