@@ -32,6 +32,7 @@ from takedown.matching.views import router as matching_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
+from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
@@ -67,6 +68,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     operations_views,
     platforms_views,
     sharing_views,
+    authority_views,
 ]
 
 

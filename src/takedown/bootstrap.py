@@ -14,11 +14,13 @@ from takedown.migrate import upgrade
 def prepare_database(engine: Engine) -> list[str]:
     """Migrate, then seed reference data (idempotent: never overwrites an edit).
     Returns the revisions applied (none when the database was up to date)."""
+    from takedown.platforms import authorities
     from takedown.platforms.seed import ensure_seeded
 
     applied = upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         ensure_seeded(session)
+        authorities.ensure_seeded(session)
     return applied
 
 

@@ -63,17 +63,18 @@ def test_import_list_assess(data: Path) -> None:
         "https://twitter.com/syn_cli/status/1,first\r\n"
         "not a url,\r\n"
         "https://x.com/syn_cli/status/1?s=20,again\r\n"
-        "https://t.me/s/syn_cli_chan,\r\n",
+        "https://t.me/s/syn_cli_chan,\r\n"
+        "https://x.com/,X's home page names no content\r\n",
         encoding="utf-8",
     )
     r = run(data, "import", str(f), "--agency", "Synthetic IRU")
     assert r.returncode == 0, r.stderr
-    assert "bad rows" in r.stdout and "invalid URL" in r.stdout
-    assert " 3 " in r.stdout  # the bad row's line number, in the table
+    assert "bad rows" in r.stdout and "invalid URL" in r.stdout and "not an item" in r.stdout
+    assert " 3 " in r.stdout and " 6 " in r.stdout  # the bad rows' line numbers, in the table
     r = run(data, "import", str(f), "--user", "ana@example.invalid", "--json")
     job = json.loads(r.stdout)
-    assert (job["ok"], job["bad"], job["items_created"], job["duplicates_folded"]) == (3, 1, 0, 3)
-    assert job["errors"][0]["line"] == 3
+    assert (job["ok"], job["bad"], job["items_created"], job["duplicates_folded"]) == (3, 2, 0, 3)
+    assert [e["line"] for e in job["errors"]] == [3, 6]
 
     r = run(data, "items", "list", "--format", "json")
     rows = json.loads(r.stdout)

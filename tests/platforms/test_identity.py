@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.provisional import urls as hyp_urls
 
 from takedown.kit.errors import InvalidInput
+from takedown.platforms.canon.dispatch import set_registry_hosts
+from takedown.platforms.canon.types import NoContentURL
 from takedown.platforms.identity import InvalidURL, ItemIdentity, ItemKind, canonicalize
 
 A, P, C, M, F, PG = (
@@ -48,8 +50,8 @@ CASES: list[tuple[str, str, ItemKind, str, str | None]] = [
      None),
     ("https://x.com/i/user/783214", "x", A, "account/id:783214", None),
     ("https://t.co/AbC123xYz", "x", PG, "link/AbC123xYz", None),
-    ("https://x.com/hashtag/Example?src=hash", "x", PG, "page/x.com/hashtag/Example", None),
-    ("https://x.com/search?q=foo&src=typed_query", "x", PG, "page/x.com/search?q=foo", None),
+    ("https://x.com/example_user/likes/extra", "x", PG, "page/x.com/example_user/likes/extra",
+     None),
     # --- YouTube
     ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "youtube", P, "video/dQw4w9WgXcQ", None),
     ("https://youtu.be/dQw4w9WgXcQ?si=AbCdEfGh&t=42", "youtube", P, "video/dQw4w9WgXcQ", None),
@@ -367,7 +369,18 @@ INVALID = [
     ("https://", "no host"),
     ("https:///path", "no host"),
     ("hello", "not a domain name"),
-    ("https://exa mple.com/", "invalid host"),
+    ("https://exa mple.com/", "contains a space"),
+    ("https://example.com/a b", "contains a space"),
+    ("https://y_.4jb", ".4jb is not a top-level domain"),  # issue 19.5's fuzzed item
+    ("https://example.zz9/", "not a top-level domain"),
+    ("https://y_.com/", "'y_' is not a domain name"),
+    ("https://-site.org/a", "is not a domain name"),
+    ("https://co.uk/", "public suffix"),
+    ("https://1.2.3/", "invalid IPv4"),
+    ("https://300.1.1.1/", "invalid IPv4"),
+    ("https://example.invalid/", "not a top-level domain"),
+    ("E.tJ?vS]d", "characters a URL cannot hold"),
+    ("h!}@dgw.bv/x", "invalid user name"),
     ("https://example.com:99999/", "invalid port"),
     ("https://example.com:8o/", "invalid port"),
     ("https://[::zz]/", "invalid IPv6"),
@@ -389,6 +402,91 @@ def test_invalid_inputs_say_why(text: str, reason: str) -> None:
         canonicalize(text)
     assert reason in info.value.detail
     assert isinstance(info.value, InvalidInput) and info.value.status == 422
+
+
+# A known platform's URL that names no content (issue 12.4): refused, with the reason.
+NO_CONTENT = [
+    ("https://x.com", "x", "X's home page"),
+    ("x.com/", "x", "X's home page"),
+    ("https://twitter.com/?lang=en", "x", "X's home page"),
+    ("https://www.youtube.com/", "youtube", "YouTube's home page"),
+    ("https://youtu.be/", "youtube", "YouTube's home page"),
+    ("https://t.me/", "telegram", "Telegram's home page"),
+    ("t.me/s/", "telegram", "'s' page"),
+    ("https://www.facebook.com", "facebook", "Facebook's home page"),
+    ("https://www.instagram.com/", "instagram", "Instagram's home page"),
+    ("https://www.tiktok.com/foryou", "tiktok", "'foryou' page"),
+    ("https://x.com/login", "x", "'login' page"),
+    ("https://x.com/i/flow/login", "x", "'i' page"),
+    ("https://x.com/explore/tabs/trending", "x", "'explore' page"),
+    ("https://x.com/search?q=foo&src=typed_query", "x", "'search' page"),
+    ("https://x.com/hashtag/Example?src=hash", "x", "'hashtag' page"),
+    ("https://x.com/settings/account", "x", "'settings' page"),
+    ("https://www.youtube.com/results?search_query=foo", "youtube", "'results' page"),
+    ("https://www.youtube.com/feed/trending", "youtube", "'feed' page"),
+    ("https://www.facebook.com/help/1234", "facebook", "'help' page"),
+    ("https://www.facebook.com/login.php", "facebook", "'login.php' page"),
+    ("https://www.instagram.com/explore/tags/example/", "instagram", "'explore' page"),
+    ("https://www.instagram.com/accounts/login/", "instagram", "'accounts' page"),
+    ("https://web.archive.org/", "archive_org", "home page"),
+    ("https://archive.org/search?query=x", "archive_org", "'search' page"),
+    ("https://drive.google.com/drive/my-drive", "google_drive", "'drive' page"),
+    ("https://mega.nz/", "mega", "home page"),
+    ("https://pastebin.com/archive", "pastebin", "'archive' page"),
+    ("https://medium.com/tag/example", "medium", "'tag' page"),
+    ("https://help.medium.com/hc/en-us", "medium", "own help site"),
+    ("https://odysee.com/$/settings", "odysee", "'$' page"),
+    ("https://web.archive.org/web/2020/https://x.com/", "x", "Wayback Machine link"),
+    ("https://l.facebook.com/l.php?u=https%3A%2F%2Ft.me%2F", "telegram", "home page"),
+]
+
+
+@pytest.mark.parametrize(("text", "platform", "reason"), NO_CONTENT)
+def test_urls_that_name_no_content_are_refused(text: str, platform: str, reason: str) -> None:
+    with pytest.raises(NoContentURL) as info:
+        canonicalize(text)
+    assert reason in info.value.detail
+    assert "names no content" in info.value.detail or "home page" in info.value.detail
+    assert info.value.platform == platform
+    assert isinstance(info.value, InvalidURL) and info.value.status == 422
+
+
+def test_content_under_navigation_words_stays_content() -> None:
+    # The rules decide first: a Telegram channel called "help" is a channel, an X account
+    # called "helpdesk" an account; only the fallback consults the navigation pages.
+    assert canonicalize("https://t.me/help").identity == "telegram:channel/help"
+    assert canonicalize("https://x.com/helpdesk").identity == "x:account/helpdesk"
+    assert canonicalize("https://www.youtube.com/@search").kind is C
+    # A website's home page, and its search or about page, are the website's content.
+    assert canonicalize("https://example.com/").identity == "website:example.com"
+    assert canonicalize("https://example.com/about").identity == "website:example.com/about"
+    assert canonicalize(f"http://{ONION}.onion/").identity == f"onion:{ONION}.onion"
+
+
+def test_registry_platforms_home_pages_by_kind() -> None:
+    """A registered social network's home page names no content; a registered website's
+    does; a built-in platform's sub-site reached through the registry never does."""
+    try:
+        set_registry_hosts(
+            {"social.example": "gab_like", "site.example": "a_site", "x.com": "x"},
+            sites=["a_site"],
+        )
+        with pytest.raises(NoContentURL, match="home page"):
+            canonicalize("https://social.example/")
+        with pytest.raises(NoContentURL, match="'login' page"):
+            canonicalize("https://social.example/login")
+        assert canonicalize("https://social.example/someone").identity == (
+            "gab_like:social.example/someone"
+        )
+        assert canonicalize("https://site.example/").identity == "a_site:site.example"
+        assert canonicalize("https://site.example/login").identity == "a_site:site.example/login"
+        with pytest.raises(NoContentURL, match="own help site"):
+            canonicalize("https://help.x.com/en/rules")
+        # Without kinds (older callers), registered platforms keep their home pages.
+        set_registry_hosts({"social.example": "gab_like"})
+        assert canonicalize("https://social.example/").identity == "gab_like:social.example"
+    finally:
+        set_registry_hosts({})
 
 
 def test_non_text_is_refused() -> None:

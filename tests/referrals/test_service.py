@@ -11,6 +11,7 @@ from takedown.items import service as items_service
 from takedown.items.models import ItemStatus
 from takedown.kit.clock import FrozenClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from takedown.platforms import authorities
 from takedown.referrals import delivery, render, repository, service
 from takedown.referrals.channels.portal import PortalChannel
 from takedown.referrals.channels.registry import ChannelRegistry
@@ -110,8 +111,13 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
     ensure_platform(db_session, "x", country="IE")
-    host = make_actor(db_session, role="analyst").agency
-    host.country, host.kind, host.name = "IE", "competent_authority", "IE Coimisiún"
+    admin = make_actor(db_session, role="admin")
+    authorities.update(
+        db_session,
+        admin.principal,
+        "IE",
+        {"name": "IE Coimisiún", "contact_point": "tco@ie-authority.example", "confirmed": True},
+    )
     res = order(
         db_session,
         team.analyst,
@@ -133,6 +139,7 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     assert s["B"]["justification"] == JUST and len(s["B"]["items"]) == 1
     assert s["C"]["disclosure_delayed"] is True and s["C"]["delay_weeks"] == 6
     assert s["D"]["copy_to_host_state"] is True and s["D"]["host_state_authority"] == "IE Coimisiún"
+    assert s["D"]["host_state_contact"] == "tco@ie-authority.example" and "warnings" not in doc
     assert s["E"]["approved_by"] and len(s["E"]["seal"]) == 64
     assert "remedy" in s["F"]["redress"]
     html = render.as_html(db_session, ref)
@@ -262,3 +269,25 @@ def test_delivery_gives_up_after_max_attempts_and_records_each(db_session: Sessi
     assert len(repository.attempts_of(db_session, d.id)) == d.max_attempts
     assert len(set(broken.seen)) == 1  # the same idempotency key every time
     assert res.referral.status == ReferralStatus.APPROVED.value  # never claimed as sent
+
+
+def test_an_item_naming_no_content_is_never_ordered(db_session: Session) -> None:
+    """Issue 12.4: ``https://x.com`` went into Section B. Intake now refuses it; a row stored
+    before that (made here the old way) stays out of any batch, with the reason."""
+    from takedown.items.models import Item
+
+    team = make_team(db_session)
+    ensure_platform(db_session, "x")
+    content = x_item(db_session, team.analyst)
+    home = make_assessed_item(db_session, team.analyst)
+    home.identity, home.key = "x:page/x.com", "page/x.com"
+    home.canonical_url = home.fetch_url = "https://x.com"
+    db_session.flush()
+    assert db_session.get(Item, home.id).status == ItemStatus.ASSESSED.value  # type: ignore[union-attr]
+    res = order(db_session, team.analyst, [content, home], FrozenClock(T0))
+    states = {i.item_id: i for i in res.items}
+    assert states[content.id].state == ItemState.INCLUDED.value
+    assert states[home.id].state == ItemState.NOT_READY.value
+    assert "X's home page" in states[home.id].detail
+    section_b = render.document(db_session, res.referral)["sections"]["B"]
+    assert [i["item_id"] for i in section_b["items"]] == [content.id]

@@ -110,6 +110,7 @@ def import_file(
                 "import_id": job.id,
                 "format": job.format,
                 "encoding": job.encoding,
+                "lines": job.lines_total,
                 "rows": job.rows_total,
                 "ok": job.rows_ok,
                 "bad": job.rows_bad,

@@ -33,7 +33,7 @@ from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
 from takedown.platforms import hosts as platform_hosts
-from takedown.platforms.identity import InvalidURL, canonicalize
+from takedown.platforms.identity import InvalidURL, NoContentURL, canonicalize
 
 CHUNK_ROWS = 5000
 PIPELINE_DEPTH = 2  # chunks parsed ahead of the writer: memory stays a few chunks
@@ -143,6 +143,8 @@ def validate(row: RawRow, *, now: dt.datetime, default_source: str) -> GoodRow |
         return BadRow(row.line, "url contains NUL bytes")
     try:
         ident = canonicalize(url)
+    except NoContentURL as exc:  # well-formed, but a platform's home, login, search... page
+        return BadRow(row.line, f"not an item: {exc.detail}")
     except InvalidURL as exc:
         return BadRow(row.line, f"invalid URL: {exc.detail}")
     identity = ident.identity
@@ -247,7 +249,7 @@ def import_stream(
     sink.set_total(_size_of(stream))
     name = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
     state = ReadState()
-    chosen, rows = iter_rows(read_lines(stream, state), fmt, name)
+    chosen, rows = iter_rows(read_lines(stream, state), fmt, name, state)
     job = ImportJob(
         agency_id=principal.agency_id,
         user_id=principal.user_id if principal.user_id > 0 else None,
@@ -297,9 +299,18 @@ def import_stream(
         "cp1252" if state.fallback_lines and state.encoding == "utf-8" else state.encoding
     )
     job.rows_total, job.rows_ok, job.rows_bad = counts.total, counts.ok, counts.bad
+    # Every physical line is one of: a row (counted above), a line inside a multi-line CSV
+    # cell, or a skipped header/blank/comment line.
+    job.lines_total, job.lines_continued = state.lines, state.continued
+    job.lines_skipped = state.skipped
     job.items_created, job.duplicates_folded = counts.created, counts.folded
     job.errors = counts.errors
     job.warnings = list(state.warnings)
+    if counts.total == 0:
+        job.warnings.append(
+            f"no rows found in {state.lines} line(s): the file is empty, or holds only "
+            + ("a header" if chosen is ImportFormat.CSV else "blank and comment lines")
+        )
     if counts.bad > ERRORS_KEPT:
         job.warnings.append(f"only the first {ERRORS_KEPT} of {counts.bad} bad rows are listed")
     job.finished_at = (clock or SystemClock()).now()

@@ -102,6 +102,11 @@ class ImportJob(Base):
     rows_bad: Mapped[int] = mapped_column(default=0)
     items_created: Mapped[int] = mapped_column(default=0)
     duplicates_folded: Mapped[int] = mapped_column(default=0)
+    # Every physical line of the file is accounted for once:
+    # lines_total == rows_total + lines_continued + lines_skipped.
+    lines_total: Mapped[int] = mapped_column(default=0)
+    lines_continued: Mapped[int] = mapped_column(default=0)  # inside a multi-line CSV cell
+    lines_skipped: Mapped[int] = mapped_column(default=0)  # header, blank and comment lines
     # [{"line": n, "reason": "..."}], the first ERRORS_KEPT of them; rows_bad has the count.
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)

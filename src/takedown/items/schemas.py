@@ -147,6 +147,11 @@ class ImportJobOut(BaseModel):
     rows_bad: int
     items_created: int
     duplicates_folded: int
+    lines_total: int = Field(
+        description="Physical lines in the file: rows_total + lines_continued + lines_skipped."
+    )
+    lines_continued: int = Field(description="Lines inside a quoted CSV cell spanning lines.")
+    lines_skipped: int = Field(description="Header, blank and comment lines.")
     errors: list[ImportErrorOut] = Field(description="The first 1,000 bad rows; see rows_bad.")
     warnings: list[str]
     created_at: dt.datetime

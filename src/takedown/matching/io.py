@@ -26,7 +26,9 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
+from takedown.kit import csvfile
 from takedown.kit.clock import utcnow
+from takedown.kit.csvfile import restore
 from takedown.kit.errors import InvalidInput, TakedownError
 from takedown.kit.progress import NullProgress, ProgressSink
 from takedown.matching import repository as repo
@@ -101,7 +103,8 @@ def parse(data: bytes, fmt: str) -> Iterator[tuple[int, dict[str, Any]]]:
         if not reader.fieldnames or "value" not in reader.fieldnames:
             raise InvalidInput("a CSV import needs a header with at least signal_type,value")
         for n, row in enumerate(reader, start=2):
-            yield n, dict(row)
+            # Our exports mark spreadsheet-formula cells ("'=..."): read them back as written.
+            yield n, {k: restore(v) if isinstance(v, str) else v for k, v in row.items()}
         return
     try:
         doc = json.loads(text)
@@ -235,13 +238,10 @@ def export_signals(
         return json.dumps(doc, ensure_ascii=False, indent=1).encode(), "application/json"
     if fmt == "csv":
         buf = io.StringIO()
-        w = csv.DictWriter(
-            buf, fieldnames=list(CSV_FIELDS), extrasaction="ignore", lineterminator="\n"
-        )
+        w = csvfile.dict_writer(buf, fieldnames=list(CSV_FIELDS), lineterminator="\n")
         w.writeheader()
         for s in signals:
-            row = _signal_row(s)
-            w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_FIELDS})
+            w.writerow(_signal_row(s))
         return buf.getvalue().encode(), "text/csv"
     raise InvalidInput("export format must be csv or json")
 

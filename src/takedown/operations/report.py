@@ -8,7 +8,6 @@ printed in the appendix.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
+from takedown.kit import csvfile
 from takedown.kit.clock import Clock, SystemClock
 from takedown.operations import charts, metrics, repository, service
 from takedown.operations.stats import HOUR
@@ -410,7 +410,7 @@ def to_json_text(report: Report) -> str:
 
 def table_csv(table: Table) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvfile.writer(buf, lineterminator="\n")
     keys = [c[0] for c in table.columns]
     extra = sorted({k for r in table.rows for k in r} - set(keys))
     w.writerow(keys + extra)
@@ -421,7 +421,7 @@ def table_csv(table: Table) -> str:
 
 def figures_csv(report: Report) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvfile.writer(buf, lineterminator="\n")
     w.writerow(["key", "label", "value", "unit", "definition"])
     for f in report.figures:
         w.writerow([f.key, f.label, "" if f.value is None else f.value, f.unit, f.definition])

@@ -13,9 +13,15 @@ from fastapi import APIRouter, Path, Query
 
 from takedown.accounts.deps import AdminPrincipal, CurrentPrincipal, DbSession
 from takedown.kit.pagination import Limit, Offset, Page
-from takedown.platforms import service
+from takedown.platforms import authorities, service
 from takedown.platforms.models import PlatformKind
-from takedown.platforms.schemas import PlatformCreate, PlatformOut, PlatformPatch
+from takedown.platforms.schemas import (
+    PlatformCreate,
+    PlatformOut,
+    PlatformPatch,
+    TcoAuthorityOut,
+    TcoAuthorityPut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["platforms"])
 Admin = AdminPrincipal
@@ -63,3 +69,33 @@ def patch_platform(
     """Edit a platform's record (TCO contact point, legal representative, ...); audited."""
     changes = body.model_dump(exclude_unset=True, mode="json")
     return PlatformOut.model_validate(service.update(session, principal, slug, changes))
+
+
+# --- TCO competent authorities (Annex I, Section D) ---------------------------------------
+
+Country = Annotated[str, Path(pattern=r"^[A-Za-z]{2}$")]
+
+
+@router.get("/tco-authorities", response_model=list[TcoAuthorityOut])
+def list_tco_authorities(session: DbSession, principal: CurrentPrincipal) -> list[TcoAuthorityOut]:
+    """The authority of each EU Member State competent to scrutinise removal orders (Art. 4),
+    by country; ``confirmed`` is false until an admin checked it against the Commission's
+    published list."""
+    return [TcoAuthorityOut.model_validate(a) for a in authorities.list_authorities(session)]
+
+
+@router.get("/tco-authorities/{country}", response_model=TcoAuthorityOut)
+def get_tco_authority(
+    country: Country, session: DbSession, principal: CurrentPrincipal
+) -> TcoAuthorityOut:
+    return TcoAuthorityOut.model_validate(authorities.get(session, country))
+
+
+@router.put("/tco-authorities/{country}", response_model=TcoAuthorityOut)
+def put_tco_authority(
+    country: Country, body: TcoAuthorityPut, session: DbSession, principal: Admin
+) -> TcoAuthorityOut:
+    """Set a Member State's authority (admins; audited as ``tco_authority.update``). The next
+    order to a provider established there names it in Section D."""
+    changes = body.model_dump(exclude_unset=True)
+    return TcoAuthorityOut.model_validate(authorities.update(session, principal, country, changes))

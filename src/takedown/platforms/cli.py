@@ -1,4 +1,4 @@
-"""CLI: ``platform list|show|set|seed|identify``."""
+"""CLI: ``platform list|show|set|seed|identify`` (and ``authority``, ``authority_cli``)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ COLUMNS = [
 
 
 def register(app: typer.Typer) -> None:
+    from takedown.platforms.authority_cli import register as authorities
+
     app.add_typer(platform_app, name="platform")
+    authorities(app)
 
 
 @platform_app.command("list")

@@ -22,8 +22,12 @@ from sqlalchemy.orm import Session
 
 from takedown.platforms import repository
 from takedown.platforms.canon.dispatch import set_registry_hosts
+from takedown.platforms.models import PlatformKind
 
 MAX_AGE = 30.0  # seconds
+# Kinds whose home page is content (a website is its own item); the home, login, search...
+# pages of every other kind name no content (``canon.nocontent``).
+SITE_KINDS = (PlatformKind.WEBSITE.value, PlatformKind.ONION.value)
 
 _lock = threading.Lock()
 _loaded_at: float | None = None
@@ -34,8 +38,9 @@ def load(session: Session) -> dict[str, str]:
     global _loaded_at
     hosts = repository.domains_by_slug(session)
     mapping = {domain: slug for slug, domains in hosts for domain in domains}
+    sites = repository.slugs_of_kinds(session, SITE_KINDS)
     with _lock:
-        set_registry_hosts(mapping)
+        set_registry_hosts(mapping, sites)
         _loaded_at = time.monotonic()
     return mapping
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.db import Base
@@ -52,3 +52,24 @@ class Platform(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TcoAuthority(Base):
+    """The authority of an EU Member State competent to scrutinise removal orders sent to a
+    provider established there (TCO Art. 4, Art. 12(1)(b)): named in Annex I, Section D,
+    and the addressee of the copy of a cross-border order.
+
+    Seeded from ``data/tco_authorities.json`` unconfirmed; an admin confirms the name and
+    contact point against the Commission's published list.
+    """
+
+    __tablename__ = "tco_authorities"
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300), default=None)
+    # E-mail address or URL; None: to be confirmed by the admin (never guessed).
+    contact_point: Mapped[str | None] = mapped_column(String(500), default=None)
+    confirmed: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

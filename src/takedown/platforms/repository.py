@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from takedown.platforms.models import Platform
+from takedown.platforms.models import Platform, TcoAuthority
 
 
 def add(session: Session, row: Platform) -> None:
@@ -42,3 +42,24 @@ def domains_by_slug(session: Session) -> list[tuple[str, list[str]]]:
     """(slug, domains) of every platform, by slug (the canonicaliser's host map)."""
     rows = session.execute(select(Platform.slug, Platform.domains).order_by(Platform.slug)).all()
     return [(slug, list(domains or [])) for slug, domains in rows]
+
+
+def slugs_of_kinds(session: Session, kinds: tuple[str, ...]) -> list[str]:
+    return list(session.scalars(select(Platform.slug).where(Platform.kind.in_(kinds))).all())
+
+
+def authority(session: Session, country: str) -> TcoAuthority | None:
+    return session.get(TcoAuthority, country)
+
+
+def authorities(session: Session) -> list[TcoAuthority]:
+    return list(session.scalars(select(TcoAuthority).order_by(TcoAuthority.country)).all())
+
+
+def authority_countries(session: Session) -> set[str]:
+    return set(session.scalars(select(TcoAuthority.country)).all())
+
+
+def add_authority(session: Session, row: TcoAuthority) -> None:
+    session.add(row)
+    session.flush()

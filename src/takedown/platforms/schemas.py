@@ -60,3 +60,27 @@ class PlatformCreate(BaseModel):
     delivery_channel: DeliveryChannel = DeliveryChannel.EXPORT
     api_endpoint: Annotated[str, Field(max_length=500)] | None = None
     notes: Annotated[str, Field(max_length=10_000)] = ""
+
+
+class TcoAuthorityOut(BaseModel):
+    """A Member State's authority competent for Art. 4 scrutiny (Annex I, Section D)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    country: str
+    name: str | None
+    contact_point: str | None = Field(description="None: to be confirmed by the admin.")
+    confirmed: bool
+    notes: str
+    updated_at: dt.datetime
+
+
+class TcoAuthorityPut(BaseModel):
+    """The fields to set; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=300)
+    contact_point: str | None = Field(default=None, max_length=500)
+    confirmed: bool | None = None
+    notes: str | None = Field(default=None, max_length=10_000)

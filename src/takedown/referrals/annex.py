@@ -47,7 +47,10 @@ def digest(sections: dict[str, Any]) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def build_annex(session: Session, ref: Referral) -> dict[str, Any]:
+def build_annex(session: Session, ref: Referral, *, preview: bool = False) -> dict[str, Any]:
+    """The document of a batch. ``preview``: a draft's live view, which also lists what
+    the order cannot say yet (``warnings``, e.g. no authority recorded for Section D);
+    the frozen document (``preview=False``) never carries them."""
     agency = session.get(Agency, ref.agency_id)
     assert agency is not None
     info = lookup(session, ref.platform)
@@ -76,8 +79,8 @@ def build_annex(session: Session, ref: Referral) -> dict[str, Any]:
         }
         doc["digest"] = digest({k: v for k, v in doc.items() if k != "digest"})
         return doc
-    host = host_state_authority(session, info.country)
     cross_border = bool(info.country) and info.country != agency.country.upper()
+    host = host_state_authority(session, info.country) if cross_border else None
     sections: dict[str, Any] = {
         "A": {
             "issuing_state": agency.country.upper(),
@@ -110,8 +113,8 @@ def build_annex(session: Session, ref: Referral) -> dict[str, Any]:
         "D": {
             "copy_to_host_state": cross_border,
             "host_state": info.country or None,
-            "host_state_authority": host.name if (cross_border and host) else None,
-            "host_state_contact": host.contact_point if (cross_border and host) else None,
+            "host_state_authority": host.name if host else None,
+            "host_state_contact": host.contact_point if host and host.name else None,
         },
         "E": {
             "authority": agency.name,
@@ -123,4 +126,7 @@ def build_annex(session: Session, ref: Referral) -> dict[str, Any]:
         "F": {"redress": REDRESS},
     }
     sections["E"]["seal"] = digest({k: sections[k] for k in "ABCD"})
-    return {"type": "removal_order", "annex": "I", "reference": ref.reference, "sections": sections}
+    doc = {"type": "removal_order", "annex": "I", "reference": ref.reference, "sections": sections}
+    if preview:
+        doc["warnings"] = [host.warning] if host and host.warning else []
+    return doc

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from takedown.accounts import repository as accounts_repository
-from takedown.accounts.models import Agency
+from takedown.platforms import authorities
 from takedown.platforms import repository as platforms_repository
+from takedown.platforms.authorities import HostAuthority
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,13 @@ def lookup(session: Session, slug: str) -> PlatformInfo:
     )
 
 
-def host_state_authority(session: Session, country: str) -> Agency | None:
-    """The competent authority of the platform's host state (Annex I, Section D)."""
+def host_state_authority(session: Session, country: str) -> HostAuthority | None:
+    """The competent authority of the platform's host state (Annex I, Section D), from the
+    registry of TCO authorities (never an agency of that country: the platform's own
+    liaison agency was named there), with a warning when it is unknown or unconfirmed."""
     if not country:
         return None
-    return accounts_repository.authority_of_country(session, country)
+    return authorities.for_state(session, country)
 
 
 def signing_key(secret_key: str, platform: str) -> bytes:

@@ -7,7 +7,6 @@ no scripts and no external resources, so printing it needs no network.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import jinja2
 from sqlalchemy.orm import Session
 
+from takedown.kit import csvfile
 from takedown.kit.errors import Unavailable
 from takedown.referrals import repository
 from takedown.referrals.annex import REASON_TEXT, build_annex
@@ -57,7 +57,7 @@ _env.filters["when"] = _when
 
 def document(session: Session, ref: Referral) -> dict[str, Any]:
     """The frozen document once issued; a live preview while a draft."""
-    return ref.annex if ref.annex else build_annex(session, ref)
+    return ref.annex if ref.annex else build_annex(session, ref, preview=True)
 
 
 def as_json(session: Session, ref: Referral) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def as_pdf(session: Session, ref: Referral) -> bytes:
 def as_csv(session: Session, ref: Referral) -> str:
     """For platforms that only take web forms: one row per item to paste in."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvfile.writer(buf, lineterminator="\n")
     w.writerow(["reference", "kind", "platform", "item_id", "url", "location", "reasons"])
     for ri, _ in repository.items_of(session, ref.id):
         if ri.state == "included":

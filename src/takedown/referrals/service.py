@@ -24,6 +24,7 @@ from takedown.items import service as items_service
 from takedown.items.models import Item, ItemStatus
 from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from takedown.platforms.identity import no_content_reason
 from takedown.referrals import repository
 from takedown.referrals.access import get_referral, now_of, own_referral, require_agency_user
 from takedown.referrals.editing import REASONS, edit, escalate_to_emergency, order_fields
@@ -187,6 +188,8 @@ def create_batches(
             elif ItemStatus(it.status) not in REFERRABLE:
                 state = ItemState.NOT_READY
                 detail = f"item status is {it.status}; only assessed items are referred"
+            elif nothing := no_content_reason(it.canonical_url):  # an item from before 12.4
+                state, detail = ItemState.NOT_READY, nothing
             session.add(
                 ReferralItem(
                     referral_id=ref.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from takedown.platforms.canon import nocontent
 from takedown.platforms.canon.parse import Parsed, build_query
 from takedown.platforms.canon.types import ItemIdentity, ItemKind
 
@@ -34,10 +35,15 @@ def make(
 
 
 def page(platform: str, u: Parsed, url_host: str, drop: frozenset[str] = NO_DROP) -> ItemIdentity:
-    """Fallback for a known platform's URL that names no account, post or file."""
+    """Fallback for a known platform's URL that names no account, post or file.
+
+    Raises ``NoContentURL`` for its home page and navigation pages (``canon.nocontent``);
+    any other path stays a page item.
+    """
     rest = u.path + build_query(u.query, drop)
     key_host = url_host[4:] if url_host.startswith("www.") else url_host
     url = f"https://{url_host}{rest}"
+    nocontent.check(platform, u, url)
     return ItemIdentity(platform, ItemKind.PAGE, f"page/{key_host}{rest}", url, url)
 
 

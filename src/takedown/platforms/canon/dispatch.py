@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from takedown.platforms.canon import files, messaging, social, text, video, web
+from takedown.platforms.canon import files, messaging, nocontent, social, text, video, web
 from takedown.platforms.canon.common import Redirect, make, page
 from takedown.platforms.canon.parse import Parsed, parse, raw_query, strip_host_prefixes
-from takedown.platforms.canon.types import InvalidURL, ItemIdentity, ItemKind
+from takedown.platforms.canon.types import InvalidURL, ItemIdentity, ItemKind, NoContentURL
 
 Rule = Callable[[Parsed], ItemIdentity | Redirect]
 
@@ -59,6 +59,11 @@ _GOOGLE_RE = re.compile(r"google\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})")
 _WAYBACK_TS_RE = re.compile(r"([0-9]{1,14})(?:[a-z]{2}_)?")
 
 
+# The slugs the rules above produce: a registry host under one of them (``help.x.com``) is
+# one of that platform's own sites.
+_BUILTIN = frozenset(nocontent.NAMES)
+
+
 def _rule_for(bare: str) -> Rule | None:
     rule = HOSTS.get(bare)
     if rule is not None:
@@ -76,13 +81,22 @@ def _rule_for(bare: str) -> Rule | None:
 # or a domain added to one): bare host -> slug. Set by ``platforms.hosts`` from the
 # database; empty until then, so ``canonicalize`` stays pure and needs no database.
 _registry: dict[str, str] = {}
+# Registry platforms whose pages are all content, home page included (websites and onion
+# sites); None: every registry platform (the map was set without kinds).
+_sites: frozenset[str] | None = None
 
 
-def set_registry_hosts(hosts: dict[str, str]) -> None:
-    """Replace the registry's hosts (keys: host names; ``www.``/``m.``/``mobile.`` ignored)."""
+def set_registry_hosts(hosts: dict[str, str], sites: Iterable[str] | None = None) -> None:
+    """Replace the registry's hosts (keys: host names; ``www.``/``m.``/``mobile.`` ignored).
+
+    ``sites``: the slugs of website-like platforms, whose home page is content; the home,
+    login, search... pages of every other registry platform name no content.
+    """
+    global _sites
     fresh = {strip_host_prefixes(h): slug for h, slug in hosts.items() if "." in h}
     _registry.clear()
     _registry.update(fresh)
+    _sites = None if sites is None else frozenset(sites)
 
 
 def registry_platform(bare: str) -> str | None:
@@ -106,7 +120,10 @@ def builtin_platform(host: str) -> str | None:
     u = parse(f"https://{host}/")
     rule = _rule_for(u.bare)
     if rule is not None:
-        found = rule(u)
+        try:
+            found = rule(u)
+        except NoContentURL as exc:  # the home page: the host is still the platform's
+            return exc.platform
         return None if isinstance(found, Redirect) else found.platform
     if u.bare in ("web.archive.org", "wayback.archive.org"):
         return "archive_org"
@@ -121,6 +138,10 @@ def _wayback(u: Parsed, depth: int) -> ItemIdentity:
         ts = m.group(1)
         try:
             inner = canonicalize_at(parts[3] + raw_query(u.query), depth + 1)
+        except NoContentURL as exc:
+            raise NoContentURL(
+                f"Wayback Machine link to a page with no content: {exc.detail}", exc.platform
+            ) from None
         except InvalidURL as exc:
             prefix = "Wayback Machine link to an invalid URL: "
             detail = exc.detail if exc.detail.startswith(prefix) else prefix + exc.detail
@@ -155,7 +176,11 @@ def canonicalize_at(url: object, depth: int) -> ItemIdentity:
         web.check_onion(u.host)
     slug = registry_platform(bare)
     if slug is not None:  # the registry's word beats guessing by path shape (Rocket.Chat)
-        return web.page_item(slug, u)
+        found = web.page_item(slug, u)
+        site = slug not in _BUILTIN and (_sites is None or slug in _sites)
+        if not site:  # help.x.com, or the home page of a registered social network
+            nocontent.check(slug, u, found.canonical_url)
+        return found
     rc = messaging.rocketchat(u)
     if rc is not None:
         return rc

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import cache
+
+from publicsuffixlist import PublicSuffixList
 
 from takedown.platforms.canon.types import InvalidURL
 
@@ -21,6 +24,12 @@ MAX_URL_LENGTH = 8192
 
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _CTRL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_BLANK_RE = re.compile(r"\s")
+# RFC 3986 userinfo: unreserved, pct-encoded, sub-delims and ":".
+_USERINFO_RE = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:]*")
+# Characters no URL holds (RFC 3986); browsers escape them in what they copy. Text without a
+# scheme that holds one is not a URL (a fuzzer's "E.tJ?vS]d" is not the site e.tj).
+_NOT_URL_CHARS = frozenset('<>"{}|^`[]')
 _AUTH_END_RE = re.compile(r"[/?#\\]")
 _HOST_RE = re.compile(r"[a-z0-9_\-]{1,63}(?:\.[a-z0-9_\-]{1,63})*")
 _DIGITS_RE = re.compile(r"[0-9]{1,5}")
@@ -41,6 +50,12 @@ _NEWLINES = str.maketrans("", "", "\t\r\n")
 _HTTPISH = {"http": "http", "https": "https", "hxxp": "http", "hxxps": "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _DEFANG = (("[.]", "."), ("(.)", "."), ("[dot]", "."), ("{.}", "."))
+# Top-level names reserved for documentation and testing (RFC 2606, RFC 6761): never
+# registered, so never real content, but the testbed and the tests live under them.
+SPECIAL_USE_TLDS = frozenset({"example", "test", "localhost"})
+# The label a registrant chose (left of the public suffix): letters, digits and inner
+# hyphens (RFC 1123). Deeper sub-domains may hold underscores, as DNS allows.
+_LDH_RE = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 
 # Query parameters that only track the click, never select content. Platform
 # rules add their own (``s``/``t`` on X, ``si`` on YouTube, ...).
@@ -220,7 +235,47 @@ def norm_host(host: str) -> str:
         raise InvalidURL(f"host {host!r} is not a domain name")
     if "xn--" in host:
         _check_punycode(host)
+    if host != "localhost":
+        _check_public_suffix(host)
     return host
+
+
+@cache
+def _suffixes() -> PublicSuffixList:
+    """The Public Suffix List shipped in the ``publicsuffixlist`` wheel (never downloaded).
+
+    ICANN section only, unknown top-level names refused: ``y_.4jb`` is not a host.
+    """
+    return PublicSuffixList(accept_unknown=False, only_icann=True)
+
+
+def _check_public_suffix(host: str) -> None:
+    """A host is an IPv4 address, or a name under a real public suffix (or a special-use
+    test name); ``.onion`` names are checked by the onion rules."""
+    labels = host.split(".")
+    if all(label.isdigit() for label in labels):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise InvalidURL(f"invalid IPv4 address {host!r}") from None
+        return
+    tld = labels[-1]
+    if tld == "onion":
+        return
+    if tld in SPECIAL_USE_TLDS:
+        registrable = labels[-2]
+    else:
+        suffix = _suffixes().publicsuffix(host)
+        if suffix is None:
+            raise InvalidURL(f"invalid host {host!r}: .{tld} is not a top-level domain")
+        if suffix == host:
+            raise InvalidURL(f"invalid host {host!r}: it is a public suffix, not a site's name")
+        registrable = labels[-(suffix.count(".") + 2)]
+    if not _LDH_RE.fullmatch(registrable):
+        raise InvalidURL(
+            f"invalid host {host!r}: {registrable!r} is not a domain name (letters, digits "
+            "and inner hyphens only)"
+        )
 
 
 def _check_punycode(host: str) -> None:
@@ -285,7 +340,10 @@ def _authority(scheme: str | None, authority: str) -> tuple[str, bool, str, int 
         return hit
     key = (scheme, authority)
     if "@" in authority:
-        authority = authority.rpartition("@")[2]  # credentials never belong to an identity
+        userinfo, _, authority = authority.rpartition("@")
+        if not _USERINFO_RE.fullmatch(userinfo):
+            raise InvalidURL(f"invalid user name {userinfo!r} before '@'")
+        # credentials never belong to an identity
     host_raw, port_raw = _split_hostport(authority)
     host = norm_host(host_raw)
     if scheme is None:
@@ -324,6 +382,10 @@ def parse(raw: object) -> Parsed:
         raise InvalidURL(f"URL longer than {MAX_URL_LENGTH} characters")
     if _CTRL_RE.search(s):
         raise InvalidURL("control character in URL")
+    if _BLANK_RE.search(s):
+        raise InvalidURL(
+            "the URL contains a space or another blank: encode it as %20, or write one URL per line"
+        )
     # The common spellings skip split_scheme (which returns exactly this for them).
     if s.startswith("https://"):
         scheme: str | None = "https"
@@ -340,6 +402,12 @@ def parse(raw: object) -> Parsed:
     else:
         authority, tail = rest[: m.start()], rest[m.start() :]
     scheme, explicit, host, port, bare = _authority(scheme, authority)
+    if not explicit and not _NOT_URL_CHARS.isdisjoint(tail):
+        raise InvalidURL(
+            "not a URL: no scheme, and characters a URL cannot hold ("
+            + "".join(sorted(_NOT_URL_CHARS.intersection(tail)))
+            + ")"
+        )
     fragment = ""
     if "#" in tail:
         tail, _, fragment = tail.partition("#")

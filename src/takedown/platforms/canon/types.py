@@ -47,3 +47,16 @@ class ItemIdentity:
 class InvalidURL(InvalidInput):
     title = "Invalid URL"
     type_slug = "invalid-url"
+
+
+class NoContentURL(InvalidURL):
+    """A well-formed URL of a known platform that names no content: its home page, a
+    login, search, help, settings or explore page. Nothing there can be assessed, referred
+    or removed, so no way into the items accepts it (``canon.nocontent`` has the rules)."""
+
+    title = "URL names no content"
+    type_slug = "no-content-url"
+
+    def __init__(self, detail: str, platform: str) -> None:
+        super().__init__(detail)
+        self.platform = platform
