@@ -288,7 +288,11 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     # The dashboard waits for the checks: the platform's word alone is not a removal.
     live_server.login(page, supervisor, next_path=f"/operations/{op_id}")
     assert _figure(page, "referred") == "1"
-    assert _figure(page, "removed") == "0"
+    assert _figure(page, "claimed_removed") == "1"  # the platform's word, under its own name
+    assert _figure(page, "confirmed_removed") == "0"
+    chart = page.locator('figure[aria-label="State by platform"]').inner_html()
+    assert "claimed removed (Annex II), not confirmed" in chart
+    assert "confirmed removed (checks), still gone" not in chart
 
     # 7. Verification: a first "removed" now, the confirming one six minutes on.
     now = dt.datetime.now(dt.UTC)
@@ -301,7 +305,8 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     page.reload()
     assert page.get_by_role("heading", name=op_name).is_visible()
     assert _figure(page, "referred") == "1"
-    assert _figure(page, "removed") == "1"
+    assert _figure(page, "confirmed_removed") == "1"
+    assert _figure(page, "claimed_removed") == "1"
     assert _figure(page, "removed_share") != "0%"
     assert "x" in page.locator('table[data-table="time_to_removal_by_platform"]').inner_text()
 

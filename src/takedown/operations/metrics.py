@@ -1,8 +1,9 @@
 """The live figures of an operation: SQL aggregates plus time-to-removal statistics.
 
 One function, :func:`compute`, feeds the metrics endpoint, the dashboard and
-the reports, so a figure can never differ between them. Every figure is
-derived from rows (items, statuses, checks); nothing is typed in.
+the reports, so a figure can never differ between them; what each figure is called and
+means is ``figures`` (one definition per figure). Every figure is derived from rows
+(items, sightings, statuses, checks, the platforms' answers); nothing is typed in.
 """
 
 from __future__ import annotations
@@ -18,31 +19,15 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
-from takedown.operations import repository
+from takedown.operations import figures, repository
 from takedown.operations.models import Operation
-from takedown.operations.stats import KaplanMeier, kaplan_meier, summarize_arrays
-
-#: The statuses the dashboard names, in the order it shows them.
-STATUS_ORDER = (
-    "new",
-    "assessed",
-    "dismissed",
-    "referred",
-    "still_online",
-    "restricted",
-    "removed",
-    "reappeared",
+from takedown.operations.stats import (
+    KaplanMeier,
+    RemovalSummary,
+    kaplan_meier,
+    summarize_arrays,
 )
-STATUS_LABELS = {
-    "new": "new",
-    "assessed": "assessed",
-    "dismissed": "dismissed",
-    "referred": "referred (not yet checked)",
-    "still_online": "still online",
-    "restricted": "restricted",
-    "removed": "confirmed removed",
-    "reappeared": "reappeared",
-}
+
 KIND_ORDER = ("account", "channel", "post", "video", "file", "link", "page")
 
 
@@ -112,26 +97,38 @@ def _sort_kinds(kinds: dict[str, int]) -> list[tuple[str, int]]:
     )
 
 
-def _status_key(s: str) -> int:
-    return STATUS_ORDER.index(s) if s in STATUS_ORDER else 99
+def _ttr_row(summary: RemovalSummary, claimed: int) -> dict[str, Any]:
+    """A group's time-to-removal figures under the names of ``figures``."""
+    d = summary.as_dict()
+    d.pop("not_removed")
+    return {
+        "referred": d.pop("referred"),
+        "claimed_removed": claimed,
+        "confirmed_removed": d.pop("removed"),
+        **d,
+    }
 
 
 def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
-    groups = repository.item_groups(session, op.id)
+    facts = repository.item_facts(session, op.id, as_of)
     pk: Counter[tuple[str, str]] = Counter()
-    ps: Counter[tuple[str, str]] = Counter()
+    pst: Counter[tuple[str, str]] = Counter()
     by_kind: Counter[str] = Counter()
     by_platform: Counter[str] = Counter()
-    by_status: Counter[str] = Counter()
-    without_referral = 0
-    for platform, kind, status, referred, n in groups:
-        pk[platform, kind] += n
-        ps[platform, status] += n
-        by_kind[kind] += n
-        by_platform[platform] += n
-        by_status[status] += n
-        if not referred and status in ("removed", "reappeared"):
-            without_referral += n
+    by_state: Counter[str] = Counter()
+    claimed: Counter[str] = Counter()
+    for g in facts:
+        state = figures.item_state(
+            status=g.status, referred=g.referred, gone_before=g.gone_before,
+            removed=g.removed, reappeared=g.reappeared, claimed=g.claimed,
+        )  # fmt: skip
+        pk[g.platform, g.kind] += g.items
+        pst[g.platform, state] += g.items
+        by_kind[g.kind] += g.items
+        by_platform[g.platform] += g.items
+        by_state[state] += g.items
+        if g.claimed:
+            claimed[g.platform] += g.items
     items = sum(by_platform.values())
 
     t_as_of = as_of.timestamp()
@@ -141,7 +138,6 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
     for p in obs.names():
         mask = obs.platforms == p
         summaries[p] = summarize_arrays(obs.seconds[mask], obs.removed[mask])
-    reappeared = repository.count_reappeared(session, op.id, as_of)
     hours: Counter[int] = Counter(
         math.floor(r[2] / 3600) for r in rows if r[2] is not None and r[2] <= t_as_of
     )
@@ -152,7 +148,32 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
         per_hour.append({"hour": _hour_iso(h), "removed": hours[h], "cumulative": running})
 
     contrib = repository.contributions(session, op.id)
+    reports = repository.count_reports(session, op.id)
     s_all = summaries[""]
+    ttr_all = _ttr_row(s_all, sum(claimed.values()))
+    values: dict[str, Any] = {
+        "items": items,
+        "reports": reports,
+        "duplicates_folded": reports - items,
+        "reported_by_several": repository.count_reported_by_several(session, op.id),
+        "agencies": len(contrib),
+        "platforms": len(by_platform),
+        "referred": s_all.referred,
+        "removed_before_referral": by_state["removed_before_referral"],
+        "claimed_removed": ttr_all["claimed_removed"],
+        "confirmed_removed": s_all.removed,
+        "removed_share": s_all.removed_share,
+        **{k: ttr_all[k] for k in (
+            "share_within_1h", "share_within_24h", "share_within_7d", "km_median_seconds",
+            "median_observed_seconds", "p90_observed_seconds",
+        )},
+        "removals_dated_by_platform": repository.count_removals_dated_by_platform(
+            session, op.id, as_of
+        ),
+        "reappeared": by_state["reappeared"],
+        "held": repository.count_held(session, op.id),
+    }  # fmt: skip
+    assert set(values) == set(figures.BY_KEY), "every figure has a value, and only those"
     data: dict[str, Any] = {
         "operation": {
             "id": op.id,
@@ -165,22 +186,10 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
             "targets": op.targets,
         },
         "as_of": _iso(as_of),
-        "totals": {
-            "items": items,
-            "contributions": sum(c[3] for c in contrib),
-            "duplicates_folded": sum(c[3] for c in contrib) - items,
-            "platforms": len(by_platform),
-            "agencies": len(contrib),
-            "referred": s_all.referred,
-            "removed": s_all.removed,
-            "not_removed": s_all.not_removed,
-            "removed_share": s_all.removed_share,
-            "reappeared": reappeared,
-            "removals_dated_by_platform": repository.count_removals_dated_by_platform(
-                session, op.id, as_of
-            ),
-            "held": repository.count_held(session, op.id),
-            "removed_without_referral": without_referral,
+        "figures": {f.key: values[f.key] for f in figures.FIGURES},
+        "definitions": {
+            f.key: {"label": f.label, "unit": f.unit, "definition": f.definition}
+            for f in figures.FIGURES
         },
         "by_kind": [{"kind": k, "items": n} for k, n in _sort_kinds(dict(by_kind))],
         "by_platform": [
@@ -190,18 +199,24 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
         "by_platform_kind": [
             {"platform": p, "kind": k, "items": n} for (p, k), n in sorted(pk.items())
         ],
-        "by_status": [
-            {"status": s, "label": STATUS_LABELS.get(s, s), "items": by_status[s]}
-            for s in sorted(by_status, key=_status_key)
+        "by_state": [
+            {"state": st.key, "label": st.label, "items": by_state[st.key]}
+            for st in figures.STATES
+            if by_state[st.key]
         ],
-        "by_platform_status": [
-            {"platform": p, "status": s, "items": n} for (p, s), n in sorted(ps.items())
+        "by_platform_state": [
+            {"platform": p, "state": st, "items": n}
+            for (p, st), n in sorted(
+                pst.items(), key=lambda kv: (kv[0][0], figures.STATE_KEYS.index(kv[0][1]))
+            )
         ],
         "removals_over_time": per_hour,
         "time_to_removal": {
-            "all": s_all.as_dict(),
+            "all": ttr_all,
             "by_platform": [
-                {"platform": p, **summaries[p].as_dict()} for p in sorted(summaries) if p
+                {"platform": p, **_ttr_row(summaries[p], claimed[p])}
+                for p in sorted(summaries)
+                if p
             ],
         },
         "contributions": [
@@ -222,8 +237,13 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
 def thin_curve(
     km: KaplanMeier, max_points: int = 400
 ) -> list[tuple[float, float, float | None, float | None]]:
-    """Curve points for drawing: every event point, or an even subset when there are many."""
+    """Curve points for drawing: every event point (or an even subset when there are many),
+    and the last point, so that items followed with no removal yet draw a flat line at
+    100 % instead of "no referred items yet"."""
     pts = [(p.t, p.survival, p.ci_low, p.ci_high) for p in km.points if p.removed]
+    if km.points and not km.points[-1].removed:
+        last = km.points[-1]
+        pts.append((last.t, last.survival, last.ci_low, last.ci_high))
     if len(pts) <= max_points:
         return pts
     step = len(pts) / max_points

@@ -1,7 +1,8 @@
 """Every query of the operations capability: membership, visibility and the metrics' SQL.
 
 The dashboard's figures are SQL aggregates (``GROUP BY`` over the operation's
-items), so the metrics endpoint stays fast at 26,000 items. Time-to-removal
+items and the facts that decide each item's state), so the metrics endpoint stays fast
+at 26,000 items. Time-to-removal
 needs each item's two instants (Kaplan–Meier works on individual times), so
 ``removal_rows`` returns plain ``(platform, referred, removed)`` tuples as epoch
 seconds computed by the database, never ORM objects.
@@ -307,15 +308,94 @@ def _epoch(session: Session, col: Any) -> Any:
     return cast(func.strftime("%s", col), Float) + cast(func.substr(col, 20, 7), Float)
 
 
-def item_groups(session: Session, operation_id: int) -> list[tuple[str, str, str, bool, int]]:
-    """(platform, kind, status, referred?, items): one GROUP BY feeds every count of items."""
+@dataclass(frozen=True, slots=True)
+class FactGroup:
+    """Items sharing every fact ``figures.item_state`` reads, and how many there are."""
+
+    platform: str
+    kind: str
+    status: str
+    referred: bool
+    removed: bool  # confirmed removed by as_of
+    reappeared: bool  # ... and found back online by as_of
+    claimed: bool  # the platform stated a removal (Annex II or its status API) by as_of
+    gone_before: bool  # a batch kept it out as already removed or withheld
+    items: int
+
+
+def _flag(cond: ColumnElement[bool]) -> Any:
+    """A condition as 0/1 (NULL-safe, and groupable on both engines)."""
+    return case((cond, 1), else_=0)
+
+
+def item_facts(session: Session, operation_id: int, as_of: dt.datetime) -> list[FactGroup]:
+    """One GROUP BY feeds every count of items: per (platform, kind, status, and the facts
+    that decide an item's state), the number of items."""
+    cs = CheckSchedule
     referred = Item.first_referred_at.is_not(None)
+    removed = and_(referred, cs.removed_at.is_not(None), cs.removed_at <= as_of)
+    reappeared = and_(removed, cs.reappeared_at.is_not(None), cs.reappeared_at <= as_of)
+    annex_ii = exists(
+        select(literal(1)).where(
+            ReferralItem.item_id == Item.id,
+            ReferralItem.state == "included",
+            ReferralItem.response == "removed",
+            ReferralItem.responded_at <= as_of,
+        )
+    )
+    stated = and_(cs.platform_removed_at.is_not(None), cs.platform_removed_at <= as_of)
+    claimed = and_(referred, or_(stated, annex_ii))
+    gone_before = exists(
+        select(literal(1)).where(
+            ReferralItem.item_id == Item.id, ReferralItem.state == "already_gone"
+        )
+    )
+    cols = (
+        Item.platform, Item.kind, Item.status, _flag(referred), _flag(removed),
+        _flag(reappeared), _flag(claimed), _flag(gone_before),
+    )  # fmt: skip
     rows = session.execute(
-        select(Item.platform, Item.kind, Item.status, referred, func.count())
+        select(*cols, func.count())
+        .select_from(Item)
+        .outerjoin(cs, cs.item_id == Item.id)
         .where(Item.id.in_(_op_item_ids(operation_id)))
-        .group_by(Item.platform, Item.kind, Item.status, referred)
+        .group_by(*cols)
     ).all()
-    return [(str(p), str(k), str(s), bool(r), int(n)) for p, k, s, r, n in rows]
+    return [
+        FactGroup(str(p), str(k), str(st), bool(r), bool(rm), bool(ra), bool(c), bool(g), int(n))
+        for p, k, st, r, rm, ra, c, g, n in rows
+    ]
+
+
+def count_reports(session: Session, operation_id: int) -> int:
+    """Sightings of the operation's items by the agencies that contributed them."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Sighting)
+            .join(
+                OperationItem,
+                and_(
+                    OperationItem.item_id == Sighting.item_id,
+                    OperationItem.agency_id == Sighting.agency_id,
+                ),
+            )
+            .where(OperationItem.operation_id == operation_id)
+        )
+        or 0
+    )
+
+
+def count_reported_by_several(session: Session, operation_id: int) -> int:
+    """Items two or more agencies contributed ((operation, item, agency) is unique)."""
+    several = (
+        select(OperationItem.item_id)
+        .where(OperationItem.operation_id == operation_id)
+        .group_by(OperationItem.item_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    return int(session.scalar(select(func.count()).select_from(several)) or 0)
 
 
 def removal_tuples(session: Session, operation_id: int) -> list[tuple[str, float, float | None]]:
@@ -349,22 +429,6 @@ def count_removals_dated_by_platform(
                 Item.first_referred_at.is_not(None),
                 CheckSchedule.removed_at <= as_of,
                 CheckSchedule.removed_at == CheckSchedule.platform_removed_at,
-            )
-        )
-        or 0
-    )
-
-
-def count_reappeared(session: Session, operation_id: int, as_of: dt.datetime) -> int:
-    """Items of the operation a check found back online (after a removal) by ``as_of``."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(CheckSchedule)
-            .where(
-                CheckSchedule.item_id.in_(_op_item_ids(operation_id)),
-                CheckSchedule.reappeared_at.is_not(None),
-                CheckSchedule.reappeared_at <= as_of,
             )
         )
         or 0
