@@ -170,11 +170,10 @@ def test_a_withheld_video_is_not_sent(
     team = make_team(db_session)
     [live] = _posts(sim, 1, platform="youtube", kind="video")
     [geo] = _posts(sim, 1, platform="youtube", kind="video", access="geo_blocked")
-    rid, (it_live, it_geo) = _batch(
-        db_session, team, [live["url"], geo["url"]], platform="youtube"
-    )
+    rid, (it_live, it_geo) = _batch(db_session, team, [live["url"], geo["url"]], platform="youtube")
     portal = Recorder()
-    delivery.deliver_due(session_factory, sim_settings, ChannelRegistry([portal]), check=_check(sim))
+    jobs = ChannelRegistry([portal])
+    delivery.deliver_due(session_factory, sim_settings, jobs, check=_check(sim))
     assert [e.urls for e in portal.sent] == [[it_live.fetch_url]]
     state, detail = _states(db_session, rid)[it_geo.id]
     assert state == "already_gone" and "(withheld)" in detail and "HTTP 451" in detail
@@ -216,9 +215,12 @@ def test_a_batch_whose_items_are_all_gone_is_not_sent(
     ).all()
     assert "already removed or withheld" in json.loads(ev.details)["reason"]
     # and a later run of the job finds nothing to send
-    assert delivery.deliver_due(
-        session_factory, sim_settings, ChannelRegistry([portal]), check=_check(sim)
-    ).attempted == 0
+    assert (
+        delivery.deliver_due(
+            session_factory, sim_settings, ChannelRegistry([portal]), check=_check(sim)
+        ).attempted
+        == 0
+    )
     # what we already know is known when the item enters a batch: no check needed
     [res] = service.create_batches(
         db_session, team.analyst.principal, item_ids=[items[0].id], kind="removal_order",
@@ -263,6 +265,7 @@ def test_an_item_we_cannot_see_is_sent(
     [walled] = _posts(sim, 1, access="login_required")
     rid, [item] = _batch(db_session, team, [walled["url"]])
     portal = Recorder()
-    delivery.deliver_due(session_factory, sim_settings, ChannelRegistry([portal]), check=_check(sim))
+    jobs = ChannelRegistry([portal])
+    delivery.deliver_due(session_factory, sim_settings, jobs, check=_check(sim))
     assert [e.urls for e in portal.sent] == [[item.fetch_url]]
     assert _states(db_session, rid)[item.id][0] == "included"
