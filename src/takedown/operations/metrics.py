@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,16 +56,67 @@ class Observations:
         return sorted(set(self.platforms.tolist()))
 
 
-def observations(rows: Sequence[tuple[str, float, float | None]], as_of: float) -> Observations:
+def observations(rows: repository.ReferredRows, as_of: float) -> Observations:
     """Removed by ``as_of`` -> an event at removed - referred; otherwise censored at
     ``as_of`` - referred (never negative)."""
-    platforms = np.array([r[0] for r in rows], dtype=np.str_)
-    referred = np.array([r[1] for r in rows], dtype=np.float64)
-    gone = np.array([np.nan if r[2] is None else r[2] for r in rows], dtype=np.float64)
+    platforms = np.array(rows.platforms, dtype=np.str_)
+    referred = np.array(rows.referred, dtype=np.float64)
+    gone = np.array([np.nan if r is None else r for r in rows.removed], dtype=np.float64)
     with np.errstate(invalid="ignore"):
         removed = gone <= as_of  # NaN compares False: not removed
     end = np.where(removed, gone, as_of)
     return Observations(platforms, np.maximum(end - referred, 0.0), removed)
+
+
+def _by(t: float | None, as_of: float) -> bool:
+    return t is not None and t <= as_of
+
+
+def _states(
+    session: Session,
+    op: Operation,
+    as_of: dt.datetime,
+    groups: list[tuple[str, str, str, bool, int]],
+    rows: repository.ReferredRows,
+) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+    """Items per (platform, state), and claimed removals per platform.
+
+    Unreferred items from the GROUP BY (and the few a batch kept out as already gone);
+    referred ones from the rows time to removal reads anyway (their kind is not needed).
+    """
+    t = as_of.timestamp()
+    gone = {(p, k, st): n for p, k, st, n in repository.gone_before_groups(session, op.id)}
+    out: Counter[tuple[str, str]] = Counter()
+    for p, k, st, referred, n in groups:
+        if referred:
+            continue
+        g = n if st in ("removed", "reappeared") else min(n, gone.get((p, k, st), 0))
+        if g:
+            out[p, "removed_before_referral"] += g
+        if n - g:
+            state = figures.item_state(
+                status=st, referred=False, gone_before=False, removed=False, reappeared=False,
+                claimed=False,
+            )  # fmt: skip
+            out[p, state] += n - g
+    annex = repository.annex_ii_removed(session, op.id, as_of)
+    facts: Counter[tuple[str, str, bool, bool, bool]] = Counter(
+        (p, st, _by(rm, t), _by(rm, t) and bool(f & repository.REAPPEARED),
+         bool(f & repository.STATED) or i in annex)
+        for i, p, st, rm, f in zip(
+            rows.item_ids, rows.platforms, rows.statuses, rows.removed, rows.flags, strict=True
+        )
+    )  # fmt: skip
+    claimed: Counter[str] = Counter()
+    for (p, st, removed, reappeared, claim), n in facts.items():
+        state = figures.item_state(
+            status=st, referred=True, gone_before=False, removed=removed, reappeared=reappeared,
+            claimed=claim,
+        )  # fmt: skip
+        out[p, state] += n
+        if claim:
+            claimed[p] += n
+    return out, claimed
 
 
 @dataclass
@@ -110,36 +160,29 @@ def _ttr_row(summary: RemovalSummary, claimed: int) -> dict[str, Any]:
 
 
 def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
-    facts = repository.item_facts(session, op.id, as_of)
+    groups = repository.item_groups(session, op.id)
     pk: Counter[tuple[str, str]] = Counter()
-    pst: Counter[tuple[str, str]] = Counter()
     by_kind: Counter[str] = Counter()
     by_platform: Counter[str] = Counter()
-    by_state: Counter[str] = Counter()
-    claimed: Counter[str] = Counter()
-    for g in facts:
-        state = figures.item_state(
-            status=g.status, referred=g.referred, gone_before=g.gone_before,
-            removed=g.removed, reappeared=g.reappeared, claimed=g.claimed,
-        )  # fmt: skip
-        pk[g.platform, g.kind] += g.items
-        pst[g.platform, state] += g.items
-        by_kind[g.kind] += g.items
-        by_platform[g.platform] += g.items
-        by_state[state] += g.items
-        if g.claimed:
-            claimed[g.platform] += g.items
+    for platform, kind, _status, _referred, n in groups:
+        pk[platform, kind] += n
+        by_kind[kind] += n
+        by_platform[platform] += n
     items = sum(by_platform.values())
+    rows = repository.referred_rows(session, op.id, as_of)
+    pst, claimed = _states(session, op, as_of, groups, rows)
+    by_state: Counter[str] = Counter()
+    for (_p, st), n in pst.items():
+        by_state[st] += n
 
     t_as_of = as_of.timestamp()
-    rows = repository.removal_tuples(session, op.id)
     obs = observations(rows, t_as_of)
     summaries = {"": summarize_arrays(obs.seconds, obs.removed)}
     for p in obs.names():
         mask = obs.platforms == p
         summaries[p] = summarize_arrays(obs.seconds[mask], obs.removed[mask])
     hours: Counter[int] = Counter(
-        math.floor(r[2] / 3600) for r in rows if r[2] is not None and r[2] <= t_as_of
+        math.floor(r / 3600) for r in rows.removed if r is not None and r <= t_as_of
     )
     per_hour = []
     running = 0
@@ -155,7 +198,8 @@ def compute(session: Session, op: Operation, as_of: dt.datetime) -> Metrics:
         "items": items,
         "reports": reports,
         "duplicates_folded": reports - items,
-        "reported_by_several": repository.count_reported_by_several(session, op.id),
+        # items no single agency alone contributed (each such item is one agency's "only")
+        "reported_by_several": items - sum(c[4] for c in contrib),
         "agencies": len(contrib),
         "platforms": len(by_platform),
         "referred": s_all.referred,
