@@ -75,3 +75,14 @@ def test_audit_verify_catches_tampering(data: Path) -> None:
     db.close()
     r = run(data, "audit", "verify")
     assert r.returncode == 1 and "broken at event 2" in r.stderr
+
+
+def test_db_upgrade_says_what_it_did(tmp_path: Path) -> None:
+    """A brand-new data directory is created and migrated, and says so (#13.21); the
+    second run has nothing to do."""
+    first = run(tmp_path, "db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    assert "applied" in first.stderr and "up to date" not in first.stderr
+    assert "accounts_0001" in first.stderr and str(tmp_path) in first.stderr
+    second = run(tmp_path, "db", "upgrade")
+    assert second.returncode == 0 and "database is up to date" in second.stderr

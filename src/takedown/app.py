@@ -37,6 +37,7 @@ from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
 from takedown.verification.api import router as verification_router
 from takedown.verification.views import router as verification_views
+from takedown.web.security import CSP
 from takedown.web.setup import install as install_web
 from takedown.worker import load_job_modules
 
@@ -61,14 +62,6 @@ VIEW_ROUTERS: list[APIRouter] = [
     operations_views,
     platforms_views,
 ]
-
-# Scripts only from our own origin; styles too (no inline). Captured evidence is served
-# elsewhere with its own, stricter "sandbox" policy.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
-    "frame-src 'self'"
-)
 
 
 def make_dispatcher(settings: Settings) -> Dispatcher:
@@ -109,6 +102,9 @@ def create_app(
         version=__version__,
         description="Find, match, refer, verify and preserve takedowns of terrorist content.",
         lifespan=lifespan,
+        # Served by web/apidocs.py from npm assets (FastAPI's own pages load them from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     wire_hooks(settings)
     app.state.settings = settings

@@ -11,13 +11,15 @@ from takedown.db import make_sessionmaker, session_scope
 from takedown.migrate import upgrade
 
 
-def prepare_database(engine: Engine) -> None:
-    """Migrate, then seed reference data (idempotent: never overwrites an edit)."""
+def prepare_database(engine: Engine) -> list[str]:
+    """Migrate, then seed reference data (idempotent: never overwrites an edit).
+    Returns the revisions applied (none when the database was up to date)."""
     from takedown.platforms.seed import ensure_seeded
 
-    upgrade(engine)
+    applied = upgrade(engine)
     with session_scope(make_sessionmaker(engine)) as session:
         ensure_seeded(session)
+    return applied
 
 
 def first_start(factory: sessionmaker[Session]) -> tuple[str, str] | None:

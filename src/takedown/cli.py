@@ -44,8 +44,17 @@ def db_upgrade() -> None:
     s = settings()
     s.ensure_dirs()
     engine = make_engine(s.effective_database_url)
-    prepare_database(engine)
-    err.print("[green]database is up to date[/]")
+    applied = prepare_database(engine)
+    where = engine.url.render_as_string(hide_password=True)
+    if not applied:
+        err.print(f"[green]database is up to date[/] ({where})", highlight=False)
+    else:
+        err.print(
+            f"[green]applied {len(applied)} migration{'s' if len(applied) != 1 else ''}[/] "
+            f"to {where}: {', '.join(applied)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()

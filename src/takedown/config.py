@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     evidence_s3_prefix: str = "evidence/"
     # Largest intake upload accepted over the API (bytes); bigger files get 413.
     import_max_bytes: int = 512 * 1024 * 1024
+    # Audit anchors (audit.anchors): a signed checkpoint of the chain's head once this many
+    # events or seconds have passed since the last one (a ticker looks every minute), kept
+    # in the database and appended to the anchor file (default data_dir/audit-checkpoints.jsonl).
+    audit_checkpoint_events: int = 1000
+    audit_checkpoint_seconds: int = 3600
+    audit_anchor_file: Path | None = None
+    # Optional Ed25519 private key (PEM) that signs checkpoints beside the HMAC
+    # (``takedown audit keygen``); its public key lets anyone check an exported head.
+    audit_signing_key: Path | None = None
 
     @field_validator("resolve", mode="before")
     @classmethod
@@ -64,6 +73,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return parse_resolve(value)
         raise ValueError("TAKEDOWN_RESOLVE must be host=addr:port,... ")
+
+    @field_validator("http_proxy", mode="before")
+    @classmethod
+    def _check_proxy(cls, value: object) -> str | None:
+        """Only HTTP(S) proxies: the SSRF guard hands them checked addresses (kit.proxy)."""
+        if value is None or value == "":
+            return None
+        from takedown.kit.proxy import ProxyConfig
+
+        ProxyConfig.parse(str(value))  # ValueError: an http:// or https:// URL is needed
+        return str(value)
 
     @field_validator("ssrf_allow", mode="before")
     @classmethod
@@ -81,6 +101,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'takedown.sqlite3').resolve()}"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.audit_anchor_file or self.data_dir / "audit-checkpoints.jsonl"
 
     @property
     def evidence_dir(self) -> Path:

@@ -21,11 +21,13 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, target: str = "heads") -> None:
+def upgrade(engine: Engine, target: str = "heads") -> list[str]:
+    """Apply the pending revisions; returns their ids, in the order they ran."""
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, target)
+    return list(cfg.attributes.get("applied", []))
 
 
 def downgrade(engine: Engine, target: str = "base") -> None:

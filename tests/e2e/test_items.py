@@ -137,13 +137,23 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
     assert page.get_by_role("textbox", name="Outlet").input_value() == "Synthetic Outlet Media"
     save_screenshot(page, "item", full_page=True)
 
-    # h holds the focused item from the queue.
+    # h asks for the reason, then holds the focused item from the queue (#13.15).
     page.get_by_role("link", name="‹ Queue").click()
     page.wait_for_url(live_server.url("/queue"))
     page.keyboard.press("j")
     held = page.locator("tr.is-focused").get_attribute("data-item-id")
+    page.keyboard.press("h")
+    dialog = page.get_by_test_id("hold-dialog")
+    assert dialog.is_visible() and f"Hold item {held}" in dialog.inner_text()
+    page.keyboard.press("Escape")  # Esc closes it; nothing is held
+    assert not dialog.is_visible()
+    page.keyboard.press("h")
+    page.keyboard.press("Enter")  # no reason: the browser keeps the dialog open
+    assert dialog.is_visible()
+    page.keyboard.type("checking with partner agency")
+    save_screenshot(page, "queue-hold")
     with page.expect_navigation():
-        page.keyboard.press("h")
+        page.keyboard.press("Enter")
     assert page.get_by_text("Put a hold on 1 item.").is_visible()
     assert page.locator(f'tr[data-item-id="{held}"] .badge-hold').is_visible()
 

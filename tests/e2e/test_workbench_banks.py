@@ -104,6 +104,18 @@ def test_banks_matches_batch_and_password(  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Disable signal").first.click()
     page.get_by_text(re.compile(r"Signal \d+ disabled\.")).wait_for()
     expect(page.get_by_test_id("signal-count")).to_have_text("2")
+    # Pictures hashed and added on the page (#13.9): every hash of the poster is a signal.
+    from tests.matching import media
+
+    page.get_by_label("Files").set_input_files(
+        files=[{"name": "poster.jpg", "mimeType": "image/jpeg", "buffer": media.poster(88)}]
+    )
+    page.get_by_label("Group (label)").fill("Synthetic Front")
+    page.get_by_role("button", name="Hash and add").click()
+    added = page.get_by_test_id("media-report")
+    added.wait_for()
+    assert "poster.jpg:" in added.inner_text() and "signal(s) added" in added.inner_text()
+    assert int(page.get_by_test_id("signal-count").inner_text()) >= 5
     save_screenshot(page, "bank", full_page=True)
     with live_server.session() as s:
         from takedown.matching import service as matching

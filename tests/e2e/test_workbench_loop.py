@@ -230,11 +230,13 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     page.get_by_label("Referral kind").select_option("order")
     page.get_by_test_id("bulk-refer").click()
     page.wait_for_url(live_server.url("/referrals/new"))
-    assert page.get_by_role("heading", name="New referral").is_visible()
+    assert page.get_by_role("heading", name="New removal order").is_visible()
     assert "1 item(s) selected" in page.locator("main").inner_text()
-    assert page.locator("#f-justification-error").is_visible()  # asked, beside the field
+    # The form comes first, nothing marked wrong before anything is typed (#13.6).
+    assert page.locator("#f-justification-error").count() == 0
     assert page.get_by_role("checkbox", name=re.compile(r"^a\b|\(a\)")).first.is_checked()
-    page.get_by_label("Justification, for a removal order").fill(JUSTIFICATION)
+    save_screenshot(page, "referral-new-order", full_page=True)
+    page.get_by_label("Justification: required for a removal order").fill(JUSTIFICATION)
     page.get_by_label("Emergency removal order").check()
     page.get_by_role("button", name="Create draft batches").click()
     page.wait_for_url(re.compile(r".*/referrals/\d+$"))
@@ -279,8 +281,10 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     assert url in page.get_by_test_id("referral-item").inner_text()
     assert page.get_by_text("Cannot comply (Annex III)").is_visible()
     save_screenshot(page, "portal", full_page=True)  # the order, as the liaison answers it
-    page.get_by_role("button", name="Confirm removal (Annex II)").click()
-    page.get_by_text(f"Item {item_id}: Annex II (removed) recorded.").wait_for()
+    page.get_by_label("Select every unanswered item").check()
+    assert page.get_by_label(f"Select item {item_id}").is_checked()
+    page.get_by_role("button", name="Confirm removal of the selected items (Annex II)").click()
+    page.get_by_text("Annex II (removed) recorded for 1 item(s).").wait_for()
     assert "Annex II: removed" in page.get_by_test_id("referral-item").inner_text()
     assert "1 of 1 item(s)" in page.get_by_test_id("answers-summary").inner_text()
     assert "closed" in page.locator("dl.facts").inner_text()
@@ -320,5 +324,5 @@ def test_issue_8_analyst_loop_to_a_confirmed_removal(  # type: ignore[no-untyped
     facts = page.locator("dl.facts").inner_text()
     assert re.search(r"Removal confirmed\s+\d{4}-\d{2}-\d{2}", facts), facts
     assert page_log.csp_violations == [], page_log.console_errors
-    # The only error answer: the new-referral form asking for the order's justification.
-    assert http_errors == [f"422 POST {live_server.url('/referrals/new')}"], http_errors
+    # No error answer anywhere: the order's form is shown before anything is asked (#13.6).
+    assert http_errors == [], http_errors

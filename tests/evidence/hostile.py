@@ -126,6 +126,18 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, body, "text/html")
         elif path == "/secret.png":
             self._send(200, png_bytes((0, 0, 255)), "image/png")
+        elif path == "/viewer":
+            body = (
+                b"<html><head><style>h1{color:red;background:url(/bg.png)}</style>"
+                b'<link rel="preconnect" href="http://hostile.test/"></head><body>'
+                b"<h1>Synthetic viewer page</h1>"
+                b'<img id="held" src="/img.png"><img id="moved" src="/img-moved">'
+                b'<img id="gone" src="/no-such.png"><iframe src="http://hostile.test/frame"></iframe>'
+                b'<a href="http://hostile.test/out" ping="/ping">a link</a></body></html>'
+            )
+            self._send(200, body, "text/html")
+        elif path == "/img-moved":
+            self._send(302, b"", "text/plain", {"Location": "/img.png"})
         elif path == "/gone":
             self._send(404, b"<html><body>This post was removed.</body></html>", "text/html")
         else:

@@ -118,7 +118,8 @@ def test_sandboxed_view_headers_signed_links_and_view_audit(
     r = ev_client.get(frame.group(1))
     assert r.status_code == 200, r.text
     csp = r.headers["content-security-policy"]
-    assert csp.startswith("sandbox;") and "default-src 'none'" in csp and "img-src data:" in csp
+    assert csp.startswith("sandbox;") and "default-src 'none'" in csp
+    assert "img-src 'self' data:" in csp and "media-src 'self'" in csp
     assert "script-src" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["content-type"].startswith("text/html")
@@ -133,6 +134,53 @@ def test_sandboxed_view_headers_signed_links_and_view_audit(
     other = re.sub(r"/page/", "/f1/", frame.group(1))  # signature covers the target
     assert ev_client.get(other).status_code == 403
     assert len(_events(db_session, "evidence.viewed", cap_id)) == 2
+
+
+def test_safe_view_rewrites_the_page_and_leaves_the_capture_untouched(
+    ev_client: TestClient, db_session: Session
+) -> None:
+    """Issue 19.4: the frame holds no reference to the page's host; held media come from
+    our store (also through a redirect the capture followed); the WARC is not rewritten."""
+    from takedown.evidence import repository as ev_repo
+    from takedown.evidence.safe_html import PLACEHOLDER
+    from tests.evidence.test_safe_html import assert_no_reference
+
+    actor = make_actor(db_session)
+    cap_id = _capture_via_api(ev_client, db_session, actor, "/viewer")
+    before = {f.name: f.sha256 for f in ev_repo.files_of(db_session, cap_id)}
+    _login(ev_client, db_session, actor)
+    html = ev_client.get(f"/evidence/{cap_id}").text
+    assert "This is a safe rendering, not the capture." in html
+    assert before["capture.warc.gz"] in html
+    frame = re.search(r'src="(/evidence-view/[^"]+/page/[^"]+)"', html)
+    assert frame
+    r = ev_client.get(frame.group(1))
+    assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
+    page = r.text
+    assert_no_reference(page, mark=HOST)
+    assert "Synthetic viewer page" in page and "h1{color:red}" in page
+    srcs = dict(re.findall(r'<img id="(\w+)" src="([^"]+)"', page))
+    assert srcs["gone"] == PLACEHOLDER
+    for name in ("held", "moved"):
+        assert srcs[name].startswith(f"/evidence-view/{cap_id}/m"), srcs
+        img = ev_client.get(srcs[name].replace("&amp;", "&"))
+        assert img.status_code == 200 and img.headers["content-type"] == "image/png"
+        assert img.headers["cross-origin-resource-policy"] == "cross-origin"
+        assert img.headers["content-security-policy"].startswith("sandbox;")
+    # The in-page target serves images and videos only: never the WARC, even if signed.
+    from takedown.evidence.views import view_url
+
+    warc_id = next(f.id for f in ev_repo.files_of(db_session, cap_id) if f.role == "warc")
+    key = ev_client.app.state.web_secret  # type: ignore[attr-defined]
+    assert ev_client.get(view_url(key, actor.principal, cap_id, f"m{warc_id}")).status_code == 404
+    db_session.expire_all()
+    after = {f.name: f.sha256 for f in ev_repo.files_of(db_session, cap_id)}
+    assert after == before
+    v = ev_client.post(
+        "/api/v1/evidence/verify", json={"capture_ids": [cap_id]}, headers=actor.headers
+    ).json()
+    assert v[0]["ok"] is True and v[0]["problems"] == []
+    assert len(_events(db_session, "evidence.viewed", cap_id)) == 3  # the page, two images
 
 
 def test_export_endpoint_returns_a_verifiable_zip(

@@ -96,6 +96,8 @@ def test_holds_routes(db_session: Session, client: Any) -> None:
     path = f"/api/v1/items/{item.id}/holds"
     assert client.post(path, json={"reason": "x"}, headers=b.headers).status_code == 404
     service.report_url(db_session, b.principal, item.canonical_url)
+    assert client.post(path, json={"reason": ""}, headers=b.headers).status_code == 422
+    assert client.post(path, json={}, headers=b.headers).status_code == 422
     r = client.post(path, json={"reason": "operation SYNTH"}, headers=b.headers)
     assert r.status_code == 201
     hold_id = r.json()["id"]

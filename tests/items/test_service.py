@@ -270,6 +270,16 @@ def test_hold_needs_a_contact_point(db_session: Session) -> None:
     assert h.contact_point == "+33 1 00 00 00 00"
 
 
+def test_hold_needs_a_reason(db_session: Session) -> None:
+    """A hold stops every agency's referral: the holder must say why (#13.15)."""
+    a = make_actor(db_session)
+    item = make_item(db_session, a)
+    for blank in ("", "   "):
+        with pytest.raises(InvalidInput, match="needs a reason"):
+            service.place_hold(db_session, a.principal, item.id, reason=blank)
+    assert service.holds_for(db_session, a.principal, item.id) == []
+
+
 # --- assessments ------------------------------------------------------------------------------
 
 

@@ -260,6 +260,14 @@ def test_bulk_assess_and_hold(web: TestClient, db_session: Session) -> None:
         follow_redirects=False,
     )
     assert r.status_code == 303
+    # Without a reason, the item is not held and the notice says why (#13.15).
+    r = web.post(
+        "/queue/bulk",
+        headers=a.headers,
+        data={"action": "hold", "item_ids": [str(two.id)], "reason": " "},
+    )
+    assert "needs a reason" in r.text
+    assert service.holds_for(db_session, a.principal, two.id) == []
     assert [h.agency_id for h in service.active_holds(db_session, one.id)] == [a.agency.id]
 
 

@@ -67,6 +67,14 @@ probe("POST", "/api/v1/banks/{bank_id}/import", role="supervisor")(
 )
 
 
+probe("POST", "/api/v1/banks/{bank_id}/media", role="supervisor")(
+    lambda s, a: Case(
+        params={"bank_id": _bank(s, a)},
+        files={"file": ("p.txt", b"owner-only synthetic text, long enough to hash", "text/plain")},
+    )
+)
+
+
 @probe("GET", "/api/v1/banks/{bank_id}/export", role="supervisor")
 def _export(s: Session, a: Actor) -> Case:
     bank_id, _ = _bank_with_signal(s, a)
@@ -111,6 +119,14 @@ probe("POST", "/banks/{bank_id}/import", role="supervisor")(
             "file": ("s.csv", b"signal_type,value\nsha256," + b"ef" * 32 + b"\n", "text/csv"),
             "format": (None, b"csv"),
         },
+    )
+)
+
+
+probe("POST", "/banks/{bank_id}/media", role="supervisor")(
+    lambda s, a: Case(
+        params={"bank_id": _bank(s, a)},
+        files={"media": ("p.txt", b"owner-only synthetic text, long enough to hash", "text/plain")},
     )
 )
 

@@ -132,3 +132,38 @@ def test_match_errors_are_problems(api: TestClient, db_session: Session) -> None
         "/api/v1/match", content=b"raw", headers={**actor.headers, "content-type": "text/plain"}
     )
     assert r.status_code == 422
+
+
+def test_media_upload_adds_every_hash_and_reports_a_bad_file(
+    api: TestClient, db_session: Session
+) -> None:
+    """``POST /api/v1/banks/{id}/media`` (#13.9): each file is hashed as matching hashes a
+    query, so the same picture, or its mirror, matches at once; a file that cannot be
+    hashed is reported and the good one beside it still goes in."""
+    sup = make_actor(db_session, role="supervisor")
+    db_session.commit()
+    bank = _bank(api, sup)
+    r = api.post(
+        f"/api/v1/banks/{bank['id']}/media",
+        files=[
+            ("file", ("poster.jpg", media.poster(77), "image/jpeg")),
+            ("file", ("broken.jpg", media.truncated_jpeg(3), "image/jpeg")),
+        ],
+        data={"labels": json.dumps({"group": "Example Front"}), "source": "case 12"},
+        headers=sup.headers,
+    )
+    assert r.status_code == 201, r.text
+    good, bad = r.json()
+    assert good["file"] == "poster.jpg" and good["error"] is None
+    assert {s["signal_type"] for s in good["signals"]} >= {"sha256", "md5", "pdq"}
+    assert all(s["labels"] == {"group": "Example Front"} for s in good["signals"])
+    assert bad["file"] == "broken.jpg" and bad["signals"] == [] and bad["error"]
+    r = api.post(
+        "/api/v1/match",
+        files={"file": ("m.jpg", media.poster(77, "mirror"), "image/jpeg")},
+        headers=sup.headers,
+    )
+    hit = r.json()["matches"][0]
+    assert hit["bank_id"] == bank["id"] and hit["source"] == "case 12"
+    r = api.post(f"/api/v1/banks/{bank['id']}/media", data={"x": "1"}, headers=sup.headers)
+    assert r.status_code == 422

@@ -15,6 +15,7 @@ from takedown.matching import service
 from takedown.matching.models import MatchResult, Signal
 from takedown.matching.schemas import SignalIn
 from tests.factories import Actor, make_actor
+from tests.matching import media
 from tests.matching.factories import make_bank, make_match
 
 HTML = {"Accept": "text/html"}
@@ -99,6 +100,39 @@ def test_upload_keeps_good_rows_and_reports_bad_ones(web: TestClient, db_session
                  files={"file": ("x.json", b"{not json", "application/json")},
                  headers=_h(sup))  # fmt: skip
     assert r.status_code == 422 and "not valid JSON" in r.text
+
+
+def test_media_upload_on_the_bank_page(web: TestClient, db_session: Session) -> None:
+    """The bank page hashes uploaded pictures and adds their signals (#13.9): each file's
+    result is listed; an analyst of the owning agency may; another agency may not."""
+    sup = make_actor(db_session, role="supervisor")
+    analyst = make_actor(db_session, sup.agency)
+    bank = make_bank(db_session, sup)
+    db_session.commit()
+    r = web.post(
+        f"/banks/{bank.id}/media",
+        data={"group": "Synthetic Front"},
+        files=[
+            ("media", ("one.jpg", media.poster(5), "image/jpeg")),
+            ("media", ("two.jpg", media.truncated_jpeg(1), "image/jpeg")),
+        ],
+        headers=_h(analyst),
+    )
+    assert r.status_code == 200, r.text
+    report = r.text.split('data-testid="media-report"', 1)[1].split("</div>", 1)[0]
+    assert "one.jpg:" in report and "signal(s) added (sha256, md5, pdq" in report
+    assert "two.jpg: not added:" in report
+    assert db_session.query(Signal).filter_by(bank_id=bank.id).count() >= 3
+    r = web.post(f"/banks/{bank.id}/media", data={"group": "x"}, headers=_h(analyst))
+    assert r.status_code == 422 and 'id="f-media-error"' in r.text
+    outsider = make_actor(db_session, role="supervisor")
+    db_session.commit()
+    r = web.post(
+        f"/banks/{bank.id}/media",
+        files=[("media", ("one.jpg", media.poster(5), "image/jpeg"))],
+        headers=_h(outsider),
+    )
+    assert r.status_code in (403, 404)
 
 
 def test_signals_paginate_and_toggle(web: TestClient, db_session: Session) -> None:

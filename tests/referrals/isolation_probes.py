@@ -62,6 +62,11 @@ probe("GET", "/api/v1/referrals/{referral_id}/export.csv")(_ref())
 probe("GET", "/api/v1/referrals/{referral_id}/stats")(_ref())
 probe("POST", "/api/v1/referrals/{referral_id}/submit")(_ref())
 probe("POST", "/api/v1/referrals/{referral_id}/cancel")(_ref())
+probe("PATCH", "/api/v1/referrals/{referral_id}")(_ref(body={"remove_items": []}))
+# escalation needs an approved order held by the prior notice and a supervisor
+probe("POST", "/api/v1/referrals/{referral_id}/emergency")(
+    _ref(body={"reason": "a synthetic emergency, long enough"}, owner_ok=False)
+)
 # approving needs a supervisor who is not the author; rejecting needs a pending order
 probe("POST", "/api/v1/referrals/{referral_id}/approve")(_ref(owner_ok=False))
 probe("POST", "/api/v1/referrals/{referral_id}/reject")(_ref(body={"reason": "no"}, owner_ok=False))
@@ -150,12 +155,22 @@ probe("GET", "/referrals/{referral_id}")(_ref())
 probe("GET", "/referrals/{referral_id}/document")(_ref())
 probe("POST", "/referrals/{referral_id}/submit")(_ref())
 probe("POST", "/referrals/{referral_id}/approve")(_ref(owner_ok=False))
+probe("POST", "/referrals/{referral_id}/cancel")(_ref())
+probe("POST", "/referrals/{referral_id}/edit")(_ref())
+probe("POST", "/referrals/{referral_id}/send-back")(_ref(owner_ok=False))
+probe("POST", "/referrals/{referral_id}/emergency")(_ref(owner_ok=False))
 
 
 @probe("POST", "/referrals/{referral_id}/items/{item_id}/respond")
 def _respond_page(s: Session, a: Actor) -> Case:
     rid, item_id, _ = _batch(s, a, submit=True)
     return Case(params={"referral_id": rid, "item_id": item_id}, owner_ok=False)
+
+
+@probe("POST", "/referrals/{referral_id}/respond")
+def _respond_many_page(s: Session, a: Actor) -> Case:
+    rid, item_id, _ = _batch(s, a, submit=True)
+    return Case(params={"referral_id": rid}, body={"item_ids": [str(item_id)]}, owner_ok=False)
 
 
 probe("GET", "/verification")(

@@ -83,10 +83,17 @@ def test_a_removal_order_asks_for_its_justification(web: TestClient, db_session:
     ensure_platform(db_session, "x")
     it = x_item(db_session, team.analyst)
     db_session.commit()
+    # From the queue: the form comes first, with nothing marked wrong yet (#13.6).
     r = _new(web, team.analyst, [it.id], "order")
-    assert r.status_code == 422
-    assert 'id="f-justification-error"' in r.text
+    assert r.status_code == 200 and "New removal order" in r.text
+    assert "f-justification-error" not in r.text and "There is a problem" not in r.text
+    assert "Justification: required for a removal order" in r.text
+    assert "Justification: required for a removal order <span" not in r.text  # no "(optional)"
     assert 'value="a" checked' in r.text  # the assessed Art. 2(7) category, preselected
+    assert db_session.query(Referral).filter_by(agency_id=team.analyst.agency.id).count() == 0
+    # Sent from the form without a justification: now it is an error, beside the field.
+    r = _new(web, team.analyst, [it.id], "order", reasons_sent="1", reasons=["a"])
+    assert r.status_code == 422 and 'id="f-justification-error"' in r.text
     r = _new(web, team.analyst, [it.id], "order", reasons_sent="1", reasons=["a"],
              justification="Synthetic poster urging attacks; assessed under (a).")  # fmt: skip
     assert r.status_code == 303
@@ -102,7 +109,7 @@ def test_an_emergency_order_skips_the_prior_notice(web: TestClient, db_session: 
     it = x_item(db_session, team.analyst)
     db_session.commit()
     asked = _new(web, team.analyst, [it.id], "order")
-    assert asked.status_code == 422 and 'name="emergency" value="1"' in asked.text
+    assert asked.status_code == 200 and 'name="emergency" value="1"' in asked.text
     just = "Synthetic poster urging attacks; assessed under (a)."
     r = _new(web, team.analyst, [it.id], "order", reasons_sent="1", reasons=["a"],
              justification=just, emergency="1")  # fmt: skip

@@ -74,6 +74,19 @@ def test_unknown_pages_get_an_html_404_and_the_api_keeps_problem_json(
     assert api.headers["content-type"].startswith("application/problem+json")
 
 
+def test_the_404_page_knows_a_logged_in_user(client: TestClient, db_session: Session) -> None:
+    """An unknown address raises before any dependency runs; the page still recognises
+    the session, so it offers the start page and the shell, not "Log in" (#13.17)."""
+    anonymous = client.get("/no/such/page")
+    assert 'href="/login">Log in' in anonymous.text
+    user = make_user(db_session, role="analyst")
+    browser_login(client, user.email)
+    page = client.get("/no/such/page")
+    assert page.status_code == 404
+    assert "Back to the start page" in page.text and 'href="/login">Log in' not in page.text
+    assert 'data-testid="user-role"' in page.text  # the shell's header, as on any page
+
+
 def test_favicon_answers_without_a_login_and_every_page_links_it(
     client: TestClient, db_session: Session
 ) -> None:

@@ -6,11 +6,12 @@ import datetime as dt
 import json
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from takedown.accounts.deps import AdminPrincipal, DbSession, SupervisorPrincipal
 from takedown.audit import repository
+from takedown.audit.anchors import keys_from_settings
 from takedown.audit.service import verify
 from takedown.kit.pagination import Limit, Offset, Page
 
@@ -77,8 +78,8 @@ def list_events(
 
 
 @router.get("/verify", response_model=ChainStatusOut)
-def verify_chain(principal: Admin, session: DbSession) -> ChainStatusOut:
-    result = verify(session)
+def verify_chain(principal: Admin, session: DbSession, request: Request) -> ChainStatusOut:
+    result = verify(session, keys_from_settings(request.app.state.settings))
     return ChainStatusOut(
         ok=result.ok, checked=result.checked, first_bad_id=result.first_bad_id, reason=result.reason
     )

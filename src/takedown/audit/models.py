@@ -30,3 +30,23 @@ class AuditEvent(Base):
     # A unique prev_hash makes a fork of the chain impossible: two events cannot share a parent.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditCheckpoint(Base):
+    """A signed statement "event N of the chain had hash H", made at a time.
+
+    What a truncated or recomputed chain cannot get past (``audit.anchors``): the
+    chain alone still links after either. The id is the checkpoint's sequence number.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    event_hash: Mapped[str] = mapped_column(String(64))
+    # HMAC-SHA256 with a key derived from TAKEDOWN_SECRET_KEY (hex), when one is set.
+    hmac: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Ed25519 signature with TAKEDOWN_AUDIT_SIGNING_KEY (hex), and which key made it.
+    ed25519: Mapped[str | None] = mapped_column(String(128), default=None)
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from takedown.audit.models import AuditEvent
+from takedown.audit.models import AuditCheckpoint, AuditEvent
 
 _LOCK_KEY = 0x7A6B_0001  # pg advisory lock id for appending to the chain
 
@@ -65,3 +65,22 @@ def list_events(
 
 def count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def last_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+    ).first()
+
+
+def add_checkpoint(session: Session, checkpoint: AuditCheckpoint) -> None:
+    session.add(checkpoint)
+    session.flush()
+
+
+def checkpoints(session: Session) -> list[AuditCheckpoint]:
+    return list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id)))
+
+
+def event(session: Session, event_id: int) -> AuditEvent | None:
+    return session.get(AuditEvent, event_id)

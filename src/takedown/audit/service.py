@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,9 @@ from takedown.accounts.principal import Principal
 from takedown.audit import repository
 from takedown.audit.models import AuditEvent
 from takedown.kit.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from takedown.audit.anchors import Anchor, AnchorKeys
 
 GENESIS = "0" * 64
 
@@ -109,12 +113,30 @@ class VerifyResult:
     first_bad_id: int | None = None
     reason: str | None = None
     head_hash: str | None = None
+    anchors: int = 0  # checkpoints and exported heads the chain was held to
+    notes: tuple[str, ...] = ()  # what limits the check without failing it
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain from genesis; report the first event whose link or hash is wrong."""
+def verify(
+    session: Session, anchors: AnchorKeys | None = None, extra: Sequence[Anchor] = ()
+) -> VerifyResult:
+    """Walk the chain from genesis; report the first event whose link or hash is wrong.
+
+    Then hold it to its anchors (``audit.anchors``): every checkpoint in the database,
+    the anchor file and any exported head in ``extra`` must name an event that exists
+    with that very hash. That is what catches a truncated tail or a chain recomputed
+    from an edited event, which both still link. Without ``anchors`` the database's
+    checkpoints are still compared, but no signature can be checked.
+    """
+    from takedown.audit.anchors import AnchorKeys, gather
+
+    check = gather(session, anchors or AnchorKeys(), extra)
+    notes = tuple(check.notes)
+    if check.problems:
+        return VerifyResult(False, 0, None, "; ".join(check.problems), None, check.count, notes)
     prev = GENESIS
     n = 0
+    last_id = 0
     for ev in repository.iter_events(session):
         n += 1
         if ev.prev_hash != prev:
@@ -125,6 +147,8 @@ def verify(session: Session) -> VerifyResult:
                 "prev_hash does not match the previous event "
                 "(an event before it was changed or deleted)",
                 prev,
+                check.count,
+                notes,
             )
         expected = compute_hash(
             prev_hash=ev.prev_hash,
@@ -143,6 +167,40 @@ def verify(session: Session) -> VerifyResult:
                 ev.id,
                 "the event's content does not match its hash (the row was edited)",
                 prev,
+                check.count,
+                notes,
             )
+        for anchor in check.expected.pop(ev.id, ()):
+            if anchor.event_hash != ev.hash:
+                return VerifyResult(
+                    False,
+                    n,
+                    ev.id,
+                    f"event {ev.id} no longer has the hash that checkpoint {anchor.seq} "
+                    f"({anchor.source}, {anchor.at}) signed: the chain was recomputed "
+                    "from an edited event at or before it",
+                    prev,
+                    check.count,
+                    notes,
+                )
         prev = ev.hash
-    return VerifyResult(True, n, None, None, prev)
+        last_id = ev.id
+    if check.expected:
+        missing = min(check.expected)
+        anchor = check.expected[missing][0]
+        where = (
+            f"the chain ends at event {last_id}: events were deleted from its end"
+            if missing > last_id
+            else "that event is gone"
+        )
+        return VerifyResult(
+            False,
+            n,
+            missing,
+            f"checkpoint {anchor.seq} ({anchor.source}, {anchor.at}) names event {missing} "
+            f"with hash {anchor.event_hash[:16]}..., but {where}",
+            prev,
+            check.count,
+            notes,
+        )
+    return VerifyResult(True, n, None, None, prev, check.count, notes)

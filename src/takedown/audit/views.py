@@ -21,6 +21,7 @@ from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role, User
 from takedown.accounts.principal import Principal
 from takedown.audit import repository
+from takedown.audit.anchors import keys_from_settings
 from takedown.audit.service import VerifyResult, verify
 from takedown.web.deps import AdminPage, SupervisorPage
 from takedown.web.nav import register_nav, register_panel
@@ -88,7 +89,8 @@ def events(request: Request, principal: SupervisorPage, session: DbSession) -> H
 
 @router.get("/admin/audit/chain", response_class=HTMLResponse)
 def chain(request: Request, principal: AdminPage, session: DbSession) -> HTMLResponse:
-    check = ChainCheck(verify(session), dt.datetime.now(dt.UTC))
+    keys = keys_from_settings(request.app.state.settings)
+    check = ChainCheck(verify(session, keys), dt.datetime.now(dt.UTC))
     request.app.state.audit_chain_check = check
     ctx = {"check": check}
     if is_htmx(request):

@@ -149,6 +149,24 @@ def list_holds(
     return list(session.scalars(q.order_by(EvidenceHold.id)))
 
 
+def holds_ending(
+    session: Session, *, agency_id: int, before: dt.datetime, limit: int
+) -> list[EvidenceHold]:
+    """The agency's open holds whose ``until`` falls before ``before``, soonest first."""
+    q = (
+        select(EvidenceHold)
+        .where(
+            EvidenceHold.agency_id == agency_id,
+            EvidenceHold.released_at.is_(None),
+            EvidenceHold.until.is_not(None),
+            EvidenceHold.until < before,
+        )
+        .order_by(EvidenceHold.until, EvidenceHold.id)
+        .limit(limit)
+    )
+    return list(session.scalars(q))
+
+
 def custody_events(
     session: Session, capture_ids: Sequence[int], hold_ids: Sequence[int] = ()
 ) -> list[AuditEvent]:

@@ -349,6 +349,25 @@ def list_holds(
     )
 
 
+def holds_ending_soon(
+    session: Session,
+    principal: Principal,
+    *,
+    within: dt.timedelta = dt.timedelta(days=14),
+    limit: int = 5,
+    clock: Clock | None = None,
+) -> list[EvidenceHold]:
+    """The agency's evidence holds that end within ``within`` (or have ended and still
+    hold): after that the evidence falls back to the retention rule, so someone should
+    extend or release them knowingly."""
+    if principal.agency_id <= 0:
+        return []
+    before = (clock or SystemClock()).now() + within
+    return repository.holds_ending(
+        session, agency_id=principal.agency_id, before=before, limit=limit
+    )
+
+
 def feed_removed_media(session: Session, item_id: int, *, store: EvidenceStore) -> int:
     """When an item's removal is confirmed: its captured media join the removed-content bank.
 

@@ -1,15 +1,23 @@
 """Safe viewing of evidence: pages in the shell, captured content behind a sandbox.
 
 Why a separate, signed path: captured HTML is hostile. It is served only from
-``/evidence-view/...``, under ``Content-Security-Policy: sandbox`` (an opaque
-origin: no scripts, no forms, no popups, no same-origin access, so no reading
-of the app's cookies or DOM), ``default-src 'none'`` (no request leaves the
-frame; images only as inline ``data:``), and ``nosniff``. The URL carries an
-HMAC signature that expires after a few minutes and names the user it was
-minted for, so the view needs no cookie and the access is audited even though
-the frame cannot prove a session. The embedding page's own CSP
+``/evidence-view/...``, and never as captured: ``safe_html.render_safe``
+rewrites it so that it holds no live reference at all (frames, objects,
+links, meta refresh, base, forms, SVG, CSS ``url()``/``@import``, event
+handlers, ``ping``, resource hints: gone; images and videos we hold point at
+this same signed path; images we do not hold become a drawn placeholder).
+A sandboxed, CSP-blocked iframe still made Chromium open a TCP connection to
+its host: a policy alone cannot keep the analyst's address from the page's
+owner. The CSP stays as the second wall: ``sandbox`` (an opaque origin: no
+scripts, no forms, no popups, no same-origin access, so no reading of the
+app's cookies or DOM), ``default-src 'none'`` with images and media only from
+this origin or inline ``data:``, and ``nosniff``. The URL carries an HMAC
+signature that expires after a few minutes and names the user it was minted
+for, so the view needs no cookie and the access is audited even though the
+frame cannot prove a session. The embedding page's own CSP
 (``frame-src 'self'``) stops a click inside the frame from navigating it to
-the outside world. Media are blurred until the analyst chooses to look.
+the outside world. Media are blurred until the analyst chooses to look. The
+original WARC is read, never written: the rewrite is a view.
 """
 
 from __future__ import annotations
@@ -17,14 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from warcio.archiveiterator import ArchiveIterator
 
 from takedown.accounts import service as accounts
 from takedown.accounts.deps import DbSession, get_settings_dep
@@ -32,14 +38,14 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
 from takedown.evidence import service
-from takedown.evidence.capture.sniff import charset
 from takedown.evidence.models import EvidenceCapture, EvidenceFile, FileRole
 from takedown.evidence.retention import retain_until
+from takedown.evidence.safe_page import safe_page
 from takedown.evidence.storage import store_for_settings
 from takedown.kit.errors import Forbidden, NotFound
 from takedown.kit.types import IdPath
 from takedown.web.deps import require_page_role
-from takedown.web.nav import register_nav
+from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.security import secret_of
 from takedown.web.templating import render
@@ -51,7 +57,10 @@ AnalystPage = Annotated[Principal, Depends(require_page_role(Role.ANALYST, Role.
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 VIEW_TTL_SECONDS = 300
-SANDBOX_CSP = "sandbox; default-src 'none'; img-src data:; frame-ancestors 'self'"
+SANDBOX_CSP = (
+    "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; "
+    "style-src 'unsafe-inline'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'"
+)
 VIEW_HEADERS = {
     "Content-Security-Policy": SANDBOX_CSP,
     "X-Content-Type-Options": "nosniff",
@@ -77,17 +86,6 @@ def view_url(
     uid, aid = principal.user_id, principal.agency_id
     sig = _sign(key, capture_id, target, exp, uid, aid)
     return f"/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"
-
-
-def _page_html(warc: bytes, cap: EvidenceCapture) -> tuple[bytes, str]:
-    """The final page's decoded body out of the WARC (the original stays untouched)."""
-    for rec in ArchiveIterator(io.BytesIO(warc)):
-        if rec.rec_type != "response":
-            continue
-        if rec.rec_headers.get_header("WARC-Target-URI") == cap.final_url:
-            ctype = rec.http_headers.get_header("Content-Type") or "text/html"
-            return rec.content_stream().read(), ctype
-    raise NotFound("the captured page is not in the WARC")
 
 
 @router.get("/evidence", response_class=HTMLResponse)
@@ -189,32 +187,57 @@ def sandboxed_view(
     store = store_for_settings(settings)
     cap = service.get_capture(session, principal, capture_id)
     if target == "page":
-        warc = next(
-            (
-                f
-                for f in service.files_of(session, principal, cap.id)
-                if f.role == FileRole.WARC.value
-            ),
-            None,
-        )
+        files = service.files_of(session, principal, cap.id)
+        warc = next((f for f in files if f.role == FileRole.WARC.value), None)
         if warc is None:
             raise NotFound("this capture has no WARC")
         _, data = service.read_file(
             session, principal, cap.id, warc.id, store=store, purpose="view"
         )
-        body, ctype = _page_html(data, cap)
-        return Response(
-            body, media_type=f"text/html; charset={charset(ctype)}", headers=VIEW_HEADERS
+        key = secret_of(request)
+        safe = safe_page(
+            data,
+            cap.final_url or "",
+            files,
+            showable=SHOWABLE,
+            mint=lambda file_id: view_url(key, principal, cap.id, f"m{file_id}"),
         )
-    if not target.startswith("f") or not target[1:].isdigit():
+        return Response(
+            safe.html.encode("utf-8"), media_type="text/html; charset=utf-8", headers=VIEW_HEADERS
+        )
+    if target[:1] not in ("f", "m") or not target[1:].isdigit():
         raise NotFound("no such view")
-    row, data = service.read_file(
-        session, principal, cap.id, int(target[1:]), store=store, purpose="view"
-    )
+    file_id = int(target[1:])
+    if target[0] == "m" and not any(
+        f.id == file_id and f.media_type in SHOWABLE
+        for f in service.files_of(session, principal, cap.id)
+    ):
+        raise NotFound("only captured images and videos are shown inside the page")
+    row, data = service.read_file(session, principal, cap.id, file_id, store=store, purpose="view")
     if row.media_type in SHOWABLE:
-        return Response(data, media_type=row.media_type, headers=VIEW_HEADERS)
+        headers = VIEW_HEADERS
+        if target[0] == "m":
+            # Embedded in the sandboxed page, whose origin is opaque: CORP same-origin would
+            # block it there. The signed, per-user, short-lived URL is the capability.
+            headers = {**VIEW_HEADERS, "Cross-Origin-Resource-Policy": "cross-origin"}
+        return Response(data, media_type=row.media_type, headers=headers)
     return Response(
         data,
         media_type="application/octet-stream",
         headers={**VIEW_HEADERS, "Content-Disposition": "attachment"},
     )
+
+
+def _holds_ending_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    holds = service.holds_ending_soon(session, principal)
+    return {"holds": holds} if holds else None
+
+
+register_panel(
+    "evidence-holds-ending",
+    "Evidence holds ending soon",
+    "evidence/_panel_holds_ending.html",
+    _holds_ending_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=35,
+)

@@ -72,6 +72,11 @@ def place_hold(
     no_nul(reason, "reason")
     no_nul(contact_point, "contact_point")
     item = get_item(session, principal, item_id)
+    if not reason.strip():
+        raise InvalidInput(
+            "a hold needs a reason: why must the item not be referred? (only your agency "
+            "reads it; others see the hold and whom to contact)"
+        )
     if any(h.agency_id == principal.agency_id for h in repository.active_holds(session, item.id)):
         raise Conflict(f"your agency already holds item {item.id}")
     agency = session.get(Agency, principal.agency_id)
@@ -144,3 +149,13 @@ def assert_referrable(session: Session, item: Item) -> None:
             {"agency": names.get(h.agency_id, ""), "contact_point": h.contact_point} for h in holds
         ],
     )
+
+
+def open_holds_of_my_agency(
+    session: Session, principal: Principal, *, limit: int = 5
+) -> tuple[list[Hold], int]:
+    """The principal's agency's open holds, oldest first (the home page's reminder to
+    release those no longer needed), and their number."""
+    if principal.agency_id <= 0:
+        return [], 0
+    return repository.open_holds_of_agency(session, principal.agency_id, limit=limit)

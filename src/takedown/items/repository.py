@@ -286,6 +286,14 @@ def active_holds(session: Session, item_id: int) -> list[Hold]:
     )
 
 
+def open_holds_of_agency(session: Session, agency_id: int, *, limit: int) -> tuple[list[Hold], int]:
+    """The agency's holds not yet released, oldest first, and how many there are."""
+    where = and_(Hold.agency_id == agency_id, Hold.released_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Hold).where(where)) or 0
+    rows = session.scalars(select(Hold).where(where).order_by(Hold.id).limit(limit)).all()
+    return list(rows), total
+
+
 def hold_by_id(session: Session, hold_id: int) -> Hold | None:
     return session.get(Hold, hold_id)
 

@@ -112,7 +112,7 @@ class AssessmentOut(BaseModel):
 
 
 class HoldIn(BaseModel):
-    reason: str = Field(default="", max_length=4000)
+    reason: str = Field(min_length=1, max_length=4000)
     contact_point: str | None = Field(default=None, max_length=320)
 
 

@@ -41,6 +41,7 @@ from takedown.items.holds import (
     active_holds,
     assert_referrable,
     holds_for,
+    open_holds_of_my_agency,
     place_hold,
     release_hold,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "new_item",
     "no_nul",
     "normalize_categories",
+    "open_holds_of_my_agency",
     "place_hold",
     "release_hold",
     "report_url",

@@ -32,7 +32,7 @@ from takedown.platforms.canon.types import ItemKind
 from takedown.referrals import service as referrals
 from takedown.verification import service as verification
 from takedown.web.deps import FormErrors, error_field, form_list, form_values, require_page_role
-from takedown.web.nav import register_nav
+from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect, render
 
@@ -358,3 +358,36 @@ def release_form(
         session.rollback()
         return redirect(request, f"/items/{item_id}", notice=exc.detail, level="error")
     return redirect(request, f"/items/{item_id}", notice="Hold released.")
+
+
+# --- the home page's work panels ---------------------------------------------------------------
+
+
+def _awaiting_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    rows, total = service.list_items(
+        session, principal, ItemFilters(status=[ItemStatus.NEW.value]), limit=5
+    )
+    return {"items": rows, "total": total}
+
+
+def _holds_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    holds, total = service.open_holds_of_my_agency(session, principal, limit=5)
+    return {"holds": holds, "total": total} if total else None
+
+
+register_panel(
+    "items-awaiting",
+    "Awaiting assessment",
+    "items/_panel_awaiting.html",
+    _awaiting_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=10,
+)
+register_panel(
+    "items-holds",
+    "Your agency's holds",
+    "items/_panel_holds.html",
+    _holds_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=30,
+)

@@ -8,7 +8,10 @@ connections and are checked the same way. The testbed's resolver map sends
 chosen hostnames to loopback while the URL, Host header and TLS SNI keep the
 original name, so connectors run unchanged against ``takedown.sim``.
 ``.onion`` hosts go only through the Tor SOCKS5 proxy, with the hostname
-resolved by the proxy.
+resolved by the proxy (never here). Through an HTTP proxy, names are resolved
+and checked here and the proxy is told only the checked address
+(``kit.proxy``); a name that does not resolve here is refused, never left to
+the proxy to resolve.
 
 Pure parameters, no settings: the composition root maps ``Settings`` to
 ``make_client(...)`` arguments.
@@ -17,7 +20,6 @@ Pure parameters, no settings: the composition root maps ``Settings`` to
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import threading
 import typing
@@ -31,15 +33,10 @@ from httpx._transports.default import (  # httpx has no public mapper; httpx-soc
     map_httpcore_exceptions,
 )
 
+from takedown.kit.backends import Guard, GuardedAsyncBackend, GuardedSyncBackend, is_onion
 from takedown.kit.errors import PayloadTooLarge
-from takedown.kit.ssrf import (
-    BlockedDestination,
-    IPNetwork,
-    check_address,
-    lookup_resolve,
-    parse_allow,
-    parse_resolve,
-)
+from takedown.kit.proxy import ProxyConfig, pinned
+from takedown.kit.ssrf import BlockedDestination, parse_resolve
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -55,113 +52,6 @@ __all__ = [
 ]
 
 DEFAULT_USER_AGENT = "takedown/0.1 (+https://takedown.invalid/bot)"
-SOCKET_OPTION = typing.Any
-
-
-class _Guard:
-    """Resolution + SSRF policy shared by the sync and async backends."""
-
-    def __init__(self, resolve: Mapping[str, str], allow: Iterable[str]) -> None:
-        self.resolve = {k.lower(): v for k, v in resolve.items()}
-        nets, names = parse_allow(allow)
-        self.allow_nets: list[IPNetwork] = nets
-        self.allow_names: set[str] = names
-
-    def mapped(self, host: str, port: int) -> tuple[str, int] | None:
-        hit = lookup_resolve(self.resolve, host)
-        if hit is None:
-            return None
-        ip, mport = hit
-        return ip, mport if mport is not None else port
-
-    def pick(self, host: str, infos: list[tuple[typing.Any, ...]]) -> str:
-        addrs = [str(info[4][0]) for info in infos]
-        if not addrs:
-            raise BlockedDestination(f"{host}: name did not resolve")
-        for a in addrs:  # every answer must be acceptable: no mixed public/private tricks
-            check_address(host, a, self.allow_nets, self.allow_names)
-        return addrs[0]
-
-
-def _is_onion(host: str) -> bool:
-    return host.lower().rstrip(".").endswith(".onion")
-
-
-class _GuardedAsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, guard: _Guard) -> None:
-        self._guard = guard
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if _is_onion(host):
-            raise BlockedDestination(f"{host}: .onion hosts are reached only through the Tor proxy")
-        target = self._guard.mapped(host, port)
-        if target is None:
-            loop = asyncio.get_running_loop()
-            try:
-                infos = await asyncio.wait_for(
-                    loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout
-                )
-            except (OSError, TimeoutError) as exc:
-                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-            target = (self._guard.pick(host, list(infos)), port)
-        return await self._inner.connect_tcp(
-            target[0], target[1], timeout, local_address, socket_options
-        )
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise BlockedDestination("unix sockets are not an outbound destination")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
-
-
-class _GuardedSyncBackend(httpcore.NetworkBackend):
-    def __init__(self, guard: _Guard) -> None:
-        self._guard = guard
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        if _is_onion(host):
-            raise BlockedDestination(f"{host}: .onion hosts are reached only through the Tor proxy")
-        target = self._guard.mapped(host, port)
-        if target is None:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except OSError as exc:
-                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-            target = (self._guard.pick(host, list(infos)), port)
-        return self._inner.connect_tcp(target[0], target[1], timeout, local_address, socket_options)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        raise BlockedDestination("unix sockets are not an outbound destination")
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
 
 
 def _ssl_context(verify: str | bool | ssl.SSLContext) -> ssl.SSLContext:
@@ -224,8 +114,9 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         per_host_limit: int = 8,
         max_connections: int = 100,
     ) -> None:
-        self._guard = _Guard(resolve or {}, ssrf_allow)
+        self._guard = Guard(resolve or {}, ssrf_allow)
         ctx = _ssl_context(verify)
+        proxy_cfg = ProxyConfig.parse(proxy) if proxy else None
         self._direct = httpcore.AsyncConnectionPool(
             ssl_context=ctx,
             max_connections=max_connections,
@@ -234,7 +125,7 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
             max_keepalive_connections=max_connections,
             http1=True,
             http2=http2,
-            network_backend=_GuardedAsyncBackend(self._guard),
+            network_backend=GuardedAsyncBackend(self._guard, proxy_cfg, ctx),
         )
         self._proxy: httpx.AsyncBaseTransport | None = (
             httpx.AsyncHTTPTransport(proxy=proxy, verify=ctx, http2=http2) if proxy else None
@@ -247,15 +138,6 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         self._per_host_limit = per_host_limit
         self._sems: dict[str, asyncio.Semaphore] = {}
 
-    async def _precheck(self, host: str, port: int) -> None:
-        """Before handing a request to an HTTP proxy, check where the name points."""
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError:
-            return  # the proxy may resolve names we cannot; nothing private to reach then
-        self._guard.pick(host, list(infos))
-
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host.lower()
         port = request.url.port or (443 if request.url.scheme == "https" else 80)
@@ -264,13 +146,19 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
             sem = self._sems[host] = asyncio.Semaphore(self._per_host_limit)
         await sem.acquire()
         try:
-            if _is_onion(host):
+            if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
                 resp = await self._tor.handle_async_request(request)
-            elif self._proxy is not None and self._guard.mapped(host, port) is None:
-                await self._precheck(host, port)
-                resp = await self._proxy.handle_async_request(request)
+            elif (
+                self._proxy is not None
+                and request.url.scheme == "http"
+                and self._guard.mapped(host, port) is None
+            ):
+                # Plain HTTP is forwarded by the proxy: address it to the checked IP. (HTTPS
+                # goes through the pool below, whose backend tunnels to the checked IP.)
+                ip = await self._guard.checked(host, port, proxied=True)
+                resp = await self._proxy.handle_async_request(pinned(request, ip))
             else:
                 with map_httpcore_exceptions():
                     core = await self._direct.handle_async_request(_core_request(request))
@@ -327,14 +215,15 @@ class GuardedTransport(httpx.BaseTransport):
         per_host_limit: int = 8,
         max_connections: int = 100,
     ) -> None:
-        self._guard = _Guard(resolve or {}, ssrf_allow)
+        self._guard = Guard(resolve or {}, ssrf_allow)
         ctx = _ssl_context(verify)
+        proxy_cfg = ProxyConfig.parse(proxy) if proxy else None
         self._direct = httpcore.ConnectionPool(
             ssl_context=ctx,
             max_connections=max_connections,
             http1=True,
             http2=http2,
-            network_backend=_GuardedSyncBackend(self._guard),
+            network_backend=GuardedSyncBackend(self._guard, proxy_cfg, ctx),
         )
         self._proxy: httpx.BaseTransport | None = (
             httpx.HTTPTransport(proxy=proxy, verify=ctx, http2=http2) if proxy else None
@@ -355,18 +244,17 @@ class GuardedTransport(httpx.BaseTransport):
             sem = self._sems.setdefault(host, threading.Semaphore(self._per_host_limit))
         sem.acquire()
         try:
-            if _is_onion(host):
+            if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
                 resp = self._tor.handle_request(request)
-            elif self._proxy is not None and self._guard.mapped(host, port) is None:
-                try:
-                    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-                except OSError:
-                    infos = []
-                if infos:
-                    self._guard.pick(host, list(infos))
-                resp = self._proxy.handle_request(request)
+            elif (
+                self._proxy is not None
+                and request.url.scheme == "http"
+                and self._guard.mapped(host, port) is None
+            ):
+                ip = self._guard.checked_sync(host, port, proxied=True)
+                resp = self._proxy.handle_request(pinned(request, ip))
             else:
                 with map_httpcore_exceptions():
                     core = self._direct.handle_request(_core_request(request))

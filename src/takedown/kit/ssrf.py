@@ -3,8 +3,9 @@
 Why a separate module: the rule "never connect to a private, loopback,
 link-local, multicast or reserved address unless allow-listed" must be applied
 to the *resolved* address, on every connection (redirects included), and be
-testable without a network. ``kit.http`` calls these functions from its
-network backend, so a check always sits right before ``connect()``.
+testable without a network. ``kit.backends`` calls these functions from the
+network backend under ``kit.http``'s pools, so a check always sits right
+before ``connect()`` (or before the proxy is told the address, ``kit.proxy``).
 """
 
 from __future__ import annotations

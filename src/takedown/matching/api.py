@@ -33,6 +33,7 @@ from takedown.matching.schemas import (
     ImportReport,
     MatchReport,
     MatchResultOut,
+    MediaAdded,
     ReviewIn,
     SignalIn,
     SignalOut,
@@ -147,6 +148,57 @@ async def import_bank(
     return await run_in_threadpool(
         bank_io.import_signals, session, principal, bank_id, data, format, engine=engine
     )
+
+
+_MEDIA_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "labels": {"type": "string", "description": "a JSON object of labels"},
+                        "source": {"type": "string"},
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
+MAX_MEDIA_FILES = 20
+
+
+@router.post(
+    "/banks/{bank_id}/media",
+    response_model=list[MediaAdded],
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_MEDIA_BODY,
+)
+async def add_bank_media(
+    bank_id: IdPath, request: Request, principal: Writer, session: DbSession, engine: Engine
+) -> list[MediaAdded]:
+    """Upload image or video files (multipart ``file``, repeatable, up to 20): each is hashed
+    as matching does and its signals added; a file that cannot be hashed is reported."""
+    from takedown.matching.schemas import Labels
+
+    async with request.form(max_files=MAX_MEDIA_FILES, max_fields=5) as form:
+        uploads = [u for u in form.getlist("file") if not isinstance(u, str)]
+        raw_labels = form.get("labels")
+        source = form.get("source")
+        if not uploads:
+            raise InvalidInput("send the files in the multipart field 'file'")
+        files = [(u.filename or f"file-{n}", await _read_upload(u)) for n, u in enumerate(uploads)]
+    try:
+        labels = Labels(**json.loads(raw_labels)) if isinstance(raw_labels, str) else None
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"labels must be a JSON object of labels: {exc}") from None
+    return await run_in_threadpool(
+        bank_io.add_media_files, session, principal, bank_id, files, labels=labels,
+        source=source if isinstance(source, str) else "", engine=engine,
+    )  # fmt: skip
 
 
 @router.get("/banks/{bank_id}/export")

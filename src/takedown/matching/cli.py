@@ -46,7 +46,8 @@ def hash_cmd(
         kind, hashes = hash_media(file)
         rows = [
             {
-                "type": h.signal_type,
+                # The same keys as ``bank import`` reads: the JSON output imports as it is.
+                "signal_type": h.signal_type,
                 "variant": h.variant,
                 "value": h.value,
                 "quality": h.quality,
@@ -57,12 +58,16 @@ def hash_cmd(
         ]
         emit(
             rows,
-            ["type", "variant", "quality", "usable", "t", "value"],
+            ["signal_type", "variant", "quality", "usable", "t", "value"],
             fmt,
             title=f"{file.name} ({kind})",
         )
 
     guarded(run)()
+
+
+#: A bare value of this many hex digits can only be one type; 64 digits cannot (PDQ or SHA-256).
+_UNAMBIGUOUS = {32: "md5", 16: "text_simhash"}
 
 
 def _parse_hash(text: str, signal_type: str | None) -> tuple[str, str] | None:
@@ -71,8 +76,15 @@ def _parse_hash(text: str, signal_type: str | None) -> tuple[str, str] | None:
         return None
     value = m.group("hex").lower()
     stype = signal_type or m.group("type")
+    if stype is None and len(value) == 64:
+        from takedown.kit.errors import InvalidInput
+
+        raise InvalidInput(
+            "64 hex digits may be a PDQ hash or a SHA-256: say which, as pdq:<hex> or "
+            "sha256:<hex>, or with --type pdq|sha256"
+        )
     if stype is None:
-        stype = {32: "md5", 16: "text_simhash", 64: "pdq"}.get(len(value))
+        stype = _UNAMBIGUOUS.get(len(value))
     return (stype, value) if stype else None
 
 
@@ -88,17 +100,23 @@ def _print_report(report: MatchReport, fmt: OutputFormat) -> None:
             "distance": m.distance,
             "variant": m.variant,
             "labels": ", ".join(f"{k}={v}" for k, v in m.labels.items()),
+            "source": m.source,
+            "external_id": m.external_id or "",
             "fraction": m.fraction,
         }
         for m in report.matches
     ]
-    emit(
-        rows,
-        ["bank", "signal", "type", "distance", "variant", "labels", "fraction"],
-        fmt,
-        title="matches",
-    )
     con = Console(stderr=True)
+    if rows:
+        emit(
+            rows,
+            ["bank", "signal", "type", "distance", "variant", "labels", "source", "external_id",
+             "fraction"],
+            fmt,
+            title="matches",
+        )  # fmt: skip
+    else:
+        con.print("no match")
     if report.no_usable_hash:
         con.print(
             "[yellow]no usable perceptual hash (quality below 50): only exact hashes checked[/]"
@@ -115,7 +133,7 @@ def match_cmd(
     signal_type: Annotated[str | None, typer.Option("--type", help="signal type of a hash")] = None,
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
-    """Match a file or a hash against every bank on this instance."""
+    """Match a file or a hash against every bank on this instance. Exits 1 on no match."""
     from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import service
 
@@ -133,6 +151,8 @@ def match_cmd(
                     raise InvalidInput(f"{target!r} is neither a file nor a hash")
                 report = service.match_value(session, None, parsed[0], parsed[1], engine=engine)
         _print_report(report, fmt)
+        if not report.matches:
+            raise typer.Exit(1)  # as grep does: a miss is not a success
 
     guarded(run)()
 
@@ -217,7 +237,7 @@ def bank_import(
 ) -> None:
     """Import signals (CSV, JSON, or a Tech Against Terrorism hash list) into a bank."""
     from takedown.accounts.service import SYSTEM
-    from takedown.kit.cli import guarded, unit_of_work
+    from takedown.kit.cli import fail, guarded, unit_of_work
     from takedown.kit.progress import rich_progress
     from takedown.matching import io as bank_io
 
@@ -235,6 +255,76 @@ def bank_import(
         )
         for e in report.errors[:20]:
             Console(stderr=True).print(f"  row {e['row']}: {e['error']}", highlight=False)
+        if not (report.added or report.updated or report.disabled or report.unchanged):
+            if not report.errors:
+                fail(f"nothing was imported: {file.name} holds no signals")
+            first = report.errors[0]
+            fail(
+                f"nothing was imported: all {len(report.errors)} row(s) failed "
+                f"(first: row {first['row']}: {first['error']})"
+            )
+
+    guarded(run)()
+
+
+@bank_app.command("add")
+def bank_add(
+    bank_id: int,
+    files: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, readable=True, help="media files")
+    ],
+    label: Annotated[
+        list[str] | None,
+        typer.Option(help="a label as key=value (group, outlet, content_type...); repeatable"),
+    ] = None,
+    source: Annotated[str, typer.Option(help="where the files come from")] = "",
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    fmt: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Hash image or video files the way matching does (every variant and band signal) and
+    add their signals to a bank. A file that cannot be read is reported; the others go in."""
+    from takedown.accounts.service import SYSTEM
+    from takedown.kit.cli import fail, guarded, unit_of_work
+    from takedown.kit.errors import InvalidInput
+    from takedown.kit.progress import rich_progress
+    from takedown.matching import io as bank_io
+    from takedown.matching.schemas import Labels
+
+    def run() -> None:
+        pairs = {}
+        for one in label or []:
+            key, sep, value = one.partition("=")
+            if not sep or not key.strip():
+                raise InvalidInput(f"a label is key=value, not {one!r}")
+            pairs[key.strip()] = value.strip()
+        try:
+            labels = Labels(**pairs)
+        except ValueError as exc:
+            raise InvalidInput(str(exc).splitlines()[-1]) from None
+        engine = _engine()
+        with (
+            unit_of_work() as session,
+            rich_progress(
+                "hashing and adding", total=len(files), enabled=progress,
+                console=Console(stderr=True),
+            ) as sink,
+        ):  # fmt: skip
+            added = bank_io.add_media_files(
+                session, SYSTEM, bank_id, ((p.name, p) for p in files),
+                labels=labels, source=source, engine=engine, progress=sink,
+            )  # fmt: skip
+        rows = [
+            {
+                "file": a.file,
+                "signals": len(a.signals),
+                "ids": ",".join(str(s.id) for s in a.signals),
+                "error": a.error or "",
+            }
+            for a in added
+        ]
+        emit(rows, ["file", "signals", "ids", "error"], fmt, title=f"bank {bank_id}")
+        if all(a.error for a in added):
+            fail(f"nothing was added: none of the {len(files)} file(s) could be hashed")
 
     guarded(run)()
 

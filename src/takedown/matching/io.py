@@ -31,9 +31,10 @@ from takedown.kit.errors import InvalidInput, TakedownError
 from takedown.kit.progress import NullProgress, ProgressSink
 from takedown.matching import repository as repo
 from takedown.matching import service
+from takedown.matching.base import MediaInput
 from takedown.matching.engine import MatchingEngine
 from takedown.matching.models import LABEL_KEYS, Signal
-from takedown.matching.schemas import ImportReport, Labels, SignalIn
+from takedown.matching.schemas import ImportReport, Labels, MediaAdded, SignalIn, SignalOut
 
 FORMATS = ("csv", "json", "tat")
 CSV_FIELDS = (
@@ -243,3 +244,38 @@ def export_signals(
             w.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in CSV_FIELDS})
         return buf.getvalue().encode(), "text/csv"
     raise InvalidInput("export format must be csv or json")
+
+
+def add_media_files(
+    session: Session,
+    actor: Principal | None,
+    bank_id: int,
+    files: Iterable[tuple[str, MediaInput]],
+    *,
+    labels: Labels | None = None,
+    source: str = "",
+    engine: MatchingEngine | None = None,
+    progress: ProgressSink | None = None,
+) -> list[MediaAdded]:
+    """Hash media files as matching does (every variant and band signal) and add their
+    signals to a bank: ``takedown bank add``, ``POST /api/v1/banks/{id}/media`` and the
+    bank page's upload. Each file goes in a savepoint: one that cannot be hashed is
+    reported and leaves nothing behind; the others are added."""
+    service._writable_bank(session, actor, bank_id)  # 404/403 before reading anything
+    progress = progress or NullProgress()
+    out: list[MediaAdded] = []
+    for name, data in files:
+        try:
+            with session.begin_nested():
+                signals = service.add_media(
+                    session, actor, bank_id, data, labels=labels, source=source or name,
+                    engine=engine,
+                )  # fmt: skip
+        except TakedownError as exc:
+            out.append(MediaAdded(file=name, error=exc.detail))
+        else:
+            out.append(
+                MediaAdded(file=name, signals=[SignalOut.model_validate(s) for s in signals])
+            )
+        progress.advance()
+    return out

@@ -130,6 +130,14 @@ class HashOut(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+class MediaAdded(BaseModel):
+    """One uploaded file added to a bank: its name and the signals it gave (or why none)."""
+
+    file: str
+    signals: list[SignalOut] = Field(default_factory=list)
+    error: str | None = None
+
+
 class MatchHit(BaseModel):
     bank_id: int
     bank_name: str
@@ -142,6 +150,7 @@ class MatchHit(BaseModel):
     labels: dict[str, Any]
     tlp: str
     source: str
+    external_id: str | None = None
     item_id: int | None = None
     #: Video only: share of the query's sampled frames that matched, and the signal's.
     fraction: float | None = None

@@ -408,6 +408,7 @@ def _hit(sig: Signal, bank: Bank, distance: int, variant: str, threshold: int) -
         labels=dict(sig.labels or {}),
         tlp=_effective_tlp(sig, bank),
         source=sig.source,
+        external_id=sig.external_id,
         item_id=sig.item_id,
     )
 

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
@@ -27,7 +28,7 @@ from takedown.matching import io as bank_io
 from takedown.matching import review as review_service
 from takedown.matching.api import MAX_UPLOAD, engine_dep
 from takedown.matching.models import DEFAULT_THRESHOLDS, Bank, BankKind
-from takedown.matching.schemas import BankCreate, ImportReport
+from takedown.matching.schemas import BankCreate, ImportReport, Labels, MediaAdded
 from takedown.web.deps import FormErrors, PagePrincipal, form_file, form_values
 from takedown.web.nav import register_nav
 from takedown.web.pagination import paginate
@@ -174,6 +175,7 @@ def _bank_page(
     *,
     errors: FormErrors | None = None,
     report: ImportReport | None = None,
+    media_report: list[MediaAdded] | None = None,
     fmt: str = "csv",
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -199,6 +201,7 @@ def _bank_page(
             "fmt": fmt,
             "errors": errors or {},
             "report": report,
+            "media_report": media_report,
             "thresholds": {t: bank.threshold(t) for t in DEFAULT_THRESHOLDS},
         },
         title=f"Bank {bank.name}",
@@ -247,6 +250,40 @@ async def bank_import(
     return _bank_page(
         request, session, principal, bank, errors=errors, report=report, fmt=fmt,
         status_code=status,
+    )  # fmt: skip
+
+
+@router.post("/banks/{bank_id}/media", response_class=HTMLResponse)
+async def bank_media(
+    bank_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> HTMLResponse:
+    """Upload image or video files: each is hashed as matching does and added to the bank;
+    the page lists each file's signals, or why it could not be hashed."""
+    bank = service.get_bank(session, principal, bank_id)
+    if not browse.may_change(principal, bank):
+        raise Forbidden("only the bank's agency adds to it")
+    async with request.form(max_files=20, max_fields=6) as form:
+        values = form_values(form, "group", "outlet")
+        uploads = [u for u in form.getlist("media") if isinstance(u, UploadFile) and u.filename]
+        files = []
+        for u in uploads:
+            data = await u.read(MAX_UPLOAD + 1)
+            if len(data) > MAX_UPLOAD:
+                raise PayloadTooLarge(f"uploads are limited to {MAX_UPLOAD} bytes")
+            files.append((u.filename or "upload", data))
+    errors: FormErrors = {}
+    added = None
+    if not files:
+        errors["media"] = "Choose one or more image or video files."
+    else:
+        labels = Labels(**{k: v for k, v in values.items() if v})
+        added = await run_in_threadpool(
+            bank_io.add_media_files, session, principal, bank.id, files, labels=labels,
+            engine=engine_dep(request),
+        )  # fmt: skip
+    return _bank_page(
+        request, session, principal, bank, errors=errors, media_report=added,
+        status_code=422 if errors else 200,
     )  # fmt: skip
 
 

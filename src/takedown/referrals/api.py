@@ -23,8 +23,10 @@ from takedown.referrals.schemas import (
     BatchItemOut,
     BatchOut,
     DeliveryOut,
+    EmergencyIn,
     NotificationOut,
     ReferralDetail,
+    ReferralEditIn,
     ReferralOut,
     RejectIn,
     RemovalStatsOut,
@@ -140,6 +142,36 @@ def reject(
 ) -> ReferralOut:
     return ReferralOut.model_validate(
         service.reject(session, principal, referral_id, reason=body.reason)
+    )
+
+
+@router.patch("/referrals/{referral_id}", response_model=ReferralOut)
+def edit(
+    referral_id: IdPath, body: ReferralEditIn, principal: Writer, session: DbSession
+) -> ReferralOut:
+    """Change a draft or an order awaiting approval (its author or a supervisor); whoever
+    edits an order cannot approve it."""
+    return ReferralOut.model_validate(
+        service.edit(
+            session,
+            principal,
+            referral_id,
+            reasons=body.reasons,
+            justification=body.justification,
+            emergency=body.emergency,
+            remove_items=body.remove_items,
+        )
+    )
+
+
+@router.post("/referrals/{referral_id}/emergency", response_model=ReferralOut)
+def emergency(
+    referral_id: IdPath, body: EmergencyIn, principal: Writer, session: DbSession
+) -> ReferralOut:
+    """A supervisor escalates an order held by the 12-hour prior notice to an emergency
+    order (TCO Art. 3(2)), so it may be sent at once."""
+    return ReferralOut.model_validate(
+        service.escalate_to_emergency(session, principal, referral_id, reason=body.reason)
     )
 
 

@@ -71,6 +71,8 @@ def approve(
         raise Forbidden("a removal order is approved by a supervisor")
     if principal.user_id == ref.author_id:
         raise Forbidden("four-eyes rule: the author of an order cannot approve it")
+    if principal.user_id == ref.last_edited_by:
+        raise Forbidden("four-eyes rule: you edited this order; another supervisor approves it")
     ref.approver_id = principal.user_id
     ref.approved_at = now_of(clock)
     _issue(session, principal, ref, clock)
@@ -85,16 +87,10 @@ def reject(
     reason: str,
     clock: Clock | None = None,
 ) -> Referral:
-    ref = own_referral(session, principal, referral_id)
-    if ref.status != ReferralStatus.PENDING_APPROVAL.value:
-        raise Conflict(f"referral {ref.reference} is {ref.status}, not pending approval")
-    if not principal.is_supervisor or principal.user_id == ref.author_id:
-        raise Forbidden("a supervisor other than the author sends an order back")
-    ref.status = ReferralStatus.DRAFT.value
-    record(
-        session, principal, "referral.reject", "referral", ref.id, {"reason": reason}, clock=clock
-    )
-    return ref
+    """Send an order awaiting approval back to its author (``editing.send_back``)."""
+    from takedown.referrals.editing import send_back
+
+    return send_back(session, principal, referral_id, reason=reason, clock=clock)
 
 
 def cancel(

@@ -75,6 +75,8 @@ class Referral(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Whoever last edited a draft or pending order: like the author, they cannot approve it.
+    last_edited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     channel: Mapped[str] = mapped_column(String(16))
     emergency: Mapped[bool] = mapped_column(default=False)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # Art. 2(7) letters

@@ -232,6 +232,18 @@ def notification_exists(session: Session, user_id: int, referral_id: int, kind: 
     )
 
 
+def notification(
+    session: Session, user_id: int, referral_id: int, kind: str
+) -> Notification | None:
+    return session.scalars(
+        select(Notification).where(
+            Notification.user_id == user_id,
+            Notification.referral_id == referral_id,
+            Notification.kind == kind,
+        )
+    ).first()
+
+
 def supervisors_of(session: Session, agency_id: int) -> list[int]:
     return [
         int(u)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -76,6 +76,21 @@ class ReferralDetail(BaseModel):
     overdue: bool
     document: dict[str, Any]
     items: list[dict[str, Any]]
+
+
+class ReferralEditIn(BaseModel):
+    """What may change in a draft or an order awaiting approval; omitted fields stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    reasons: list[Annotated[str, Field(max_length=1)]] | None = Field(default=None, max_length=5)
+    justification: str | None = Field(default=None, max_length=10_000)
+    emergency: bool | None = None
+    remove_items: list[IdField] = Field(default_factory=list, max_length=1000)
+
+
+class EmergencyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=20, max_length=2000)
 
 
 class RejectIn(BaseModel):

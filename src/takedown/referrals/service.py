@@ -26,6 +26,7 @@ from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.referrals import precheck, repository
 from takedown.referrals.access import get_referral, now_of, own_referral, require_agency_user
+from takedown.referrals.editing import REASONS, edit, escalate_to_emergency, order_fields
 from takedown.referrals.issuing import (
     DEADLINE,
     PRIOR_NOTICE,
@@ -57,13 +58,16 @@ __all__ = [
     "BatchItemView",
     "BatchResult",
     "DeliveryRecord",
+    "ManyAnswers",
     "approve",
     "authors",
     "cancel",
     "categories_of",
     "create_batches",
     "delivery_record",
+    "edit",
     "escalate_overdue",
+    "escalate_to_emergency",
     "get_referral",
     "list_referrals",
     "mark_delivered",
@@ -73,13 +77,13 @@ __all__ = [
     "referrals_for_item",
     "reject",
     "respond",
+    "respond_many",
     "submit",
 ]
 
 REFERRABLE = frozenset(
     {ItemStatus.ASSESSED, ItemStatus.STILL_ONLINE, ItemStatus.RESTRICTED, ItemStatus.REAPPEARED}
 )
-REASONS = ("a", "b", "c", "d", "e")
 
 
 @dataclass(slots=True)
@@ -127,15 +131,7 @@ def create_batches(
         kind = ReferralKind(kind)
     except ValueError:
         raise InvalidInput(f"{kind!r} is not a referral kind (tos, removal_order)") from None
-    letters = sorted({r.strip().lower() for r in reasons if r.strip()})
-    bad = [r for r in letters if r not in REASONS]
-    if bad:
-        raise InvalidInput(f"reasons must be Art. 2(7) letters a-e, not {bad}")
-    if kind is ReferralKind.REMOVAL_ORDER:
-        if not letters:
-            raise InvalidInput("a removal order needs at least one Art. 2(7) reason (a-e)")
-        if len(justification.strip()) < 20:
-            raise InvalidInput("a removal order needs a justification (at least 20 characters)")
+    letters = order_fields(kind, reasons, justification)
     if disclosure_delayed and not 1 <= disclosure_delay_weeks <= 12:
         raise InvalidInput("a delayed disclosure lasts 1 to 12 weeks (Art. 11)")
     if channel is not None and channel not in ("api", "email", "portal", "export"):
@@ -332,6 +328,45 @@ def respond(
         ref.closed_at = now
     session.flush()
     return ri
+
+
+@dataclass
+class ManyAnswers:
+    answered: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)  # item id -> why
+
+
+def respond_many(
+    session: Session,
+    principal: Principal,
+    referral_id: int,
+    item_ids: Sequence[int],
+    *,
+    removed_at: dt.datetime | None = None,
+    clock: Clock | None = None,
+) -> ManyAnswers:
+    """Annex II for a selection of a batch's items, with one time of removal (the portal's
+    "Confirm removal of the selected items"). Each item is answered on its own, exactly as
+    ``respond`` does, inside a savepoint: an item that cannot be answered (already answered,
+    not in the batch) is reported and leaves nothing behind; the others are recorded."""
+    if not principal.is_liaison:
+        raise Forbidden("only the platform's liaison answers a referral")
+    get_referral(session, principal, referral_id)  # 404 before anything else
+    if not item_ids:
+        raise InvalidInput("select the items that were removed")
+    out = ManyAnswers()
+    for item_id in dict.fromkeys(item_ids):
+        try:
+            with session.begin_nested():
+                respond(
+                    session, principal, referral_id, item_id,
+                    response=Response.REMOVED, removed_at=removed_at, clock=clock,
+                )  # fmt: skip
+        except (Conflict, NotFound) as exc:
+            out.refused[item_id] = exc.detail
+        else:
+            out.answered.append(item_id)
+    return out
 
 
 # --- deadlines ------------------------------------------------------------------------

@@ -90,19 +90,37 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
     data = render.as_json(session, ref)
     record = service.delivery_record(session, principal, referral_id)
     delivery = record.delivery if record else None
+    agency_user = not principal.is_liaison
+    waiting = (
+        agency_user
+        and ref.status == "approved"
+        and delivery is not None
+        and delivery.status not in DELIVERY_DONE
+    )
+    now = dt.datetime.now(dt.UTC)
+    # The 12-hour prior notice holds the order: say so instead of a Send now that fails.
+    held_until = ref.not_before if waiting and ref.not_before and ref.not_before > now else None
+    is_order = ref.kind == "removal_order"
     return {
         "ref": ref,
         "data": data,
         "delivery": delivery,
         "attempts": record.attempts if record else [],
-        "can_send": not principal.is_liaison
-        and ref.status == "approved"
-        and delivery is not None
-        and delivery.status not in DELIVERY_DONE,
+        "can_send": waiting and held_until is None,
+        "held_until": held_until,
+        "can_escalate": held_until is not None and is_order and principal.is_supervisor,
+        "can_edit": agency_user
+        and ref.status in ("draft", "pending_approval")
+        and (principal.user_id == ref.author_id or principal.is_supervisor),
+        "can_send_back": principal.is_supervisor
+        and ref.status == "pending_approval"
+        and principal.user_id != ref.author_id,
+        "can_cancel": agency_user and ref.status in ("draft", "pending_approval", "approved"),
+        "reason_options": sorted(REASON_TEXT.items()),
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
         and ref.status == "pending_approval"
-        and principal.user_id != ref.author_id,
+        and principal.user_id not in (ref.author_id, ref.last_edited_by),
         "can_answer": principal.is_liaison,
         "reasons": REASON_LABELS,
     }
@@ -152,6 +170,71 @@ def approve_form(
                 "Approved: the order is queued for delivery.")  # fmt: skip
 
 
+@router.post("/referrals/{referral_id}/cancel")
+def cancel_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    return _act(request, referral_id, service.cancel, session, principal,
+                "Cancelled: nothing will be sent.")  # fmt: skip
+
+
+@router.post("/referrals/{referral_id}/send-back")
+async def send_back_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """A supervisor returns an order awaiting approval to its author, with the reason."""
+    reason = form_values(await request.form(), "send_back_reason")["send_back_reason"][:2000]
+    back = f"/referrals/{referral_id}"
+    try:
+        service.reject(session, principal, referral_id, reason=reason)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Sent back to its author as a draft, with your reason.")
+
+
+@router.post("/referrals/{referral_id}/edit")
+async def edit_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """Change a draft or an order awaiting approval: reasons, justification, emergency,
+    and items taken out of the batch."""
+    form = await request.form()
+    values = form_values(form, "justification")
+    back = f"/referrals/{referral_id}"
+    drop = [int(i) for i in form_list(form, "remove_items") if i.strip().isdigit()]
+    try:
+        ref = service.get_referral(session, principal, referral_id)
+        is_order = ref.kind == "removal_order"
+        reasons = [r for r in form_list(form, "reasons") if r in REASON_TEXT]
+        service.edit(
+            session, principal, referral_id,
+            reasons=reasons if is_order else None,
+            justification=values["justification"][:10_000] if is_order else None,
+            emergency=form.get("emergency") == "1" if is_order else None,
+            remove_items=drop,
+        )  # fmt: skip
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Saved.")
+
+
+@router.post("/referrals/{referral_id}/emergency")
+async def emergency_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """Escalate an order held by the 12-hour prior notice to an emergency order."""
+    reason = form_values(await request.form(), "emergency_reason")["emergency_reason"][:2000]
+    back = f"/referrals/{referral_id}"
+    try:
+        service.escalate_to_emergency(session, principal, referral_id, reason=reason)
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    return redirect(request, back, notice="Now an emergency order: it can be sent at once.")
+
+
 def _utc_field(value: str) -> dt.datetime | None:
     """A ``datetime-local`` form value, read as UTC (the form says so)."""
     if not value.strip():
@@ -161,6 +244,29 @@ def _utc_field(value: str) -> dt.datetime | None:
     except ValueError:
         raise InvalidInput("the time of removal is not a date and time") from None
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
+
+
+@router.post("/referrals/{referral_id}/respond")
+async def respond_many_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """The portal's Annex II for the selected items, with one time of removal."""
+    raw = await request.form()
+    form = form_values(raw, "removed_at")
+    back = f"/referrals/{referral_id}"
+    ids = [int(i) for i in form_list(raw, "item_ids") if i.strip().isdigit()][:1000]
+    try:
+        done = service.respond_many(
+            session, principal, referral_id, ids, removed_at=_utc_field(form["removed_at"])
+        )
+    except (Conflict, InvalidInput) as exc:  # NotFound / Forbidden answer as such
+        session.rollback()
+        return redirect(request, back, notice=exc.detail, level="error")
+    words = f"Annex II (removed) recorded for {len(done.answered)} item(s)"
+    if done.refused:
+        why = "; ".join(f"item {i}: {d}" for i, d in done.refused.items())
+        return redirect(request, back, notice=f"{words}; not recorded: {why}.", level="warning")
+    return redirect(request, back, notice=f"{words}.")
 
 
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
@@ -193,6 +299,28 @@ def _overdue_panel(session: Session, principal: Principal) -> dict[str, Any] | N
     return {"notifications": notes}
 
 
+def _batches_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
+    """What waits on this user: orders to approve (a supervisor, four eyes: not their own),
+    and their own batches still in draft."""
+    approve: list[Any] = []
+    if principal.role in (Role.SUPERVISOR, Role.ADMIN):
+        pending, _ = service.list_referrals(session, principal, status="pending_approval", limit=50)
+        approve = [r for r in pending if r.author_id != principal.user_id][:5]
+    drafts, _ = service.list_referrals(session, principal, status="draft", limit=50)
+    mine = [r for r in drafts if r.author_id == principal.user_id][:5]
+    if not approve and not mine:
+        return None
+    return {"approve": approve, "drafts": mine}
+
+
+register_panel(
+    "referrals-batches",
+    "Batches waiting on you",
+    "referrals/_panel_batches.html",
+    _batches_panel,
+    roles=(Role.ANALYST, Role.SUPERVISOR),
+    order=15,
+)
 register_panel(
     "referrals-overdue",
     "Overdue removal orders",
@@ -237,9 +365,12 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
         errors["item_ids"] = "Select the items to refer."
     if not kind:
         errors["kind"] = "Choose a ToS referral or a removal order."
-    if kind == "removal_order" and not reasons and "reasons_sent" not in form and ids:
+    from_queue = "reasons_sent" not in form  # the queue's "Refer selected", not this form
+    if kind == "removal_order" and not reasons and from_queue and ids:
         reasons = sorted({c for cs in service.categories_of(session, ids).values() for c in cs})
-    if not errors:
+    # An order needs what only this form asks for: show it first, without errors (#13.6).
+    ask_first = from_queue and kind == "removal_order" and not values["justification"].strip()
+    if not errors and not ask_first:
         try:
             results = service.create_batches(
                 session, principal, item_ids=ids, kind=kind, reasons=reasons,
@@ -262,8 +393,8 @@ async def new_batches(request: Request, principal: PagePrincipal, session: DbSes
             "reason_options": sorted(REASON_TEXT.items()),
             "errors": errors,
         },
-        title="New referral",
-        status_code=422,
+        title="New removal order" if kind == "removal_order" else "New referral",
+        status_code=422 if errors else 200,
     )
 
 

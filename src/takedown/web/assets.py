@@ -15,6 +15,13 @@ STATIC = Path(__file__).parent / "static" / "vendor"
 # (package-relative source in node_modules, file name served under /static/vendor/)
 ASSETS: list[tuple[str, str]] = [
     ("htmx.org/dist/htmx.min.js", "htmx.min.js"),
+    # The API's documentation pages, /docs and /redoc (web/apidocs.py).
+    ("swagger-ui-dist/swagger-ui-bundle.js", "swagger-ui-bundle.js"),
+    ("swagger-ui-dist/swagger-ui.css", "swagger-ui.css"),
+    ("redoc/bundles/redoc.standalone.js", "redoc.standalone.js"),
+    # ReDoc's bundle writes this file's rules inline as it loads, before it knows the
+    # page's style nonce (web/apidocs.py), so the CSP drops that copy: serve the file.
+    ("perfect-scrollbar/css/perfect-scrollbar.css", "perfect-scrollbar.css"),
 ]
 
 

@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from takedown.accounts import service as accounts
+from takedown.accounts.deps import SESSION_COOKIE
 from takedown.kit.errors import PasswordChangeRequired, TakedownError
 from takedown.web.templating import is_htmx, render, render_fragment
 
@@ -79,9 +81,33 @@ def login_redirect(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+def _recognise_visitor(request: Request) -> None:
+    """An error raised before the route's dependencies ran (an unknown address: 404, 405)
+    knows nobody; look at the session cookie, read-only, so a logged-in user gets the
+    shell and "Back to the start page" instead of "Log in". Nobody found is fine."""
+    if getattr(request.state, "principal", None) is not None:
+        return
+    cookie = request.cookies.get(SESSION_COOKIE)
+    factory = getattr(request.app.state, "sessionmaker", None)
+    if not cookie or factory is None:
+        return
+    with factory() as session:
+        try:
+            principal, bs = accounts.authenticate_session(session, cookie)
+        except TakedownError:
+            return
+        request.state.principal = principal
+        request.state.csrf_token = bs.csrf_token
+        if principal.agency_id > 0:
+            request.state.agency_name = accounts.get_agency(session, principal.agency_id).name
+        session.rollback()
+
+
 def error_page(
     request: Request, status: int, detail: str, headers: dict[str, str] | None = None
 ) -> Response:
+    if not is_htmx(request):
+        _recognise_visitor(request)
     title = TITLES.get(status, "Error")
     ctx = {"status": status, "error_title": title, "detail": detail}
     if is_htmx(request):

@@ -109,3 +109,19 @@ def safe_next(target: str | None, default: str = "/") -> str:
     if "\\" in target or any(ord(c) < 0x20 for c in target):
         return default
     return target
+
+
+# The app's Content-Security-Policy (app.py sets it on every answer that has none).
+# Scripts only from our own origin; styles too (no inline). Captured evidence is served
+# elsewhere with its own, stricter "sandbox" policy.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+    "frame-src 'self'"
+)
+
+
+def csp_with_style_nonce(nonce: str) -> str:
+    """The same policy, plus style elements carrying this page's nonce (ReDoc's styled
+    components insert ``<style>`` elements; scripts stay our own origin's only)."""
+    return CSP.replace("style-src 'self'", f"style-src 'self' 'nonce-{nonce}'", 1)

@@ -64,6 +64,17 @@
     if (sel) { sel.removeAllRanges(); sel.addRange(range); }
   }
 
+  // <input type="checkbox" data-select-all="FORM_ID"> checks or clears every checkbox that
+  // belongs to that form (form="FORM_ID"): the portal's "select all" for Annex II.
+  document.addEventListener("change", function (evt) {
+    var box = evt.target;
+    if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all")) { return; }
+    var form = box.getAttribute("data-select-all");
+    document.querySelectorAll('input[type="checkbox"][form="' + form + '"]').forEach(function (b) {
+      if (b instanceof HTMLInputElement) { b.checked = box.checked; }
+    });
+  });
+
   // Move focus to the error summary after a failed submit, so screen readers announce it.
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-autofocus]");

@@ -60,6 +60,25 @@
     form.submit();
   }
 
+  // "h": a hold needs a reason, so ask for it in a dialog (Esc or Cancel closes it).
+  function askHoldReason(id) {
+    var dialog = document.getElementById("hold-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") { return; }
+    dialog.querySelector("[data-hold-item-id]").value = id;
+    dialog.querySelector("[data-hold-item-label]").textContent = id;
+    var reason = dialog.querySelector('input[name="reason"]');
+    reason.value = "";
+    dialog.showModal();
+    reason.focus();
+  }
+  document.addEventListener("click", function (evt) {
+    var t = evt.target;
+    if (t instanceof Element && t.closest("[data-hold-cancel]")) {
+      var dialog = t.closest("dialog");
+      if (dialog) { dialog.close(); }
+    }
+  });
+
   function backValue() {
     var back = document.querySelector('#bulk input[name="back"]');
     return back ? back.value : "/queue";
@@ -77,7 +96,7 @@
         if (id) { window.location.assign("/items/" + id + "#assess"); }
         break;
       case "h":
-        if (id) { post("/queue/bulk", [["action", "hold"], ["item_ids", id], ["reason", ""], ["back", backValue()]]); }
+        if (id) { askHoldReason(id); }
         break;
       case "r":
         if (id) {
