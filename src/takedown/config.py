@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
     session_max_age_seconds: int = 12 * 3600
     capture_before_referral: bool = True
+    # Check a batch's items through the removal detectors just before sending; an item
+    # already removed, suspended or withheld is not sent (referrals.precheck).
+    check_before_referral: bool = True
     # Evidence storage backend: "local" (content-addressed files under data_dir/evidence)
     # or "s3" (any S3-compatible object store).
     evidence_storage: str = "local"

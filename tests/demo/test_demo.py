@@ -30,7 +30,7 @@ from takedown.config import Settings, get_settings
 from takedown.db import make_engine
 from takedown.demo.runner import DemoConfig, run_demo, schedule
 from takedown.demo.storage import DB_NAME, MARKER, prepare
-from takedown.items.models import ImportJob, Item
+from takedown.items.models import ImportJob, Item, Sighting
 from takedown.kit.errors import Conflict, InvalidInput
 from takedown.operations.models import Operation, OperationItem
 from takedown.referrals.models import Delivery, ItemState, Referral, ReferralItem
@@ -66,12 +66,36 @@ def _recount(session: Session, op_id: int, as_of: float) -> dict[str, Any]:
             d = max(removed_at.timestamp() - referred_at.timestamp(), 0.0)
             removed.setdefault(platform, []).append(d)
     every = [d for ds in removed.values() for d in ds]
+    credited = set(members)
+    reports = sum(
+        1
+        for s in session.execute(
+            select(Sighting.item_id, Sighting.agency_id).where(Sighting.item_id.in_(ids))
+        ).all()
+        if (s[0], s[1]) in credited
+    )
+    batch_rows = session.execute(
+        select(Item.id, Item.platform, Item.first_referred_at, ReferralItem.state)
+        .join(ReferralItem, ReferralItem.item_id == Item.id)
+        .where(Item.id.in_(ids))
+    ).all()
+    sent_or_kept = (ItemState.INCLUDED.value, ItemState.ALREADY_GONE.value)
+    gone_before = Counter(
+        p
+        for _, p in {
+            (i, p) for i, p, ref, st in batch_rows if st == ItemState.ALREADY_GONE.value and not ref
+        }
+    )
+    batched = Counter(p for _, p in {(i, p) for i, p, _, st in batch_rows if st in sent_or_kept})
     return {
         "items": len(ids),
-        "duplicates_folded": len(members) - len(ids),
+        "duplicates_folded": reports - len(ids),
         "agencies": len({m[1] for m in members}),
         "referred": sum(referred.values()),
         "removed": len(every),
+        "removed_before_referral": sum(gone_before.values()),
+        "gone_before": gone_before,
+        "batched": batched,
         "removed_share": len(every) / sum(referred.values()),
         "median_observed_seconds": _nearest_rank(every, 0.5),
         "by_platform": {
@@ -96,7 +120,7 @@ def _check_day(session: Session, result: Any) -> None:
         if r.kind == "removal_order":
             assert r.approver_id is not None and r.approver_id != r.author_id
     deliveries = session.scalars(select(Delivery)).all()
-    assert {d.status for d in deliveries} == {"acknowledged"} and len(deliveries) == 3
+    assert {d.status for d in deliveries} <= {"acknowledged", "not_sent"} and len(deliveries) == 3
     included = session.scalars(
         select(ReferralItem).where(ReferralItem.state == ItemState.INCLUDED.value)
     ).all()
@@ -105,20 +129,32 @@ def _check_day(session: Session, result: Any) -> None:
     want = _recount(session, op.id, result.simulated_to.timestamp())
     assert f["items"] == want["items"] > 0
     assert f["duplicates_folded"] == want["duplicates_folded"] > 0
+    # ... and what the intake pages said, file by file
+    assert f["duplicates_folded"] == sum(j.duplicates_folded for j in jobs)
     assert f["agencies"] == want["agencies"] == 3
     assert f["referred"] == want["referred"] == len({ri.item_id for ri in included}) > 0
-    assert f["removed"] == want["removed"] > 0
+    assert f["confirmed_removed"] == want["removed"] > 0
+    assert f["claimed_removed"] == want["removed"]  # the platforms state every removal
     assert f["removed_share"] == pytest.approx(want["removed_share"])
     assert f["median_observed_seconds"] == pytest.approx(want["median_observed_seconds"])
-    assert f["removed_without_referral"] == 0
+    # what the platforms removed or geo-blocked by themselves was not sent, and is counted
+    # as such (small.yaml: X's own moderation and geo-blocks, YouTube's geo-blocks)
+    assert f["removed_before_referral"] == want["removed_before_referral"] > 0
     table = {r["platform"]: r for r in result.by_platform}
     assert set(table) == set(REFERRED) == set(want["by_platform"])
     for p, (n, gone, median) in want["by_platform"].items():
-        assert (table[p]["referred"], table[p]["removed"]) == (n, gone), p
+        assert (table[p]["referred"], table[p]["confirmed_removed"]) == (n, gone), p
+        assert table[p]["claimed_removed"] == gone, p
         assert table[p]["median_observed_seconds"] == pytest.approx(median), p
-    # and what the testbed's ground truth says became of the referred items
+    # and what the testbed's ground truth says became of every item put in a batch
     assert result.ground_truth == {
-        p: {"referred": n, "removed": gone} for p, (n, gone, _) in want["by_platform"].items()
+        p: {
+            "batched": want["batched"][p],
+            "removed_before_referral": want["gone_before"][p],
+            "referred": n,
+            "removed": gone,
+        }
+        for p, (n, gone, _) in want["by_platform"].items()
     }
     # the report files hold the same figures
     written = json.loads(Path(result.reports["final_json"]).read_text(encoding="utf-8"))
@@ -252,8 +288,18 @@ def test_cli_prints_a_json_summary(data_dir: Path) -> None:
     assert summary["operation"]["dashboard"] == f"/operations/{summary['operation']['id']}/live"
     assert summary["items"] > 0 and summary["duplicates_folded"] > 0
     assert summary["referred"] == sum(p["referred"] for p in summary["platforms"]) > 0
-    assert summary["removed"] == sum(p["removed"] for p in summary["platforms"])
-    assert summary["removed"] == summary["ground_truth"]["removed"]
+    truth = summary["ground_truth"]
+    assert summary["referred"] == truth["referred"]
+    for key in ("removed_before_referral", "claimed_removed", "confirmed_removed"):
+        assert summary[key] == sum(p[key] for p in summary["platforms"]), key
+    assert summary["removed_before_referral"] == truth["removed_before_referral"] > 0
+    assert summary["claimed_removed"] == summary["confirmed_removed"] == truth["removed"]
+    for p in summary["platforms"]:
+        t = truth["by_platform"][p["platform"]]
+        assert (p["removed_before_referral"], p["referred"], p["confirmed_removed"]) == (
+            t["removed_before_referral"], t["referred"], t["removed"]
+        ), p  # fmt: skip
+    assert summary["figures"]["removed_before_referral"] == truth["removed_before_referral"]
     assert {p["platform"] for p in summary["platforms"]} == set(REFERRED)
     assert summary["rows_imported"] == sum(i["rows_ok"] for i in summary["imports"])
     want = {"preliminary_html", "preliminary_json", "final_html", "final_json"}

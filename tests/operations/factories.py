@@ -11,12 +11,14 @@ import itertools
 import random
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takedown.accounts.models import Agency
-from takedown.items.models import Item, Sighting
+from takedown.items.models import Hold, Item, Sighting
 from takedown.operations import service
 from takedown.operations.models import Operation, OperationItem
+from takedown.referrals.models import Referral, ReferralItem
 from takedown.verification.models import CheckSchedule
 from tests.factories import Actor, make_actor, make_agency
 
@@ -162,4 +164,75 @@ def seed_operation(session: Session, rng: random.Random, n: int = 60) -> Seeded:
                 )
             )
     session.flush()
+    _vary(session, random.Random(rng.random()), op, lead, other, as_of)
+    session.flush()
     return Seeded(op, lead, other, as_of)
+
+
+def _vary(
+    session: Session, rng: random.Random, op: Operation, lead: Actor, other: Actor,
+    as_of: dt.datetime,
+) -> None:  # fmt: skip
+    """What intake, the platforms and the check before sending add on top of the items:
+    repeated reports by one agency, Annex II answers (confirmed by the checks or not),
+    items kept out of a batch as already gone (removed, or withheld), dismissals, a hold."""
+    members = session.execute(
+        select(OperationItem.item_id, OperationItem.agency_id).where(
+            OperationItem.operation_id == op.id
+        )
+    ).all()
+    items = {
+        i.id: i for i in session.scalars(select(Item).where(Item.id.in_({m[0] for m in members})))
+    }
+    for item_id, agency_id in members:
+        for _ in range(rng.choice([0, 0, 0, 1, 2])):  # the same agency reported it again
+            session.add(
+                Sighting(
+                    item_id=item_id, agency_id=agency_id, reported_url=items[item_id].canonical_url,
+                    reported_at=T0, source="test (again)",
+                )
+            )  # fmt: skip
+    batches: dict[str, Referral] = {}
+
+    def batch(platform: str, status: str) -> Referral:
+        key = f"{platform}:{status}"
+        if key not in batches:
+            n = next(_seq)
+            batches[key] = Referral(
+                reference=f"FR-{lead.agency.id}-REF-2019-{n:06d}", kind="tos", status=status,
+                platform=platform, agency_id=lead.agency.id, channel="portal", created_at=T0,
+            )  # fmt: skip
+            session.add(batches[key])
+            session.flush()
+        return batches[key]
+
+    for it in sorted(items.values(), key=lambda i: i.id):
+        r = rng.random()
+        if it.first_referred_at is not None:
+            ri = ReferralItem(
+                referral_id=batch(it.platform, "sent").id, item_id=it.id, url=it.canonical_url,
+                state="included",
+            )  # fmt: skip
+            if r < 0.35:  # the platform's liaison answers Annex II: removed
+                ri.response = "removed"
+                ri.responded_at = it.first_referred_at + dt.timedelta(hours=rng.randint(1, 300))
+                if it.status in ("referred", "still_online", "restricted"):
+                    it.status = "removed"  # as ``referrals.service.respond`` moves it
+            session.add(ri)
+        elif r < 0.4:  # kept out of a batch, already gone before sending
+            withheld = rng.random() < 0.4
+            it.status = "assessed" if withheld else "removed"
+            session.add(
+                ReferralItem(
+                    referral_id=batch(it.platform, "closed").id, item_id=it.id,
+                    url=it.canonical_url, state="already_gone",
+                    skip_detail="removed before referral (withheld): HTTP 451" if withheld
+                    else "removed before referral (removed): HTTP 404",
+                )
+            )  # fmt: skip
+        elif r < 0.55:
+            it.status = "dismissed"
+        elif r < 0.8:
+            session.add(
+                Hold(item_id=it.id, agency_id=other.agency.id, reason="ours", created_at=T0)
+            )

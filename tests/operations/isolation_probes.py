@@ -32,7 +32,7 @@ probe("GET", "/operations/{operation_id}/live")(_page())
 probe("GET", "/operations/{operation_id}/report")(_page())
 probe("GET", "/operations/{operation_id}/report.pdf")(_page(marker=False))
 probe("GET", "/operations/{operation_id}/export/{table}.csv")(
-    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0], "table": "items_by_status"})
+    lambda s, a: Case(params={"operation_id": _op_setup(s, a)[0], "table": "items_by_state"})
 )
 
 # Creating and managing. The intruder (agency B) posts to A's operation: 404, before any

@@ -48,7 +48,7 @@ def test_create_add_and_read(ops_client: TestClient, db_session: Session) -> Non
     page = ops_client.get(f"/api/v1/operations/{op['id']}/items", headers=lead.headers).json()
     assert page["total"] == 1 and page["items"][0]["contributors"] == 1
     m = ops_client.get(f"/api/v1/operations/{op['id']}/metrics", headers=lead.headers).json()
-    assert m["totals"]["items"] == 1 and m["by_platform"] == [{"platform": "x", "items": 1}]
+    assert m["figures"]["items"] == 1 and m["by_platform"] == [{"platform": "x", "items": 1}]
     r = ops_client.post(
         f"/api/v1/operations/{op['id']}/status", headers=b.headers, json={"status": "running"}
     )

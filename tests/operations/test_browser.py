@@ -132,6 +132,14 @@ def test_dashboard(page, server) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("svg[role=img]").count() >= 5
     items = page.locator('[data-figure="items"] dd').inner_text()
     assert items == "400"
+    # the platform's word and the checks' confirmation, each under its own name
+    assert page.locator('[data-figure="claimed_removed"] dt').inner_text() == (
+        "Claimed removed (Annex II)"
+    )
+    assert page.locator('[data-figure="confirmed_removed"] dt').inner_text() == (
+        "Confirmed removed (checks)"
+    )
+    assert page.locator('figure[aria-label="State by platform"]').is_visible()
     # htmx polls the live block (every 15 s) and swaps it in place, under the CSP
     with page.expect_response(
         lambda r: r.url.endswith(f"/operations/{seeded.op.id}/live"), timeout=25_000

@@ -40,8 +40,10 @@ def test_duplicates_fold_and_every_agency_is_credited(db_session: Session) -> No
     again = service.add_items(db_session, b.principal, op.id, [i1.id])
     assert (again.added, again.already) == (0, 1)
     m = metrics.compute(db_session, op, T0).data
-    assert m["totals"]["items"] == 1 and m["totals"]["contributions"] == 3
-    assert m["totals"]["duplicates_folded"] == 2
+    f = m["figures"]
+    # three reports (one per agency) of one item: two duplicates folded, all by other agencies
+    assert (f["items"], f["reports"], f["duplicates_folded"]) == (1, 3, 2)
+    assert f["reported_by_several"] == 1
     assert sorted(r["items"] for r in m["contributions"]) == [1, 1, 1]
     assert all(r["only_this_agency"] == 0 for r in m["contributions"])
 
@@ -168,7 +170,7 @@ def test_held_items_are_listed_to_their_holder_with_requests(db_session: Session
     held_c = service.held_items(db_session, c.principal, op.id)
     assert [(h.item.id, h.requests) for h in held_c] == [(item.id, 1)]
     assert service.held_items(db_session, b.principal, op.id) == []
-    assert metrics.compute(db_session, op, T0).data["totals"]["held"] == 1
+    assert metrics.compute(db_session, op, T0).data["figures"]["held"] == 1
     with pytest.raises(Forbidden):
         service.refer(db_session, b.principal, op.id)
 

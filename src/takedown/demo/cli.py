@@ -155,31 +155,36 @@ def print_summary(console: Console, r: DemoResult, base_url: str | None) -> None
     hours = (r.simulated_to - r.simulated_from).total_seconds() / 3600
     rows_ok = sum(i.rows_ok for i in r.imports)
     rows_bad = sum(i.rows_bad for i in r.imports)
-    gone = sum(v["removed"] for v in r.ground_truth.values())
+    truth = r.to_json()["ground_truth"]
     console.print(
         f"\n[bold]{r.operation_name}[/]: operation {r.operation_id}, {r.operation_status}\n"
         f"  {hours:.1f} hours of scenario time in {r.timings.get('total', 0):.0f} s "
         f"({r.verification_rounds} verification rounds, {r.checks} checks)\n"
         f"  imported   {rows_ok} lines from {len(r.imports)} agencies' files "
         f"({rows_bad} refused, with reasons)\n"
-        f"  items      {f['items']} ({f['duplicates_folded']} duplicate reports folded)\n"
+        f"  items      {f['items']} ({f['duplicates_folded']} duplicates folded, "
+        f"{f['reported_by_several']} reported by more than one agency)\n"
+        f"  not sent   {f['removed_before_referral']} removed before referral (already removed "
+        "or withheld when checked just before sending)\n"
         f"  referred   {f['referred']} in {len(r.referrals)} referrals: "
         + ", ".join(f"{x.platform} ({_kind(x.kind)} by {x.channel})" for x in r.referrals)
-        + f"\n  removed    {f['removed']} ({_share(f['removed_share'])}), median time to "
-        f"removal {_duration(f['median_observed_seconds'])}\n"
-        f"  testbed    {gone} of the referred items are gone by its ground truth; the report "
-        f"confirms {f['removed']}",
+        + f"\n  removed    {f['confirmed_removed']} confirmed by the checks "
+        f"({_share(f['removed_share'])}), {f['claimed_removed']} claimed by the platforms; "
+        f"median time to removal {_duration(f['median_observed_seconds'])}\n"
+        f"  testbed    by its ground truth {truth['removed_before_referral']} were gone before "
+        f"referral, and {truth['removed']} of the {truth['referred']} referred are gone",
         highlight=False,
         soft_wrap=True,
     )
     t = Table(title="Time to removal by platform", title_justify="left")
-    for col in ("platform", "referred", "removed", "share", "median"):
+    for col in ("platform", "referred", "claimed", "confirmed", "share", "median"):
         t.add_column(col, justify="left" if col == "platform" else "right")
     for row in r.by_platform:
         t.add_row(
             row["platform"],
             str(row["referred"]),
-            str(row["removed"]),
+            str(row["claimed_removed"]),
+            str(row["confirmed_removed"]),
             _share(row.get("removed_share")),
             _duration(row.get("median_observed_seconds")),
         )

@@ -70,8 +70,9 @@ class SentReferral:
     platform: str
     kind: str
     channel: str
-    items: int
+    items: int  # sent
     acknowledgement: str | None
+    already_gone: int = 0  # kept out: removed or withheld before sending
 
 
 def _iso(t: dt.datetime) -> str:
@@ -98,10 +99,20 @@ class DemoResult:
     verification_rounds: int = 0
     checks: int = 0
     removal_times_stated: int = 0  # removal times the platforms' status APIs gave
-    #: Per platform, the referred items and those the testbed's ground truth says are gone.
+    #: Per platform, by the testbed's ground truth: the items put in a batch, those already
+    #: gone when the batches went out, those referred, and of those the ones it removed.
     ground_truth: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The final report's "items by platform and state" rows.
+    by_platform_state: list[dict[str, Any]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def _before(self, platform: str) -> int:
+        return sum(
+            int(r["items"])
+            for r in self.by_platform_state
+            if r["platform"] == platform and r["state"] == "removed_before_referral"
+        )
 
     @property
     def dashboard_path(self) -> str:
@@ -141,14 +152,18 @@ class DemoResult:
             "items": f["items"],
             "duplicates_folded": f["duplicates_folded"],
             "referred": f["referred"],
-            "removed": f["removed"],
+            "removed_before_referral": f["removed_before_referral"],
+            "claimed_removed": f["claimed_removed"],
+            "confirmed_removed": f["confirmed_removed"],
             "removed_share": f["removed_share"],
             "median_time_to_removal_seconds": f["median_observed_seconds"],
             "platforms": [
                 {
                     "platform": r["platform"],
+                    "removed_before_referral": self._before(r["platform"]),
                     "referred": r["referred"],
-                    "removed": r["removed"],
+                    "claimed_removed": r["claimed_removed"],
+                    "confirmed_removed": r["confirmed_removed"],
                     "removed_share": r.get("removed_share"),
                     "median_time_to_removal_seconds": r.get("median_observed_seconds"),
                 }
@@ -162,11 +177,15 @@ class DemoResult:
                     "channel": r.channel,
                     "items": r.items,
                     "acknowledgement": r.acknowledgement,
+                    "already_gone": r.already_gone,
                 }
                 for r in self.referrals
             ],
             "ground_truth": {
-                "removed": sum(v["removed"] for v in self.ground_truth.values()),
+                **{
+                    key: sum(v[key] for v in self.ground_truth.values())
+                    for key in ("batched", "removed_before_referral", "referred", "removed")
+                },
                 "by_platform": {k: dict(v) for k, v in self.ground_truth.items()},
             },
             "verification": {

@@ -6,10 +6,12 @@ operation led by the first (duplicates fold, every agency stays credited), the
 analysts assess, the lead refers the whole operation per platform (ToS referrals
 to X by API and to Telegram by e-mail, a removal order to YouTube, approved by a
 supervisor who did not write it), the referrals are delivered to the simulated
-platforms, and the checker and the platforms' status APIs follow the removals
-while scenario time runs: every 15 minutes for six hours, then hourly until the
-day ends (24 hours by default). A preliminary report is written half-way, the
-final one at the end, and the operation is closed.
+platforms (each item checked just before: what a platform already removed, suspended or
+geo-blocked by itself is not sent, and counts as removed before referral), and the
+checker and the platforms' status APIs follow the removals while scenario time runs:
+every 15 minutes for six hours, then hourly until the day ends (24 hours by default).
+A preliminary report is written half-way, the final one at the end, and the operation
+is closed.
 
 Why a frozen clock moved by hand: the simulated platforms act on scenario time, so
 a day plays out in well under a minute and every run of a seed gives the same
@@ -59,7 +61,7 @@ from takedown.operations import report
 from takedown.operations import service as operations
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.platforms.identity import InvalidURL, canonicalize
-from takedown.referrals import delivery, status
+from takedown.referrals import delivery, precheck, repository, status
 from takedown.referrals import service as referrals
 from takedown.referrals.channels.api import ApiChannel
 from takedown.referrals.channels.email import EmailChannel
@@ -166,7 +168,7 @@ def run_demo(
                 f"testbed {sc.name!r} (seed {sc.seed}) on loopback; scenario time "
                 f"{sim.now():%Y-%m-%d %H:%M}Z"
             )
-            day = _Day(config, storage, factory, sim, obs, timings)
+            day = _Day(config, storage, factory, sim, obs, timings, settings)
             result = day.run(sc)
         timings["total"] = time.perf_counter() - t0
         result.timings = timings
@@ -205,7 +207,14 @@ class _Day:
         sim: SimHandle,
         obs: Observer,
         timings: dict[str, float],
+        settings: Settings,
     ) -> None:
+        # The check before sending is on (what is already gone is not sent); evidence is
+        # not captured here: the demo's instance does not reach the testbed by itself.
+        self.settings = settings.model_copy(
+            update={"capture_before_referral": False, "check_before_referral": True}
+        )
+        self.sent_at: dt.datetime | None = None
         self.config = config
         self.storage = storage
         self.factory = factory
@@ -242,8 +251,8 @@ class _Day:
         with _timed(self.timings, "assess"):
             self._assess(teams, op_id, truth)
         with _timed(self.timings, "refer"):
-            sent_ids, item_ids = self._refer(lead, op_id, referred)
-            sent = self._deliver(lead, sent_ids)
+            sent_ids, batched = self._refer(lead, op_id, referred)
+            sent, item_ids = self._deliver(lead, sent_ids)
         reports: dict[str, Path | None] = {}
         with _timed(self.timings, "verify"):
             self._follow(lead, op_id, item_ids, reports)
@@ -254,7 +263,7 @@ class _Day:
             with session_scope(self.factory) as s:
                 final = report.build(s, lead.supervisor, op_id, final=True, clock=self.clock)
             reports.update(self._write(final, op_id, pdf=self.config.pdf))
-        truth_by_platform = self._score(lead, item_ids)
+        truth_by_platform = self._score(lead, batched)
         data = final.to_json()
         return DemoResult(
             scenario=sc.name,
@@ -270,6 +279,7 @@ class _Day:
             referrals=sent,
             figures=data["figures"],
             by_platform=data["tables"]["time_to_removal_by_platform"],
+            by_platform_state=data["tables"]["items_by_platform_state"],
             reports=reports,
             logins=[*self.logins],
             verification_rounds=self.rounds,
@@ -279,18 +289,34 @@ class _Day:
             notes=self.notes,
         )
 
-    def _score(self, lead: Team, item_ids: Sequence[int]) -> dict[str, dict[str, int]]:
-        """What the testbed says became of the referred items (the report's yardstick)."""
+    def _score(self, lead: Team, batched: Sequence[int]) -> dict[str, dict[str, int]]:
+        """What the testbed says became of every item put in a batch (the report's yardstick).
+
+        Gone when the batches went out (removed, or geo-blocked: withheld) -> removed before
+        referral; otherwise referred, and removed if the testbed removed it by the end (for
+        whatever reason: our referral, the platform's own moderation, its account's removal).
+        """
+        assert self.sent_at is not None
+        sent_at = self.sent_at.timestamp()
         with session_scope(self.factory) as s:
-            items = [items_service.get_item(s, lead.analyst, i) for i in sorted(set(item_ids))]
+            items = [items_service.get_item(s, lead.analyst, i) for i in sorted(set(batched))]
             seen = [(it.platform, it.identity) for it in items]
         truth = self._truth()
         out: dict[str, dict[str, int]] = {}
         for platform, identity in seen:
-            row = out.setdefault(platform, {"referred": 0, "removed": 0})
-            row["referred"] += 1
+            row = out.setdefault(
+                platform, {"batched": 0, "removed_before_referral": 0, "referred": 0, "removed": 0}
+            )
+            row["batched"] += 1
             t = truth.get(identity)
-            row["removed"] += int(t is not None and t["removed_at"] is not None)
+            gone_at = _epoch(t["removed_at"]) if t is not None else None
+            if t is not None and (
+                (gone_at is not None and gone_at <= sent_at) or t["access"] == "geo_blocked"
+            ):
+                row["removed_before_referral"] += 1
+                continue
+            row["referred"] += 1
+            row["removed"] += int(gone_at is not None)
         return dict(sorted(out.items()))
 
     # --- the day ------------------------------------------------------------------------
@@ -369,7 +395,8 @@ class _Day:
     ) -> tuple[dict[int, int], list[int]]:
         """The lead refers the whole operation per platform; orders get a second pair of eyes.
 
-        Returns the referrals sent (id -> items included) and the items they carry."""
+        Returns the batches made (id -> items included when made) and those items; the
+        check just before sending may still keep some of them out (``_deliver``)."""
         sent: dict[int, int] = {}
         items: list[int] = []
         with self.obs.phase("referring", len(referred)) as bar, session_scope(self.factory) as s:
@@ -399,14 +426,18 @@ class _Day:
             raise Conflict("no referral could be made: nothing in the operation was ready")
         return sent, items
 
-    def _deliver(self, lead: Team, sent: dict[int, int]) -> list[SentReferral]:
+    def _deliver(self, lead: Team, sent: dict[int, int]) -> tuple[list[SentReferral], list[int]]:
+        """The delivery job, as a served instance runs it: each batch's items are checked
+        just before sending (what is already gone is not sent), then the batch goes out.
+
+        Returns the batches and the items that went out."""
         secret = secrets.token_hex(16)  # the per-platform API signing keys derive from it
         sender = f"referrals@{lead.agency.lower()}.demo.invalid"
         smtp = f"smtp://127.0.0.1:{self.sim.smtp_port}?from={sender}"
+        self.sent_at = self.clock.now()
         with (
-            self.obs.phase("delivering referrals", len(sent)) as bar,
+            self.obs.phase("checking and delivering referrals", len(sent)) as bar,
             self.sim.sync_client() as http,
-            session_scope(self.factory) as s,
         ):
             channels = ChannelRegistry(
                 [
@@ -416,23 +447,43 @@ class _Day:
                     EmailChannel(smtp, attach_pdf=False),
                 ]
             )
-            rep = delivery.run_due(s, channels, clock=self.clock, limit=1000)
-            bar.advance(rep.attempted)
-        if rep.acknowledged != len(sent):
-            raise Unavailable(
-                f"the simulated platforms acknowledged {rep.acknowledged} of {len(sent)} "
-                "referrals; see the referrals' delivery attempts in the web app"
+            check = precheck.engine_check(
+                lambda: self.sim.client(per_host_limit=16), self.sim.detector_registry(),
+                clock=self.clock, config=ENGINE,
+            )  # fmt: skip
+            rep = delivery.deliver_due(
+                self.factory, self.settings, channels, clock=self.clock, limit=1000, check=check
             )
+            bar.advance(len(sent))
         out = []
+        items: list[int] = []
+        unsent = 0
         with session_scope(self.factory) as s:
-            for ref_id, n in sent.items():
+            for ref_id in sent:
                 ref = referrals.get_referral(s, lead.analyst, ref_id)
+                rows = repository.items_of(s, ref_id)
+                included = [ri.item_id for ri, _ in rows if ri.state == ItemState.INCLUDED.value]
+                gone = sum(1 for ri, _ in rows if ri.state == ItemState.ALREADY_GONE.value)
+                unsent += not included
+                items += included
                 out.append(
                     SentReferral(
-                        ref.reference, ref.platform, ref.kind, ref.channel, n, ref.ack_reference
+                        ref.reference, ref.platform, ref.kind, ref.channel, len(included),
+                        ref.ack_reference, gone,
                     )
-                )
-        return out
+                )  # fmt: skip
+                if gone:
+                    self.note(
+                        f"{ref.reference}: {gone} item(s) already removed or withheld on "
+                        f"{ref.platform} before sending were not sent (removed before referral)"
+                    )
+        if rep.acknowledged != len(sent) - unsent:
+            raise Unavailable(
+                f"the simulated platforms acknowledged {rep.acknowledged} of "
+                f"{len(sent) - unsent} referrals; see the referrals' delivery attempts in the "
+                "web app"
+            )
+        return out, items
 
     def _round(self, registry: DetectorRegistry) -> None:
         rep = verification.verify_due(
@@ -510,6 +561,10 @@ class _Advance:
 
     def set_total(self, total: int | None) -> None:
         return None
+
+
+def _epoch(iso: str | None) -> float | None:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
 
 
 def _put(path: Path, data: str | bytes) -> Path:

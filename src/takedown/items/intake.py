@@ -38,6 +38,13 @@ from takedown.platforms.identity import InvalidURL, NoContentURL, canonicalize
 CHUNK_ROWS = 5000
 PIPELINE_DEPTH = 2  # chunks parsed ahead of the writer: memory stays a few chunks
 ERRORS_KEPT = 1000
+#: What "duplicates folded" means, wherever it is shown (the intake pages; an operation's
+#: "duplicates folded (all)" in ``operations.figures`` is the same, over all its reports).
+DUPLICATES_FOLDED = (
+    "reports (imported rows) that named an item already reported, earlier in the same file, "
+    "in an earlier file, or by another agency: each adds a sighting to that item instead of "
+    "a new item"
+)
 MAX_NOTE = 4000
 MAX_TITLE = 2000
 FUTURE_SLACK = dt.timedelta(days=1)

@@ -286,5 +286,7 @@ def import_page(
         request,
         lambda limit, offset: workbench.folded_of(session, principal, job, limit, offset),
     )
-    ctx: dict[str, Any] = {"job": job, "folded": rows, "pager": pager}
+    ctx: dict[str, Any] = {
+        "job": job, "folded": rows, "pager": pager, "folded_means": intake.DUPLICATES_FOLDED,
+    }  # fmt: skip
     return render(request, "items/import.html", ctx, title=f"Import {job.id}", tlp="AMBER")

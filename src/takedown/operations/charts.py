@@ -139,8 +139,11 @@ def stacked_bars(
     *,
     desc: str = "",
     width: int = 560,
+    legend_columns: int = 3,
+    colors: Sequence[str] = PALETTE,
 ) -> str:
-    """Horizontal stacked bars (e.g. items per platform split by status) with a legend."""
+    """Horizontal stacked bars (e.g. items per platform split by state) with a legend;
+    series ``j`` is drawn in ``colors[j]`` (repeating when there are more series)."""
     if not desc:
         desc = "; ".join(
             f"{label}: " + ", ".join(f"{s} {fmt_int(v)}" for s, v in zip(series, vals, strict=True))
@@ -149,7 +152,7 @@ def stacked_bars(
     if not rows:
         return _empty(width, 80, title, desc or "no data", "stacked", "no data yet")
     bar_h, gap, top = 18, 6, 30
-    legend_rows = math.ceil(len(series) / 3)
+    legend_rows = math.ceil(len(series) / legend_columns)
     label_w = min(170, 12 + 7 * max(len(label) for label, _ in rows))
     total_w = 60
     height = top + len(rows) * (bar_h + gap) + 10 + legend_rows * 18 + 6
@@ -169,17 +172,17 @@ def stacked_bars(
             w = span * v / vmax
             out.append(
                 f'<rect x="{_num(x)}" y="{y}" width="{_num(w)}" height="{bar_h}" '
-                f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(label)}, '
+                f'fill="{colors[j % len(colors)]}"><title>{escape(label)}, '
                 f"{escape(series[j])}: {fmt_int(v)}</title></rect>"
             )
             x += w
         out.append(f'<text x="{x + 4:.1f}" y="{y + bar_h * 0.72:.1f}">{fmt_int(sum(vals))}</text>')
     ly = top + len(rows) * (bar_h + gap) + 10
-    col_w = (width - 16) / 3
+    col_w = (width - 16) / legend_columns
     for j, name in enumerate(series):
-        lx = 8 + (j % 3) * col_w
-        yy = ly + (j // 3) * 18
-        fill = PALETTE[j % len(PALETTE)]
+        lx = 8 + (j % legend_columns) * col_w
+        yy = ly + (j // legend_columns) * 18
+        fill = colors[j % len(colors)]
         out.append(f'<rect x="{lx:.1f}" y="{yy}" width="12" height="12" fill="{fill}"/>')
         out.append(f'<text x="{lx + 16:.1f}" y="{yy + 10}">{escape(name)}</text>')
     out.append("</svg>")

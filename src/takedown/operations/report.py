@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from takedown.accounts.principal import Principal
 from takedown.kit import csvfile
 from takedown.kit.clock import Clock, SystemClock
-from takedown.operations import charts, metrics, repository, service
+from takedown.operations import charts, figures, metrics, repository, service
 from takedown.operations.stats import HOUR
 
 PRELIMINARY = "preliminary"
@@ -108,13 +108,20 @@ def _iso(t: dt.datetime | None) -> str | None:
 
 # --- building ---------------------------------------------------------------------------------
 
-D_TTR = (
-    "time from an item's first referral to its removal, counted only once the checker confirmed "
-    "it (two 'removed' checks); the time of removal is the one the platform stated (Annex II "
-    "or its status API) when the checks agree with it (after the last 'online' check, no later "
-    "than the first 'removed' one, never before the platform received the referral), "
-    "otherwise the first 'removed' check"
-)
+D_TTR = figures.TTR
+#: One colour per state, the same on every chart (Okabe–Ito, and greys for the unreferred).
+STATE_COLORS = {
+    "not_assessed": "#999999",
+    "dismissed": "#cccccc",
+    "not_referred": "#56B4E9",
+    "removed_before_referral": "#CC79A7",
+    "awaiting_check": "#F0E442",
+    "still_online": "#D55E00",
+    "restricted": "#E69F00",
+    "claimed_removed": "#0072B2",
+    "confirmed_removed": "#009E73",
+    "reappeared": "#000000",
+}
 
 
 def build(
@@ -129,81 +136,43 @@ def build(
     now = (clock or SystemClock()).now()
     m = metrics.compute(session, op, now)
     d = m.data
-    tot = d["totals"]
-    ttr = d["time_to_removal"]["all"]
     parts = [
         {"agency": a.name, "country": a.country, "role": p.role}
         for p, a in repository.participants_of(session, op.id)
     ]
-    figures = [
-        Figure("items", "Items", tot["items"], "count",
-               "distinct items in the operation (one item per platform address, however "
-               "many agencies reported it)"),
-        Figure("agencies", "Agencies contributing", tot["agencies"], "count",
-               "agencies that added at least one item"),
-        Figure("platforms", "Platforms", tot["platforms"], "count",
-               "distinct platforms the items are on"),
-        Figure("duplicates_folded", "Duplicate reports folded", tot["duplicates_folded"], "count",
-               "contributions of an item that another agency had already added (each agency "
-               "stays credited)"),
-        Figure("referred", "Referred", tot["referred"], "count",
-               "items sent to their platform at least once (referral or removal order)"),
-        Figure("removed", "Confirmed removed", tot["removed"], "count",
-               "referred items whose removal the checker confirmed by the report time"),
-        Figure("removed_share", "Removed, share of referred", tot["removed_share"], "share",
-               "confirmed removed / referred"),
-        Figure("share_within_1h", "Removed within 1 hour", ttr["share_within_1h"], "share",
-               "Kaplan–Meier estimate of the share of referred items removed within 1 hour of "
-               "referral (items still online are censored)"),
-        Figure("share_within_24h", "Removed within 24 hours", ttr["share_within_24h"], "share",
-               "the same estimate at 24 hours"),
-        Figure("share_within_7d", "Removed within 7 days", ttr["share_within_7d"], "share",
-               "the same estimate at 7 days; 'not yet known' until an item has been followed "
-               "that long"),
-        Figure("km_median_seconds", "Median time to removal (Kaplan–Meier)",
-               ttr["km_median_seconds"], "seconds",
-               "the time by which half of the referred items were removed, counting the items "
-               "still online; 'not yet known' while fewer than half are down"),
-        Figure("median_observed_seconds", "Median time to removal (removed items)",
-               ttr["median_observed_seconds"], "seconds",
-               "the smallest time within which at least half of the removed items came down "
-               f"(nearest rank); {D_TTR}"),
-        Figure("p90_observed_seconds", "90th percentile (removed items)",
-               ttr["p90_observed_seconds"], "seconds",
-               "the smallest time within which at least 90 % of the removed items came down"),
-        Figure("removals_dated_by_platform", "Removal times stated by the platform",
-               tot["removals_dated_by_platform"], "count",
-               "confirmed removals whose time of removal is the platform's own statement "
-               "(Annex II or its status API); the others are dated by the first 'removed' "
-               "check, the latest the removal can have been"),
-        Figure("removed_without_referral", "Removed before any referral",
-               tot["removed_without_referral"], "count",
-               "items the platform removed before anyone referred them"),
-    ]  # fmt: skip
-    if final:
-        figures.append(
-            Figure("reappeared", "Reappeared", tot["reappeared"], "count",
-                   "removed items found online again at the same address by a later check")
-        )  # fmt: skip
+    # Every figure, under the one name and definition of ``figures``.
+    figs = [
+        Figure(f.key, f.label, d["figures"][f.key], f.unit, f.definition) for f in figures.FIGURES
+    ]
     tables = [
         Table("items_by_platform_kind", "Items by platform and kind",
               (("platform", "Platform", "text"), ("kind", "Kind", "text"),
                ("items", "Items", "count")),
               d["by_platform_kind"], "distinct items per platform and kind"),
-        Table("items_by_status", "Items by status",
-              (("label", "Status", "text"), ("items", "Items", "count")),
-              [{"status": r["status"], "label": r["label"], "items": r["items"]}
-               for r in d["by_status"]],
-              "each item's current status: the checker's latest confirmed observation"),
+        Table("items_by_state", "Items by state",
+              (("label", "State", "text"), ("items", "Items", "count")),
+              [{**r, "definition": figures.STATE_BY_KEY[r["state"]].definition}
+               for r in d["by_state"]],
+              "each item in exactly one state at the report time: "
+              + "; ".join(f"{s.label}: {s.definition}" for s in figures.STATES)),
+        Table("items_by_platform_state", "Items by platform and state",
+              (("platform", "Platform", "text"), ("label", "State", "text"),
+               ("items", "Items", "count")),
+              [{**r, "label": figures.STATE_BY_KEY[r["state"]].label}
+               for r in d["by_platform_state"]],
+              "the states above, per platform (the chart 'Items by state, per platform')"),
         Table("time_to_removal_by_platform", "Time to removal by platform",
               (("platform", "Platform", "text"), ("referred", "Referred", "count"),
-               ("removed", "Removed", "count"), ("removed_share", "Removed share", "share"),
+               ("claimed_removed", "Claimed removed (Annex II)", "count"),
+               ("confirmed_removed", "Confirmed removed (checks)", "count"),
+               ("removed_share", "Confirmed share", "share"),
                ("median_observed_seconds", "Median (removed)", "seconds"),
                ("p90_observed_seconds", "p90 (removed)", "seconds"),
                ("share_within_1h", "Within 1 h (KM)", "share"),
                ("share_within_24h", "Within 24 h (KM)", "share"),
                ("km_median_seconds", "KM median", "seconds")),
-              d["time_to_removal"]["by_platform"], f"per platform; {D_TTR}"),
+              d["time_to_removal"]["by_platform"],
+              "per platform, the figures of the same names; " + D_TTR),
         Table("contributions", "Contributions by agency",
               (("agency", "Agency", "text"), ("country", "Country", "text"),
                ("items", "Items", "count"), ("only_this_agency", "Only this agency", "count"),
@@ -211,7 +180,7 @@ def build(
               d["contributions"],
               "items each agency added; 'only this agency' items no other agency reported"),
         Table("removals_over_time", "Confirmed removals per hour",
-              (("hour", "Hour (UTC)", "text"), ("removed", "Removed", "count"),
+              (("hour", "Hour (UTC)", "text"), ("removed", "Confirmed removed", "count"),
                ("cumulative", "Cumulative", "count")),
               d["removals_over_time"],
               "confirmed removals by the hour of their time of removal (as in time to removal), "
@@ -224,7 +193,7 @@ def build(
         generated_at=now,
         operation={**d["operation"], "participants": len(parts)},
         participants=parts,
-        figures=figures,
+        figures=figs,
         tables=tables,
     )
     report.charts = make_charts(m, final=final)
@@ -317,19 +286,19 @@ def make_charts(m: metrics.Metrics, *, final: bool) -> list[tuple[str, str]]:
             ),
         )
     )
-    statuses = [
-        s for s in metrics.STATUS_ORDER if any(r["status"] == s for r in d["by_platform_status"])
-    ]
+    states = [st for st in figures.STATES if any(r["state"] == st.key for r in d["by_state"])]
     grid: dict[str, dict[str, int]] = {}
-    for r in d["by_platform_status"]:
-        grid.setdefault(r["platform"], {})[r["status"]] = r["items"]
+    for r in d["by_platform_state"]:
+        grid.setdefault(r["platform"], {})[r["state"]] = r["items"]
     out.append(
         (
-            "Status by platform",
+            "State by platform",
             charts.stacked_bars(
-                "Status by platform",
-                [(p, [float(grid[p].get(s, 0)) for s in statuses]) for p in sorted(grid)],
-                [metrics.STATUS_LABELS.get(s, s) for s in statuses],
+                "Items by state, per platform",
+                [(p, [float(grid[p].get(st.key, 0)) for st in states]) for p in sorted(grid)],
+                [st.label for st in states],
+                legend_columns=2,
+                colors=[STATE_COLORS[st.key] for st in states],
             ),
         )
     )

@@ -22,7 +22,7 @@ from takedown.accounts.principal import Principal
 from takedown.kit.clock import SystemClock
 from takedown.kit.errors import Conflict, InvalidInput, NotFound
 from takedown.kit.types import IdPath
-from takedown.operations import metrics, report, service
+from takedown.operations import figures, metrics, report, service
 from takedown.operations.models import OperationKind, OperationStatus, ParticipantRole
 from takedown.web.deps import FormErrors, PagePrincipal, SupervisorPage, error_field
 from takedown.web.nav import register_nav
@@ -218,6 +218,7 @@ def _live_context(session: DbSession, principal: Principal, operation_id: int) -
         "held": service.held_items(session, principal, operation_id),
         "refresh": REFRESH_SECONDS,
         "cell": report.cell,
+        "cards": figures.CARDS,
         "role": service.role_in(session, principal, op),
     }
 

@@ -1,6 +1,6 @@
 """The delivery job: retried until acknowledged or given up, every attempt recorded;
-evidence captured before a batch's first attempt (``evidence_first``), whether the job
-or an analyst's "Send now" makes it.
+evidence captured, and the items checked (``precheck``: what is already gone is not sent),
+before a batch's first attempt, whether the job or an analyst's "Send now" makes it.
 
 Idempotent: the job row is the state. Running it twice, or on two workers,
 cannot send a batch twice after it was acknowledged, because an
@@ -45,6 +45,7 @@ from takedown.referrals.models import (
     ReferralStatus,
 )
 from takedown.referrals.platforms import lookup, signing_key
+from takedown.referrals.precheck import NOT_SENT, CheckFn, check_before_sending
 
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -225,16 +226,19 @@ def deliver_due(
     *,
     clock: Clock | None = None,
     limit: int = 100,
+    check: CheckFn | None = None,
 ) -> DeliveryReport:
     """The delivery job (``referrals.deliver``, ``takedown refer deliver``): evidence first
-    for the batches about to get their first attempt, then one attempt for each due one.
+    for the batches about to get their first attempt, then a fresh look at their items
+    (``precheck``: what is already gone is not sent), then one attempt for each due one.
 
-    The capture runs in its own short transactions, before the delivery's.
+    The capture and the check run in their own short transactions, before the delivery's.
     """
     clock = clock or SystemClock()
     with session_scope(factory) as session:
         due = [d.referral_id for d in repository.due_deliveries(session, clock.now(), limit)]
     capture_before_sending(factory, settings, due)
+    check_before_sending(factory, settings, due, check=check, clock=clock)
     with session_scope(factory) as session:
         return run_due(session, channels, clock=clock, limit=limit)
 
@@ -265,16 +269,23 @@ def send_now_with_evidence(
     channels: ChannelRegistry,
     *,
     clock: Clock | None = None,
+    check: CheckFn | None = None,
 ) -> Attempt:
     """The batch page's "Send now": the checks, evidence first (as the delivery job does),
-    then ``send_now``. Each step in its own transaction, as in ``deliver_due``; call it
-    with no transaction of yours holding a write lock (a page's request session only
-    reads before this).
+    a fresh look at the items (``precheck``), then ``send_now``. Each step in its own
+    transaction, as in ``deliver_due``; call it with no transaction of yours holding a
+    write lock (a page's request session only reads before this).
     """
     clock = clock or SystemClock()
     with session_scope(factory) as session:
-        _waiting(session, principal, referral_id, clock)  # nothing captured for a refusal
+        ref, _ = _waiting(session, principal, referral_id, clock)  # nothing captured if refused
+        reference = ref.reference
     capture_before_sending(factory, settings, [referral_id], actor=principal)
+    gone = check_before_sending(
+        factory, settings, [referral_id], check=check, clock=clock, actor=principal
+    )
+    if referral_id in gone.closed:
+        raise Conflict(f"{reference} was {NOT_SENT} (see its items)")
     with session_scope(factory) as session:
         return send_now(session, principal, referral_id, channels, clock=clock)
 

@@ -32,7 +32,10 @@ class ItemState(StrEnum):
     INCLUDED = "included"
     HELD = "held"  # deconfliction hold: not sent
     DUPLICATE = "duplicate"  # already referred to this platform: not sent twice
-    NOT_READY = "not_ready"  # not assessed (or already removed): not sent
+    NOT_READY = "not_ready"  # not assessed: not sent
+    # Found removed, suspended or withheld before it was sent (``precheck``): not sent,
+    # counted under "removed before referral", never as this referral's removal.
+    ALREADY_GONE = "already_gone"
 
 
 class Response(StrEnum):
@@ -53,6 +56,8 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     ACKNOWLEDGED = "acknowledged"  # handed over, and the platform acknowledged receipt
     GAVE_UP = "gave_up"
+    # Never attempted: every item was already gone just before sending (``precheck``).
+    NOT_SENT = "not_sent"
 
 
 #: A delivery that is done: never attempted again.

@@ -319,3 +319,26 @@ def acknowledged_since(session: Session, since: dt.datetime, limit: int) -> list
             .limit(limit)
         ).all()
     )
+
+
+def latest_captures(session: Session, item_ids: Sequence[int]) -> dict[int, int]:
+    """The newest completed evidence capture of each item (item id -> capture id).
+
+    Evidence may be left out of a build, so its model is imported here, when asked; without
+    it there is no capture to name.
+    """
+    try:
+        from takedown.evidence.models import CaptureStatus, EvidenceCapture
+    except ImportError:  # pragma: no cover - evidence is part of every build we ship
+        return {}
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(EvidenceCapture.item_id, func.max(EvidenceCapture.id))
+        .where(
+            EvidenceCapture.item_id.in_(list(item_ids)),
+            EvidenceCapture.status == CaptureStatus.COMPLETE.value,
+        )
+        .group_by(EvidenceCapture.item_id)
+    ).all()
+    return {int(i): int(c) for i, c in rows}

@@ -25,7 +25,7 @@ from takedown.items.models import Item, ItemStatus
 from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.platforms.identity import no_content_reason
-from takedown.referrals import repository
+from takedown.referrals import precheck, repository
 from takedown.referrals.access import get_referral, now_of, own_referral, require_agency_user
 from takedown.referrals.editing import REASONS, edit, escalate_to_emergency, order_fields
 from takedown.referrals.issuing import (
@@ -169,10 +169,14 @@ def create_batches(
         repository.add(session, ref)
         res = BatchResult(ref)
         earlier = repository.earlier_referrals(session, platform, [i.id for i in its], ref.id)
+        # The item's state as we know it when it enters the batch (its newest check, or its
+        # status); the check just before sending looks again (``precheck``).
+        gone_now = precheck.known_gone(session, its)
         for it in its:
             state, detail = ItemState.INCLUDED, ""
             holds = items_service.active_holds(session, it.id)
             prior = earlier.get(it.id, [])
+            found = gone_now.get(it.id)
             if holds:
                 try:
                     items_service.assert_referrable(session, it)
@@ -185,22 +189,25 @@ def create_batches(
                 # A removal order may follow a ToS referral the platform did not act on.
                 state = ItemState.DUPLICATE
                 detail = "already referred to this platform in " + ", ".join(r for r, _ in prior)
+            elif found is not None:
+                state = ItemState.ALREADY_GONE
             elif ItemStatus(it.status) not in REFERRABLE:
                 state = ItemState.NOT_READY
                 detail = f"item status is {it.status}; only assessed items are referred"
             elif nothing := no_content_reason(it.canonical_url):  # an item from before 12.4
                 state, detail = ItemState.NOT_READY, nothing
-            session.add(
-                ReferralItem(
-                    referral_id=ref.id,
-                    item_id=it.id,
-                    url=it.fetch_url or it.canonical_url,
-                    location=(locations or {}).get(it.id, ""),
-                    state=state.value,
-                    skip_detail=detail,
-                )
+            ri = ReferralItem(
+                referral_id=ref.id,
+                item_id=it.id,
+                url=it.fetch_url or it.canonical_url,
+                location=(locations or {}).get(it.id, ""),
+                state=state.value,
+                skip_detail=detail,
             )
-            res.items.append(BatchItemView(it.id, it.canonical_url, state.value, detail))
+            session.add(ri)
+            if state is ItemState.ALREADY_GONE and found is not None:
+                precheck.exclude(session, ri, it, found, clock=clock)
+            res.items.append(BatchItemView(it.id, it.canonical_url, state.value, ri.skip_detail))
         session.flush()
         record(
             session,
@@ -215,9 +222,14 @@ def create_batches(
                 "included": res.included,
                 "held": [i.item_id for i in res.items if i.state == ItemState.HELD.value],
                 "duplicate": [i.item_id for i in res.items if i.state == ItemState.DUPLICATE.value],
+                "already_gone": [
+                    i.item_id for i in res.items if i.state == ItemState.ALREADY_GONE.value
+                ],
             },
             clock=clock,
         )
+        if all(i.state == ItemState.ALREADY_GONE.value for i in res.items):
+            precheck.close_unsent(session, principal, ref, clock=clock)
         results.append(res)
     return results
 

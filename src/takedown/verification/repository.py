@@ -127,6 +127,41 @@ def list_checks(
     return list(rows), int(total or 0)
 
 
+def latest_checks(session: Session, item_ids: Iterable[int]) -> dict[int, Check]:
+    """The newest check of each item (by check time, then id), for those that have one."""
+    ids = list(dict.fromkeys(item_ids))
+    out: dict[int, Check] = {}
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        newest = (
+            select(Check.item_id, func.max(Check.checked_at).label("at"))
+            .where(Check.item_id.in_(chunk))
+            .group_by(Check.item_id)
+            .subquery()
+        )
+        rows = session.scalars(
+            select(Check)
+            .join(newest, and_(newest.c.item_id == Check.item_id, newest.c.at == Check.checked_at))
+            .order_by(Check.item_id, Check.id)
+        ).all()
+        out.update({r.item_id: r for r in rows})  # the last of a tie wins: the newest id
+    return out
+
+
+def checks_of_run(session: Session, run_id: str, item_ids: Iterable[int]) -> dict[int, Check]:
+    """The checks one run recorded for these items (the newest per item)."""
+    ids = list(dict.fromkeys(item_ids))
+    out: dict[int, Check] = {}
+    for i in range(0, len(ids), CHUNK):
+        rows = session.scalars(
+            select(Check)
+            .where(Check.run_id == run_id, Check.item_id.in_(ids[i : i + CHUNK]))
+            .order_by(Check.item_id, Check.checked_at, Check.id)
+        ).all()
+        out.update({r.item_id: r for r in rows})
+    return out
+
+
 def timeline(session: Session, item_id: int) -> list[Check]:
     return list(
         session.scalars(
