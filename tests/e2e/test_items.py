@@ -83,7 +83,7 @@ def test_intake_queue_keyboard_and_assess(  # type: ignore[no-untyped-def]
         "https://x.com/synthetic_e2e_one/status/7001",
         "https://t.me/s/synthetic_e2e_channel",
         "this is not a url",
-        "https://www.youtube.com/watch?v=SyntheticE2E",
+        "https://www.youtube.com/watch?v=SynthE2E_01",
         "https://x.com/synthetic_e2e_one/status/7001?s=20",
     ]
     page.get_by_label("Paste URLs").fill("\n".join(urls))
