@@ -147,18 +147,21 @@ class Crawl(Base):
 
 
 class Observation(Base):
-    """Something a crawl saw for the first time: the feed, and "new items per source"."""
+    """Something a crawl saw for the first time: the feed, and "new items per source".
+
+    One row per (source, item, kind) for posts, messages and outlinks (the crawler
+    checks before it adds); media rows hang on their post's item, one per file."""
 
     __tablename__ = "monitoring_observations"
     __table_args__ = (
-        UniqueConstraint("source_id", "item_id", "kind"),
+        Index("ix_monitoring_observations_source_id_item_id", "source_id", "item_id"),
         Index("ix_monitoring_observations_agency_id_seen_at", "agency_id", "seen_at"),
     )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
     )
-    source_id: Mapped[int] = mapped_column(ForeignKey("monitoring_sources.id"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("monitoring_sources.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     parent_item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), default=None)

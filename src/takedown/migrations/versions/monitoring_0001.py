@@ -181,12 +181,6 @@ def upgrade() -> None:
             name=op.f("fk_monitoring_observations_source_id_monitoring_sources"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_monitoring_observations")),
-        sa.UniqueConstraint(
-            "source_id",
-            "item_id",
-            "kind",
-            name=op.f("uq_monitoring_observations_source_id_item_id_kind"),
-        ),
     )
     with op.batch_alter_table("monitoring_observations", schema=None) as batch_op:
         batch_op.create_index(
@@ -196,7 +190,7 @@ def upgrade() -> None:
             batch_op.f("ix_monitoring_observations_item_id"), ["item_id"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_monitoring_observations_source_id"), ["source_id"], unique=False
+            "ix_monitoring_observations_source_id_item_id", ["source_id", "item_id"], unique=False
         )
 
     op.create_table(
@@ -251,7 +245,7 @@ def downgrade() -> None:
 
     op.drop_table("monitoring_proposals")
     with op.batch_alter_table("monitoring_observations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_monitoring_observations_source_id"))
+        batch_op.drop_index("ix_monitoring_observations_source_id_item_id")
         batch_op.drop_index(batch_op.f("ix_monitoring_observations_item_id"))
         batch_op.drop_index("ix_monitoring_observations_agency_id_seen_at")
 
