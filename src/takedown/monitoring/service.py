@@ -386,3 +386,16 @@ def proposals(
     session: Session, principal: Principal, *, status: str | None = "pending", limit: int = 100
 ) -> list[Proposal]:
     return repository.proposals_of(session, principal.agency_id, status=status, limit=limit)
+
+
+def crawl_soon(
+    session: Session, principal: Principal, source_id: int, *, clock: Clock | None = None
+) -> Source:
+    """Make a source due now (an analyst's "crawl now"); a paused one is not resumed."""
+    items.require_agency_user(principal, "crawl sources")
+    src = get_source(session, principal, source_id)
+    if src.status != SourceStatus.ACTIVE.value:
+        raise InvalidInput(f"source {source_id} is {src.status}, not active")
+    src.next_due_at = _now(clock)
+    session.flush()
+    return src
