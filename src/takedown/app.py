@@ -30,6 +30,7 @@ from takedown.kit.jobs import (
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
 from takedown.monitoring.api import router as monitoring_router
+from takedown.monitoring.views import router as monitoring_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
@@ -67,6 +68,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     matching_views,
     referrals_views,
     verification_views,
+    monitoring_views,
     operations_views,
     platforms_views,
     sharing_views,
