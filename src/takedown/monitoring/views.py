@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
-from takedown.kit.errors import TakedownError
+from takedown.kit.errors import InvalidInput, TakedownError
 from takedown.kit.types import IdPath
 from takedown.monitoring import repository, service
 from takedown.monitoring.models import SourceKind
@@ -108,7 +108,7 @@ def decide(
         return redirect(request, "/monitoring", notice="Unknown decision.", level="error")
     try:
         p = service.decide_proposal(session, principal, proposal_id, decision == "accept")
-    except TakedownError as exc:
+    except InvalidInput as exc:  # NotFound stays a 404: another agency's proposal
         session.rollback()
         return redirect(request, "/monitoring", notice=exc.detail, level="error")
     verb = "Now watching" if p.status == "accepted" else "Dismissed"
