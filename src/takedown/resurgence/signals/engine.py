@@ -73,7 +73,13 @@ class RemovedIndex:
         scores = [score_pair(self.by_key[k], seen) for k in sorted(self.candidates(seen))]
         if not scores:
             return None
-        return max(scores, key=lambda s: (s.score, -len(s.reasons), s.removed))
+        # Ties (both at 1.0) go to more evidence, then to the latest removal: a successor
+        # re-posts what its predecessor re-posted from the generation before.
+        return max(scores, key=_rank)
+
+
+def _rank(s: Score) -> tuple[float, float, float, str]:
+    return (s.score, s.raw, s.removed_at.timestamp() if s.removed_at else 0.0, s.removed)
 
 
 def link(removed: Sequence[Profile], seen: Sequence[Profile]) -> list[tuple[Profile, Score | None]]:

@@ -82,6 +82,8 @@ class Score:
     seen: str
     score: float
     reasons: tuple[Reason, ...]
+    raw: float = 0.0  # the sum before clipping: ranks two candidates that both reach 1.0
+    removed_at: dt.datetime | None = None
 
     @property
     def proposed(self) -> bool:
@@ -137,4 +139,11 @@ def score_pair(removed: Profile, seen: Profile) -> Score:
         else:
             reasons.append(_w("created_before", "already there while the removed one was online"))
     total = sum(r.weight for r in reasons)
-    return Score(removed.key, seen.key, round(max(0.0, min(1.0, total)), 4), tuple(reasons))
+    return Score(
+        removed.key,
+        seen.key,
+        round(max(0.0, min(1.0, total)), 4),
+        tuple(reasons),
+        raw=round(total, 4),
+        removed_at=removed.removed_at,
+    )
