@@ -366,3 +366,25 @@ def refer_successor(
 
 def threshold() -> float:
     return THRESHOLD
+
+
+def register_hooks() -> None:
+    """Connect to items (newly seen) and verification (confirmed removals); idempotent.
+    Called by the composition root (``bootstrap.wire_hooks``)."""
+    from takedown.items.hooks import register_on_items_created
+    from takedown.verification.service import on_removal_confirmed
+
+    register_on_items_created(_on_items_created)
+    if _on_removal not in on_removal_confirmed:
+        on_removal_confirmed.append(_on_removal)
+
+
+def _on_items_created(session: Session, item_ids: Sequence[int]) -> None:
+    enqueue_seen(session, item_ids)
+
+
+def _on_removal(session: Session, item_id: int) -> None:
+    from takedown.resurgence import predictions
+
+    if enqueue_removed(session, item_id):
+        predictions.generate(session, item_id)
