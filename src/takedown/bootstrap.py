@@ -60,6 +60,11 @@ def wire_hooks(settings: Settings) -> None:
     from takedown.resurgence.service import register_hooks as resurgence_hooks
 
     resurgence_hooks()  # newly seen and newly removed accounts/channels become due scans
+    from takedown.operations.report import report_sections
+    from takedown.resurgence.report import section as resurgence_section
+
+    if resurgence_section not in report_sections:
+        report_sections.append(resurgence_section)  # the final report's "Resurgence" section
 
 
 def _register_check_scopes() -> None:

@@ -36,6 +36,12 @@ def owners(session: Session, ids: Iterable[int]) -> list[Item]:
     )
 
 
+def visible_items(session: Session, principal: Principal, kinds: Sequence[str]) -> list[Item]:
+    return list(
+        session.scalars(select(Item).where(Item.kind.in_(list(kinds)), visible_to(principal)))
+    )
+
+
 def removal_times(session: Session, ids: Sequence[int]) -> dict[int, dt.datetime]:
     """When each item was removed: the confirmed removal instant, else its status change."""
     if not ids:

@@ -23,7 +23,7 @@ from takedown.items.core import now_of, require_agency_user, user_id_of
 from takedown.items.models import Item
 from takedown.kit.clock import Clock
 from takedown.kit.errors import Conflict, InvalidInput, NotFound
-from takedown.resurgence import repository
+from takedown.resurgence import figures, repository
 from takedown.resurgence.models import Candidate, CandidateStatus
 from takedown.resurgence.signals.engine import RemovedIndex
 from takedown.resurgence.signals.score import THRESHOLD, Profile, Score
@@ -388,3 +388,124 @@ def _on_removal(session: Session, item_id: int) -> None:
 
     if enqueue_removed(session, item_id):
         predictions.generate(session, item_id)
+
+
+# --- figures ----------------------------------------------------------------------------
+
+
+def figure_records(
+    session: Session, principal: Principal, *, by: str = "platform", operation_id: int | None = None
+) -> tuple[list[figures.Return], list[figures.Successor]]:
+    """The records the figures are computed from: every removed account or channel the
+    principal sees, and the proposed or confirmed successors found for them.
+
+    ``by`` is ``platform`` or ``operation`` (a removal in two operations counts in both).
+    """
+    if by not in ("platform", "operation"):
+        raise InvalidInput("figures are split by 'platform' or 'operation'")
+    visible = {i.id for i in repository.visible_items(session, principal, repository.OWNER_KINDS)}
+    removed = [i for i in repository.removed_owners(session) if i.id in visible]
+    if operation_id is not None:
+        members = set(repository.operation_item_ids(session, operation_id))
+        removed = [i for i in removed if i.id in members]
+    times = repository.removal_times(session, [i.id for i in removed])
+    ops = repository.operations_of(session, [i.id for i in removed]) if by == "operation" else {}
+
+    def groups(it: Item) -> list[str]:
+        return ops.get(it.id, ["(none)"]) if by == "operation" else [it.platform]
+
+    first_back: dict[int, dt.datetime] = {}
+    successors: list[figures.Successor] = []
+    pairs = [
+        (c, p, s)
+        for c, p, s in repository.candidates_for_figures(session)
+        if p.id in times and s.id in visible
+    ]
+    succ_removed = repository.removal_times(session, [s.id for _, _, s in pairs])
+    for c, p, s in pairs:
+        if p.id not in first_back or s.first_seen_at < first_back[p.id]:
+            first_back[p.id] = s.first_seen_at
+        for g in groups(p):
+            successors.append(
+                figures.Successor(g, s.first_seen_at, c.created_at, succ_removed.get(s.id),
+                                  c.generation)
+            )  # fmt: skip
+    returns = [
+        figures.Return(g, times[it.id], first_back.get(it.id)) for it in removed for g in groups(it)
+    ]
+    return returns, successors
+
+
+def figures_by(
+    session: Session,
+    principal: Principal,
+    *,
+    by: str = "platform",
+    operation_id: int | None = None,
+    clock: Clock | None = None,
+) -> dict[str, figures.Figures]:
+    returns, successors = figure_records(session, principal, by=by, operation_id=operation_id)
+    return figures.by_group(returns, successors, now_of(clock))
+
+
+# --- handles from elsewhere -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HandleLink:
+    seen: str
+    predecessor: str | None
+    score: float
+    verdict: str
+    reasons: list[dict[str, Any]]
+
+
+MAX_HANDLE = 200
+
+
+def clean_handles(lines: Sequence[str], what: str) -> tuple[list[str], list[str]]:
+    """Handles from a list (one a line, ``@`` and URLs' last segment accepted); bad lines are
+    reported by number and the good ones kept."""
+    out: list[str] = []
+    errors: list[str] = []
+    for n, raw in enumerate(lines, start=1):
+        h = raw.strip()
+        if not h or h.startswith("#"):
+            continue
+        if "://" in h:
+            h = h.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        h = h.lstrip("@")
+        if not h or len(h) > MAX_HANDLE or any(c.isspace() or c in "\x00/" for c in h):
+            errors.append(f"{what} line {n}: {raw.strip()[:60]!r} is not a handle")
+            continue
+        out.append(h)
+    return list(dict.fromkeys(out)), errors
+
+
+def link_handles(
+    platform: str, removed: Sequence[str], seen: Sequence[str], *, seen_after: bool = True
+) -> list[HandleLink]:
+    """For each seen handle its best removed predecessor, by the handle signals (lists from
+    elsewhere carry no media or announcements). ``seen_after``: the seen list was collected
+    after the removals, which is the "created after the removal" signal."""
+    from takedown.resurgence.signals.engine import link
+
+    removed_at = dt.datetime(2000, 1, 1, tzinfo=dt.UTC) if seen_after else None
+    seen_at = removed_at + dt.timedelta(seconds=1) if removed_at else None
+    rp = [Profile(key=h, platform=platform, handle=h, removed_at=removed_at) for h in removed]
+    sp = [
+        Profile(
+            key=h, platform=platform, handle=h, first_seen_at=seen_at,
+            max_len=MAX_LEN.get(platform),
+        )
+        for h in seen
+    ]  # fmt: skip
+    out: list[HandleLink] = []
+    for prof, best in link(rp, sp):
+        if best is None:
+            out.append(HandleLink(prof.key, None, 0.0, "no_candidate", []))
+        else:
+            out.append(
+                HandleLink(prof.key, best.removed, best.score, best.verdict, best.reasons_json())
+            )
+    return out
