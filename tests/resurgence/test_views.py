@@ -38,10 +38,10 @@ def test_the_page_shows_evidence_and_figures(web: TestClient, db_session: Sessio
     cid = _proposed(db_session, a)
     page = web.get("/resurgence", headers=a.headers)
     assert page.status_code == 200, page.text
-    row = page.text.split(f'data-testid="candidate-{cid}"', 1)[1].split("</tr>", 1)[0]
+    row = page.text.split(f'data-testid="candidate-{cid}"', 1)[1].split("</article>", 1)[0]
     assert "https://t.me/abumedia_official" in row and "https://t.me/abumedia" in row
     assert "suffix &#39;_official&#39; added" in row or "suffix '_official' added" in row
-    assert "+0.35</span> title" in row and "terrorist content (a, c)" in row
+    assert "+0.35</span> <strong>title</strong>" in row and "terrorist content (a, c)" in row
     assert f'data-testid="confirm-refer-{cid}"' in row
     assert 'data-testid="resurgence-figures"' in page.text and "<svg" in page.text
     home = web.get("/", headers=a.headers)

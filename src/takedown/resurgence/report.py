@@ -23,14 +23,14 @@ from takedown.resurgence.figures import Figures
 
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("group", "Platform", "text"),
-    ("removals", "Removed accounts/channels", "count"),
-    ("returned", "Came back", "count"),
+    ("removals", "Removed", "count"),
+    ("returned", "Back", "count"),
     ("time_to_return_km_median_seconds", "Time to return (KM median)", "seconds"),
-    ("returned_within_24h", "Back within 24 h (KM)", "share"),
-    ("time_to_detect_median_seconds", "Time to detect (median)", "seconds"),
-    ("time_to_detect_p90_seconds", "Time to detect (p90)", "seconds"),
-    ("lifetime_km_median_seconds", "Successor lifetime (KM median)", "seconds"),
-    ("successors_removed_again", "Successors removed again", "count"),
+    ("returned_within_24h", "Back in 24 h (KM)", "share"),
+    ("time_to_detect_median_seconds", "Detect median", "seconds"),
+    ("time_to_detect_p90_seconds", "Detect p90", "seconds"),
+    ("lifetime_km_median_seconds", "Lifetime (KM median)", "seconds"),
+    ("successors_removed_again", "Removed again", "count"),
     ("generations_text", "Generations", "text"),
 )
 DEFINITION = (
@@ -59,11 +59,12 @@ def chart_list(figs: dict[str, Figures]) -> list[tuple[str, str]]:
         (
             "Share not back yet after removal (Kaplan–Meier)",
             charts.survival_curve(
-                "Share of removed accounts/channels not back yet (Kaplan–Meier, 95 % band)",
+                "Not back yet after removal (Kaplan–Meier, 95 % band)",
                 curves[:7],
                 horizon_seconds=min(horizon, 30 * 86400.0),
                 desc="Share of removed accounts and channels with no successor seen, "
                 "by time since the removal.",
+                measure="not back yet",
             ),
         ),
         (

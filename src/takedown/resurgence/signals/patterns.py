@@ -56,7 +56,7 @@ def _digit_bump(a: str, b: str) -> str | None:
     na = int(ma.group(2)) if ma.group(2) else 0
     nb = int(mb.group(2))
     if 0 < nb - na <= 9:
-        return f"{ma.group(2) or '(none)'} -> {mb.group(2)}"
+        return f"{ma.group(2)} -> {mb.group(2)}" if ma.group(2) else f"{mb.group(2)} appended"
     return None
 
 
@@ -71,7 +71,7 @@ def classify(old: str, new: str, max_len: int | None = None) -> Pattern | None:
         return Pattern("homoglyph", f"Unicode look-alikes (TR39 skeleton {po!r})")
     bump = _digit_bump(po, pn)
     if bump:
-        return Pattern("digit", f"number bumped {bump}")
+        return Pattern("digit", f"number bumped: {bump}")
     if _swapped(po, pn):
         return Pattern("swap", f"two letters swapped ({po} -> {pn})")
     so, sn = skeleton(old), skeleton(new)
