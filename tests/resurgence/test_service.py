@@ -45,6 +45,7 @@ def test_a_removal_scans_what_was_seen_since(db_session: Session) -> None:
     a = make_actor(db_session)
     new = seen_account(db_session, a, "https://t.me/qaswarat_back")
     old = removed_account(db_session, a, "https://t.me/qaswarat", removed_at=T0)
+    repository.take_due(db_session, T0 + dt.timedelta(days=999), 100)  # as if scanned as seen
     assert service.enqueue_removed(db_session, old.id, clock=_clock(T0)) == 1
     assert service.enqueue_removed(db_session, old.id, clock=_clock(T0)) == 0  # already due
     rep = service.run_due(db_session, clock=_clock(T0 + dt.timedelta(days=1)))
@@ -113,3 +114,16 @@ def _clock(t: dt.datetime):  # type: ignore[no-untyped-def]
     from takedown.kit.clock import FrozenClock
 
     return FrozenClock(t)
+
+
+def test_a_removal_supersedes_a_pending_seen_scan(db_session: Session) -> None:
+    from takedown.items.hooks import fire_items_created
+
+    a = make_actor(db_session)
+    old = removed_account(db_session, a, "https://t.me/orphaned_voice", assess=False)
+    repository.take_due(db_session, T0 + dt.timedelta(days=999), 100)
+    service.enqueue_seen(db_session, [old.id], clock=_clock(T0))
+    assert service.enqueue_removed(db_session, old.id, clock=_clock(T0)) == 1
+    [due] = repository.take_due(db_session, T0, 10)
+    assert (due.item_id, due.reason) == (old.id, "removed")
+    fire_items_created(db_session, [])  # no ids, no work

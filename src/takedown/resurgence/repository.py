@@ -318,15 +318,23 @@ def operation_item_ids(session: Session, operation_id: int) -> list[int]:
 
 
 def enqueue(session: Session, item_ids: Iterable[int], reason: str, due_at: dt.datetime) -> int:
+    """Make items due; a removal supersedes a pending "seen" (a removed item is scanned as
+    removed). The number of rows added or changed."""
     ids = sorted(set(item_ids))
     if not ids:
         return 0
-    have = set(session.scalars(select(Due.item_id).where(Due.item_id.in_(ids))))
+    have = {d.item_id: d for d in session.scalars(select(Due).where(Due.item_id.in_(ids)))}
+    n = 0
     for iid in ids:
-        if iid not in have:
+        row = have.get(iid)
+        if row is None:
             session.add(Due(item_id=iid, reason=reason, due_at=due_at))
+            n += 1
+        elif reason == "removed" and row.reason != "removed":
+            row.reason = reason
+            n += 1
     session.flush()
-    return len(ids) - len(have)
+    return n
 
 
 def take_due(session: Session, now: dt.datetime, limit: int) -> list[Due]:

@@ -386,8 +386,8 @@ def _on_items_created(session: Session, item_ids: Sequence[int]) -> None:
 def _on_removal(session: Session, item_id: int) -> None:
     from takedown.resurgence import predictions
 
-    if enqueue_removed(session, item_id):
-        predictions.generate(session, item_id)
+    enqueue_removed(session, item_id)
+    predictions.generate(session, item_id)  # idempotent: at most PER_REMOVED per removal
 
 
 # --- figures ----------------------------------------------------------------------------
