@@ -1,0 +1,58 @@
+"""Where coins listens to the texts that pass through: new items and captured evidence text.
+
+``install`` registers both listeners once (``bootstrap.wire_hooks`` calls it), so
+coins imports neither capability's internals and they never import coins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from takedown.coins import service
+
+_installed: list[bool] = []
+
+
+def items_created(session: Session, item_ids: Sequence[int]) -> None:
+    service.observe_item_ids(session, item_ids)
+
+
+def evidence_text(session: Session, cap: object, row: object, text: str) -> None:
+    from takedown.evidence.models import EvidenceCapture, EvidenceFile
+
+    assert isinstance(cap, EvidenceCapture) and isinstance(row, EvidenceFile)
+    service.observe_evidence_text(
+        session,
+        agency_id=cap.agency_id,
+        item_id=cap.item_id,
+        capture_id=cap.id,
+        manifest_sha256=cap.manifest_sha256,
+        file_sha256=row.sha256,
+        url=cap.final_url or cap.url_canonical or cap.url_reported,
+        text=text,
+    )
+
+
+def install() -> None:
+    """Register the listeners (idempotent)."""
+    if _installed:
+        return
+    from takedown.evidence.capturing import on_text_captured
+    from takedown.items.hooks import register_on_items_created
+
+    register_on_items_created(items_created)
+    if evidence_text not in on_text_captured:
+        on_text_captured.append(evidence_text)
+    _installed.append(True)
+
+
+def uninstall() -> None:
+    from takedown.evidence.capturing import on_text_captured
+    from takedown.items.hooks import unregister_on_items_created
+
+    unregister_on_items_created(items_created)
+    if evidence_text in on_text_captured:
+        on_text_captured.remove(evidence_text)
+    _installed.clear()
