@@ -354,3 +354,7 @@ def list_listing_classes(
     ).all()
     out = [r for r in rows if category is None or category in (r.categories or [])]
     return out[:limit]
+
+
+def alerts_of_entry(session: Session, entry_id: int) -> list[CoinAlert]:
+    return list(session.scalars(select(CoinAlert).where(CoinAlert.entry_id == entry_id)).all())
