@@ -33,6 +33,16 @@ def evidence_text(session: Session, cap: object, row: object, text: str) -> None
         url=cap.final_url or cap.url_canonical or cap.url_reported,
         text=text,
     )
+    from takedown.coins import listings
+
+    listings.observe(
+        session,
+        [cap.agency_id],
+        text,
+        f"evidence:{cap.id}:{row.sha256}",
+        item_id=cap.item_id,
+        dark_web=".onion" in (cap.url_canonical or cap.url_reported or ""),
+    )
 
 
 def install() -> None:

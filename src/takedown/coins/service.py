@@ -136,10 +136,16 @@ def observe_item_ids(
     The same item reported by two agencies is two sightings, one in each agency's book.
     Returns the number of sightings recorded.
     """
+    from takedown.coins import listings
+
     when = (clock or SystemClock()).now()
     n = 0
     scanned: dict[int, list[Found]] = {}
-    for item, sighting in repo.items_with_reporters(session, item_ids):
+    rows = repo.items_with_reporters(session, item_ids)
+    reporters: dict[int, set[int]] = {}
+    for item, sighting in rows:
+        reporters.setdefault(item.id, set()).add(sighting.agency_id)
+    for item, sighting in rows:
         text = "\n".join(
             x
             for x in (item.title or "", item.canonical_url, sighting.reported_url, sighting.note)
@@ -148,6 +154,16 @@ def observe_item_ids(
         found = scanned.get(item.id)
         if found is None:
             found = scanned[item.id] = extract(text)
+            if item.title:
+                dark = item.kind in listings.LISTING_KINDS or ".onion" in item.canonical_url
+                listings.observe(
+                    session,
+                    sorted(reporters[item.id]),
+                    item.title,
+                    f"item:{item.id}",
+                    item_id=item.id,
+                    dark_web=dark,
+                )
         if not found:
             continue
         src = Source(
