@@ -16,6 +16,9 @@ class InProcessChain:
         self.chain = chain
         self.requests = 0
 
+    def close(self) -> None:
+        pass
+
     def address(self, address: str) -> AddressStats:
         self.requests += 1
         s = self.chain.stats(address)["chain_stats"]

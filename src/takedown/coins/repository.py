@@ -358,3 +358,22 @@ def list_listing_classes(
 
 def alerts_of_entry(session: Session, entry_id: int) -> list[CoinAlert]:
     return list(session.scalars(select(CoinAlert).where(CoinAlert.entry_id == entry_id)).all())
+
+
+def alerts_for_address(session: Session, agency_id: int, address: str) -> list[CoinAlert]:
+    return list(
+        session.scalars(
+            select(CoinAlert)
+            .where(CoinAlert.agency_id == agency_id, CoinAlert.address == address)
+            .order_by(CoinAlert.created_at.desc(), CoinAlert.id.desc())
+        ).all()
+    )
+
+
+def item_titles(session: Session, item_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    if not item_ids:
+        return {}
+    rows = session.execute(
+        select(Item.id, Item.title, Item.canonical_url).where(Item.id.in_(list(item_ids)))
+    ).all()
+    return {i: (t or "", u) for i, t, u in rows}

@@ -362,3 +362,14 @@ def export_entries(session: Session, principal: Principal, list_id: int) -> dict
             for e in repo.entries_of(session, wl.id)
         ],
     }
+
+
+def get_entry(session: Session, principal: Principal, entry_id: int) -> WatchEntry:
+    row = repo.entry(session, principal.agency_id, entry_id)
+    if row is None:
+        raise NotFound(f"watch entry {entry_id} not found")
+    return row
+
+
+def labels(session: Session, principal: Principal) -> list[ServiceLabel]:
+    return repo.list_labels(session, principal.agency_id)

@@ -64,3 +64,7 @@ class ChainApi(Protocol):
         """One page of confirmed transactions, newest first, after ``last_seen``
         (``/address/:a/txs`` then ``/address/:a/txs/chain/:last_seen``); [] when done."""
         ...
+
+    def close(self) -> None:
+        """Release connections (the HTTP client)."""
+        ...

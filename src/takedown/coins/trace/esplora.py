@@ -63,6 +63,9 @@ class EsploraApi:
             return r.json()
         raise Unavailable(f"chain API {self.base}: no answer")  # pragma: no cover
 
+    def close(self) -> None:
+        self.client.close()
+
     def address(self, address: str) -> AddressStats:
         data = self._get(f"/address/{quote(address, safe='')}")
         chain = data.get("chain_stats") or {}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from takedown.coins.trace.base import ChainApi, ChainConfig
 from takedown.config import Settings
@@ -54,3 +55,13 @@ def api_for_settings(settings: Settings, *, name: str = "esplora") -> ChainApi:
             base_url=settings.coins_esplora_url, client=client, rate=settings.coins_esplora_rate
         ),
     )
+
+
+@contextmanager
+def open_chain(settings: Settings, *, name: str = "esplora") -> Iterator[ChainApi]:
+    """The configured chain API for the duration of a block, its connections then closed."""
+    api = api_for_settings(settings, name=name)
+    try:
+        yield api
+    finally:
+        api.close()
