@@ -72,8 +72,9 @@ def render_svg(root: str, graph: dict[str, Any], *, title: str = "Flows") -> str
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="100%" role="img" aria-labelledby="flow-title" class="flow-graph">',
         f'<title id="flow-title">{escape(title)}</title>',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" '
-        'markerHeight="9" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+        'markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" '
         'fill="#6b7280"/></marker></defs>',
     ]
     for e in edges:
