@@ -39,7 +39,8 @@ _B58 = "1-9A-HJ-NP-Za-km-z"
 _BECH = "qpzry9x8gf2tvdw0s3jn54khce6mua7lQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"
 _HEX = "0-9a-fA-F"
 # Separators a poster puts inside an address. After a line break, a defang mark or an
-# invisible character any piece may follow; after plain spaces a piece of two or more.
+# invisible character any piece may follow; after plain spaces too (groups of four leave
+# a last group of one).
 _DEFANG = r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)"
 _SEP_HARD = rf"(?:[ \t]*\r?\n[ \t>]*|[ \t]?(?:{_DEFANG})[ \t]?|[\u00ad\u200b-\u200d\u2060\ufeff])"
 _SEP_SPACE = r"[ \t]{1,3}"
@@ -52,7 +53,7 @@ def _family(first: str, chars: str, max_pieces: int) -> re.Pattern[str]:
     """``first`` matches the address's first piece (its prefix and a few characters)."""
     return re.compile(
         rf"(?<![A-Za-z0-9])(?:{first}){_END}"
-        rf"(?:(?:{_SEP_HARD}[{chars}]++|{_SEP_SPACE}[{chars}]{{2,}}+){_END}){{0,{max_pieces}}}"
+        rf"(?:(?:{_SEP_HARD}[{chars}]++|{_SEP_SPACE}[{chars}]++){_END}){{0,{max_pieces}}}"
     )
 
 

@@ -8,6 +8,7 @@ the configured rate; a 429 is honoured (``Retry-After``, bounded) and retried.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,12 +34,14 @@ class EsploraApi:
         self.max_retries = config.max_retries
         self._sleep = sleep
         self.requests = 0
+        self._count_lock = threading.Lock()
 
     def _get(self, path: str) -> Any:
         url = self.base + path
         for attempt in range(self.max_retries + 1):
             self.limiter.acquire()
-            self.requests += 1
+            with self._count_lock:
+                self.requests += 1
             try:
                 r = self.client.get(url)
             except httpx.HTTPError as exc:

@@ -151,3 +151,29 @@ def trace(
     ]
     res.requests = api.requests - start_requests
     return res
+
+
+def trace_many(
+    api: ChainApi,
+    addresses: Sequence[str],
+    *,
+    workers: int = 4,
+    hops: int = 1,
+    max_txs: int = 200,
+    labels: LabelLookup | None = None,
+) -> list[TraceResult | Exception]:
+    """Trace several addresses with a few requests in flight: the chain API's rate limit,
+    not each request's round trip, then bounds the pace. Results keep the input order; a
+    failed trace is its exception, so one bad address never loses the others."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(a: str) -> TraceResult | Exception:
+        try:
+            return trace(api, a, hops=hops, max_txs=max_txs, labels=labels)
+        except Exception as exc:  # reported per address by the caller
+            return exc
+
+    if workers <= 1 or len(addresses) <= 1:
+        return [one(a) for a in addresses]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, addresses))
