@@ -7,6 +7,8 @@ STIX cryptocurrency-wallet observables); TLP:RED never leaves the instance.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +30,11 @@ from takedown.coins.models import (
     WatchList,
 )
 from takedown.coins.trace.base import ChainApi
-from takedown.coins.trace.tracer import LabelLookup, TraceResult, trace
+from takedown.coins.trace.tracer import LabelLookup, TraceResult, annotate, trace, trace_many
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict, InvalidInput, NotFound
 
+log = logging.getLogger(__name__)
 LABEL_CATEGORIES = ("mixer", "exchange", "service", "gambling", "darknet-market")
 MAX_SEEN = 2000
 
@@ -207,6 +210,32 @@ class TraceOutcome:
     alerts: list[CoinAlert]
 
 
+def _record(
+    session: Session, principal: Principal, kind: str, res: TraceResult, now: dt.datetime
+) -> TraceRecord:
+    annotate(res, label_lookup(session, principal.agency_id))
+    rec = TraceRecord(
+        agency_id=principal.agency_id,
+        kind=kind,
+        address=res.address,
+        hops=res.hops,
+        summary=res.summary(),
+        graph=res.graph(),
+        traced_at=now,
+    )
+    repo.add(session, rec)
+    return rec
+
+
+def _traceable(api: ChainApi, address: str) -> tuple[str, str]:
+    f = validate(address)
+    if f is None:
+        raise InvalidInput(f"{address.strip()[:120]!r} is not a valid address (checksum failed)")
+    if f.kind not in api.kinds:
+        raise InvalidInput(f"{api.name} traces {', '.join(api.kinds)} addresses, not {f.kind}")
+    return f.kind, f.address
+
+
 def trace_address(
     session: Session,
     principal: Principal,
@@ -218,52 +247,23 @@ def trace_address(
     clock: Clock | None = None,
 ) -> TraceOutcome:
     """Trace any valid address for the principal's agency and keep the record (no alerts)."""
-    f = validate(address)
-    if f is None:
-        raise InvalidInput(f"{address.strip()[:120]!r} is not a valid address (checksum failed)")
-    if f.kind not in api.kinds:
-        raise InvalidInput(f"{api.name} traces {', '.join(api.kinds)} addresses, not {f.kind}")
-    res = trace(
-        api,
-        f.address,
-        hops=max(1, min(hops, 4)),
-        max_txs=max_txs,
-        labels=label_lookup(session, principal.agency_id),
-    )
-    now = (clock or SystemClock()).now()
-    rec = TraceRecord(
-        agency_id=principal.agency_id,
-        kind=f.kind,
-        address=f.address,
-        hops=res.hops,
-        summary=res.summary(),
-        graph=res.graph(),
-        traced_at=now,
-    )
-    repo.add(session, rec)
+    kind, addr = _traceable(api, address)
+    res = trace(api, addr, hops=max(1, min(hops, 4)), max_txs=max_txs)
+    rec = _record(session, principal, kind, res, (clock or SystemClock()).now())
     return TraceOutcome(rec, res, [])
 
 
-def trace_entry(
+def _apply(
     session: Session,
     principal: Principal,
-    api: ChainApi,
-    entry_id: int,
-    *,
-    hops: int = 1,
-    max_txs: int = 200,
-    crowd: rules.CrowdParams | None = None,
-    clock: Clock | None = None,
+    row: WatchEntry,
+    res: TraceResult,
+    now: dt.datetime,
+    crowd: rules.CrowdParams | None,
 ) -> TraceOutcome:
-    """Trace a watched address, update what it shows, and raise the alerts its rules find."""
-    row = repo.entry(session, principal.agency_id, entry_id)
-    if row is None:
-        raise NotFound(f"watch entry {entry_id} not found")
-    out = trace_address(
-        session, principal, api, row.address, hops=hops, max_txs=max_txs, clock=clock
-    )
-    res = out.result
-    now = out.record.traced_at
+    """Keep a watched address's trace, update its entry, raise the alerts its rules find."""
+    rec = _record(session, principal, row.kind, res, now)
+    out = TraceOutcome(rec, res, [])
     labels = label_lookup(session, principal.agency_id)(
         sorted({a for t in res.txs for a, _ in (*t.inputs, *t.outputs)})
     )
@@ -296,6 +296,24 @@ def trace_entry(
     return out
 
 
+def trace_entry(
+    session: Session,
+    principal: Principal,
+    api: ChainApi,
+    entry_id: int,
+    *,
+    hops: int = 1,
+    max_txs: int = 200,
+    crowd: rules.CrowdParams | None = None,
+    clock: Clock | None = None,
+) -> TraceOutcome:
+    """Trace a watched address, update what it shows, and raise the alerts its rules find."""
+    row = get_entry(session, principal, entry_id)
+    _traceable(api, row.address)
+    res = trace(api, row.address, hops=max(1, min(hops, 4)), max_txs=max_txs)
+    return _apply(session, principal, row, res, (clock or SystemClock()).now(), crowd)
+
+
 def trace_all(
     session: Session,
     principal: Principal,
@@ -304,16 +322,30 @@ def trace_all(
     hops: int = 1,
     max_txs: int = 200,
     crowd: rules.CrowdParams | None = None,
+    workers: int = 4,
     clock: Clock | None = None,
 ) -> list[TraceOutcome]:
-    """Trace every entry of the agency's lists that ``api`` can trace (the periodic job)."""
+    """Trace every entry of the agency's lists that ``api`` can trace (the periodic job).
+
+    The chain API is asked with a few requests in flight (its rate limit sets the pace);
+    the database is written from this thread only. An address the API fails on is
+    logged and skipped; the others are kept.
+    """
+    entries = repo.all_entries(session, agency_id=principal.agency_id, kinds=api.kinds)
+    results = trace_many(
+        api,
+        [e.address for e in entries],
+        workers=workers,
+        hops=max(1, min(hops, 4)),
+        max_txs=max_txs,
+    )
+    now = (clock or SystemClock()).now()
     out = []
-    for e in repo.all_entries(session, agency_id=principal.agency_id, kinds=api.kinds):
-        out.append(
-            trace_entry(
-                session, principal, api, e.id, hops=hops, max_txs=max_txs, crowd=crowd, clock=clock
-            )
-        )
+    for e, res in zip(entries, results, strict=True):
+        if isinstance(res, Exception):
+            log.warning("trace of %s failed: %s", e.address, res)
+            continue
+        out.append(_apply(session, principal, e, res, now, crowd))
     return out
 
 

@@ -57,6 +57,14 @@ class TraceResult:
         return {"nodes": list(self.nodes.values()), "edges": self.edges}
 
 
+def annotate(res: TraceResult, labels: LabelLookup) -> None:
+    """Name the graph's known services (mixers, exchanges) from the label list."""
+    for a, (category, name) in labels(list(res.nodes)).items():
+        if a in res.nodes:
+            res.nodes[a]["label"] = category
+            res.nodes[a]["name"] = name
+
+
 def all_txs(api: ChainApi, address: str, max_txs: int) -> tuple[list[ChainTx], bool]:
     """Every transaction of ``address`` (newest first), up to ``max_txs``; (txs, truncated)."""
     out: list[ChainTx] = []
@@ -134,10 +142,7 @@ def trace(
                     nxt.append((other, o_txs))
         frontier = nxt
     if labels is not None:
-        for a, (category, name) in labels(list(res.nodes)).items():
-            if a in res.nodes:
-                res.nodes[a]["label"] = category
-                res.nodes[a]["name"] = name
+        annotate(res, labels)
     res.edges = [
         {
             "source": s,
