@@ -16,7 +16,7 @@ the search at its second piece, so the work is linear in the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from bip_utils import (
@@ -165,24 +165,29 @@ def _evm(s: str) -> _Check | None:
 @dataclass(frozen=True)
 class _Family:
     pattern: re.Pattern[str]
+    first: re.Pattern[str]  # what a piece must be to start a candidate
     lengths: frozenset[int]
     check: Callable[[str], _Check | None]
+    max_len: int
+
+
+def _make(
+    first: str,
+    chars: str,
+    max_pieces: int,
+    lengths: Iterable[int],
+    check: Callable[[str], _Check | None],
+) -> _Family:
+    lens = frozenset(lengths)
+    return _Family(_family(first, chars, max_pieces), re.compile(first), lens, check, max(lens))
 
 
 _FAMILIES = (
-    _Family(
-        _family(f"(?:[bB][cC]|[tT][bB]|[lL][tT][cC])1[{_BECH}]*+", _BECH, 24),
-        frozenset(range(14, 91)),
-        _bech32,
-    ),
-    _Family(_family(f"0x[{_HEX}]{{2,}}+", _HEX, 24), frozenset({42}), _evm),
+    _make(f"(?:[bB][cC]|[tT][bB]|[lL][tT][cC])1[{_BECH}]*+", _BECH, 24, range(14, 91), _bech32),
+    _make(f"0x[{_HEX}]{{2,}}+", _HEX, 24, (42,), _evm),
     # A first piece of at least four characters keeps short words ("The", "Mit") out.
-    _Family(
-        _family(f"[13LMTX7][{_B58}]{{3,}}+|t[13][{_B58}]{{2,}}+", _B58, 16),
-        frozenset(range(25, 36)),
-        _b58check,
-    ),
-    _Family(_family(f"[48][{_B58}]{{3,}}+", _B58, 40), frozenset({95, 106}), _xmr),
+    _make(f"[13LMTX7][{_B58}]{{3,}}+|t[13][{_B58}]{{2,}}+", _B58, 16, range(25, 36), _b58check),
+    _make(f"[48][{_B58}]{{3,}}+", _B58, 40, (95, 106), _xmr),
 )
 
 _USDT = re.compile(r"(?i)usdt|tether|usd\u20ae")
@@ -228,22 +233,26 @@ def _scan_family(text: str, fam: _Family, cache: _Cache) -> Iterator[Found]:
         if m is None:
             return
         base = m.start()
+        span = m.group()
         pieces: list[tuple[int, int]] = []
         defanged_before: list[bool] = []
+        chunks: list[str] = []
+        cum: list[int] = []
         defang = False
-        for pm in _PIECE.finditer(m.group()):
+        total = 0
+        for pm in _PIECE.finditer(span):
             if pm.group(1) is not None:
                 defang = True
                 continue
-            pieces.append((pm.start(2), pm.end(2)))
+            a, b = pm.span(2)
+            pieces.append((a, b))
+            chunks.append(span[a:b])
             defanged_before.append(defang)
             defang = False
-        chunks = [m.group()[a:b] for a, b in pieces]
-        cum: list[int] = []
-        total = 0
-        for c in chunks:
-            total += len(c)
+            total += b - a
             cum.append(total)
+            if total >= fam.max_len:  # later pieces cannot belong to this address
+                break
         hit: tuple[int, _Check] | None = None
         for k in range(len(chunks), 0, -1):
             if cum[k - 1] not in fam.lengths:
@@ -253,8 +262,13 @@ def _scan_family(text: str, fam: _Family, cache: _Cache) -> Iterator[Found]:
                 hit = (k, res)
                 break
         if hit is None:
-            # Resume at the second piece: an address may start inside this candidate.
-            pos = base + pieces[0][1] if len(pieces) > 1 else m.end()
+            # Resume at the next piece that could start an address: one may begin inside
+            # this candidate ("Tomorrow send 1Boat..."); the others cannot.
+            nxt = next(
+                (pieces[j][0] for j in range(1, len(chunks)) if fam.first.fullmatch(chunks[j])),
+                None,
+            )
+            pos = base + (nxt if nxt is not None else pieces[-1][1])
             continue
         k, (kind, addr, network, script) = hit
         start, end = base + pieces[0][0], base + pieces[k - 1][1]
