@@ -12,6 +12,8 @@ from takedown import __version__
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
 from takedown.bootstrap import wire_hooks
+from takedown.coins.api import router as coins_router
+from takedown.coins.views import router as coins_views
 from takedown.config import Settings, get_settings
 from takedown.db import make_engine, make_sessionmaker
 from takedown.evidence.api import router as evidence_router
@@ -63,6 +65,7 @@ API_ROUTERS: list[APIRouter] = [
     taxii_api.router,
     sharing_router,
     resurgence_router,
+    coins_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -75,6 +78,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     operations_views,
     platforms_views,
     sharing_views,
+    coins_views,
     authority_views,
     resurgence_views,
 ]

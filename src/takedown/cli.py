@@ -100,6 +100,7 @@ def worker(
 def _register_capabilities() -> None:
     from takedown.accounts.cli import register as accounts
     from takedown.audit.cli import register as audit
+    from takedown.coins.cli import register as coins
     from takedown.demo.cli import register as demo
     from takedown.evidence.cli import register as evidence
     from takedown.items.cli import register as items
@@ -126,6 +127,7 @@ def _register_capabilities() -> None:
         operations,
         resurgence,
         sharing,
+        coins,
         sim,
         demo,
     ):

@@ -6,6 +6,7 @@ capability gains ``models.py``.
 
 from takedown.accounts import models as accounts_models  # noqa: F401
 from takedown.audit import models as audit_models  # noqa: F401
+from takedown.coins import models as coins_models  # noqa: F401
 from takedown.evidence import models as evidence_models  # noqa: F401
 from takedown.items import models as items_models  # noqa: F401
 from takedown.matching import models as matching_models  # noqa: F401

@@ -55,6 +55,8 @@ KNOWN_SCOPES = frozenset(
         "monitoring:write",
         "resurgence:read",
         "resurgence:write",
+        "coins:read",
+        "coins:write",
         "admin",
     }
 )

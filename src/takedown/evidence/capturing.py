@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 #: Called for each stored media file of a completed capture, inside the transaction.
 MediaHook = Callable[[Session, EvidenceCapture, EvidenceFile, bytes], None]
+#: ``hook(session, capture, text_file_row, text)``: the text extracted from a capture.
+TextHook = Callable[[Session, EvidenceCapture, EvidenceFile, str], None]
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,8 @@ def _finish_one(
     record(session, principal, action, repository.SUBJECT, cap.id, details, clock=clock)
     if out.failure is None and not defer_hooks:
         run_media_hooks(session, cap, files, clock.now())
+    if out.failure is None:
+        run_text_hooks(session, cap, files)
     return CaptureSummary(
         cap.item_id,
         cap.id,
@@ -309,6 +313,26 @@ def run_media_hooks(
             except Exception:
                 log.exception("media hook failed for capture %s file %s", cap.id, row.name)
         row.hooks_done_at = now
+
+
+def run_text_hooks(
+    session: Session, cap: EvidenceCapture, files: Sequence[tuple[EvidenceFile, bytes]]
+) -> None:
+    """Let listeners (coins: addresses in the text) read a capture's text; they are cheap,
+    so they run at once even when media hooks are deferred. A failure is logged only."""
+    hooks = list(on_text_captured)
+    if not hooks:
+        return
+    for row, data in files:
+        if row.role != FileRole.TEXT.value:
+            continue
+        text = data.decode("utf-8", "replace")
+        for hook in hooks:
+            try:
+                with session.begin_nested():
+                    hook(session, cap, row, text)
+            except Exception:
+                log.exception("text hook failed for capture %s file %s", cap.id, row.name)
 
 
 def process_pending_media(
@@ -346,6 +370,8 @@ def matching_hook(session: Session, cap: EvidenceCapture, row: EvidenceFile, dat
 
 #: Hooks run for each media file of a completed capture; matching's is there by default.
 on_media_captured: list[MediaHook] = [matching_hook]
+#: Hooks run for each text file of a completed capture (``bootstrap.wire_hooks`` adds coins').
+on_text_captured: list[TextHook] = []
 
 
 def _fail(

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -33,6 +33,11 @@ from takedown.monitoring.models import Observation, ObservationKind, Proposal, S
 from takedown.platforms.identity import ItemIdentity, ItemKind, canonicalize
 
 log = logging.getLogger("takedown.monitoring")
+
+#: ``hook(session, agency_id, item, url, text)`` for each crawled post's full text (coins reads
+#: it for addresses and listing categories). Cheap; a failure is logged, the crawl goes on.
+PostHook = Callable[[Session, int, Item, str, str], None]
+on_post_recorded: list[PostHook] = []
 
 MAX_PROPOSAL_DEPTH = 2
 MAX_OUTLINKS_PER_POST = 100
@@ -165,6 +170,12 @@ class PageRecorder:
         if item is None:
             return
         self._observe(item, self.source_item, kind, post.url, post)
+        for hook in list(on_post_recorded):
+            try:
+                with self.session.begin_nested():
+                    hook(self.session, self.source.agency_id, item, post.url, post.text)
+            except Exception:
+                log.exception("post hook failed for %s", post.url)
         if post.posted_at and (tally.newest_post is None or post.posted_at > tally.newest_post):
             tally.newest_post = post.posted_at
         if self.match and len(post.text) >= MIN_TEXT_MATCH:

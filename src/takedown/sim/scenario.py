@@ -69,6 +69,8 @@ class Content(_M):
     video_rate: float = 0.1  # share of children with a video
     link_rate: float = 0.15  # share of children linking to another platform's item
     spread_hours: float = 72.0  # appearance times spread over this window before start
+    # onion_forum only: market listings and donation posts with wallet addresses (sim.listings)
+    listings: int = 0
 
 
 class Tns(_M):
