@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import User
 from takedown.accounts.principal import Principal
+from takedown.db import serialize
 from takedown.items.models import Assessment, Item
 from takedown.referrals.models import (
     Delivery,
@@ -154,6 +155,8 @@ def notice_for(session: Session, platform: str) -> PlatformNotice | None:
 
 
 def next_reference_number(session: Session, prefix: str) -> int:
+    """The next number under ``prefix``; two batches created at once never get the same."""
+    serialize(session, f"referrals.reference:{prefix}")
     count = session.scalar(
         select(func.count()).select_from(Referral).where(Referral.reference.like(f"{prefix}%"))
     )
