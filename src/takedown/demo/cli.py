@@ -226,6 +226,8 @@ def _serve(settings: Settings, host: str, port: int, dashboard: str, console: Co
     app = create_app(
         settings, engine=make_engine(settings.effective_database_url), background=False
     )
+    # No job runs here (see the module's docstring): pages offer no "Check now" (#12.8).
+    app.state.background_jobs = False
     console.print(
         f"\n[bold green]Live dashboard:[/] {dashboard}\n"
         "  log in with one of the demo logins above; Ctrl-C stops the server",

@@ -80,6 +80,31 @@ def run_retrying(
             pause *= 2
 
 
+_START: dict[str, Callable[[], None]] = {}
+
+
+def on_start(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a hook run when a process that runs jobs starts (``takedown serve``,
+    ``takedown worker``): e.g. release the leases a killed predecessor left behind."""
+
+    def deco(fn: Callable[[], None]) -> Callable[[], None]:
+        if name in _START and _START[name] is not fn:
+            raise ValueError(f"two start hooks named {name!r}")
+        _START[name] = fn
+        return fn
+
+    return deco
+
+
+def run_start_hooks() -> None:
+    """Run every start hook; one that fails is logged and does not stop the others."""
+    for name, fn in list(_START.items()):
+        try:
+            fn()
+        except Exception:
+            log.exception("start hook %s failed", name)
+
+
 def registered_jobs() -> dict[str, JobFn]:
     return dict(_JOBS)
 
