@@ -8,6 +8,8 @@ failure never leaves half a change behind.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -86,9 +88,90 @@ def _wants_write(statement: str, context: Any) -> bool:
     return getattr(stmt, "_for_update_arg", None) is not None
 
 
+class _Writer:
+    """One engine's queue of writers, inside this process.
+
+    SQLite's busy handler polls with growing sleeps (up to 100 ms), so under load a
+    waiting writer can be overtaken again and again (seconds of tail latency). In-process
+    writers queue on this lock instead and get the database as soon as it is free;
+    SQLite's own lock and busy timeout still order writers of other processes (the CLI).
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._lock = threading.Lock()
+        self.timeout = timeout
+
+    def acquire(self, conn: _SQLiteConnection) -> None:
+        if conn.holds_writer:
+            return
+        if not self._lock.acquire(timeout=self.timeout):
+            raise sqlite3.OperationalError(
+                f"database is locked (no write turn within {self.timeout:.0f} s)"
+            )
+        conn.holds_writer = True
+
+    def release(self, conn: Any) -> None:
+        if getattr(conn, "holds_writer", False):
+            conn.holds_writer = False
+            self._lock.release()
+
+
+class _SQLiteConnection(sqlite3.Connection):
+    """A sqlite3 connection that knows its engine's writer queue and whether it is in it."""
+
+    writer: _Writer | None = None
+    holds_writer: bool = False
+
+
 def _begin_immediate(dbapi_conn: Any) -> None:
-    if not dbapi_conn.in_transaction:
+    if dbapi_conn.in_transaction:
+        return
+    writer: _Writer | None = getattr(dbapi_conn, "writer", None)
+    if writer is not None:
+        writer.acquire(dbapi_conn)
+    try:
         dbapi_conn.execute("BEGIN IMMEDIATE")
+    except BaseException:
+        if writer is not None:
+            writer.release(dbapi_conn)
+        raise
+
+
+def _raw(conn: Any) -> Any:
+    return getattr(conn, "dbapi_connection", conn)
+
+
+def _install_writer_queue(engine: Engine) -> None:
+    """Writers wait in ``_Writer``; the turn ends with the transaction, however it ends
+    (commit, rollback, the pool's reset on return, a closed or invalidated connection)."""
+    writer = _Writer(SQLITE_BUSY_TIMEOUT_MS / 1000)
+    dialect = engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        if isinstance(dbapi_conn, _SQLiteConnection):
+            dbapi_conn.writer = writer
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            writer.release(_raw(dbapi_connection))
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            writer.release(_raw(dbapi_connection))
+
+    def on_gone(dbapi_conn: Any, *_args: Any) -> None:
+        writer.release(_raw(dbapi_conn))
+
+    setattr(dialect, "do_commit", do_commit)  # noqa: B010 (an instance's own method)
+    setattr(dialect, "do_rollback", do_rollback)  # noqa: B010
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "close", on_gone)
+    event.listen(engine, "invalidate", on_gone)
 
 
 def _sqlite_write_intent(
@@ -139,9 +222,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        connect_args = {"check_same_thread": False, "factory": _SQLiteConnection}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "before_cursor_execute", _sqlite_write_intent)
+        _install_writer_queue(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -65,6 +65,16 @@ def test_a_killed_run_keeps_what_it_observed(
     session.commit()
     kept = session.scalar(select(func.count()).select_from(Check).where(Check.item_id.in_(ids)))
     assert kept is not None and kept >= 20, f"only {kept} of 24 observations survived the kill"
+    # A removal is dated by those real observations, not by a check made after a restart.
+    first_seen = dict(
+        session.execute(
+            select(Check.item_id, func.min(Check.checked_at))
+            .where(Check.item_id.in_(ids))
+            .group_by(Check.item_id)
+        ).all()
+    )
+    scheds = repository.schedules_for(session, list(first_seen))
+    assert all(scheds[i].removed_since == t for i, t in first_seen.items())
 
 
 def test_leases_are_renewed_while_the_run_works(

@@ -125,7 +125,7 @@ class InProcessDispatcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="takedown-job")
         self.futures: list[Future[None]] = []
         self.done = 0  # jobs that ran to the end
-        self.failed: list[tuple[str, str]] = []  # (job, error) of those that did not
+        self.failed: list[tuple[str, str]] = []  # (job, error) of the latest that did not
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         fn = _JOBS.get(name)
@@ -138,7 +138,8 @@ class InProcessDispatcher:
             try:
                 run_retrying(name, fn, kwargs, sleep=time.sleep)
             except Exception as exc:
-                self.failed.append((name, f"{type(exc).__name__}: {exc}"[:500]))
+                failure = (name, f"{type(exc).__name__}: {exc}"[:500])
+                self.failed = [*self.failed[-99:], failure]  # the latest hundred
                 log.exception("job %s failed; it will be picked up again when due", name)
             else:
                 self.done += 1
