@@ -28,6 +28,7 @@ from takedown.kit.jobs import (
     InProcessDispatcher,
     TickerThread,
     make_broker,
+    run_start_hooks,
 )
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
@@ -109,6 +110,7 @@ def create_app(
         app_.state.dispatcher = dispatcher
         tickers = TickerThread() if background and not settings.broker_url else None
         if tickers:
+            run_start_hooks()  # release what a killed predecessor held (``kit.leases``)
             tickers.start()
         try:
             yield

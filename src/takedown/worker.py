@@ -10,7 +10,7 @@ import signal
 import threading
 
 from takedown.config import Settings
-from takedown.kit.jobs import DramatiqDispatcher, TickerThread, make_broker
+from takedown.kit.jobs import DramatiqDispatcher, TickerThread, make_broker, run_start_hooks
 
 
 def load_job_modules() -> None:
@@ -36,6 +36,7 @@ def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = Tru
 
     wire_hooks(settings)
     load_job_modules()
+    run_start_hooks()  # a killed predecessor's leases are released now, not when they expire
     dispatcher = DramatiqDispatcher(make_broker(settings.broker_url))
     worker = dispatcher.worker(threads=threads)
     tickers = TickerThread() if with_tickers else None

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
+from takedown.db import serialize
 from takedown.items.models import (
     Assessment,
     Hold,
@@ -119,6 +120,11 @@ def add(
 
 def item_by_id(session: Session, item_id: int) -> Item | None:
     return session.get(Item, item_id)
+
+
+def lock_identity(session: Session, identity: str) -> None:
+    """Hold "is this identity known yet?" until the transaction ends (see ``db.serialize``)."""
+    serialize(session, f"items.identity:{identity}")
 
 
 def item_by_identity(session: Session, identity: str) -> Item | None:

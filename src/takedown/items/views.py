@@ -31,7 +31,14 @@ from takedown.platforms import service as platforms
 from takedown.platforms.canon.types import ItemKind
 from takedown.referrals import service as referrals
 from takedown.verification import service as verification
-from takedown.web.deps import FormErrors, error_field, form_list, form_values, require_page_role
+from takedown.web.deps import (
+    FormErrors,
+    PageForm,
+    error_field,
+    form_list,
+    form_values,
+    require_page_role,
+)
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect, render
@@ -145,8 +152,10 @@ def _back(raw: str) -> str:
 
 
 @router.post("/queue/filters", response_model=None)
-async def save_filter(request: Request, principal: AnalystPage, session: DbSession) -> Response:
-    form = form_values(await request.form(), "name", "query")
+def save_filter(
+    request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
+) -> Response:
+    form = form_values(form_data, "name", "query")
     back = _back("/queue?" + workbench.clean_query(form["query"]))
     try:
         saved = workbench.save_filter(session, principal, form["name"], form["query"])
@@ -165,8 +174,10 @@ def delete_filter(
 
 
 @router.post("/queue/bulk", response_model=None)
-async def bulk(request: Request, principal: AnalystPage, session: DbSession) -> Response:
-    form = await request.form()
+def bulk(
+    request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
+) -> Response:
+    form = form_data
     v = form_values(form, "action", "verdict", "reason", "contact_point", "operation", "back")
     back = _back(v["back"])
     try:
@@ -286,10 +297,14 @@ def item_page(
 
 
 @router.post("/items/{item_id}/assess", response_model=None)
-async def assess_form(
-    item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+def assess_form(
+    item_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: AnalystPage,
+    session: DbSession,
 ) -> Response:
-    form = await request.form()
+    form = form_data
     v = form_values(form, "verdict", "group", "outlet", "language", "notes")
     cats = form_list(form, "categories")
     errors: FormErrors = {}
@@ -322,10 +337,14 @@ async def assess_form(
 
 
 @router.post("/items/{item_id}/holds", response_model=None)
-async def hold_form(
-    item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+def hold_form(
+    item_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: AnalystPage,
+    session: DbSession,
 ) -> Response:
-    v = form_values(await request.form(), "reason", "contact_point")
+    v = form_values(form_data, "reason", "contact_point")
     try:
         service.place_hold(
             session,

@@ -52,6 +52,59 @@ def ticker(name: str, every_seconds: float) -> Callable[[Callable[[], None]], Ca
     return deco
 
 
+#: How often a job that met lock contention is tried again, and the first pause (doubled).
+LOCK_RETRIES = 6
+LOCK_PAUSE = 0.2
+
+
+def _is_lock_contention(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def run_retrying(
+    name: str, fn: Callable[..., None], kwargs: dict[str, Any], *, sleep: Callable[[float], object]
+) -> None:
+    """Run a job; on the embedded database's lock contention, run it again (it is
+    idempotent, and its transaction was rolled back) after a growing pause (#12.2)."""
+    pause = LOCK_PAUSE
+    for attempt in range(1, LOCK_RETRIES + 1):
+        try:
+            fn(**kwargs)
+            return
+        except Exception as exc:
+            if attempt == LOCK_RETRIES or not _is_lock_contention(exc):
+                raise
+            log.info("job %s met a locked database; try %d in %.1f s", name, attempt + 1, pause)
+            sleep(pause)
+            pause *= 2
+
+
+_START: dict[str, Callable[[], None]] = {}
+
+
+def on_start(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a hook run when a process that runs jobs starts (``takedown serve``,
+    ``takedown worker``): e.g. release the leases a killed predecessor left behind."""
+
+    def deco(fn: Callable[[], None]) -> Callable[[], None]:
+        if name in _START and _START[name] is not fn:
+            raise ValueError(f"two start hooks named {name!r}")
+        _START[name] = fn
+        return fn
+
+    return deco
+
+
+def run_start_hooks() -> None:
+    """Run every start hook; one that fails is logged and does not stop the others."""
+    for name, fn in list(_START.items()):
+        try:
+            fn()
+        except Exception:
+            log.exception("start hook %s failed", name)
+
+
 def registered_jobs() -> dict[str, JobFn]:
     return dict(_JOBS)
 
@@ -71,6 +124,8 @@ class InProcessDispatcher:
     def __init__(self, workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="takedown-job")
         self.futures: list[Future[None]] = []
+        self.done = 0  # jobs that ran to the end
+        self.failed: list[tuple[str, str]] = []  # (job, error) of the latest that did not
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         fn = _JOBS.get(name)
@@ -78,10 +133,16 @@ class InProcessDispatcher:
             raise KeyError(f"no job named {name!r}")
 
         def run() -> None:
+            import time
+
             try:
-                fn(**kwargs)
-            except Exception:
+                run_retrying(name, fn, kwargs, sleep=time.sleep)
+            except Exception as exc:
+                failure = (name, f"{type(exc).__name__}: {exc}"[:500])
+                self.failed = [*self.failed[-99:], failure]  # the latest hundred
                 log.exception("job %s failed; it will be picked up again when due", name)
+            else:
+                self.done += 1
 
         fut = self._pool.submit(run)
         self.futures = [f for f in self.futures if not f.done()] + [fut]
@@ -125,7 +186,9 @@ class DramatiqDispatcher:
         import dramatiq
 
         def run(**kwargs: Any) -> None:
-            fn(**kwargs)
+            import time
+
+            run_retrying(name, fn, kwargs, sleep=time.sleep)
 
         run.__name__ = name.replace(".", "__")
         decorate = dramatiq.actor(
@@ -183,7 +246,7 @@ class TickerThread:
                 if now - last.get(t.name, -1e9) >= t.every_seconds:
                     last[t.name] = now
                     try:
-                        t.fn()
+                        run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
                     except Exception:
                         log.exception("ticker %s failed", t.name)
             self._stop.wait(self._resolution)

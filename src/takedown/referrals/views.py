@@ -23,7 +23,7 @@ from takedown.kit.types import IdPath
 from takedown.referrals import render, service
 from takedown.referrals.annex import REASON_TEXT
 from takedown.referrals.models import DELIVERY_DONE, CannotComplyReason
-from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
+from takedown.web.deps import PageForm, PagePrincipal, error_field, form_list, form_values
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect
@@ -179,11 +179,15 @@ def cancel_form(
 
 
 @router.post("/referrals/{referral_id}/send-back")
-async def send_back_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def send_back_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """A supervisor returns an order awaiting approval to its author, with the reason."""
-    reason = form_values(await request.form(), "send_back_reason")["send_back_reason"][:2000]
+    reason = form_values(form_data, "send_back_reason")["send_back_reason"][:2000]
     back = f"/referrals/{referral_id}"
     try:
         service.reject(session, principal, referral_id, reason=reason)
@@ -194,12 +198,16 @@ async def send_back_form(
 
 
 @router.post("/referrals/{referral_id}/edit")
-async def edit_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def edit_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """Change a draft or an order awaiting approval: reasons, justification, emergency,
     and items taken out of the batch."""
-    form = await request.form()
+    form = form_data
     values = form_values(form, "justification")
     back = f"/referrals/{referral_id}"
     drop = [int(i) for i in form_list(form, "remove_items") if i.strip().isdigit()]
@@ -221,11 +229,15 @@ async def edit_form(
 
 
 @router.post("/referrals/{referral_id}/emergency")
-async def emergency_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def emergency_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """Escalate an order held by the 12-hour prior notice to an emergency order."""
-    reason = form_values(await request.form(), "emergency_reason")["emergency_reason"][:2000]
+    reason = form_values(form_data, "emergency_reason")["emergency_reason"][:2000]
     back = f"/referrals/{referral_id}"
     try:
         service.escalate_to_emergency(session, principal, referral_id, reason=reason)
@@ -247,11 +259,15 @@ def _utc_field(value: str) -> dt.datetime | None:
 
 
 @router.post("/referrals/{referral_id}/respond")
-async def respond_many_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def respond_many_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """The portal's Annex II for the selected items, with one time of removal."""
-    raw = await request.form()
+    raw = form_data
     form = form_values(raw, "removed_at")
     back = f"/referrals/{referral_id}"
     ids = [int(i) for i in form_list(raw, "item_ids") if i.strip().isdigit()][:1000]
@@ -270,14 +286,15 @@ async def respond_many_form(
 
 
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
-async def respond_form(
+def respond_form(
     referral_id: IdPath,
     item_id: IdPath,
     request: Request,
+    form_data: PageForm,
     principal: PagePrincipal,
     session: DbSession,
 ) -> RedirectResponse:
-    form = form_values(await request.form(), "response", "reason", "text", "removed_at")
+    form = form_values(form_data, "response", "reason", "text", "removed_at")
     back = f"/referrals/{referral_id}"
     try:
         removed_at = _utc_field(form["removed_at"])

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import get_settings
 from takedown.db import make_engine, make_sessionmaker, session_scope
-from takedown.kit.jobs import Dispatcher, job, ticker
+from takedown.kit.jobs import Dispatcher, job, on_start, ticker
 
 log = logging.getLogger("takedown.verification")
 
@@ -91,3 +91,14 @@ def enqueue_check_request(dispatcher: Dispatcher | None, request_id: int) -> Non
         dispatcher.enqueue(CHECK_REQUEST, request_id=request_id)
     except Exception:
         log.exception("could not enqueue request %d; the scheduler will check it", request_id)
+
+
+@on_start("verification.release_dead_leases")
+def release_dead_leases() -> None:
+    """Items a killed run had leased are due again at once, not when the lease expires."""
+    from takedown.verification import repository
+
+    with session_scope(_factory()) as session:
+        n = repository.release_dead_leases(session)
+    if n:
+        log.warning("released %d check lease(s) of a stopped run", n)
