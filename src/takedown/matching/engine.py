@@ -32,7 +32,12 @@ from takedown.matching.hashers.video import decode_frames
 from takedown.matching.index import BinaryIndex, Hit
 
 #: Signal types that live in a binary index, with their code width in bits.
-INDEXED_TYPES: dict[str, int] = {"pdq": 256, "video_pdq": 256, "text_simhash": 64}
+INDEXED_TYPES: dict[str, int] = {
+    "pdq": 256,
+    "pdq_inner": 256,
+    "video_pdq": 256,
+    "text_simhash": 64,
+}
 #: Rows whose updated_at is this close to the watermark are re-checked (commit-order slack).
 SLACK = dt.timedelta(seconds=5)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

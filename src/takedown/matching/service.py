@@ -29,6 +29,7 @@ from takedown.matching.hashers.image import PdqOptions, hash_image, hex_to_bytes
 from takedown.matching.hashers.text import TextSimHasher
 from takedown.matching.hashers.video import decode_frames, encode_frames, hash_video
 from takedown.matching.models import (
+    DERIVED_TYPES,
     REMOVED_CONTENT_BANK,
     Bank,
     BankKind,
@@ -78,15 +79,20 @@ def sniff_media_type(data: bytes) -> str:
     return "text" if data else "file"
 
 
-def hash_media(data: MediaInput, media_type: str | None = None) -> tuple[str, list[HashResult]]:
-    """(media type, every hash of it): SHA-256 and MD5 always, plus PDQ/frame-PDQ/SimHash."""
+def hash_media(
+    data: MediaInput, media_type: str | None = None, *, query: bool = True
+) -> tuple[str, list[HashResult]]:
+    """(media type, every hash of it): SHA-256 and MD5 always, plus PDQ/frame-PDQ/SimHash.
+
+    ``query=False`` (hashing media to store it) skips the query-only window hashes.
+    """
     raw = read_input(data, max_bytes=MAX_MEDIA_BYTES)
     if not raw:
         raise MediaError("the file is empty")
     kind = media_type or sniff_media_type(raw)
     out = [HashResult("sha256", digest(raw, "sha256")), HashResult("md5", digest(raw, "md5"))]
     if kind == "image":
-        out.extend(hash_image(raw, PdqOptions()))
+        out.extend(hash_image(raw, PdqOptions(windows=query)))
     elif kind == "video":
         out.extend(hash_video(raw))
     elif kind == "text":
@@ -104,7 +110,7 @@ def normalise_value(signal_type: str, value: str) -> str:
     if signal_type == "video_pdq":
         return encode_frames(decode_frames(v))
     v = v.lower()
-    sizes = {"sha256": 64, "md5": 32, "pdq": 64, "text_simhash": 16}
+    sizes = {"sha256": 64, "md5": 32, "pdq": 64, "pdq_inner": 64, "text_simhash": 16}
     want = sizes.get(signal_type)
     if want is None:
         raise InvalidInput(f"unknown signal type {signal_type!r}")
@@ -274,6 +280,12 @@ def set_signal_enabled(
     if sig.enabled != enabled:
         sig.enabled = enabled
         sig.updated_at = utcnow()
+        for child in repo.derived_signals(session, sig.id):
+            if child.enabled != enabled:
+                child.enabled = enabled
+                child.updated_at = sig.updated_at
+                if engine is not None:
+                    engine.apply_one(child.id, child.signal_type, child.value, enabled)
         session.flush()
         record(
             session,
@@ -296,7 +308,9 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
     """(signal_type, value, variant) to store for a piece of media.
 
     Exact digests; the unaltered PDQ and its middle band (which lets a query
-    with a logo bar stamped over its top or bottom match); a video's frame
+    with a logo bar stamped over its top or bottom match); the PDQ of the
+    image's inner region (``pdq_inner``, derived: it lets crops and small
+    rotations match, see ``hashers.image.window_hashes``); a video's frame
     list; or a text's SimHash.
     """
     out: list[tuple[str, str, str]] = []
@@ -306,6 +320,8 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
             out.append((h.signal_type, h.value, "original"))
         elif h.signal_type == "pdq" and h.variant in STORED_PDQ_VARIANTS and h.usable:
             out.append(("pdq", h.value, h.variant))
+        elif h.signal_type == "pdq_inner" and h.variant == "inner" and h.usable:
+            out.append(("pdq_inner", h.value, h.variant))
         elif h.signal_type == "text_simhash" and h.usable:
             out.append(("text_simhash", h.value, "original"))
         elif h.signal_type == "video_pdq" and h.usable:
@@ -326,9 +342,14 @@ def add_media(
     item_id: int | None = None,
     engine: MatchingEngine | None = None,
 ) -> list[Signal]:
-    """Hash a file and add its signals to a bank."""
-    _, hashes = hash_media(data)
-    return [
+    """Hash a file and add its signals to a bank.
+
+    Derived signals (``DERIVED_TYPES``) are linked to the media's original PDQ
+    (``parent_id``); when the original could not be stored they are dropped.
+    """
+    _, hashes = hash_media(data, query=False)
+    stored = signals_from_media(hashes)
+    out = [
         add_signal(
             session,
             actor,
@@ -337,8 +358,54 @@ def add_media(
             item_id=item_id,
             engine=engine,
         )
-        for t, v, var in signals_from_media(hashes)
+        for t, v, var in stored
+        if t not in DERIVED_TYPES
     ]
+    parent = next((s for s in out if s.signal_type == "pdq" and s.variant == "original"), None)
+    if parent is not None:
+        for t, v, var in stored:
+            if t in DERIVED_TYPES:
+                out.append(_add_derived(session, parent, t, v, var, engine=engine))
+    return out
+
+
+def _add_derived(
+    session: Session,
+    parent: Signal,
+    signal_type: str,
+    value: str,
+    variant: str,
+    *,
+    engine: MatchingEngine | None = None,
+) -> Signal:
+    """A derived signal of ``parent`` (same bank, labels, provenance and state)."""
+    value = normalise_value(signal_type, value)
+    digest_ = signal_digest(value)
+    existing = repo.bank_digests(session, parent.bank_id).get((signal_type, digest_))
+    if existing is not None:
+        return existing
+    now = utcnow()
+    sig = Signal(
+        bank_id=parent.bank_id,
+        signal_type=signal_type,
+        value=value,
+        digest=digest_,
+        variant=variant,
+        labels=dict(parent.labels or {}),
+        tlp=parent.tlp,
+        source=parent.source,
+        external_id=parent.external_id,
+        added_by=parent.added_by,
+        item_id=parent.item_id,
+        enabled=parent.enabled,
+        parent_id=parent.id,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(session, sig)
+    if engine is not None:
+        engine.apply_one(sig.id, sig.signal_type, sig.value, sig.enabled)
+    return sig
 
 
 def removed_content_bank(session: Session, agency_id: int | None = None) -> Bank:
@@ -457,18 +524,39 @@ def match_hashes(
                 if cur is None or hit.distance < cur[0]:
                     best[hit.id] = (hit.distance, h.variant)
 
-    known: list[MatchHit] = []
-    allow: list[MatchHit] = []
-    for sig in repo.signals_by_ids(session, best):
+    # A derived signal's hit is reported as a hit on its original (the closest one wins).
+    found_sigs = repo.signals_by_ids(session, best)
+    parents = {
+        p.id: p
+        for p in repo.signals_by_ids(
+            session, {s.parent_id for s in found_sigs if s.parent_id is not None}
+        )
+    }
+    reported: dict[int, tuple[Signal, int, str]] = {}
+    for sig in found_sigs:
         bank = banks.get(sig.bank_id)
         if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
             continue
         distance, variant = best[sig.id]
-        thr = bank.threshold(sig.signal_type)
-        if distance > thr:
+        if distance > bank.threshold(sig.signal_type):
             continue
+        target = sig
+        if sig.signal_type in DERIVED_TYPES:
+            parent = parents.get(sig.parent_id or 0)
+            if parent is None or not parent.enabled:
+                continue
+            target = parent
         if sig.variant not in ("original", variant):
             variant = f"{variant}/{sig.variant}"
+        prev = reported.get(target.id)
+        if prev is None or distance < prev[1]:
+            reported[target.id] = (target, distance, variant)
+
+    known: list[MatchHit] = []
+    allow: list[MatchHit] = []
+    for sig, distance, variant in reported.values():
+        bank = banks[sig.bank_id]
+        thr = bank.threshold(sig.signal_type)
         mh = _hit(sig, bank, distance, variant, thr)
         if sig.signal_type == "video_pdq":
             matched = sorted(video.get(sig.id, set()))
@@ -508,6 +596,7 @@ def _report(
     return MatchReport(
         media_type=kind,
         sha256=sha,
+        # The inner-region hashes (dozens of query windows) are matching's own: not listed.
         hashes=[
             HashOut(
                 signal_type=h.signal_type,
@@ -518,6 +607,7 @@ def _report(
                 extra=dict(h.extra),
             )
             for h in hashes
+            if h.signal_type not in DERIVED_TYPES
         ],
         matches=matched[0],
         suppressed=matched[1],
