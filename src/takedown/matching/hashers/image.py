@@ -19,7 +19,6 @@ hashed too.
 from __future__ import annotations
 
 import io
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -36,6 +35,7 @@ from takedown.matching.base import (
     MediaInput,
     read_input,
 )
+from takedown.matching.hashers import windows
 
 SIGNAL_TYPE = "pdq"
 #: Signal type of the derived "inner" signals (see ``inner_signal`` and ``window_hashes``).
@@ -231,98 +231,23 @@ def _trimmed(img: Image.Image, sq: U8Array) -> U8Array | None:
     return np.ascontiguousarray(np.asarray(sub, dtype=np.uint8))
 
 
-# ---- inner signals and query windows: crops, small rotations, mirror + crop ----------------
-#
-# PDQ moves by 40+ bits when the frame shifts by 1 % of a side, so a re-upload that is
-# cropped by 5-10 % per side, or rotated by a few degrees, is 60-110 bits from its
-# original. Instead of storing many crops of every original (memory grows with each),
-# the bank stores ONE extra signal per image: the PDQ of the centred inner region
-# (``INNER_CUT`` cut from each side), and the query side searches for that region in the
-# query: a small grid of centred windows (a crop that removed less than ``INNER_CUT``
-# per side leaves the whole inner region inside the query, at a scale the grid covers)
-# and the query rotated back by a few angles (black corners, or cropped to fill). Each
-# window is resampled to WINDOW_SIDE x WINDOW_SIDE (64: PDQ's own decimation size, so a
-# window costs a few tens of microseconds and its 8 dihedral hashes are exact: the
-# mirrored windows come free). Both sides use the same reduced copy and resampling, so
-# a window that lines up with the stored region is typically within 6-10 bits.
-# Window hashes are searched against inner signals only (their own index).
-
-#: Share of each side cut away for the stored inner region.
-INNER_CUT = 0.10
-#: Side of the square every inner signal and query window is resampled to.
-WINDOW_SIDE = 64
-#: Long side of the reduced copy that inner signals and windows are cut from.
-WINDOW_SOURCE_SIDE = 256
-#: Per-axis cuts (share of the query's side, each side) of the centred query windows;
-#: x and y are combined freely, so a crop that differs per axis is covered.
-WINDOW_CUTS = (0.0, 0.02, 0.04, 0.06)
-#: Angles (degrees) the query is rotated back by.
-WINDOW_ANGLES = (2.0, 3.0, 4.0, 5.0, -2.0, -3.0, -4.0, -5.0)
-
-
-def _reduced(img: Image.Image) -> Image.Image:
-    if max(img.size) <= WINDOW_SOURCE_SIDE:
-        return img
-    small = img.copy()
-    small.thumbnail((WINDOW_SOURCE_SIDE, WINDOW_SOURCE_SIDE), Image.Resampling.BOX)
-    return small
-
-
-def _window(img: Image.Image, cut_x: float, cut_y: float) -> U8Array:
-    w, h = img.size
-    box = (cut_x * w, cut_y * h, w - cut_x * w, h - cut_y * h)
-    sq = img.resize((WINDOW_SIDE, WINDOW_SIDE), Image.Resampling.BILINEAR, box=box)
-    return np.ascontiguousarray(np.asarray(sq, dtype=np.uint8))
-
-
-def _inner_result(bits: npt.NDArray[np.integer], quality: int, variant: str) -> HashResult:
-    q = int(quality)
-    return HashResult(INNER_SIGNAL_TYPE, bits_to_hex(bits), variant, q, q >= MIN_QUALITY)
+# ---- inner signals and query windows (see hashers.windows) ---------------------------------
 
 
 def inner_signal(img: Image.Image) -> HashResult:
-    """What a bank stores besides the original: the PDQ of the centred inner region."""
-    bits, quality = pdqhash.compute(_window(_reduced(img), INNER_CUT, INNER_CUT))
-    return _inner_result(bits, quality, "inner")
+    """What a bank stores besides the original: the hash of the centred inner region."""
+    code, q = windows.inner_code(img)
+    return HashResult(INNER_SIGNAL_TYPE, code.hex(), "inner", q, q >= MIN_QUALITY)
 
 
-def fill_cut(angle: float, width: int, height: int) -> float:
-    """Cut per side (share of the side) of the largest centred rectangle of the same aspect
-    inside a ``width`` x ``height`` image rotated by ``angle`` degrees."""
-    a = math.radians(abs(angle))
-    k = 1.0 / (math.cos(a) + math.sin(a) * max(width / height, height / width))
-    return (1.0 - k) / 2
-
-
-def window_hashes(img: Image.Image) -> list[HashResult]:
-    """Query-side hashes that line up with a stored inner region after a crop, a small
-    rotation (black corners or cropped to fill) or a mirror plus either.
-
-    Variants: ``window`` / ``mirror_window`` (centred crops, ``extra["cut"]`` the
-    per-axis cut), ``rotate`` / ``mirror_rotate`` (rotated back by ``extra["angle"]``,
-    black corners) and ``rotate_fill`` / ``mirror_rotate_fill`` (rotated then cropped to
-    fill). Mirrors come from the same DCT (``compute_dihedral``).
-    """
-    small = _reduced(img)
-    w, h = small.size
-    out: list[HashResult] = []
-
-    def add(arr: U8Array, variant: str, extra: dict[str, object]) -> None:
-        hashes, quality = pdqhash.compute_dihedral(arr)
-        for bits, name in ((hashes[0], variant), (hashes[5], "mirror_" + variant)):
-            r = _inner_result(bits, quality, name)
-            out.append(HashResult(r.signal_type, r.value, r.variant, r.quality, r.usable, extra))
-
-    for cx in WINDOW_CUTS:
-        for cy in WINDOW_CUTS:
-            add(_window(small, cx, cy), "window", {"cut": [cx, cy]})
-    for angle in WINDOW_ANGLES:
-        back = small.rotate(-angle, resample=Image.Resampling.BILINEAR, fillcolor=(0, 0, 0))
-        add(_window(back, INNER_CUT, INNER_CUT), "rotate", {"angle": angle})
-        k = 1 - 2 * fill_cut(angle, w, h)
-        cut = (INNER_CUT - (1 - k) / 2) / k
-        add(_window(back, cut, cut), "rotate_fill", {"angle": angle})
-    return out
+def window_hashes(img: Image.Image, quality: int = 100) -> list[HashResult]:
+    """The query windows (``windows.windows``) as ``pdq_inner`` hashes; they carry the
+    query's PDQ quality (and are unusable with it)."""
+    usable = quality >= MIN_QUALITY
+    return [
+        HashResult(INNER_SIGNAL_TYPE, w.code.hex(), w.variant, quality, usable, w.extra)
+        for w in windows.windows(img)
+    ]
 
 
 def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> list[HashResult]:
@@ -354,7 +279,7 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
     if options.inner:
         out.append(inner_signal(img))
     if options.windows:
-        out.extend(window_hashes(img))
+        out.extend(window_hashes(img, quality=out[0].quality or 0))
     return out
 
 
