@@ -119,3 +119,26 @@ def test_window_hash_is_pdq() -> None:
         flipped = np.packbits(pdqhash.compute(np.asarray(ImageOps.mirror(img)))[0])
         got = windows.bits(windows.mirrored(coef))[0, 0]
         assert int(np.unpackbits(got ^ flipped).sum()) <= 2
+
+
+def test_video_frames_get_the_same_crop_rotation_and_mirror_recovery(
+    sqlite_session: Session,
+) -> None:
+    engine = MatchingEngine(sync_interval=0.0)
+    sup = make_supervisor(sqlite_session)
+    bank = make_bank(sqlite_session, sup)
+    signals = service.add_media(
+        sqlite_session, sup.principal, bank.id, media.video(21, seconds=3.0), engine=engine
+    )
+    video = next(s for s in signals if s.signal_type == "video_pdq")
+    inner = next(s for s in signals if s.signal_type == "video_pdq_inner")
+    assert inner.parent_id == video.id
+    for variant in ("crop_centred", "mirror", "mirror_crop", "rotate"):
+        clip = media.video(21, seconds=3.0, variant=variant)
+        report = service.match_media(sqlite_session, sup.principal, clip, engine=engine)
+        hits = [m for m in report.matches if m.signal_id == video.id]
+        assert hits and (hits[0].fraction or 0) >= 0.5, variant
+        assert hits[0].signal_type == "video_pdq" and hits[0].variant.endswith("/inner")
+    other = media.video(22, seconds=3.0, variant="crop_centred")
+    report = service.match_media(sqlite_session, sup.principal, other, engine=engine)
+    assert not [m for m in report.matches if m.signal_type == "video_pdq"]

@@ -52,7 +52,7 @@ SIGNAL_TYPES = tuple(DEFAULT_THRESHOLDS)
 #: region), linked to their original by ``Signal.parent_id``. They use the threshold of the
 #: type in the value, are never imported, exported or shared, and follow their parent's
 #: enabled state.
-DERIVED_TYPES: dict[str, str] = {"pdq_inner": "pdq"}
+DERIVED_TYPES: dict[str, str] = {"pdq_inner": "pdq", "video_pdq_inner": "video_pdq"}
 LABEL_KEYS = ("group", "outlet", "content_type", "tco_category", "tier")
 REMOVED_CONTENT_BANK = "removed-content"
 

@@ -27,7 +27,12 @@ from takedown.matching.engine import INDEXED_TYPES, MatchingEngine, codes_for, g
 from takedown.matching.hashers.crypto import digest
 from takedown.matching.hashers.image import PdqOptions, hash_image, hex_to_bytes
 from takedown.matching.hashers.text import TextSimHasher
-from takedown.matching.hashers.video import decode_frames, encode_frames, hash_video
+from takedown.matching.hashers.video import (
+    VideoOptions,
+    decode_frames,
+    encode_frames,
+    hash_video,
+)
 from takedown.matching.models import (
     DERIVED_TYPES,
     REMOVED_CONTENT_BANK,
@@ -47,6 +52,7 @@ from takedown.matching.schemas import (
 )
 
 MAX_MEDIA_BYTES = 512 * 1024 * 1024
+_VIDEO_TYPES = ("video_pdq", "video_pdq_inner")
 #: A video matches a signal when at least this share of sampled frames match (either side).
 DEFAULT_VIDEO_MIN_FRACTION = 0.5
 _WRITE_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
@@ -94,7 +100,7 @@ def hash_media(
     if kind == "image":
         out.extend(hash_image(raw, PdqOptions(windows=query)))
     elif kind == "video":
-        out.extend(hash_video(raw))
+        out.extend(hash_video(raw, VideoOptions(inner=True, windows=query)))
     elif kind == "text":
         out.extend(TextSimHasher().hash(raw))
     return kind, out
@@ -107,7 +113,7 @@ def signal_digest(value: str) -> str:
 def normalise_value(signal_type: str, value: str) -> str:
     """Validate a signal value and return its canonical form (lower-case hex)."""
     v = value.strip()
-    if signal_type == "video_pdq":
+    if signal_type in ("video_pdq", "video_pdq_inner"):
         return encode_frames(decode_frames(v))
     v = v.lower()
     sizes = {"sha256": 64, "md5": 32, "pdq": 64, "pdq_inner": 64, "text_simhash": 16}
@@ -315,6 +321,7 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
     """
     out: list[tuple[str, str, str]] = []
     frames: list[tuple[float, str]] = []
+    inner_frames: list[tuple[float, str]] = []
     for h in hashes:
         if h.signal_type in ("sha256", "md5"):
             out.append((h.signal_type, h.value, "original"))
@@ -326,8 +333,12 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
             out.append(("text_simhash", h.value, "original"))
         elif h.signal_type == "video_pdq" and h.usable:
             frames.append((float(h.extra.get("t", 0.0)), h.value))
+        elif h.signal_type == "video_pdq_inner" and h.variant == "inner" and h.usable:
+            inner_frames.append((float(h.extra.get("t", 0.0)), h.value))
     if frames:
         out.append(("video_pdq", encode_frames(frames), "original"))
+        if inner_frames:
+            out.append(("video_pdq_inner", encode_frames(inner_frames), "inner"))
     return out
 
 
@@ -361,11 +372,13 @@ def add_media(
         for t, v, var in stored
         if t not in DERIVED_TYPES
     ]
-    parent = next((s for s in out if s.signal_type == "pdq" and s.variant == "original"), None)
-    if parent is not None:
-        for t, v, var in stored:
-            if t in DERIVED_TYPES:
-                out.append(_add_derived(session, parent, t, v, var, engine=engine))
+    for t, v, var in stored:
+        if t not in DERIVED_TYPES:
+            continue
+        base = DERIVED_TYPES[t]
+        parent = next((s for s in out if (s.signal_type, s.variant) == (base, "original")), None)
+        if parent is not None:
+            out.append(_add_derived(session, parent, t, v, var, engine=engine))
     return out
 
 
@@ -503,8 +516,12 @@ def match_hashes(
         return [], [], []
     engine.sync(session)
     best: dict[int, tuple[int, str]] = {}
-    video: dict[int, set[int]] = defaultdict(set)
-    video_frames = [h for h in hashes if h.signal_type == "video_pdq" and h.usable]
+    # Video: per signal, the query frame times that matched and the query codes that did.
+    video: dict[int, dict[float, str]] = defaultdict(dict)
+    video_times = {
+        t: {float(h.extra.get("t", 0.0)) for h in hashes if h.signal_type == t and h.usable}
+        for t in _VIDEO_TYPES
+    }
 
     exact = [(h.signal_type, h.value) for h in hashes if h.signal_type in ("sha256", "md5")]
     for sig in repo.signals_by_digest(session, exact):
@@ -516,10 +533,10 @@ def match_hashes(
             continue
         thr = max(b.threshold(stype) for b in banks.values())
         found = engine.search(stype, _codes([h.value for h in qs]), thr)
-        for qi, (h, hits) in enumerate(zip(qs, found, strict=True)):
+        for h, hits in zip(qs, found, strict=True):
             for hit in hits:
-                if stype == "video_pdq":
-                    video[hit.id].add(qi)
+                if stype in _VIDEO_TYPES:
+                    video[hit.id].setdefault(float(h.extra.get("t", 0.0)), h.value)
                 cur = best.get(hit.id)
                 if cur is None or hit.distance < cur[0]:
                     best[hit.id] = (hit.distance, h.variant)
@@ -532,7 +549,7 @@ def match_hashes(
             session, {s.parent_id for s in found_sigs if s.parent_id is not None}
         )
     }
-    reported: dict[int, tuple[Signal, int, str]] = {}
+    reported: dict[int, tuple[Signal, int, str, Signal]] = {}
     for sig in found_sigs:
         bank = banks.get(sig.bank_id)
         if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
@@ -550,20 +567,22 @@ def match_hashes(
             variant = f"{variant}/{sig.variant}"
         prev = reported.get(target.id)
         if prev is None or distance < prev[1]:
-            reported[target.id] = (target, distance, variant)
+            reported[target.id] = (target, distance, variant, sig)
 
     known: list[MatchHit] = []
     allow: list[MatchHit] = []
-    for sig, distance, variant in reported.values():
+    for sig, distance, variant, source in reported.values():
         bank = banks[sig.bank_id]
         thr = bank.threshold(sig.signal_type)
         mh = _hit(sig, bank, distance, variant, thr)
-        if sig.signal_type == "video_pdq":
-            matched = sorted(video.get(sig.id, set()))
-            frac = len(matched) / max(1, len(video_frames))
-            sig_codes = codes_for("video_pdq", sig.value)
+        if source.signal_type in _VIDEO_TYPES:
+            # The share of the query's frames that matched, and of the signal's frames
+            # covered by them; a derived (inner) hit counts the frames that had windows.
+            matched = video.get(source.id, {})
+            frac = len(matched) / max(1, len(video_times[source.signal_type]))
+            sig_codes = codes_for(source.signal_type, source.value)
             n_sig = len(sig_codes)
-            q_codes = _codes([video_frames[i].value for i in matched]) if matched else sig_codes[:0]
+            q_codes = _codes(list(matched.values())) if matched else sig_codes[:0]
             covered = 0
             if len(q_codes):
                 d = np.bitwise_count(
@@ -577,7 +596,7 @@ def match_hashes(
                 continue
             mh.fraction = round(frac, 3)
             mh.signal_fraction = round(sig_frac, 3)
-            mh.ranges = _ranges([float(video_frames[i].extra.get("t", 0.0)) for i in matched])
+            mh.ranges = _ranges(sorted(matched))
         (allow if bank.kind == BankKind.ALLOW.value else known).append(mh)
     known.sort(key=lambda m: (m.distance, m.signal_id))
     allow.sort(key=lambda m: (m.distance, m.signal_id))

@@ -196,7 +196,12 @@ def windows(img: Image.Image) -> list[Window]:
 def _windows(img: Image.Image) -> list[Window]:
     lum = luma(img)
     h, w = lum.shape
-    coefs = [coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16)]
+    inner = [(INNER_CUT, INNER_CUT)]
+    coefs = [
+        coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16),
+        # The inner region itself: an unedited (or only mirrored) query.
+        coefficients(lum, inner, inner).reshape(-1, 16, 16),
+    ]
     src = Image.fromarray(lum, mode="F")
     for angle in ANGLES:
         back = np.asarray(
@@ -214,6 +219,7 @@ def _windows(img: Image.Image) -> list[Window]:
     names: list[tuple[str, dict[str, object]]] = [
         ("window", {"cut": [x0, x1, y0, y1]}) for y0, y1 in AXIS_CUTS for x0, x1 in AXIS_CUTS
     ]
+    names.append(("window", {"cut": [INNER_CUT] * 4}))
     for angle in ANGLES:
         names += [("rotate", {"angle": angle}), ("rotate_fill", {"angle": angle})]
     out: list[Window] = []
