@@ -39,7 +39,7 @@ class VideoOptions:
     #: Query windows (crops, small rotations, mirrors: see ``windows``) of up to
     #: ``window_frames`` sampled frames spread over the video.
     windows: bool = False
-    window_frames: int = 12
+    window_frames: int = 8
 
 
 def _scaled(width: int, height: int) -> tuple[int, int]:

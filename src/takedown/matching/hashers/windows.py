@@ -44,26 +44,21 @@ INNER_CUT = 0.10
 #: Long side of the luma copy every window is cut from.
 SOURCE_SIDE = 128
 #: Per-axis (cut before, cut after) pairs, as shares of the query's side. With an inner cut
-#: of 0.10, a crop of f in all (split l + r = f) puts the inner region at
-#: ((0.1 - l) / (1 - f), (0.1 - r) / (1 - f)): the band 0.09 <= a + b <= 0.17 covers
-#: crops of 5-10 % in all on one axis, the centred pairs crops of up to 10 % per side.
+#: of 0.10, a crop of f in all on one axis (split l + r = f) puts the inner region at
+#: ((0.1 - l) / (1 - f), (0.1 - r) / (1 - f)) of the query: the centred pairs cover crops of
+#: up to 10 % per side, the band (a + b = 0.10, 0.125 or 0.15, a in steps of 0.025) crops of
+#: 5-10 % in all, split any way between the two sides. x and y are combined freely.
 AXIS_CUTS: tuple[tuple[float, float], ...] = (
     (0.0, 0.0),
     (0.02, 0.02),
     (0.04, 0.04),
     (0.06, 0.06),
-    (0.0, 0.09),
-    (0.0, 0.12),
-    (0.03, 0.06),
-    (0.03, 0.09),
-    (0.03, 0.12),
-    (0.06, 0.03),
-    (0.06, 0.09),
-    (0.09, 0.0),
-    (0.09, 0.03),
-    (0.09, 0.06),
-    (0.12, 0.0),
-    (0.12, 0.03),
+    *(
+        (round(a, 3), round(total - a, 3))
+        for total in (0.10, 0.125, 0.15)
+        for a in (0.0, 0.025, 0.05, 0.075, 0.10, 0.125)
+        if a <= total + 1e-9
+    ),
 )
 #: Angles (degrees) the query is rotated back by.
 ANGLES = (2.5, 4.0, -2.5, -4.0)
