@@ -18,7 +18,7 @@ from takedown.sim.media import apply_variant, make_poster
 from tests.matching import media
 from tests.matching.factories import make_bank, make_supervisor
 
-RECOVERED = ("rotate", "crop_centred", "rotate_fill", "mirror_crop")
+RECOVERED = ("crop", "rotate", "crop_centred", "rotate_fill", "mirror_crop", "mirror_crop_offset")
 
 
 def _images() -> dict[str, Image.Image]:
