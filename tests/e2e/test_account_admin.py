@@ -15,7 +15,7 @@ def test_reset_a_password_then_the_user_must_change_it(  # type: ignore[no-untyp
     live_server: LiveServer, browser_page, page_log: PageLog
 ) -> None:
     page = browser_page
-    agency_id, agency_name = live_server.create_agency()
+    agency_id, _ = live_server.create_agency()
     boss = live_server.create_user(role="admin", agency_id=agency_id)
     user = live_server.create_user(role="analyst", agency_id=agency_id)
     live_server.login(page, boss, next_path="/admin/users")
