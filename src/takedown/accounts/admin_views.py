@@ -14,7 +14,7 @@ from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
 from takedown.kit import countries
-from takedown.kit.errors import Conflict, Forbidden, InvalidInput
+from takedown.kit.errors import Conflict, InvalidInput
 from takedown.kit.types import IdPath
 from takedown.web.deps import AdminPage, FormErrors, error_field
 from takedown.web.templating import redirect, render
@@ -35,7 +35,7 @@ def user_password_reset(
     """A new random password, shown once on this page; the user must change it at login."""
     try:
         reset = admin.reset_password(session, principal, user_id)
-    except (Conflict, Forbidden) as exc:
+    except Conflict as exc:  # yourself, a deactivated user (another agency's: 403)
         session.rollback()
         return redirect(request, "/admin/users", notice=exc.detail, level="error")
     return render(
@@ -127,7 +127,7 @@ def agency_active(
     back = f"/admin/agencies/{agency_id}"
     try:
         agency = admin.set_agency_active(session, principal, agency_id, active == "1")
-    except (Conflict, Forbidden) as exc:
+    except Conflict as exc:  # your own agency (not the instance operator: 403)
         session.rollback()
         return redirect(request, back, notice=exc.detail, level="error")
     text: dict[bool, Any] = {
