@@ -247,6 +247,7 @@ probe("POST", "/api/v1/platforms", kind="admin")(
 # Page routes of the web shell, accounts and audit pages.
 # Each capability keeps its probes beside its tests.
 import tests.coins.isolation_probes  # noqa: E402
+import tests.accounts.isolation_probes  # noqa: E402
 import tests.evidence.isolation_probes  # noqa: E402
 import tests.items.probes  # noqa: E402
 import tests.matching.isolation_probes  # noqa: E402

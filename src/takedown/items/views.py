@@ -20,6 +20,7 @@ from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.evidence import service as evidence
+from takedown.evidence import views as evidence_views
 from takedown.items import service, workbench
 from takedown.items.models import ItemStatus, TcoCategory, Verdict
 from takedown.items.repository import ItemFilters
@@ -242,7 +243,9 @@ def _suggestions(matches: list[Any], title: str | None) -> dict[str, Any]:
     }
 
 
-def _item_context(session: Session, principal: Principal, item_id: int) -> dict[str, Any]:
+def _item_context(
+    request: Request, session: Session, principal: Principal, item_id: int
+) -> dict[str, Any]:
     item = service.get_item(session, principal, item_id)
     matches = matching.visible_results_for_item(session, principal, item.id)
     suggest = _suggestions(matches, item.title)
@@ -258,6 +261,9 @@ def _item_context(session: Session, principal: Principal, item_id: int) -> dict[
         "suggest": suggest,
         "captures": captures,
         "n_captures": n_captures,
+        "latest_capture": evidence_views.latest_capture_context(
+            request, session, principal, item.id
+        ),
         "sched": sched,
         "checks": checks[-5:],
         "n_checks": len(checks),
@@ -293,7 +299,7 @@ def _item_page(request: Request, ctx: dict[str, Any], status_code: int = 200) ->
 def item_page(
     item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
-    return _item_page(request, _item_context(session, principal, item_id))
+    return _item_page(request, _item_context(request, session, principal, item_id))
 
 
 @router.post("/items/{item_id}/assess", response_model=None)
@@ -329,7 +335,7 @@ def assess_form(
             session.rollback()
             errors[error_field(exc.detail, ASSESS_FIELDS)] = exc.detail
     if errors:
-        ctx = _item_context(session, principal, item_id)
+        ctx = _item_context(request, session, principal, item_id)
         ctx["errors"] = errors
         ctx["values"] = {**v, "categories": cats}
         return _item_page(request, ctx, status_code=422)
@@ -355,7 +361,7 @@ def hold_form(
         )
     except InvalidInput as exc:
         session.rollback()
-        ctx = _item_context(session, principal, item_id)
+        ctx = _item_context(request, session, principal, item_id)
         ctx["hold_errors"] = {
             error_field(exc.detail, {"contact_point": ("contact",)}, "reason"): exc.detail
         }
