@@ -36,6 +36,7 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.runtime.wiring import start_runtime
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
 from takedown.sharing.views import router as sharing_views
@@ -75,8 +76,12 @@ VIEW_ROUTERS: list[APIRouter] = [
 def make_dispatcher(settings: Settings) -> Dispatcher:
     """Dramatiq when a broker is configured, else a thread pool in this process."""
     if settings.broker_url:
-        return DramatiqDispatcher(make_broker(settings.broker_url))
-    return InProcessDispatcher()
+        return DramatiqDispatcher(
+            make_broker(settings.broker_url),
+            queue=settings.queue_name,
+            max_attempts=settings.job_max_attempts,
+        )
+    return InProcessDispatcher(max_attempts=settings.job_max_attempts)
 
 
 def create_app(
@@ -96,6 +101,11 @@ def create_app(
         dispatcher = getattr(app_.state, "dispatcher", None) or make_dispatcher(settings)
         app_.state.dispatcher = dispatcher
         tickers = TickerThread() if background and not settings.broker_url else None
+        # The outbox relay runs where jobs are enqueued: in `serve`, not in tests' apps.
+        runtime = (
+            start_runtime(settings, app_.state.sessionmaker, dispatcher) if background else None
+        )
+        app_.state.runtime = runtime
         if tickers:
             tickers.start()
         try:
@@ -103,6 +113,8 @@ def create_app(
         finally:
             if tickers:
                 tickers.stop()
+            if runtime:
+                runtime.stop()
             dispatcher.close()
 
     app = FastAPI(

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     audit_signing_key: Path | None = None
     # sharing: a deconfliction hit opens a follow-up due within this many hours (Prüm's 48 h).
     deconfliction_followup_hours: int = 48
+    # Distributed runtime (takedown.runtime): the Dramatiq queue's name, how many times a job
+    # is tried before the dead-letter queue, when a relayed outbox job not yet done is sent
+    # again, and how often the relay looks at the outbox.
+    queue_name: str = "takedown"
+    job_max_attempts: int = Field(default=5, ge=1)
+    outbox_redeliver_seconds: float = Field(default=900.0, gt=0)
+    relay_interval_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("resolve", mode="before")
     @classmethod

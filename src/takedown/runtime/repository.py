@@ -1,0 +1,169 @@
+"""SQL of the runtime ledger (both engines; PostgreSQL's row locks where they matter)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from takedown.db import is_postgres
+from takedown.runtime.models import DeadJob, JobEffect, OutboxJob, OutboxState
+
+
+def _insert(session: Session) -> Any:
+    if is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+# -- outbox -------------------------------------------------------------------------------
+
+
+def add_outbox(
+    session: Session, job: str, kwargs: dict[str, Any], key: str | None, now: dt.datetime
+) -> int | None:
+    """Record a job; returns its id, or None when its key was already recorded."""
+    values = {
+        "job": job,
+        "kwargs": kwargs,
+        "key": key,
+        "state": OutboxState.PENDING.value,
+        "due_at": now,
+        "relays": 0,
+        "created_at": now,
+    }
+    stmt = _insert(session)(OutboxJob).values(**values)
+    if key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+    new_id = session.execute(stmt.returning(OutboxJob.id)).scalar()
+    return int(new_id) if new_id is not None else None
+
+
+def claim_due(session: Session, now: dt.datetime, limit: int) -> Sequence[OutboxJob]:
+    """Jobs to relay now (new ones, and relayed ones not done in time), locked so that
+    two relays never send the same row in the same round (PostgreSQL: SKIP LOCKED)."""
+    stmt = (
+        select(OutboxJob)
+        .where(
+            OutboxJob.state.in_([OutboxState.PENDING.value, OutboxState.RELAYED.value]),
+            OutboxJob.due_at <= now,
+        )
+        .order_by(OutboxJob.due_at, OutboxJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return session.scalars(stmt).all()
+
+
+def mark_finished(session: Session, outbox_id: int, now: dt.datetime) -> None:
+    session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == outbox_id, OutboxJob.state != OutboxState.DEAD.value)
+        .values(state=OutboxState.DONE.value, finished_at=now)
+    )
+
+
+def mark_dead(session: Session, outbox_id: int, now: dt.datetime) -> None:
+    session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.id == outbox_id)
+        .values(state=OutboxState.DEAD.value, finished_at=now)
+    )
+
+
+def outbox_row(session: Session, outbox_id: int) -> OutboxJob | None:
+    return session.get(OutboxJob, outbox_id)
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(OutboxJob.state, func.count()).group_by(OutboxJob.state))
+    return {state: n for state, n in rows.tuples()}
+
+
+def oldest_unrelayed(session: Session) -> dt.datetime | None:
+    return session.scalar(
+        select(func.min(OutboxJob.created_at)).where(OutboxJob.state == OutboxState.PENDING.value)
+    )
+
+
+def prune_outbox(session: Session, before: dt.datetime) -> int:
+    result = session.execute(
+        delete(OutboxJob).where(
+            OutboxJob.state == OutboxState.DONE.value, OutboxJob.finished_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- effects ------------------------------------------------------------------------------
+
+
+def claim_effect(session: Session, key: str, job: str, now: dt.datetime) -> bool:
+    """Insert the effect's key in the caller's transaction; False if it already happened.
+
+    On PostgreSQL a second transaction inserting the same key waits for the first and
+    then inserts nothing, so two deliveries racing each other still do the effect once."""
+    stmt = (
+        _insert(session)(JobEffect)
+        .values(key=key, job=job, done_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(JobEffect.key)
+    )
+    return session.execute(stmt).scalar() is not None
+
+
+def effect_done(session: Session, key: str) -> bool:
+    return session.get(JobEffect, key) is not None
+
+
+# -- dead letters -------------------------------------------------------------------------
+
+
+def add_dead(
+    session: Session,
+    job: str,
+    kwargs: dict[str, Any],
+    *,
+    outbox_id: int | None,
+    attempts: int,
+    error: str,
+    now: dt.datetime,
+) -> DeadJob:
+    row = DeadJob(
+        job=job, kwargs=kwargs, outbox_id=outbox_id, attempts=attempts, error=error, failed_at=now
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def dead_jobs(
+    session: Session, *, include_retried: bool = False, limit: int = 200
+) -> Sequence[DeadJob]:
+    stmt = select(DeadJob).order_by(DeadJob.failed_at.desc(), DeadJob.id.desc()).limit(limit)
+    if not include_retried:
+        stmt = stmt.where(DeadJob.retried_at.is_(None))
+    return session.scalars(stmt).all()
+
+
+def dead_job(session: Session, dead_id: int, *, lock: bool = False) -> DeadJob | None:
+    stmt = select(DeadJob).where(DeadJob.id == dead_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def count_dead(session: Session) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(DeadJob).where(DeadJob.retried_at.is_(None))
+        )
+        or 0
+    )
