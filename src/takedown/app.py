@@ -36,6 +36,7 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.runtime.views import router as runtime_views
 from takedown.runtime.wiring import start_runtime
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
@@ -70,6 +71,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     platforms_views,
     sharing_views,
     authority_views,
+    runtime_views,
 ]
 
 

@@ -84,7 +84,7 @@ def outbox_row(session: Session, outbox_id: int) -> OutboxJob | None:
 
 def outbox_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxJob.state, func.count()).group_by(OutboxJob.state))
-    return {state: n for state, n in rows.tuples()}
+    return {str(state): int(n) for state, n in rows}
 
 
 def oldest_unrelayed(session: Session) -> dt.datetime | None:
