@@ -36,6 +36,7 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.runtime.leases import ticker_guard
 from takedown.runtime.views import router as runtime_views
 from takedown.runtime.wiring import start_runtime
 from takedown.sharing import taxii_api
@@ -102,7 +103,11 @@ def create_app(
         # One set before start-up wins (tests record the jobs a request enqueues).
         dispatcher = getattr(app_.state, "dispatcher", None) or make_dispatcher(settings)
         app_.state.dispatcher = dispatcher
-        tickers = TickerThread() if background and not settings.broker_url else None
+        tickers = (
+            TickerThread(guard=ticker_guard(app_.state.sessionmaker))
+            if background and not settings.broker_url
+            else None
+        )
         # The outbox relay runs where jobs are enqueued: in `serve`, not in tests' apps.
         runtime = (
             start_runtime(settings, app_.state.sessionmaker, dispatcher) if background else None

@@ -34,6 +34,7 @@ def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = Tru
         raise SystemExit("takedown worker needs TAKEDOWN_BROKER_URL (redis://… or amqp://…)")
     from takedown.bootstrap import wire_hooks
     from takedown.db import make_engine, make_sessionmaker
+    from takedown.runtime.leases import ticker_guard
     from takedown.runtime.wiring import start_runtime
 
     wire_hooks(settings)
@@ -45,12 +46,13 @@ def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = Tru
     )
     factory = make_sessionmaker(make_engine(settings.effective_database_url))
     worker = dispatcher.worker(threads=threads)
-    tickers = TickerThread() if with_tickers else None
+    # Each ticker is a lease: the cluster runs it once per period (runtime.leases).
+    tickers = TickerThread(guard=ticker_guard(factory)) if with_tickers else None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker.start()
-    runtime = start_runtime(settings, factory, dispatcher)
+    runtime = start_runtime(settings, factory, dispatcher, kind="worker")
     if tickers:
         tickers.start()
     try:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -253,11 +254,20 @@ class TickerThread:
     """Calls every registered ticker on its period, in one daemon thread.
 
     Tickers only look for due work and enqueue it; running several processes
-    with tickers is safe because jobs are idempotent.
+    with tickers is safe because jobs are idempotent. With a ``guard`` (the runtime's
+    leases) a ticker runs only when the guard lets it, so a cluster runs it once per
+    period instead of once per process.
     """
 
-    def __init__(self, tickers: list[Ticker] | None = None, *, resolution: float = 1.0) -> None:
+    def __init__(
+        self,
+        tickers: list[Ticker] | None = None,
+        *,
+        resolution: float = 1.0,
+        guard: Callable[[Ticker], AbstractContextManager[bool]] | None = None,
+    ) -> None:
         self._tickers = tickers if tickers is not None else registered_tickers()
+        self._guard = guard
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="takedown-ticker", daemon=True)
         self._resolution = resolution
@@ -279,7 +289,12 @@ class TickerThread:
                 if now - last.get(t.name, -1e9) >= t.every_seconds:
                     last[t.name] = now
                     try:
-                        t.fn()
+                        if self._guard is None:
+                            t.fn()
+                        else:
+                            with self._guard(t) as mine:
+                                if mine:
+                                    t.fn()
                     except Exception:
                         log.exception("ticker %s failed", t.name)
             self._stop.wait(self._resolution)

@@ -65,3 +65,34 @@ class DeadJob(Base):
     retried_at: Mapped[dt.datetime | None]
     # The outbox job the retry recorded.
     retried_as: Mapped[int | None]
+
+
+class Lease(Base):
+    """Singleton work (a ticker, an index build): one holder at a time, until it expires.
+
+    A holder renews its lease while it works; a dead holder stops renewing, and once
+    ``expires_at`` has passed another process may take it. ``last_run_at`` spaces the
+    runs of a periodic job across every process (one run per period, not one per worker).
+    """
+
+    __tablename__ = "runtime_leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime]
+    last_run_at: Mapped[dt.datetime | None]
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkerBeat(Base):
+    """A live process of the runtime (a worker or an API process), seen every few seconds."""
+
+    __tablename__ = "runtime_workers"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # worker | api
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)

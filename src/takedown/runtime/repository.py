@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from takedown.db import is_postgres
-from takedown.runtime.models import DeadJob, JobEffect, OutboxJob, OutboxState
+from takedown.runtime.models import DeadJob, JobEffect, Lease, OutboxJob, OutboxState, WorkerBeat
 
 
 def _insert(session: Session) -> Any:
@@ -167,3 +167,85 @@ def count_dead(session: Session) -> int:
         )
         or 0
     )
+
+
+# -- leases -------------------------------------------------------------------------------
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def try_lease(
+    session: Session,
+    name: str,
+    holder: str,
+    *,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    min_interval: dt.timedelta | None = None,
+) -> bool:
+    """Take the lease if it is free, expired or already ours (and, with ``min_interval``,
+    if its last run is that old). One UPDATE: the database decides who wins."""
+    session.execute(
+        _insert(session)(Lease)
+        .values(name=name, holder=None, expires_at=_EPOCH, runs=0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    cond = [
+        Lease.name == name,
+        or_(Lease.holder.is_(None), Lease.expires_at < now, Lease.holder == holder),
+    ]
+    if min_interval is not None:
+        cond.append(or_(Lease.last_run_at.is_(None), Lease.last_run_at <= now - min_interval))
+    result = session.execute(
+        update(Lease).where(*cond).values(holder=holder, acquired_at=now, expires_at=now + ttl)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def renew_lease(
+    session: Session, name: str, holder: str, *, now: dt.datetime, ttl: dt.timedelta
+) -> bool:
+    """Extend our lease; False when another process has taken it since (ours expired)."""
+    result = session.execute(
+        update(Lease).where(Lease.name == name, Lease.holder == holder).values(expires_at=now + ttl)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def release_lease(session: Session, name: str, holder: str, *, now: dt.datetime, ran: bool) -> None:
+    values: dict[str, Any] = {"holder": None, "expires_at": now}
+    if ran:
+        values["last_run_at"] = now
+        values["runs"] = Lease.runs + 1
+    session.execute(
+        update(Lease).where(Lease.name == name, Lease.holder == holder).values(**values)
+    )
+
+
+def leases(session: Session) -> Sequence[Lease]:
+    return session.scalars(select(Lease).order_by(Lease.name)).all()
+
+
+# -- worker heartbeats --------------------------------------------------------------------
+
+
+def beat(
+    session: Session, worker_id: str, kind: str, hostname: str, pid: int, now: dt.datetime
+) -> None:
+    stmt = _insert(session)(WorkerBeat).values(
+        id=worker_id, kind=kind, hostname=hostname, pid=pid, started_at=now, seen_at=now
+    )
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"seen_at": now}))
+
+
+def forget_worker(session: Session, worker_id: str) -> None:
+    session.execute(delete(WorkerBeat).where(WorkerBeat.id == worker_id))
+
+
+def workers(session: Session) -> Sequence[WorkerBeat]:
+    return session.scalars(select(WorkerBeat).order_by(WorkerBeat.seen_at.desc())).all()
+
+
+def forget_workers_before(session: Session, before: dt.datetime) -> int:
+    result = session.execute(delete(WorkerBeat).where(WorkerBeat.seen_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from takedown.config import Settings
 from takedown.kit.jobs import Dispatcher, set_ledger
 from takedown.runtime.deadletters import DatabaseLedger
+from takedown.runtime.leases import Heartbeat
 from takedown.runtime.outbox import Relay
 
 
@@ -32,9 +33,15 @@ class RuntimeHandle:
 
 
 def start_runtime(
-    settings: Settings, factory: sessionmaker[Session], dispatcher: Dispatcher
+    settings: Settings,
+    factory: sessionmaker[Session],
+    dispatcher: Dispatcher,
+    *,
+    kind: str = "api",
 ) -> RuntimeHandle:
     set_ledger(DatabaseLedger(factory))
+    heartbeat = Heartbeat(factory, kind)
+    heartbeat.start()
     relay = Relay(
         factory,
         dispatcher.enqueue,
@@ -42,4 +49,4 @@ def start_runtime(
         redeliver_after=dt.timedelta(seconds=settings.outbox_redeliver_seconds),
     )
     relay.start()
-    return RuntimeHandle(relay)
+    return RuntimeHandle(relay, [heartbeat])
