@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.db import Base
@@ -96,3 +96,12 @@ class WorkerBeat(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
+class HostSlot(Base):
+    """The next free request slot of a host, in seconds since the epoch (database time)."""
+
+    __tablename__ = "runtime_host_budget"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_slot: Mapped[float] = mapped_column(Float)

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Connection, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from takedown.db import is_postgres
@@ -249,3 +249,21 @@ def workers(session: Session) -> Sequence[WorkerBeat]:
 def forget_workers_before(session: Session, before: dt.datetime) -> int:
     result = session.execute(delete(WorkerBeat).where(WorkerBeat.seen_at < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- host budget (PostgreSQL) -------------------------------------------------------------
+
+
+def reserve_host_slot(conn: Connection, host: str, interval: float) -> float:
+    """Book ``host``'s next slot, timed by the database's clock; returns the wait (s)."""
+    row = conn.execute(
+        text(
+            "INSERT INTO runtime_host_budget (host, next_slot) "
+            "VALUES (:host, extract(epoch from clock_timestamp()) + :i) "
+            "ON CONFLICT (host) DO UPDATE SET next_slot = greatest("
+            "  runtime_host_budget.next_slot, extract(epoch from clock_timestamp())) + :i "
+            "RETURNING next_slot - :i - extract(epoch from clock_timestamp())"
+        ),
+        {"host": host, "i": interval},
+    ).scalar()
+    return max(0.0, float(row or 0.0))
