@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # requests per second to one host summed over every process (0 = no shared budget),
     # and where it is kept: auto | redis | database | local | off.
     host_rate: float = Field(default=0.0, ge=0)
+    # A process loads the matching index at start after a random pause of up to this many
+    # seconds, so N processes started together do not all read every signal at once.
+    index_load_jitter_seconds: float = Field(default=5.0, ge=0)
     host_budget: Literal["auto", "redis", "database", "local", "off"] = "auto"
 
     @field_validator("resolve", mode="before")

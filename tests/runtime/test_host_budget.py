@@ -136,9 +136,7 @@ def test_without_the_shared_budget_two_processes_double_the_rate(site: int, tmp_
 def test_local_budget_books_one_slot_per_interval() -> None:
     b = LocalHostBudget(10.0)
     waits = [b.reserve("a.example") for _ in range(5)]
-    assert waits[0] == 0 and all(
-        0.09 < w2 - w1 < 0.11 for w1, w2 in itertools.pairwise(waits)
-    )
+    assert waits[0] == 0 and all(0.09 < w2 - w1 < 0.11 for w1, w2 in itertools.pairwise(waits))
     assert b.reserve("other.example") == 0  # per host
     with pytest.raises(ValueError):
         LocalHostBudget(0)
