@@ -15,6 +15,7 @@ jobs_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(jobs_app, name="jobs")
+    app.command("doctor")(doctor)
 
 
 @jobs_app.command("failed")
@@ -89,3 +90,24 @@ def jobs_outbox() -> None:
         )
 
     run()
+
+
+def doctor() -> None:
+    """Check this deployment: database reachable and migrated, broker reachable, workers
+    alive, leases, queue depths, clock skew. One line each; exit 1 if any check fails."""
+    from takedown.db import make_engine
+    from takedown.kit.cli import settings
+    from takedown.runtime.doctor import run_checks
+
+    s = settings()
+    engine = make_engine(s.effective_database_url)
+    try:
+        checks = run_checks(s, engine)
+    finally:
+        engine.dispose()
+    colour = {"ok": "green", "warn": "yellow", "fail": "bold red"}
+    console = Console(highlight=False, soft_wrap=True)
+    for c in checks:
+        console.print(f"[{colour[c.status]}]{c.status:<4}[/] {c.name}: {c.message}")
+    if any(c.status == "fail" for c in checks):
+        raise typer.Exit(1)

@@ -267,3 +267,20 @@ def reserve_host_slot(conn: Connection, host: str, interval: float) -> float:
         {"host": host, "i": interval},
     ).scalar()
     return max(0.0, float(row or 0.0))
+
+
+# -- doctor -------------------------------------------------------------------------------
+
+
+def database_now(session: Session) -> dt.datetime:
+    if is_postgres(session):
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+    raw = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return dt.datetime.fromisoformat(str(raw)).replace(tzinfo=dt.UTC)
+
+
+def database_version(session: Session) -> str:
+    if is_postgres(session):
+        return str(session.execute(text("SHOW server_version")).scalar_one()).split()[0]
+    return str(session.execute(text("SELECT sqlite_version()")).scalar_one())
