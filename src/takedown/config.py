@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     job_max_attempts: int = Field(default=5, ge=1)
     outbox_redeliver_seconds: float = Field(default=900.0, gt=0)
     relay_interval_seconds: float = Field(default=1.0, gt=0)
+    # A singleton's lease (a ticker's) lasts this long unless renewed: how long a dead
+    # worker's singleton work waits before another worker takes it.
+    lease_ttl_seconds: float = Field(default=60.0, gt=0)
     # One politeness budget per host for the whole deployment (runtime.host_budget):
     # requests per second to one host summed over every process (0 = no shared budget),
     # and where it is kept: auto | redis | database | local | off.

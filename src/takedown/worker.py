@@ -6,6 +6,7 @@ same ``TAKEDOWN_DATABASE_URL`` and ``TAKEDOWN_BROKER_URL``.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import threading
 
@@ -47,7 +48,13 @@ def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = Tru
     factory = make_sessionmaker(make_engine(settings.effective_database_url))
     worker = dispatcher.worker(threads=threads)
     # Each ticker is a lease: the cluster runs it once per period (runtime.leases).
-    tickers = TickerThread(guard=ticker_guard(factory)) if with_tickers else None
+    tickers = (
+        TickerThread(
+            guard=ticker_guard(factory, ttl=dt.timedelta(seconds=settings.lease_ttl_seconds))
+        )
+        if with_tickers
+        else None
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -53,7 +53,7 @@ def _migrations(engine: Engine) -> Check:
     # branch's head only, and not a revision another one depends on).
     applied = {
         r.revision
-        for r in script.iterate_revisions(sorted(current & known), "base")
+        for r in script.iterate_revisions(tuple(sorted(current & known)), "base")
         if r is not None
     }
     missing = sorted(heads - applied)
