@@ -252,6 +252,7 @@ import tests.matching.isolation_probes  # noqa: E402
 import tests.operations.isolation_probes  # noqa: E402
 import tests.platforms.isolation_probes  # noqa: E402
 import tests.referrals.isolation_probes  # noqa: E402
+import tests.runtime.isolation_probes  # noqa: E402
 import tests.sharing.isolation_probes  # noqa: E402
 import tests.verification.isolation_probes  # noqa: E402
 import tests.web.isolation_probes  # noqa: E402,F401
