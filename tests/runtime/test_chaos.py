@@ -44,7 +44,7 @@ from takedown.runtime import repository as repo
 from tests.conftest import PG_ADMIN_URL
 from tests.runtime.brokers import AMQP_URL, need
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("chaos")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEMS = 600

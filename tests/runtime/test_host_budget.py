@@ -23,6 +23,9 @@ from tests.conftest import IN_CI
 from tests.runtime.brokers import REDIS_URL, need
 
 RATE = 8.0  # requests per second to one host, for the whole deployment
+# Arrivals jitter (a request sent on its slot may land a little late, the next on time):
+# a one-second window may hold two slots more than the rate, never the doubled rate.
+SLACK = 2
 PER_PROCESS = 12
 
 CHILD = r"""
@@ -105,6 +108,7 @@ def _two_processes(port: int, env: dict[str, str]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("timing")
 def test_two_processes_share_the_hosts_rate_in_redis(site: int, tmp_path: Path) -> None:
     need("redis", REDIS_URL)
     queue = f"distributed_{uuid.uuid4().hex[:8]}"
@@ -112,25 +116,26 @@ def test_two_processes_share_the_hosts_rate_in_redis(site: int, tmp_path: Path) 
            "TAKEDOWN_QUEUE_NAME": queue}  # fmt: skip
     _two_processes(site, env)
     assert len(_Hits.times) == 2 * PER_PROCESS
-    assert _most_in_any_second(_Hits.times) <= RATE + 1  # a window may hold both ends
+    assert _most_in_any_second(_Hits.times) <= RATE + SLACK
 
 
 @pytest.mark.slow
 @pytest.mark.postgres
+@pytest.mark.xdist_group("timing")
 def test_two_processes_share_the_hosts_rate_in_postgresql(
     site: int, tmp_path: Path, pg_engine: object
 ) -> None:
     url = pg_engine.url.render_as_string(hide_password=False)  # type: ignore[attr-defined]
     _two_processes(site, {"TAKEDOWN_DATABASE_URL": url, "TAKEDOWN_DATA_DIR": str(tmp_path)})
     assert len(_Hits.times) == 2 * PER_PROCESS
-    assert _most_in_any_second(_Hits.times) <= RATE + 1
+    assert _most_in_any_second(_Hits.times) <= RATE + SLACK
 
 
 def test_without_the_shared_budget_two_processes_double_the_rate(site: int, tmp_path: Path) -> None:
     """The bound the tests above hold: each process alone, with a budget of its own,
     stays under the rate, so two of them together exceed it."""
     _two_processes(site, {"TAKEDOWN_HOST_BUDGET": "local", "TAKEDOWN_DATA_DIR": str(tmp_path)})
-    assert _most_in_any_second(_Hits.times) > RATE + 1
+    assert _most_in_any_second(_Hits.times) > RATE + SLACK
 
 
 def test_local_budget_books_one_slot_per_interval() -> None:
