@@ -51,6 +51,9 @@ PG_ADMIN = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 CLK = os.sysconf("SC_CLK_TCK")
+# A request sent on its slot may arrive a little late and the next on time: a one-second
+# window may hold two slots over the rate (tests/runtime/test_host_budget.py, SLACK).
+SLACK = 2
 
 
 class Slow(BaseHTTPRequestHandler):
@@ -278,7 +281,7 @@ def main() -> None:
     )
     for name, r in results.items():
         r["ratio_to_embedded"] = round(r["jobs_per_s"] / base, 2)
-        r["bound_held"] = r["peak_per_host"] <= args.rate + 1
+        r["bound_held"] = r["peak_per_host"] <= args.rate + SLACK
         if r["jobs_per_s"] >= 0.85 * host_bound:
             r["limit"] = "hosts (per-host budget)"
         elif r["cpu_util"] >= 0.8 * cores:
@@ -288,7 +291,7 @@ def main() -> None:
         print(
             f"{name:<12}{r['procs']:>6}{r['jobs_per_s']:>9}{r['jobs_per_s_per_proc']:>10}"
             f"{r['ratio_to_embedded']:>13}{r['cpu_util']:>7}"
-            f"{r['peak_per_host']:>9} <= {args.rate + 1:g}  {r['limit']}"
+            f"{r['peak_per_host']:>9} <= {args.rate + SLACK:g}  {r['limit']}"
         )
     print(
         json.dumps(
