@@ -40,7 +40,7 @@ def test_the_in_process_pool_counts_done_and_failed_jobs() -> None:
     def bad() -> None:
         raise RuntimeError("nope")
 
-    pool = InProcessDispatcher(workers=1)
+    pool = InProcessDispatcher(workers=1, max_attempts=2, backoff=0.01)
     try:
         pool.enqueue("test.retry.ok")
         pool.enqueue("test.retry.bad")

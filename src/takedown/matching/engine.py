@@ -201,6 +201,12 @@ def get_engine(data_dir: Path | None = None) -> MatchingEngine:
         return engine
 
 
+def engines() -> list[MatchingEngine]:
+    """Every process-wide engine made so far (the runtime syncs them when told to)."""
+    with _engines_lock:
+        return list(_engines.values())
+
+
 def reset_engines() -> None:
     """Forget every process-wide engine (tests, and after a restore)."""
     with _engines_lock:

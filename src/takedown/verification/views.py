@@ -23,7 +23,7 @@ from takedown.kit.types import IdPath
 from takedown.verification import repository, requests, service
 from takedown.verification.models import CheckRequest
 from takedown.verification.policy import SchedulePolicy
-from takedown.verification.tasks import enqueue_check_request
+from takedown.verification.tasks import enqueue_check_request, record_check_request
 from takedown.web.deps import PagePrincipal, require_page_role
 from takedown.web.nav import register_nav
 from takedown.web.progress import ProgressState, progress_fragment
@@ -152,9 +152,14 @@ def _check_now(
             raise  # the error answer retargets itself to the notice area
         session.rollback()
         return redirect(request, back, notice=exc.detail, level="warning")
-    # After the response, so after the commit: the job must find the request.
+    # Recorded with the request (the outbox); handed on after the response, so after the
+    # commit: the job must find the request.
+    record_check_request(session, row.id)
     background.add_task(
-        enqueue_check_request, getattr(request.app.state, "dispatcher", None), row.id
+        enqueue_check_request,
+        getattr(request.app.state, "dispatcher", None),
+        row.id,
+        getattr(request.app.state, "runtime", None),
     )
     if is_htmx(request):
         return progress_fragment(request, progress_state(session, row))
