@@ -33,7 +33,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from takedown.accounts import service as accounts
-from takedown.accounts.deps import DbSession, get_settings_dep
+from takedown.accounts.deps import DbSession, get_settings_dep, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
@@ -88,7 +88,7 @@ def view_url(
     return f"/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"
 
 
-@router.get("/evidence", response_class=HTMLResponse)
+@router.get("/evidence", response_class=HTMLResponse, dependencies=[needs("evidence:read")])
 def captures_page(request: Request, principal: AnalystPage, session: DbSession) -> HTMLResponse:
     status = (request.query_params.get("status") or "").strip()[:16] or None
     rows, pager = paginate(
@@ -121,7 +121,9 @@ def _media_view(
     return out
 
 
-@router.get("/evidence/{capture_id}", response_class=HTMLResponse)
+@router.get(
+    "/evidence/{capture_id}", response_class=HTMLResponse, dependencies=[needs("evidence:read")]
+)
 def capture_page(
     capture_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:

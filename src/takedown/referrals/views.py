@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -75,12 +75,12 @@ def _list(request: Request, principal: Principal, session: Session, portal: bool
     )
 
 
-@router.get("/referrals", response_class=HTMLResponse)
+@router.get("/referrals", response_class=HTMLResponse, dependencies=[needs("referrals:read")])
 def referrals_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _list(request, principal, session, portal=principal.is_liaison)
 
 
-@router.get("/portal", response_class=HTMLResponse)
+@router.get("/portal", response_class=HTMLResponse, dependencies=[needs("referrals:read")])
 def portal_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _list(request, principal, session, portal=True)
 
@@ -126,7 +126,9 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
     }
 
 
-@router.get("/referrals/{referral_id}", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}", response_class=HTMLResponse, dependencies=[needs("referrals:read")]
+)
 def referral_page(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -134,7 +136,11 @@ def referral_page(
     return render_page(request, "referrals/detail.html", ctx, title=ctx["ref"].reference)
 
 
-@router.get("/referrals/{referral_id}/document", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}/document",
+    response_class=HTMLResponse,
+    dependencies=[needs("referrals:read")],
+)
 def referral_document(
     referral_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -155,14 +161,14 @@ def _act(request: Request, referral_id: int, fn: Any, session: Session, principa
     return redirect(request, back, notice=done)
 
 
-@router.post("/referrals/{referral_id}/submit")
+@router.post("/referrals/{referral_id}/submit", dependencies=[needs("referrals:write")])
 def submit_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
     return _act(request, referral_id, service.submit, session, principal, "Submitted.")
 
 
-@router.post("/referrals/{referral_id}/approve")
+@router.post("/referrals/{referral_id}/approve", dependencies=[needs("referrals:write")])
 def approve_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -170,7 +176,7 @@ def approve_form(
                 "Approved: the order is queued for delivery.")  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/cancel")
+@router.post("/referrals/{referral_id}/cancel", dependencies=[needs("referrals:write")])
 def cancel_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -178,7 +184,7 @@ def cancel_form(
                 "Cancelled: nothing will be sent.")  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/send-back")
+@router.post("/referrals/{referral_id}/send-back", dependencies=[needs("referrals:write")])
 async def send_back_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -193,7 +199,7 @@ async def send_back_form(
     return redirect(request, back, notice="Sent back to its author as a draft, with your reason.")
 
 
-@router.post("/referrals/{referral_id}/edit")
+@router.post("/referrals/{referral_id}/edit", dependencies=[needs("referrals:write")])
 async def edit_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -220,7 +226,7 @@ async def edit_form(
     return redirect(request, back, notice="Saved.")
 
 
-@router.post("/referrals/{referral_id}/emergency")
+@router.post("/referrals/{referral_id}/emergency", dependencies=[needs("referrals:write")])
 async def emergency_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -246,7 +252,7 @@ def _utc_field(value: str) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
-@router.post("/referrals/{referral_id}/respond")
+@router.post("/referrals/{referral_id}/respond", dependencies=[needs("portal:write")])
 async def respond_many_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -269,7 +275,9 @@ async def respond_many_form(
     return redirect(request, back, notice=f"{words}.")
 
 
-@router.post("/referrals/{referral_id}/items/{item_id}/respond")
+@router.post(
+    "/referrals/{referral_id}/items/{item_id}/respond", dependencies=[needs("portal:write")]
+)
 async def respond_form(
     referral_id: IdPath,
     item_id: IdPath,
@@ -342,7 +350,7 @@ NEW_FIELDS = {
 }
 
 
-@router.post("/referrals/new", response_class=HTMLResponse)
+@router.post("/referrals/new", response_class=HTMLResponse, dependencies=[needs("referrals:write")])
 async def new_batches(request: Request, principal: PagePrincipal, session: DbSession) -> Response:
     """One draft batch per platform from a selection of items (the queue posts here).
 
@@ -419,7 +427,7 @@ def _after_create(request: Request, results: list[service.BatchResult]) -> Respo
     )  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/deliver")
+@router.post("/referrals/{referral_id}/deliver", dependencies=[needs("referrals:write")])
 def deliver_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
