@@ -47,8 +47,11 @@ def _flatten(app: FastAPI) -> list[tuple[str, APIRoute]]:
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """(method, path, route); a path convertor (``{capture_id:int}``) is left out of the
+    path, as OpenAPI leaves it out."""
     out = []
-    for path, r in _flatten(app):
+    for raw, r in _flatten(app):
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", raw)
         if path in SKIP_PATHS:
             continue
         for m in sorted(r.methods - {"HEAD", "OPTIONS"}):

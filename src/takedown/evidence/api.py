@@ -176,7 +176,9 @@ def export(
     )
 
 
-@router.get("/{capture_id}", response_model=CaptureDetailOut, dependencies=[needs("evidence:read")])
+@router.get(
+    "/{capture_id:int}", response_model=CaptureDetailOut, dependencies=[needs("evidence:read")]
+)
 def get_capture(capture_id: IdPath, principal: Analyst, session: DbSession) -> CaptureDetailOut:
     cap = service.get_capture(session, principal, capture_id)
     out = CaptureDetailOut.model_validate(cap)
@@ -186,7 +188,9 @@ def get_capture(capture_id: IdPath, principal: Analyst, session: DbSession) -> C
 
 
 @router.get(
-    "/{capture_id}/files/{file_id}", response_class=Response, dependencies=[needs("evidence:read")]
+    "/{capture_id:int}/files/{file_id:int}",
+    response_class=Response,
+    dependencies=[needs("evidence:read")],
 )
 def download(
     capture_id: IdPath,

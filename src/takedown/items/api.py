@@ -38,7 +38,7 @@ from takedown.items.schemas import (
 )
 from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from takedown.kit.pagination import Limit, Offset, Page
-from takedown.kit.types import IdPath
+from takedown.kit.types import DateTime, IdPath
 from takedown.platforms.identity import ItemKind
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -77,8 +77,8 @@ def list_items(
     platform: Annotated[str | None, Query(max_length=64)] = None,
     kind: ItemKind | None = None,
     agency: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="reporting agency")] = None,
-    first_seen_from: dt.datetime | None = None,
-    first_seen_to: dt.datetime | None = None,
+    first_seen_from: DateTime | None = None,
+    first_seen_to: DateTime | None = None,
     q: Annotated[str | None, Query(max_length=500, description="URL substring")] = None,
     limit: Limit = 50,
     offset: Offset = 0,

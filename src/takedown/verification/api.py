@@ -13,7 +13,7 @@ from takedown.accounts.deps import CurrentPrincipal, DbSession, needs, require_r
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.pagination import Limit, Offset, Page
-from takedown.kit.types import IdPath
+from takedown.kit.types import DateTime, IdPath
 from takedown.verification import repository, requests, service
 from takedown.verification.models import CheckRequest
 from takedown.verification.schemas import (
@@ -41,7 +41,7 @@ def list_checks(
     item_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
     platform: Annotated[str | None, Query(max_length=64)] = None,
-    since: dt.datetime | None = None,
+    since: DateTime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[CheckOut]:
