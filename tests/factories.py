@@ -44,10 +44,11 @@ def make_user(
     role: str = "analyst",
     email: str | None = None,
     password: str = PASSWORD,
+    operator: bool = False,
 ) -> User:
     agency = agency or make_agency(session)
     n = next(_seq)
-    return service.create_user(
+    user = service.create_user(
         session,
         SYSTEM,
         agency_id=agency.id,
@@ -56,6 +57,9 @@ def make_user(
         password=password,
         display_name=f"User {n}",
     )
+    if operator:
+        service.set_operator(session, SYSTEM, user.id, True)
+    return user
 
 
 @dataclass
@@ -78,9 +82,10 @@ def make_actor(
     *,
     role: str = "analyst",
     scopes: list[str] | None = None,
+    operator: bool = False,
 ) -> Actor:
     agency = agency or make_agency(session)
-    user = make_user(session, agency, role=role)
+    user = make_user(session, agency, role=role, operator=operator)
     issued = service.create_token(session, SYSTEM, user_id=user.id, name="test", scopes=scopes)
     principal = service.authenticate_token(session, issued.token)
     return Actor(user, agency, issued.token, principal)

@@ -36,6 +36,8 @@ class Case:
     files: dict[str, Any] | None = None
     # Owner-side sanity check: the owner's own call must not be refused as 404/403.
     owner_ok: bool = True
+    # A form body (HTML routes), sent as application/x-www-form-urlencoded.
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -242,6 +244,90 @@ probe("PATCH", "/api/v1/platforms/{slug}", kind="admin")(
 probe("POST", "/api/v1/platforms", kind="admin")(
     lambda s, a: Case(body={"slug": "probe-host", "name": "Probe", "kind": "website"})
 )
+
+
+# --- administrators act within their own agency (#19.3) -------------------------------------
+# An admin of agency B (not the instance operator) calls the route about agency A's users,
+# tokens or log: the answer is 403 or 404 and shows nothing of A. Every route that needs an
+# administrative scope is either probed here or listed in INSTANCE_WIDE with its reason;
+# tests/test_tenant_isolation.py enumerates them.
+ADMIN_SCOPES = frozenset({"admin", "users:read", "audit:read", "tokens:write"})
+ADMIN_PROBES: dict[tuple[str, str], Callable[[Session, Actor], Case]] = {}
+INSTANCE_WIDE: dict[tuple[str, str], str] = {
+    ("GET", "/admin/agencies"): "the directory of agencies and their contact points",
+    ("GET", "/admin/roles"): "what each role may do",
+    ("GET", "/admin/ui"): "the component gallery (no data)",
+    ("GET", "/admin/ui/progress"): "the gallery's demonstration job",
+    ("GET", "/admin/audit/chain"): "whether the chain links (no event is shown)",
+    ("GET", "/api/v1/audit/verify"): "whether the chain links (no event is shown)",
+    ("POST", "/account/tokens"): "the caller's own token",
+    ("GET", "/admin/platforms/{slug}"): "the platform registry: shared reference data",
+    ("POST", "/admin/platforms/{slug}"): "the platform registry: shared reference data",
+    ("GET", "/admin/platforms/new"): "the platform registry: shared reference data",
+    ("POST", "/admin/platforms/new"): "the platform registry: shared reference data",
+    ("POST", "/api/v1/platforms"): "the platform registry: shared reference data",
+    ("PATCH", "/api/v1/platforms/{slug}"): "the platform registry: shared reference data",
+    ("GET", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
+    ("POST", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
+    ("PUT", "/api/v1/tco-authorities/{country}"): "TCO authorities: shared reference data",
+}
+
+
+def admin_probe(
+    method: str, path: str
+) -> Callable[[Callable[[Session, Actor], Case]], Callable[[Session, Actor], Case]]:
+    def deco(fn: Callable[[Session, Actor], Case]) -> Callable[[Session, Actor], Case]:
+        assert (method, path) not in ADMIN_PROBES, f"two admin probes for {(method, path)}"
+        ADMIN_PROBES[(method, path)] = fn
+        return fn
+
+    return deco
+
+
+def _first_token(s: Session, a: Actor) -> int:
+    from takedown.accounts import repository
+
+    return repository.tokens_of_user(s, a.user.id)[0].id
+
+
+def _event(s: Session, a: Actor) -> Case:
+    from takedown.audit.service import record
+
+    record(s, a.principal, "probe.secret", "thing", "agency-a-audit-marker", {"x": 1})
+    return Case(marker="agency-a-audit-marker")
+
+
+_NEW_USER = {"email": "probe-admin@example.invalid", "role": "analyst", "password": "x" * 16}
+admin_probe("POST", "/api/v1/tokens")(
+    lambda s, a: Case(body={"name": "x", "user_id": a.user.id}, owner_ok=False)
+)
+admin_probe("DELETE", "/api/v1/tokens/{token_id}")(
+    lambda s, a: Case(params={"token_id": _first_token(s, a)})
+)
+admin_probe("POST", "/account/tokens/{token_id}/revoke")(
+    lambda s, a: Case(params={"token_id": _first_token(s, a)})
+)
+admin_probe("GET", "/api/v1/users")(lambda s, a: Case(marker=a.user.email))
+admin_probe("GET", "/admin/users")(lambda s, a: Case(marker=a.user.email))
+admin_probe("POST", "/api/v1/users")(
+    lambda s, a: Case(body={**_NEW_USER, "agency_id": a.agency.id})
+)
+admin_probe("POST", "/admin/users")(
+    lambda s, a: Case(data={**_NEW_USER, "agency_id": str(a.agency.id)})
+)
+admin_probe("POST", "/api/v1/agencies")(
+    lambda s, a: Case(body={"name": "Probe agency B", "country": "FR", "kind": "national_iru"})
+)
+admin_probe("POST", "/admin/agencies")(
+    lambda s, a: Case(data={"name": "Probe agency B", "country": "FR", "kind": "national_iru"})
+)
+for _path in ("/admin/users/{user_id}/role", "/admin/users/{user_id}/active"):
+    admin_probe("POST", _path)(
+        lambda s, a: Case(params={"user_id": a.user.id}, data={"role": "admin", "active": "0"})
+    )
+admin_probe("POST", "/admin/users/{user_id}/totp")(lambda s, a: Case(params={"user_id": a.user.id}))
+admin_probe("GET", "/api/v1/audit/events")(_event)
+admin_probe("GET", "/admin/audit")(_event)
 
 
 # Page routes of the web shell, accounts and audit pages.

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from sqlalchemy import Engine
 
-from takedown import __version__
+from takedown import __version__, openapi_doc
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
 from takedown.bootstrap import wire_hooks
@@ -173,4 +173,5 @@ def create_app(
 
     for router in API_ROUTERS + VIEW_ROUTERS:
         app.include_router(router)
+    openapi_doc.install(app)
     return app

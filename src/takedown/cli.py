@@ -83,7 +83,13 @@ def serve(
             "  (shown once; the first login asks you to choose a new password)"
         )
     application = create_app(s, engine=engine, background=True)
-    uvicorn.run(application, host=host or s.host, port=port or s.port, log_level="info")
+    uvicorn.run(
+        application,
+        host=host or s.host,
+        port=port or s.port,
+        log_level="info",
+        **s.uvicorn_options(),  # X-Forwarded-For only from TAKEDOWN_TRUSTED_PROXIES
+    )
 
 
 @app.command()

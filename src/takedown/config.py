@@ -35,8 +35,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     secure_cookies: bool = False
+    # Failed logins within the window: per account, and (separately, more loosely) per client
+    # address, so one user's typos lock their account and not an office behind one NAT.
     login_max_attempts: int = 5
+    login_max_attempts_per_address: int = 50
     login_window_seconds: int = 300
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (uvicorn's forwarded_allow_ips). Empty: no forwarded header is trusted, from anyone.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     session_max_age_seconds: int = 12 * 3600
     capture_before_referral: bool = True
     # Check a batch's items through the removal detectors just before sending; an item
@@ -112,7 +118,7 @@ class Settings(BaseSettings):
         ProxyConfig.parse(str(value))  # ValueError: an http:// or https:// URL is needed
         return str(value)
 
-    @field_validator("ssrf_allow", mode="before")
+    @field_validator("ssrf_allow", "trusted_proxies", mode="before")
     @classmethod
     def _parse_allow(cls, value: object) -> list[str]:
         if value is None or value == "":
@@ -121,7 +127,14 @@ class Settings(BaseSettings):
             return [v.strip() for v in value.split(",") if v.strip()]
         if isinstance(value, list):
             return [str(v) for v in value]
-        raise ValueError("TAKEDOWN_SSRF_ALLOW must be a comma-separated list")
+        raise ValueError("a comma-separated list is needed")
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        """How ``serve`` runs uvicorn: forwarded headers only from the trusted proxies."""
+        return {
+            "proxy_headers": bool(self.trusted_proxies),
+            "forwarded_allow_ips": ",".join(self.trusted_proxies) if self.trusted_proxies else "",
+        }
 
     @property
     def effective_database_url(self) -> str:

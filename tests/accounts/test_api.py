@@ -23,9 +23,14 @@ def test_me_with_token(client: TestClient, db_session: Session) -> None:
 
 def test_admin_only_routes(client: TestClient, db_session: Session) -> None:
     analyst = make_actor(db_session)
-    admin = make_actor(db_session, role="admin")
+    agency_admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     body = {"name": "Brand new IRU", "country": "DE", "kind": "national_iru"}
     assert client.post("/api/v1/agencies", json=body, headers=analyst.headers).status_code == 403
+    # Adding agencies is the instance operator's, not any agency's administrator's (#19.3).
+    assert (
+        client.post("/api/v1/agencies", json=body, headers=agency_admin.headers).status_code == 403
+    )
     r = client.post("/api/v1/agencies", json=body, headers=admin.headers)
     assert r.status_code == 201 and r.json()["country"] == "DE"
     dup = client.post("/api/v1/agencies", json=body, headers=admin.headers)

@@ -49,7 +49,7 @@ def test_change_password_rules(db_session: Session) -> None:
 
 def test_set_role_and_its_rules(db_session: Session) -> None:
     admin = make_actor(db_session, role="admin")
-    user = make_user(db_session)
+    user = make_user(db_session, admin.agency)
     service.set_role(db_session, admin.principal, user.id, "supervisor")
     assert user.role == "supervisor"
     assert "user.role_change" in _actions(db_session, user.id)
@@ -63,7 +63,7 @@ def test_set_role_and_its_rules(db_session: Session) -> None:
 
 def test_deactivated_users_cannot_log_in_and_their_tokens_stop(db_session: Session) -> None:
     admin = make_actor(db_session, role="admin")
-    target = make_actor(db_session)
+    target = make_actor(db_session, admin.agency)
     service.set_active(db_session, admin.principal, target.user.id, False)
     assert "user.deactivate" in _actions(db_session, target.user.id)
     with pytest.raises(Unauthorized):
@@ -100,8 +100,25 @@ def test_cli_set_role_deactivate_activate(tmp_path: Path) -> None:
 
 def test_a_liaison_cannot_become_an_analyst(db_session: Session) -> None:
     # Liaisons belong to platform agencies; moving an analyst there is refused the other way too.
-    admin = make_actor(db_session, role="admin")
     platform = make_agency(db_session, kind="platform", platform_slug="x", country="IE")
+    admin = make_actor(db_session, platform, role="admin")
     liaison = make_user(db_session, platform, role="liaison")
     with pytest.raises(InvalidInput, match="platform"):
         service.set_role(db_session, admin.principal, liaison.id, "analyst")
+
+
+def test_an_admin_changes_only_their_own_agencys_users(db_session: Session) -> None:
+    """#19.3: another agency's users answer 404 to an agency's administrator."""
+    from takedown.kit.errors import NotFound
+
+    admin = make_actor(db_session, role="admin")
+    other = make_user(db_session)  # of another agency
+    with pytest.raises(NotFound):
+        service.set_role(db_session, admin.principal, other.id, "supervisor")
+    with pytest.raises(NotFound):
+        service.set_active(db_session, admin.principal, other.id, False)
+    with pytest.raises(NotFound):
+        service.enable_totp(db_session, admin.principal, other.id)
+    operator = make_actor(db_session, role="admin", operator=True)
+    service.set_active(db_session, operator.principal, other.id, False)  # audited as operator
+    assert other.is_active is False

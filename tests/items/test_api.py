@@ -46,7 +46,8 @@ def test_list_filters_and_pagination(db_session: Session, client: Any) -> None:
     assert client.get("/api/v1/items?q=synth_api", headers=h).json()["total"] == 1
     page = client.get("/api/v1/items?limit=1&offset=1", headers=h).json()
     assert page["total"] == 2 and [i["id"] for i in page["items"]] == [t.id]
-    assert client.get("/api/v1/items?first_seen_from=2999-01-01", headers=h).json()["total"] == 0
+    late = client.get("/api/v1/items?first_seen_from=2999-01-01T00:00:00Z", headers=h)
+    assert late.json()["total"] == 0
     assert client.get("/api/v1/items?status=bogus", headers=h).status_code == 422
     assert client.get("/api/v1/items?limit=0", headers=h).status_code == 422
 

@@ -75,7 +75,7 @@ def test_post_without_the_session_csrf_token_is_refused(
 
 
 def test_agency_form_errors_sit_beside_their_field(client: TestClient, db_session: Session) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     r = client.post(
         "/admin/agencies",
@@ -114,7 +114,7 @@ def test_agency_country_is_chosen_from_the_iso_list_and_checked_on_the_server(
     client: TestClient, db_session: Session
 ) -> None:
     """A two-letter text box cut "Ireland" to "IR" (Iran); a select cannot mis-enter."""
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     form = client.get("/admin/agencies").text
     select = re.search(r'<select id="f-country" name="country"[^>]*>(.*?)</select>', form, re.S)
@@ -146,7 +146,7 @@ def test_agency_country_is_chosen_from_the_iso_list_and_checked_on_the_server(
 def test_xss_in_agency_name_and_contact_point_renders_inert(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     r = client.post(
         "/admin/agencies",
@@ -174,7 +174,7 @@ def test_xss_in_agency_name_and_contact_point_renders_inert(
 
 
 def test_user_form_and_totp_secret_shown_once(client: TestClient, db_session: Session) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     agency = make_agency(db_session)
     csrf = browser_login(client, admin.email)
     short = client.post(

@@ -6,17 +6,21 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from takedown.accounts import service
 from takedown.audit import repository
-from tests.factories import make_agency, make_user
+from tests.factories import make_actor, make_agency, make_user
 from tests.web.conftest import browser_login
 
 
 def test_admin_filters_the_log_and_sees_the_chain_ok(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
-    make_agency(db_session, name="Filtered IRU")
-    browser_login(client, admin.email)
+    # The log shows the admin's own agency's events (#19.3): here, the operator's agency.
+    admin = make_actor(db_session, role="admin", operator=True)
+    service.create_agency(
+        db_session, admin.principal, name="Filtered IRU", country="FR", kind="national_iru"
+    )
+    browser_login(client, admin.user.email)
     page = client.get("/admin/audit?action=agency.create")
     assert page.status_code == 200
     assert "Filtered IRU" in page.text

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts import admin, service
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
 from takedown.kit import countries
@@ -28,7 +28,11 @@ AGENCY_EDIT_FIELDS = {
 }
 
 
-@router.post("/admin/users/{user_id}/password-reset", response_class=HTMLResponse)
+@router.post(
+    "/admin/users/{user_id}/password-reset",
+    response_class=HTMLResponse,
+    dependencies=[needs("admin")],
+)
 def user_password_reset(
     user_id: IdPath, request: Request, principal: AdminPage, session: DbSession
 ) -> Response:
@@ -78,14 +82,18 @@ def _agency_page(
     )
 
 
-@router.get("/admin/agencies/{agency_id}", response_class=HTMLResponse)
+@router.get(
+    "/admin/agencies/{agency_id}", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def agency_page(
     agency_id: IdPath, request: Request, principal: AdminPage, session: DbSession
 ) -> HTMLResponse:
     return _agency_page(request, principal, service.get_agency(session, agency_id))
 
 
-@router.post("/admin/agencies/{agency_id}", response_class=HTMLResponse)
+@router.post(
+    "/admin/agencies/{agency_id}", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def agency_update(
     agency_id: IdPath,
     request: Request,
@@ -116,7 +124,9 @@ def agency_update(
     return redirect(request, f"/admin/agencies/{agency.id}", notice="Agency saved.")
 
 
-@router.post("/admin/agencies/{agency_id}/active", response_model=None)
+@router.post(
+    "/admin/agencies/{agency_id}/active", response_model=None, dependencies=[needs("admin")]
+)
 def agency_active(
     agency_id: IdPath,
     request: Request,

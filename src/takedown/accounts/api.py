@@ -14,6 +14,7 @@ from takedown.accounts.deps import (
     DbSession,
     SupervisorPrincipal,
     get_settings_dep,
+    needs,
 )
 from takedown.accounts.models import User
 from takedown.accounts.schemas import (
@@ -30,7 +31,7 @@ from takedown.accounts.schemas import (
     UserOut,
 )
 from takedown.config import Settings
-from takedown.kit.errors import Forbidden, NotFound, Unauthorized
+from takedown.kit.errors import Forbidden, Unauthorized
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
 
@@ -63,6 +64,7 @@ def create_session(
             totp_code=body.totp,
             client_ip=ip,
             max_attempts=settings.login_max_attempts,
+            max_attempts_per_address=settings.login_max_attempts_per_address,
             window_seconds=settings.login_window_seconds,
             max_age_seconds=settings.session_max_age_seconds,
         )
@@ -93,7 +95,7 @@ def create_session(
     )
 
 
-@router.delete("/session", status_code=204, tags=["auth"])
+@router.delete("/session", status_code=204, tags=["auth"], dependencies=[needs("account:write")])
 def delete_session(
     request: Request, response: Response, session: DbSession, principal: CurrentPrincipal
 ) -> Response:
@@ -105,7 +107,7 @@ def delete_session(
     return response
 
 
-@router.get("/me", response_model=MeOut)
+@router.get("/me", response_model=MeOut, dependencies=[needs("account:read")])
 def me(principal: CurrentPrincipal, session: DbSession, request: Request) -> MeOut:
     agency = service.get_agency(session, principal.agency_id)
     return MeOut(
@@ -120,7 +122,7 @@ def me(principal: CurrentPrincipal, session: DbSession, request: Request) -> MeO
     )
 
 
-@router.get("/agencies", response_model=Page[AgencyOut])
+@router.get("/agencies", response_model=Page[AgencyOut], dependencies=[needs("account:read")])
 def list_agencies(
     principal: CurrentPrincipal,
     session: DbSession,
@@ -134,7 +136,7 @@ def list_agencies(
     )
 
 
-@router.post("/agencies", response_model=AgencyOut, status_code=201)
+@router.post("/agencies", response_model=AgencyOut, status_code=201, dependencies=[needs("admin")])
 def create_agency(body: AgencyIn, principal: Admin, session: DbSession) -> AgencyOut:
     agency = service.create_agency(
         session,
@@ -148,20 +150,20 @@ def create_agency(body: AgencyIn, principal: Admin, session: DbSession) -> Agenc
     return AgencyOut.model_validate(agency)
 
 
-@router.get("/users", response_model=Page[UserOut])
+@router.get("/users", response_model=Page[UserOut], dependencies=[needs("users:read")])
 def list_users(
     principal: Supervisor,
     session: DbSession,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[UserOut]:
-    """Admins see every user; supervisors see their own agency's."""
-    agency_id = None if principal.is_admin else principal.agency_id
+    """Your agency's users (the instance operator sees every agency's accounts)."""
+    agency_id = None if principal.is_operator else principal.agency_id
     rows, total = repository.list_users(session, agency_id=agency_id, limit=limit, offset=offset)
     return Page(items=[_user_out(u) for u in rows], total=total, limit=limit, offset=offset)
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, dependencies=[needs("admin")])
 def create_user(body: UserIn, principal: Admin, session: DbSession) -> UserOut:
     user = service.create_user(
         session,
@@ -175,23 +177,23 @@ def create_user(body: UserIn, principal: Admin, session: DbSession) -> UserOut:
     return _user_out(user)
 
 
-@router.get("/tokens", response_model=list[TokenOut])
+@router.get("/tokens", response_model=list[TokenOut], dependencies=[needs("account:read")])
 def list_tokens(principal: CurrentPrincipal, session: DbSession) -> list[TokenOut]:
     return [
         TokenOut.model_validate(t) for t in repository.tokens_of_user(session, principal.user_id)
     ]
 
 
-@router.post("/tokens", response_model=IssuedTokenOut, status_code=201)
+@router.post(
+    "/tokens", response_model=IssuedTokenOut, status_code=201, dependencies=[needs("tokens:write")]
+)
 def create_token(body: TokenIn, principal: CurrentPrincipal, session: DbSession) -> IssuedTokenOut:
     """Create an API token. It is shown once; only its hash is stored."""
     user_id = body.user_id or principal.user_id
     if user_id != principal.user_id and not principal.is_admin:
         raise Forbidden("only an admin creates tokens for other users")
     if user_id != principal.user_id:
-        target = service.get_user(session, user_id)
-        if target is None:
-            raise NotFound(f"user {user_id} does not exist")
+        service.user_of_agency(session, principal, user_id)  # 404 outside the admin's agency
     issued = service.create_token(
         session,
         principal,
@@ -204,16 +206,13 @@ def create_token(body: TokenIn, principal: CurrentPrincipal, session: DbSession)
     return IssuedTokenOut(**out, token=issued.token)
 
 
-@router.delete("/tokens/{token_id}", status_code=204)
+@router.delete("/tokens/{token_id}", status_code=204, dependencies=[needs("tokens:write")])
 def revoke_token(token_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
-    tokens = {t.id for t in repository.tokens_of_user(session, principal.user_id)}
-    if token_id not in tokens and not principal.is_admin:
-        raise NotFound(f"token {token_id} does not exist")
     service.revoke_token(session, principal, token_id)
     return Response(status_code=204)
 
 
-@router.patch("/agencies/{agency_id}", response_model=AgencyOut)
+@router.patch("/agencies/{agency_id}", response_model=AgencyOut, dependencies=[needs("admin")])
 def update_agency(
     agency_id: IdPath, body: AgencyPatch, principal: Admin, session: DbSession
 ) -> AgencyOut:
@@ -232,7 +231,11 @@ def update_agency(
     return AgencyOut.model_validate(agency)
 
 
-@router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut)
+@router.post(
+    "/users/{user_id}/password-reset",
+    response_model=PasswordResetOut,
+    dependencies=[needs("admin")],
+)
 def reset_password(user_id: IdPath, principal: Admin, session: DbSession) -> PasswordResetOut:
     """A new random password, returned once; the user must change it at the next login and
     their browser sessions end. An administrator resets users of their own agency only."""

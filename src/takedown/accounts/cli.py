@@ -200,6 +200,25 @@ def user_activate(
     _set_active(user, True)
 
 
+@user_app.command("operator")
+def user_operator(
+    user: Annotated[str, typer.Argument(help="the user's e-mail or id")],
+    off: Annotated[bool, typer.Option("--off", help="take the flag away")] = False,
+) -> None:
+    """Make a user the instance operator: adds agencies and users of any agency, and
+    (de)activates any user; reads no other agency's content. Audited; CLI only."""
+    from takedown.kit.cli import guarded, unit_of_work
+
+    @guarded
+    def run() -> None:
+        with unit_of_work() as session:
+            u = service.set_operator(session, SYSTEM, service.find_user(session, user).id, not off)
+            word = "the instance operator" if u.is_operator else "no longer the instance operator"
+            Console().print(f"user {u.id} ({u.email}) is {word}")
+
+    run()
+
+
 @token_app.command("create")
 def token_create(
     email: Annotated[str, typer.Argument(help="the user's e-mail")],

@@ -1,14 +1,15 @@
 """FastAPI dependencies: the request's DB session and the acting principal.
 
-A route is protected by depending on ``current_principal`` (or ``require_role``);
-the route-enumeration test in tests/test_tenant_isolation.py fails for any
-/api/v1 route that does not.
+A route is protected by declaring its scope, ``dependencies=[needs("items:read")]``,
+which depends on ``current_principal``; ``require_role`` adds a role check. The
+route-enumerating tests (tests/test_scopes.py, tests/test_tenant_isolation.py) fail for
+any route, API or HTML, that declares no scope and is not listed as public.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from takedown.accounts import service
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
+from takedown.accounts.scopes import SCOPES
 from takedown.config import Settings
 from takedown.kit.errors import Forbidden, PasswordChangeRequired, Unauthorized
 
@@ -107,13 +109,43 @@ def require_role(*roles: Role) -> Callable[[Principal], Principal]:
     return check
 
 
-def require_scope(scope: str) -> Callable[[Principal], Principal]:
-    def check(principal: CurrentPrincipal) -> Principal:
-        if not principal.has_scope(scope):
-            raise Forbidden(f"this token lacks the scope {scope!r}")
+class RequireScope:
+    """The one check of token scopes. Routes declare it through ``needs``; the
+    route-enumerating test (tests/test_scopes.py) finds it by type on every route."""
+
+    def __init__(self, scope: str) -> None:
+        if scope not in SCOPES:
+            raise ValueError(f"unknown scope {scope!r}: add it to accounts.scopes.SCOPES")
+        self.scope = scope
+
+    def __repr__(self) -> str:
+        return f"needs({self.scope!r})"
+
+    def __call__(self, principal: CurrentPrincipal) -> None:
+        if not principal.has_scope(self.scope):
+            raise Forbidden(f"this token lacks the scope {self.scope!r}")
+
+
+def needs(scope: str) -> Any:
+    """Declare a route's scope: ``@router.get(path, dependencies=[needs("items:read")])``.
+
+    Authenticates (through ``current_principal``) and refuses a token without ``scope``.
+    """
+    return Depends(RequireScope(scope))
+
+
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """A principal dependency that declares ``scope`` (through ``RequireScope``, the one
+    check), for ``Annotated[Principal, Depends(require_scope("area:read"))]`` aliases."""
+    check_scope = RequireScope(scope)
+
+    def principal_with_scope(
+        principal: CurrentPrincipal,
+        _scope: None = Depends(check_scope),  # a default, not an annotation: it is local
+    ) -> Principal:
         return principal
 
-    return check
+    return principal_with_scope
 
 
 # The role checks every API module uses (admins pass each of them).

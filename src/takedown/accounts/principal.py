@@ -18,12 +18,16 @@ class Principal:
     email: str = ""
     #: Set on users created by an administrator until they choose their own password.
     must_change_password: bool = False
+    #: The instance operator (``users.is_operator``): agencies and accounts across agencies,
+    #: never another agency's content.
+    is_operator: bool = False
 
     def has_scope(self, scope: str) -> bool:
-        """Tokens carry scopes; browser sessions and the system have every scope."""
-        if self.via != "token" or "*" in self.scopes:
+        """Tokens carry scopes (expanded and cut to the role's by ``accounts.scopes.expand``);
+        browser sessions, the CLI and the system act with every scope their role allows."""
+        if self.via != "token":
             return True
-        return scope in self.scopes or scope.split(":", 1)[0] + ":*" in self.scopes
+        return scope in self.scopes
 
     @property
     def is_admin(self) -> bool:

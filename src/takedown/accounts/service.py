@@ -29,37 +29,21 @@ from takedown.accounts.passwords import (
     verify_totp,
 )
 from takedown.accounts.principal import Principal
+from takedown.accounts.scopes import KNOWN_SCOPES, ROLE_SCOPES, expand, unknown
 from takedown.audit.service import record
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.countries import is_country
-from takedown.kit.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from takedown.kit.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 
 TOKEN_PREFIX = "tdk_"
 SESSION_PREFIX = "tds_"
-KNOWN_SCOPES = frozenset(
-    {
-        "*",
-        "items:read",
-        "items:write",
-        "intake:write",
-        "referrals:write",
-        "evidence:read",
-        "evidence:write",
-        "banks:read",
-        "banks:write",
-        "portal:write",
-        "verification:write",
-        "sharing:read",
-        "sharing:write",
-        "monitoring:read",
-        "monitoring:write",
-        "resurgence:read",
-        "resurgence:write",
-        "coins:read",
-        "coins:write",
-        "admin",
-    }
-)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 SYSTEM = Principal(user_id=0, agency_id=0, role=Role.ADMIN, via="system")
@@ -92,7 +76,19 @@ def principal_for(
         via=via,
         email=user.email,
         must_change_password=user.must_change_password,
+        is_operator=user.is_operator,
     )
+
+
+def instance_wide(actor: Principal) -> bool:
+    """The system (CLI, bootstrap) and the instance operator act across agencies' accounts;
+    an agency's administrator acts only within their own agency (issue 19 point 3)."""
+    return actor.via == "system" or actor.is_operator
+
+
+def _as_operator(actor: Principal) -> dict[str, bool]:
+    """Marks in the audit log what the operator did with their instance-wide power."""
+    return {"as_operator": True} if actor.is_operator else {}
 
 
 # --- agencies ---------------------------------------------------------------------------------
@@ -108,6 +104,10 @@ def create_agency(
     contact_point: str = "",
     platform_slug: str | None = None,
 ) -> Agency:
+    if not instance_wide(actor):
+        raise Forbidden(
+            "adding an agency is for the instance operator (takedown user operator EMAIL)"
+        )
     name = name.strip()
     country = country.strip().upper()
     if not name:
@@ -138,7 +138,7 @@ def create_agency(
         "agency.create",
         "agency",
         agency.id,
-        {"name": name, "country": country, "kind": kind_v.value},
+        {"name": name, "country": country, "kind": kind_v.value, **_as_operator(actor)},
     )
     return agency
 
@@ -180,6 +180,8 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     agency = get_agency(session, agency_id)
+    if agency.id != actor.agency_id and not instance_wide(actor):
+        raise Forbidden("an administrator adds users to their own agency only")
     if role_v is Role.LIAISON and agency.kind != AgencyKind.PLATFORM.value:
         raise InvalidInput("platform liaison users belong to a platform agency")
     if repository.user_by_email(session, email) is not None:
@@ -199,7 +201,12 @@ def create_user(
         "user.create",
         "user",
         user.id,
-        {"email": email, "role": role_v.value, "agency_id": agency.id},
+        {
+            "email": email,
+            "role": role_v.value,
+            "agency_id": agency.id,
+            **(_as_operator(actor) if agency.id != actor.agency_id else {}),
+        },
     )
     return user
 
@@ -211,11 +218,28 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
+def user_of_agency(
+    session: Session, actor: Principal, user_id: int, *, operator: bool = False
+) -> User:
+    """A user an administrator may act on: one of the actor's own agency (404 otherwise,
+    so users of other agencies do not show they exist). The system (CLI) reaches all, and
+    so does the operator where ``operator`` says the act is theirs ((de)activating a user,
+    setting up one-time codes for a new agency's first administrator)."""
+    user = repository.user_by_id(session, user_id)
+    reaches = actor.via == "system" or (operator and actor.is_operator)
+    if user is None or (not reaches and user.agency_id != actor.agency_id):
+        raise NotFound(f"user {user_id} does not exist")
+    return user
+
+
 def enable_totp(session: Session, actor: Principal, user_id: int) -> str:
-    user = get_user(session, user_id)
+    user = user_of_agency(session, actor, user_id, operator=True)
     user.totp_secret = new_totp_secret()
     session.flush()
-    record(session, actor, "user.totp_enable", "user", user.id, {})
+    record(
+        session, actor, "user.totp_enable", "user", user.id,
+        _as_operator(actor) if user.agency_id != actor.agency_id else {},
+    )  # fmt: skip
     return user.totp_secret
 
 
@@ -253,7 +277,7 @@ def set_role(
     session: Session, actor: Principal, user_id: int, role: str, *, clock: Clock | None = None
 ) -> User:
     """An administrator changes a user's role (never their own: no accidental lock-out)."""
-    user = get_user(session, user_id)
+    user = user_of_agency(session, actor, user_id)
     role_v = _role(role)
     if actor.via != "system" and user.id == actor.user_id:
         raise Conflict("you cannot change your own role; ask another administrator")
@@ -275,7 +299,7 @@ def set_active(
     session: Session, actor: Principal, user_id: int, active: bool, *, clock: Clock | None = None
 ) -> User:
     """Deactivate (or reactivate) a user: no login, and their API tokens and sessions stop."""
-    user = get_user(session, user_id)
+    user = user_of_agency(session, actor, user_id, operator=True)
     if not active and actor.via != "system" and user.id == actor.user_id:
         raise Conflict("you cannot deactivate yourself")
     if user.is_active != active:
@@ -283,7 +307,24 @@ def set_active(
         session.flush()
         record(
             session, actor, "user.activate" if active else "user.deactivate", "user", user.id,
-            {"email": user.email}, clock=clock,
+            {"email": user.email, **(_as_operator(actor) if user.agency_id != actor.agency_id
+                                     else {})}, clock=clock,
+        )  # fmt: skip
+    return user
+
+
+def set_operator(session: Session, actor: Principal, user_id: int, on: bool) -> User:
+    """Make a user the instance operator (or not). Only from the command line (the system):
+    the web and the API cannot grant it, so no agency's administrator can take it."""
+    if actor.via != "system":
+        raise Forbidden("the operator flag is set from the command line only")
+    user = get_user(session, user_id)
+    if user.is_operator != on:
+        user.is_operator = on
+        session.flush()
+        record(
+            session, actor, "user.operator_grant" if on else "user.operator_revoke", "user",
+            user.id, {"email": user.email},
         )  # fmt: skip
     return user
 
@@ -318,9 +359,7 @@ def create_token(
 ) -> IssuedToken:
     user = get_user(session, user_id)
     scopes = sorted(set(scopes or ["*"]))
-    unknown = [s for s in scopes if s not in KNOWN_SCOPES]
-    if unknown:
-        raise InvalidInput(f"unknown scope(s): {', '.join(unknown)}")
+    check_grantable(actor, Role(user.role), scopes)
     now = (clock or SystemClock()).now()
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now + dt.timedelta(days=expires_in_days) if expires_in_days else None
@@ -345,12 +384,40 @@ def create_token(
     return IssuedToken(raw, row)
 
 
+def check_grantable(actor: Principal, role: Role, scopes: list[str]) -> None:
+    """Refuse scopes that are unknown, beyond the holder's role, or beyond the creator's token.
+
+    A token never mints a token with more than it holds (``*`` included): the scopes the new
+    token would grant, opened for the holder's role, must all be held by the creating token.
+    """
+    bad = unknown(scopes)
+    if bad:
+        raise InvalidInput(f"unknown scope(s): {', '.join(bad)}")
+    beyond_role = [
+        s for s in scopes if s in KNOWN_SCOPES and s != "*" and s not in ROLE_SCOPES[role]
+    ]
+    if beyond_role:
+        raise Forbidden(f"a user with the role {role.value} may not hold: {', '.join(beyond_role)}")
+    if actor.via == "token":
+        lacking = sorted(s for s in expand(scopes, role) if not actor.has_scope(s))
+        if lacking:
+            raise Forbidden(
+                "a token cannot create a token with scopes it does not hold: " + ", ".join(lacking)
+            )
+
+
 def revoke_token(
     session: Session, actor: Principal, token_id: int, *, clock: Clock | None = None
 ) -> None:
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFound(f"token {token_id} does not exist")
+    if row.user_id != actor.user_id and actor.via != "system":
+        # Someone else's token: only an admin of the holder's agency (404 for everyone else,
+        # so another agency's tokens do not show they exist).
+        holder = get_user(session, row.user_id)
+        if not actor.is_admin or holder.agency_id != actor.agency_id:
+            raise NotFound(f"token {token_id} does not exist")
     row.revoked_at = (clock or SystemClock()).now()
     session.flush()
     record(session, actor, "token.revoke", "api_token", row.id, {})
@@ -369,7 +436,10 @@ def authenticate_token(session: Session, raw: str, *, clock: Clock | None = None
     if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=5):
         row.last_used_at = now
     return principal_for(
-        user, get_agency(session, user.agency_id), via="token", scopes=frozenset(row.scopes)
+        user,
+        get_agency(session, user.agency_id),
+        via="token",
+        scopes=expand(row.scopes, Role(user.role)),
     )
 
 
@@ -394,6 +464,7 @@ def login(
     max_attempts: int,
     window_seconds: int,
     max_age_seconds: int,
+    max_attempts_per_address: int | None = None,
     clock: Clock | None = None,
 ) -> LoginResult:
     """Check credentials (and TOTP), with rate limiting per account and per client address.
@@ -404,8 +475,11 @@ def login(
     now = (clock or SystemClock()).now()
     since = now - dt.timedelta(seconds=window_seconds)
     keys = [f"user:{email.strip().lower()}", f"ip:{client_ip}"]
-    for key in keys:
-        if repository.failed_attempts_since(session, key, since) >= max_attempts:
+    # Two separate limits: an account's, and a looser one for an address (an office behind
+    # one NAT address shares it; one user's typos must not lock out their colleagues).
+    limits = [max_attempts, max_attempts_per_address or max_attempts * 10]
+    for key, limit in zip(keys, limits, strict=True):
+        if repository.failed_attempts_since(session, key, since) >= limit:
             raise RateLimited(
                 f"too many failed logins; try again in {window_seconds // 60} minutes",
                 retry_after=window_seconds,
@@ -493,7 +567,7 @@ def bootstrap_admin(session: Session) -> tuple[str, str] | None:
         )
     password = secrets.token_urlsafe(18)
     email = "admin@takedown.local"
-    create_user(
+    user = create_user(
         session,
         SYSTEM,
         agency_id=agency.id,
@@ -503,4 +577,5 @@ def bootstrap_admin(session: Session) -> tuple[str, str] | None:
         display_name="Administrator",
         must_change_password=True,
     )
+    set_operator(session, SYSTEM, user.id, True)  # whoever installs the instance runs it
     return email, password

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts import service
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.passwords import MIN_PASSWORD_LENGTH
 from takedown.kit.errors import Conflict, InvalidInput
 from takedown.web.deps import AdminPage, FormErrors, PagePrincipal, error_field
@@ -47,12 +47,14 @@ def _password_page(
     )
 
 
-@router.get("/account/password", response_class=HTMLResponse)
+@router.get("/account/password", response_class=HTMLResponse, dependencies=[needs("account:read")])
 def password_form(request: Request, principal: PagePrincipal) -> HTMLResponse:
     return _password_page(request, forced=principal.must_change_password)
 
 
-@router.post("/account/password", response_class=HTMLResponse)
+@router.post(
+    "/account/password", response_class=HTMLResponse, dependencies=[needs("account:write")]
+)
 def password_change(
     request: Request,
     principal: PagePrincipal,
@@ -92,7 +94,7 @@ def password_change(
 # --- admin: a user's role and whether they may log in ----------------------------------------
 
 
-@router.post("/admin/users/{user_id}/role")
+@router.post("/admin/users/{user_id}/role", dependencies=[needs("admin")])
 def user_role(
     user_id: int,
     request: Request,
@@ -108,7 +110,7 @@ def user_role(
     return redirect(request, "/admin/users", notice=f"{user.email} is now {user.role}.")
 
 
-@router.post("/admin/users/{user_id}/active")
+@router.post("/admin/users/{user_id}/active", dependencies=[needs("admin")])
 def user_active(
     user_id: int,
     request: Request,

@@ -15,13 +15,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from takedown.accounts import repository, service
-from takedown.accounts.deps import SESSION_COOKIE, DbSession
+from takedown.accounts.deps import SESSION_COOKIE, DbSession, needs
 from takedown.accounts.models import Agency, AgencyKind, Role, User
 from takedown.accounts.passwords import MIN_PASSWORD_LENGTH
 from takedown.accounts.principal import Principal
+from takedown.accounts.scopes import ROLE_SCOPES, SCOPES
 from takedown.kit import countries
 from takedown.kit.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     RateLimited,
@@ -71,7 +73,6 @@ ROLE_HELP = {
     Role.ADMIN: "Runs the instance: agencies, users, tokens, platforms and the whole audit log.",
     Role.LIAISON: "A platform's trust-and-safety contact: answers referrals in the portal.",
 }
-SCOPE_CHOICES = sorted(service.KNOWN_SCOPES - {"*"})
 EXPIRY_CHOICES = [("7", "7 days"), ("30", "30 days"), ("90", "90 days"), ("365", "1 year")]
 
 
@@ -166,6 +167,7 @@ def login_submit(
             totp_code=totp.strip() or None,
             client_ip=_client_ip(request),
             max_attempts=settings.login_max_attempts,
+            max_attempts_per_address=settings.login_max_attempts_per_address,
             window_seconds=settings.login_window_seconds,
             max_age_seconds=settings.session_max_age_seconds,
         )
@@ -201,7 +203,7 @@ def login_submit(
     return done
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[needs("account:write")])
 def logout(request: Request, principal: PagePrincipal, session: DbSession) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
@@ -222,10 +224,15 @@ def _account_panel(session: Any, principal: Principal) -> dict[str, Any]:
 register_panel("account", "Your account", "accounts/_panel_account.html", _account_panel, order=900)
 
 
-@router.get("/account", response_class=HTMLResponse)
+@router.get("/account", response_class=HTMLResponse, dependencies=[needs("account:read")])
 def account(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     user = service.get_user(session, principal.user_id)
     return render(request, "accounts/account.html", {"user": user}, title="Your account")
+
+
+def scope_choices(role: Role) -> list[tuple[str, str]]:
+    """The scopes a role may hold, with what each grants: all the token page offers (#13.16)."""
+    return [(s, f"{s}: {SCOPES[s]}") for s in sorted(ROLE_SCOPES[role])]
 
 
 def _tokens_page(
@@ -245,7 +252,7 @@ def _tokens_page(
         "accounts/tokens.html",
         {
             "tokens": tokens,
-            "scope_choices": [(s, s) for s in SCOPE_CHOICES],
+            "scope_choices": scope_choices(principal.role),
             "expiry_choices": EXPIRY_CHOICES,
             "values": values or {"name": "", "scopes": [], "expires_in_days": "90"},
             "errors": errors or {},
@@ -256,12 +263,12 @@ def _tokens_page(
     )
 
 
-@router.get("/account/tokens", response_class=HTMLResponse)
+@router.get("/account/tokens", response_class=HTMLResponse, dependencies=[needs("account:read")])
 def tokens(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _tokens_page(request, session, principal)
 
 
-@router.post("/account/tokens", response_class=HTMLResponse)
+@router.post("/account/tokens", response_class=HTMLResponse, dependencies=[needs("tokens:write")])
 def token_create(
     request: Request,
     principal: PagePrincipal,
@@ -278,25 +285,32 @@ def token_create(
         errors["name"] = "Say what the token is for, e.g. “intake script”."
     if expires_in_days not in {v for v, _ in EXPIRY_CHOICES}:
         errors["expires_in_days"] = "Choose one of the listed durations."
-    unknown = [s for s in chosen if s not in SCOPE_CHOICES]
-    if unknown:
-        errors["scopes"] = "Unknown scope: " + ", ".join(unknown)
+    offered = {s for s, _ in scope_choices(principal.role)}
+    refused = [s for s in chosen if s not in offered]
+    if refused:
+        errors["scopes"] = "Not a scope your role may hold: " + ", ".join(refused)
     if errors:
         return _tokens_page(
             request, session, principal, values=values, errors=errors, status_code=422
         )
-    issued = service.create_token(
-        session,
-        principal,
-        user_id=principal.user_id,
-        name=name,
-        scopes=chosen or ["*"],
-        expires_in_days=int(expires_in_days),
-    )
+    try:
+        issued = service.create_token(
+            session,
+            principal,
+            user_id=principal.user_id,
+            name=name,
+            scopes=chosen or ["*"],
+            expires_in_days=int(expires_in_days),
+        )
+    except Forbidden as exc:  # a token asking for more than it holds
+        errors["scopes"] = exc.detail
+        return _tokens_page(
+            request, session, principal, values=values, errors=errors, status_code=403
+        )
     return _tokens_page(request, session, principal, issued=issued.token, status_code=201)
 
 
-@router.post("/account/tokens/{token_id}/revoke")
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[needs("tokens:write")])
 def token_revoke(
     token_id: int, request: Request, principal: PagePrincipal, session: DbSession
 ) -> Response:
@@ -353,12 +367,12 @@ def _agencies_page(
     )
 
 
-@router.get("/admin/agencies", response_class=HTMLResponse)
+@router.get("/admin/agencies", response_class=HTMLResponse, dependencies=[needs("admin")])
 def agencies(request: Request, principal: AdminPage, session: DbSession) -> HTMLResponse:
     return _agencies_page(request, session)
 
 
-@router.post("/admin/agencies", response_class=HTMLResponse)
+@router.post("/admin/agencies", response_class=HTMLResponse, dependencies=[needs("admin")])
 def agency_create(
     request: Request,
     principal: AdminPage,
@@ -428,7 +442,7 @@ def _users_page(
     totp_secret: tuple[User, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    agency_id = None if principal.is_admin else principal.agency_id
+    agency_id = None if principal.is_operator else principal.agency_id
     rows, pager = paginate(
         request,
         lambda limit, offset: repository.list_users(
@@ -464,12 +478,12 @@ def _users_page(
     return render(request, "accounts/users.html", ctx, title="Users", status_code=status_code)
 
 
-@router.get("/admin/users", response_class=HTMLResponse)
+@router.get("/admin/users", response_class=HTMLResponse, dependencies=[needs("users:read")])
 def users(request: Request, principal: SupervisorPage, session: DbSession) -> HTMLResponse:
     return _users_page(request, session, principal)
 
 
-@router.post("/admin/users", response_class=HTMLResponse)
+@router.post("/admin/users", response_class=HTMLResponse, dependencies=[needs("admin")])
 def user_create(
     request: Request,
     principal: AdminPage,
@@ -521,19 +535,19 @@ def user_create(
     return _users_page(request, session, principal, values=values, errors=errors, status_code=422)
 
 
-@router.post("/admin/users/{user_id}/totp", response_class=HTMLResponse)
+@router.post(
+    "/admin/users/{user_id}/totp", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def user_totp(
     user_id: int, request: Request, principal: AdminPage, session: DbSession
 ) -> HTMLResponse:
     """Set up (or reset, for a lost phone) a user's one-time codes; the secret is shown once."""
-    user = repository.user_by_id(session, user_id)
-    if user is None:
-        raise NotFound(f"user {user_id} does not exist")
+    user = service.user_of_agency(session, principal, user_id)
     secret = service.enable_totp(session, principal, user.id)
     return _users_page(request, session, principal, totp_secret=(user, secret))
 
 
-@router.get("/admin/roles", response_class=HTMLResponse)
+@router.get("/admin/roles", response_class=HTMLResponse, dependencies=[needs("admin")])
 def roles(request: Request, principal: AdminPage) -> HTMLResponse:
     return render(
         request,

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from takedown.accounts.deps import AdminPrincipal, DbSession, SupervisorPrincipal
+from takedown.accounts.deps import AdminPrincipal, DbSession, SupervisorPrincipal, needs
 from takedown.audit import repository
 from takedown.audit.anchors import keys_from_settings
 from takedown.audit.service import verify
@@ -39,7 +39,7 @@ class ChainStatusOut(BaseModel):
     reason: str | None
 
 
-@router.get("/events", response_model=Page[AuditEventOut])
+@router.get("/events", response_model=Page[AuditEventOut], dependencies=[needs("audit:read")])
 def list_events(
     principal: Supervisor,
     session: DbSession,
@@ -49,8 +49,9 @@ def list_events(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[AuditEventOut]:
-    """Admins see the whole log; supervisors see the events of their own agency."""
-    agency_id = None if principal.is_admin else principal.agency_id
+    """The events of your own agency (administrators included: an instance shared by several
+    countries shows no agency another's log)."""
+    agency_id = principal.agency_id
     rows, total = repository.list_events(
         session,
         agency_id=agency_id,
@@ -77,7 +78,7 @@ def list_events(
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/verify", response_model=ChainStatusOut)
+@router.get("/verify", response_model=ChainStatusOut, dependencies=[needs("admin")])
 def verify_chain(principal: Admin, session: DbSession, request: Request) -> ChainStatusOut:
     result = verify(session, keys_from_settings(request.app.state.settings))
     return ChainStatusOut(

@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from takedown.accounts import service as accounts
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role, User
 from takedown.accounts.principal import Principal
 from takedown.audit import repository
@@ -53,11 +53,11 @@ def _actors(session: Session, user_ids: set[int]) -> dict[int, User]:
     return out
 
 
-@router.get("/admin/audit", response_class=HTMLResponse)
+@router.get("/admin/audit", response_class=HTMLResponse, dependencies=[needs("audit:read")])
 def events(request: Request, principal: SupervisorPage, session: DbSession) -> HTMLResponse:
     q = request.query_params
     filters = {k: (q.get(k) or "").strip()[:128] for k in ("action", "subject_type", "subject_id")}
-    agency_id = None if principal.is_admin else principal.agency_id
+    agency_id = principal.agency_id
     rows, pager = paginate(
         request,
         lambda limit, offset: repository.list_events(
@@ -87,7 +87,7 @@ def events(request: Request, principal: SupervisorPage, session: DbSession) -> H
     )
 
 
-@router.get("/admin/audit/chain", response_class=HTMLResponse)
+@router.get("/admin/audit/chain", response_class=HTMLResponse, dependencies=[needs("admin")])
 def chain(request: Request, principal: AdminPage, session: DbSession) -> HTMLResponse:
     keys = keys_from_settings(request.app.state.settings)
     check = ChainCheck(verify(session, keys), dt.datetime.now(dt.UTC))
@@ -99,7 +99,7 @@ def chain(request: Request, principal: AdminPage, session: DbSession) -> HTMLRes
 
 
 def _recent_panel(session: Session, principal: Principal) -> dict[str, Any] | None:
-    agency_id = None if principal.is_admin else principal.agency_id
+    agency_id = principal.agency_id
     rows, _ = repository.list_events(
         session,
         agency_id=agency_id,

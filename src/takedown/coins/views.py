@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.coins import listings, service, watch
 from takedown.coins import repository as repo
@@ -28,7 +28,7 @@ register_nav(
 _TLP_ORDER = ["clear", "green", "amber", "amber+strict", "red"]
 
 
-@router.get("/coins", response_class=HTMLResponse)
+@router.get("/coins", response_class=HTMLResponse, dependencies=[needs("coins:read")])
 def coins_page(
     request: Request,
     principal: PagePrincipal,
@@ -55,7 +55,9 @@ def coins_page(
     )
 
 
-@router.get("/coins/addresses/{address_id}", response_class=HTMLResponse)
+@router.get(
+    "/coins/addresses/{address_id}", response_class=HTMLResponse, dependencies=[needs("coins:read")]
+)
 def address_page(
     request: Request, address_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -84,7 +86,7 @@ def address_page(
     )
 
 
-@router.get("/coins/watch", response_class=HTMLResponse)
+@router.get("/coins/watch", response_class=HTMLResponse, dependencies=[needs("coins:read")])
 def watch_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     lists = watch.lists(session, principal)
     entries = {wl.id: watch.entries(session, principal, wl.id) for wl in lists}

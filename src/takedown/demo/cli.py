@@ -240,4 +240,4 @@ def _serve(settings: Settings, host: str, port: int, dashboard: str, console: Co
         highlight=False,
         soft_wrap=True,
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", **settings.uvicorn_options())

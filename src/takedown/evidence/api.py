@@ -15,6 +15,7 @@ from takedown.accounts.deps import (
     DbSession,
     SupervisorPrincipal,
     get_settings_dep,
+    needs,
 )
 from takedown.config import Settings
 from takedown.evidence import service
@@ -58,7 +59,7 @@ def _out(session: Session, cap: EvidenceCapture) -> CaptureOut:
 
 
 # Holds first: "/holds" must not be taken for a capture id.
-@router.get("/holds", response_model=list[HoldOut])
+@router.get("/holds", response_model=list[HoldOut], dependencies=[needs("evidence:read")])
 def list_holds(
     principal: Analyst, session: DbSession, item_id: IdQuery | None = None, active: bool = True
 ) -> list[HoldOut]:
@@ -66,7 +67,9 @@ def list_holds(
     return [HoldOut.model_validate(h) for h in rows]
 
 
-@router.post("/holds", response_model=HoldOut, status_code=201)
+@router.post(
+    "/holds", response_model=HoldOut, status_code=201, dependencies=[needs("evidence:write")]
+)
 def place_hold(body: HoldIn, principal: Supervisor, session: DbSession) -> HoldOut:
     """Keep an item's evidence past the 6-month retention (investigation, court request)."""
     hold = service.place_hold(
@@ -81,12 +84,17 @@ def place_hold(body: HoldIn, principal: Supervisor, session: DbSession) -> HoldO
     return HoldOut.model_validate(hold)
 
 
-@router.delete("/holds/{hold_id}", response_model=HoldOut)
+@router.delete("/holds/{hold_id}", response_model=HoldOut, dependencies=[needs("evidence:write")])
 def release_hold(hold_id: IdPath, principal: Supervisor, session: DbSession) -> HoldOut:
     return HoldOut.model_validate(service.release_hold(session, principal, hold_id))
 
 
-@router.post("", response_model=list[CaptureSummaryOut], status_code=201)
+@router.post(
+    "",
+    response_model=list[CaptureSummaryOut],
+    status_code=201,
+    dependencies=[needs("evidence:write")],
+)
 def capture(
     body: CaptureIn,
     request: Request,
@@ -110,7 +118,7 @@ def capture(
     return [CaptureSummaryOut.model_validate(s, from_attributes=True) for s in summaries]
 
 
-@router.get("", response_model=Page[CaptureOut])
+@router.get("", response_model=Page[CaptureOut], dependencies=[needs("evidence:read")])
 def list_captures(
     principal: Analyst,
     session: DbSession,
@@ -125,7 +133,7 @@ def list_captures(
     return Page(items=[_out(session, c) for c in rows], total=total, limit=limit, offset=offset)
 
 
-@router.post("/verify", response_model=list[VerifyOut])
+@router.post("/verify", response_model=list[VerifyOut], dependencies=[needs("evidence:read")])
 def verify(
     body: VerifyIn, principal: Analyst, session: DbSession, settings: SettingsDep
 ) -> list[VerifyOut]:
@@ -141,7 +149,7 @@ def verify(
     ]
 
 
-@router.post("/export", response_class=Response)
+@router.post("/export", response_class=Response, dependencies=[needs("evidence:read")])
 def export(
     body: ExportIn, principal: Supervisor, session: DbSession, settings: SettingsDep
 ) -> Response:
@@ -168,7 +176,9 @@ def export(
     )
 
 
-@router.get("/{capture_id}", response_model=CaptureDetailOut)
+@router.get(
+    "/{capture_id:int}", response_model=CaptureDetailOut, dependencies=[needs("evidence:read")]
+)
 def get_capture(capture_id: IdPath, principal: Analyst, session: DbSession) -> CaptureDetailOut:
     cap = service.get_capture(session, principal, capture_id)
     out = CaptureDetailOut.model_validate(cap)
@@ -177,7 +187,11 @@ def get_capture(capture_id: IdPath, principal: Analyst, session: DbSession) -> C
     return out
 
 
-@router.get("/{capture_id}/files/{file_id}", response_class=Response)
+@router.get(
+    "/{capture_id:int}/files/{file_id:int}",
+    response_class=Response,
+    dependencies=[needs("evidence:read")],
+)
 def download(
     capture_id: IdPath,
     file_id: IdPath,

@@ -34,7 +34,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from takedown.accounts import service as accounts
-from takedown.accounts.deps import DbSession, get_settings_dep
+from takedown.accounts.deps import DbSession, get_settings_dep, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
@@ -90,7 +90,7 @@ def view_url(
     return f"/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"
 
 
-@router.get("/evidence", response_class=HTMLResponse)
+@router.get("/evidence", response_class=HTMLResponse, dependencies=[needs("evidence:read")])
 def captures_page(request: Request, principal: AnalystPage, session: DbSession) -> HTMLResponse:
     status = (request.query_params.get("status") or "").strip()[:16] or None
     rows, pager = paginate(
@@ -123,7 +123,9 @@ def _media_view(
     return out
 
 
-@router.get("/evidence/{capture_id}", response_class=HTMLResponse)
+@router.get(
+    "/evidence/{capture_id}", response_class=HTMLResponse, dependencies=[needs("evidence:read")]
+)
 def capture_page(
     capture_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
@@ -296,7 +298,9 @@ def _enqueue_capture(dispatcher: Any, item_id: int, user_id: int) -> None:
         log.exception("could not enqueue the capture of item %d", item_id)
 
 
-@router.post("/evidence/items/{item_id}/capture", response_model=None)
+@router.post(
+    "/evidence/items/{item_id}/capture", response_model=None, dependencies=[needs("evidence:write")]
+)
 def capture_now(
     item_id: IdPath,
     request: Request,
@@ -321,7 +325,11 @@ def capture_now(
     )
 
 
-@router.get("/evidence/items/{item_id}/latest", response_class=HTMLResponse)
+@router.get(
+    "/evidence/items/{item_id}/latest",
+    response_class=HTMLResponse,
+    dependencies=[needs("evidence:read")],
+)
 def latest_capture_fragment(
     item_id: IdPath,
     request: Request,

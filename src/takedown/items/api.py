@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -12,10 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from takedown.accounts.deps import (
+    CurrentPrincipal,
     DbSession,
     get_settings_dep,
+    needs,
     require_role,
-    require_scope,
 )
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
@@ -36,9 +36,9 @@ from takedown.items.schemas import (
     ShareOut,
     SightingOut,
 )
-from takedown.kit.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
 from takedown.kit.pagination import Limit, Offset, Page
-from takedown.kit.types import IdPath
+from takedown.kit.types import DateTime, IdPath
 from takedown.platforms.identity import ItemKind
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -46,22 +46,10 @@ router = APIRouter(prefix="/api/v1", tags=["items"])
 _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
-def _writer(scope: str) -> Callable[[Principal], Principal]:
-    """Analysts and supervisors (admins pass every role check) with the token scope."""
-    role_check = require_role(Role.ANALYST, Role.SUPERVISOR)
-
-    # A default, not Annotated: the closure's dependency must not hide in a string annotation.
-    def check(principal: Principal = Depends(role_check)) -> Principal:
-        if not principal.has_scope(scope):
-            raise Forbidden(f"this token lacks the scope {scope!r}")
-        return principal
-
-    return check
-
-
-Reader = Annotated[Principal, Depends(require_scope("items:read"))]
-Writer = Annotated[Principal, Depends(_writer("items:write"))]
-Importer = Annotated[Principal, Depends(_writer("intake:write"))]
+Reader = CurrentPrincipal
+#: Analysts and supervisors (admins pass every role check); the scope is declared per route.
+Writer = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
+Importer = Writer
 
 
 def _utc(value: dt.datetime | None, what: str) -> dt.datetime | None:
@@ -81,7 +69,7 @@ def _detail(session: Session, principal: Principal, item: Item) -> ItemDetailOut
 # --- items ------------------------------------------------------------------------------------
 
 
-@router.get("/items", response_model=Page[ItemOut])
+@router.get("/items", response_model=Page[ItemOut], dependencies=[needs("items:read")])
 def list_items(
     principal: Reader,
     session: DbSession,
@@ -89,8 +77,8 @@ def list_items(
     platform: Annotated[str | None, Query(max_length=64)] = None,
     kind: ItemKind | None = None,
     agency: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="reporting agency")] = None,
-    first_seen_from: dt.datetime | None = None,
-    first_seen_to: dt.datetime | None = None,
+    first_seen_from: DateTime | None = None,
+    first_seen_to: DateTime | None = None,
     q: Annotated[
         str | None,
         Query(
@@ -117,7 +105,9 @@ def list_items(
     )
 
 
-@router.post("/items", response_model=ItemReportOut, status_code=201)
+@router.post(
+    "/items", response_model=ItemReportOut, status_code=201, dependencies=[needs("items:write")]
+)
 def report_item(body: ItemReportIn, principal: Writer, session: DbSession) -> ItemReportOut:
     """Report one URL: a new item, or another sighting of the item it identifies."""
     item, created = service.report_url(
@@ -132,7 +122,7 @@ def report_item(body: ItemReportIn, principal: Writer, session: DbSession) -> It
     return ItemReportOut(item=ItemOut.model_validate(item), created=created)
 
 
-@router.get("/items/{item_id}", response_model=ItemDetailOut)
+@router.get("/items/{item_id}", response_model=ItemDetailOut, dependencies=[needs("items:read")])
 def get_item(item_id: IdPath, principal: Reader, session: DbSession) -> ItemDetailOut:
     """One item, with the sightings and holds you may see."""
     return _detail(session, principal, service.get_item(session, principal, item_id))
@@ -162,12 +152,21 @@ def _assessment_out(view: service.AssessmentView) -> AssessmentOut:
     )
 
 
-@router.get("/items/{item_id}/assessments", response_model=list[AssessmentOut])
+@router.get(
+    "/items/{item_id}/assessments",
+    response_model=list[AssessmentOut],
+    dependencies=[needs("items:read")],
+)
 def list_assessments(item_id: IdPath, principal: Reader, session: DbSession) -> list[AssessmentOut]:
     return [_assessment_out(v) for v in service.assessments_for(session, principal, item_id)]
 
 
-@router.post("/items/{item_id}/assessments", response_model=AssessmentOut, status_code=201)
+@router.post(
+    "/items/{item_id}/assessments",
+    response_model=AssessmentOut,
+    status_code=201,
+    dependencies=[needs("items:write")],
+)
 def create_assessment(
     item_id: IdPath, body: AssessmentIn, principal: Writer, session: DbSession
 ) -> AssessmentOut:
@@ -189,7 +188,12 @@ def create_assessment(
 # --- holds, shares ----------------------------------------------------------------------------
 
 
-@router.post("/items/{item_id}/holds", response_model=HoldOut, status_code=201)
+@router.post(
+    "/items/{item_id}/holds",
+    response_model=HoldOut,
+    status_code=201,
+    dependencies=[needs("items:write")],
+)
 def create_hold(item_id: IdPath, body: HoldIn, principal: Writer, session: DbSession) -> HoldOut:
     """Put a deconfliction hold on an item: nobody can refer it until you release it."""
     h = service.place_hold(
@@ -207,7 +211,9 @@ def create_hold(item_id: IdPath, body: HoldIn, principal: Writer, session: DbSes
     )
 
 
-@router.delete("/items/{item_id}/holds/{hold_id}", status_code=204)
+@router.delete(
+    "/items/{item_id}/holds/{hold_id}", status_code=204, dependencies=[needs("items:write")]
+)
 def delete_hold(
     item_id: IdPath, hold_id: IdPath, principal: Writer, session: DbSession
 ) -> Response:
@@ -215,7 +221,12 @@ def delete_hold(
     return Response(status_code=204)
 
 
-@router.post("/items/{item_id}/shares", response_model=ShareOut, status_code=201)
+@router.post(
+    "/items/{item_id}/shares",
+    response_model=ShareOut,
+    status_code=201,
+    dependencies=[needs("items:write")],
+)
 def create_share(item_id: IdPath, body: ShareIn, principal: Writer, session: DbSession) -> ShareOut:
     """Share an item your agency reported with another agency."""
     return ShareOut.model_validate(service.share_item(session, principal, item_id, body.agency_id))
@@ -251,7 +262,13 @@ _UPLOAD_SCHEMA = {
 }
 
 
-@router.post("/imports", response_model=ImportJobOut, status_code=201, openapi_extra=_UPLOAD_SCHEMA)
+@router.post(
+    "/imports",
+    response_model=ImportJobOut,
+    status_code=201,
+    openapi_extra=_UPLOAD_SCHEMA,
+    dependencies=[needs("intake:write")],
+)
 async def create_import(
     limit: Annotated[int, Depends(_content_length_guard)],
     request: Request,
@@ -291,6 +308,6 @@ def _job_for(session: Session, principal: Principal, job_id: int) -> ImportJob:
     return job
 
 
-@router.get("/imports/{import_id}", response_model=ImportJobOut)
+@router.get("/imports/{import_id}", response_model=ImportJobOut, dependencies=[needs("items:read")])
 def get_import(import_id: IdPath, principal: Reader, session: DbSession) -> ImportJobOut:
     return ImportJobOut.model_validate(_job_for(session, principal, import_id))

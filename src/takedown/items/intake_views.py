@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from takedown.accounts.deps import DbSession, get_settings_dep
+from takedown.accounts.deps import DbSession, get_settings_dep, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
@@ -99,7 +99,7 @@ def _form_page(
     )
 
 
-@router.get("/intake", response_class=HTMLResponse)
+@router.get("/intake", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def intake_page(request: Request, principal: AnalystPage, session: DbSession) -> HTMLResponse:
     return _form_page(request, session, principal)
 
@@ -116,7 +116,7 @@ def _operation_id(raw: str, session: Session, principal: Principal) -> int | Non
     return int(raw)
 
 
-@router.post("/intake", response_model=None)
+@router.post("/intake", response_model=None, dependencies=[needs("intake:write")])
 async def intake_submit(
     limit: Annotated[int, Depends(_size_guard)],
     request: Request,
@@ -264,7 +264,7 @@ def _state(run: intake_runs.Run) -> ProgressState:
     )
 
 
-@router.get("/intake/runs/{token}", response_class=HTMLResponse)
+@router.get("/intake/runs/{token}", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def run_page(token: str, request: Request, principal: AnalystPage) -> HTMLResponse:
     run = intake_runs.get_run(principal, token)
     return render(
@@ -272,12 +272,14 @@ def run_page(token: str, request: Request, principal: AnalystPage) -> HTMLRespon
     )
 
 
-@router.get("/intake/runs/{token}/progress", response_class=HTMLResponse)
+@router.get(
+    "/intake/runs/{token}/progress", response_class=HTMLResponse, dependencies=[needs("items:read")]
+)
 def run_progress(token: str, request: Request, principal: AnalystPage) -> HTMLResponse:
     return progress_fragment(request, _state(intake_runs.get_run(principal, token)))
 
 
-@router.get("/intake/{import_id}", response_class=HTMLResponse)
+@router.get("/intake/{import_id}", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def import_page(
     import_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:

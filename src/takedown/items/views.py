@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.evidence import service as evidence
@@ -110,7 +110,7 @@ def _filters(
     return f, raw, errors
 
 
-@router.get("/queue", response_class=HTMLResponse)
+@router.get("/queue", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def queue_page(request: Request, principal: AnalystPage, session: DbSession) -> HTMLResponse:
     filters, raw, errors = _filters(request, session, principal)
     rows, pager = paginate(
@@ -152,7 +152,7 @@ def _back(raw: str) -> str:
     return raw if raw == "/queue" or raw.startswith("/queue?") else "/queue"
 
 
-@router.post("/queue/filters", response_model=None)
+@router.post("/queue/filters", response_model=None, dependencies=[needs("items:write")])
 def save_filter(
     request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
 ) -> Response:
@@ -166,7 +166,9 @@ def save_filter(
     return redirect(request, back, notice=f"Filter “{saved.name}” saved.")
 
 
-@router.post("/queue/filters/{filter_id}/delete", response_model=None)
+@router.post(
+    "/queue/filters/{filter_id}/delete", response_model=None, dependencies=[needs("items:write")]
+)
 def delete_filter(
     filter_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> Response:
@@ -174,7 +176,7 @@ def delete_filter(
     return redirect(request, "/queue", notice="Filter deleted.")
 
 
-@router.post("/queue/bulk", response_model=None)
+@router.post("/queue/bulk", response_model=None, dependencies=[needs("items:write")])
 def bulk(
     request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
 ) -> Response:
@@ -295,14 +297,14 @@ def _item_page(request: Request, ctx: dict[str, Any], status_code: int = 200) ->
     )
 
 
-@router.get("/items/{item_id}", response_class=HTMLResponse)
+@router.get("/items/{item_id}", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def item_page(
     item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
     return _item_page(request, _item_context(request, session, principal, item_id))
 
 
-@router.post("/items/{item_id}/assess", response_model=None)
+@router.post("/items/{item_id}/assess", response_model=None, dependencies=[needs("items:write")])
 def assess_form(
     item_id: IdPath,
     request: Request,
@@ -342,7 +344,7 @@ def assess_form(
     return redirect(request, f"/items/{item_id}", notice="Assessment saved.")
 
 
-@router.post("/items/{item_id}/holds", response_model=None)
+@router.post("/items/{item_id}/holds", response_model=None, dependencies=[needs("items:write")])
 def hold_form(
     item_id: IdPath,
     request: Request,
@@ -373,7 +375,11 @@ def hold_form(
     return redirect(request, f"/items/{item_id}", notice="Hold placed: nobody can refer it now.")
 
 
-@router.post("/items/{item_id}/holds/{hold_id}/release", response_model=None)
+@router.post(
+    "/items/{item_id}/holds/{hold_id}/release",
+    response_model=None,
+    dependencies=[needs("items:write")],
+)
 def release_form(
     item_id: IdPath, hold_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from takedown.kit.errors import TakedownError
 
@@ -37,6 +39,41 @@ def problem_response(
         body["instance"] = instance
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _route_table(app: Any) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """(path regex, methods) of every route, included routers opened (cached on the app)."""
+    table: list[tuple[re.Pattern[str], frozenset[str]]] | None = getattr(
+        app.state, "_allow_table", None
+    )
+    if table is not None:
+        return table
+    table = []
+    for route in app.router.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        pairs = (
+            [(c.path or c.original_route.path, c.original_route) for c in contexts()]
+            if contexts
+            else [(getattr(route, "path", ""), route)]
+        )
+        for path, r in pairs:
+            methods = getattr(r, "methods", None)
+            if path and methods:
+                regex, _fmt, _conv = compile_path(path)
+                table.append((regex, frozenset(methods)))
+    app.state._allow_table = table
+    return table
+
+
+def allowed_methods(app: Any, path: str) -> list[str]:
+    """Every method some route serves at ``path`` (for a 405's ``Allow``)."""
+    found: set[str] = set()
+    for regex, methods in _route_table(app):
+        if regex.match(path):
+            found |= methods
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)
 
 
 def install(app: FastAPI) -> None:
@@ -74,13 +111,19 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:
+            # Starlette names only the first route whose path matched; name them all.
+            allowed = allowed_methods(request.app, request.url.path)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
         return problem_response(
             exc.status_code,
             str(exc.detail),
             str(exc.detail),
             instance=request.url.path,
             slug=f"http-{exc.status_code}",
-            headers=dict(exc.headers) if exc.headers else None,
+            headers=headers or None,
         )
 
     @app.exception_handler(OverflowError)

@@ -15,6 +15,7 @@ from takedown.accounts.deps import (
     CurrentPrincipal,
     DbSession,
     SupervisorPrincipal,
+    needs,
 )
 from takedown.config import Settings
 from takedown.kit.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -61,7 +62,7 @@ def _bank_out(bank: Any, count: int) -> BankOut:
     return out
 
 
-@router.get("/banks", response_model=list[BankOut])
+@router.get("/banks", response_model=list[BankOut], dependencies=[needs("banks:read")])
 def list_banks(principal: CurrentPrincipal, session: DbSession) -> list[BankOut]:
     """Your agency's banks, plus CLEAR/GREEN banks and banks shared with you (never RED ones)."""
     banks = service.list_banks(session, principal)
@@ -69,18 +70,25 @@ def list_banks(principal: CurrentPrincipal, session: DbSession) -> list[BankOut]
     return [_bank_out(b, counts.get(b.id, 0)) for b in banks]
 
 
-@router.post("/banks", response_model=BankOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/banks",
+    response_model=BankOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[needs("banks:write")],
+)
 def create_bank(data: BankCreate, principal: Supervisor, session: DbSession) -> BankOut:
     return _bank_out(service.create_bank(session, principal, data), 0)
 
 
-@router.get("/banks/{bank_id}", response_model=BankOut)
+@router.get("/banks/{bank_id}", response_model=BankOut, dependencies=[needs("banks:read")])
 def get_bank(bank_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> BankOut:
     bank = service.get_bank(session, principal, bank_id)
     return _bank_out(bank, service.signal_counts(session, [bank]).get(bank.id, 0))
 
 
-@router.get("/banks/{bank_id}/signals", response_model=Page[SignalOut])
+@router.get(
+    "/banks/{bank_id}/signals", response_model=Page[SignalOut], dependencies=[needs("banks:read")]
+)
 def list_signals(
     bank_id: IdPath,
     principal: CurrentPrincipal,
@@ -98,7 +106,10 @@ def list_signals(
 
 
 @router.post(
-    "/banks/{bank_id}/signals", response_model=SignalOut, status_code=status.HTTP_201_CREATED
+    "/banks/{bank_id}/signals",
+    response_model=SignalOut,
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[needs("banks:write")],
 )
 def add_signal(
     bank_id: IdPath, data: SignalIn, principal: Writer, session: DbSession, engine: Engine
@@ -109,7 +120,11 @@ def add_signal(
     )
 
 
-@router.patch("/banks/{bank_id}/signals/{signal_id}", response_model=SignalOut)
+@router.patch(
+    "/banks/{bank_id}/signals/{signal_id}",
+    response_model=SignalOut,
+    dependencies=[needs("banks:write")],
+)
 def patch_signal(
     bank_id: IdPath,
     signal_id: IdPath,
@@ -134,7 +149,9 @@ async def _read_upload(file: StarletteUpload) -> bytes:
     return data
 
 
-@router.post("/banks/{bank_id}/import", response_model=ImportReport)
+@router.post(
+    "/banks/{bank_id}/import", response_model=ImportReport, dependencies=[needs("banks:write")]
+)
 async def import_bank(
     bank_id: IdPath,
     file: UploadFile,
@@ -176,6 +193,7 @@ MAX_MEDIA_FILES = 20
     response_model=list[MediaAdded],
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_MEDIA_BODY,
+    dependencies=[needs("banks:write")],
 )
 async def add_bank_media(
     bank_id: IdPath, request: Request, principal: Writer, session: DbSession, engine: Engine
@@ -201,7 +219,7 @@ async def add_bank_media(
     )  # fmt: skip
 
 
-@router.get("/banks/{bank_id}/export")
+@router.get("/banks/{bank_id}/export", dependencies=[needs("banks:read")])
 def export_bank(
     bank_id: IdPath,
     principal: CurrentPrincipal,
@@ -233,7 +251,12 @@ _MATCH_BODY = {
 }
 
 
-@router.post("/match", response_model=MatchReport, openapi_extra=_MATCH_BODY)
+@router.post(
+    "/match",
+    response_model=MatchReport,
+    openapi_extra=_MATCH_BODY,
+    dependencies=[needs("banks:read")],
+)
 async def match(
     request: Request, principal: CurrentPrincipal, session: DbSession, engine: Engine
 ) -> MatchReport:
@@ -285,7 +308,7 @@ def match_out(row: MatchRow) -> MatchResultOut:
     )
 
 
-@router.get("/matches", response_model=Page[MatchResultOut])
+@router.get("/matches", response_model=Page[MatchResultOut], dependencies=[needs("banks:read")])
 def list_matches(
     principal: CurrentPrincipal,
     session: DbSession,
@@ -302,7 +325,11 @@ def list_matches(
     )
 
 
-@router.post("/matches/{result_id}/review", response_model=MatchResultOut)
+@router.post(
+    "/matches/{result_id}/review",
+    response_model=MatchResultOut,
+    dependencies=[needs("banks:write")],
+)
 def review_match(
     result_id: IdPath, body: ReviewIn, principal: Writer, session: DbSession
 ) -> MatchResultOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from takedown.matching.models import DERIVED_TYPES, LABEL_KEYS, SIGNAL_TYPES, BankKind, Tlp
 
@@ -46,7 +46,7 @@ class BankCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     kind: BankKind = BankKind.KNOWN
     tlp: TlpName = Tlp.AMBER.value
-    shared: bool = False
+    shared: StrictBool = False  # "yes", 1 or "on" are refused, as the schema says
     description: str = ""
     thresholds: dict[str, int] = Field(default_factory=dict)
 

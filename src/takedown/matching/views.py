@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, PayloadTooLarge
@@ -105,12 +105,12 @@ def _banks_page(
     )
 
 
-@router.get("/banks", response_class=HTMLResponse)
+@router.get("/banks", response_class=HTMLResponse, dependencies=[needs("banks:read")])
 def banks(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _banks_page(request, session, principal)
 
 
-@router.post("/banks", response_class=HTMLResponse)
+@router.post("/banks", response_class=HTMLResponse, dependencies=[needs("banks:write")])
 def bank_create(
     request: Request,
     principal: PagePrincipal,
@@ -210,7 +210,7 @@ def _bank_page(
     )
 
 
-@router.get("/banks/{bank_id}", response_class=HTMLResponse)
+@router.get("/banks/{bank_id}", response_class=HTMLResponse, dependencies=[needs("banks:read")])
 def bank_page(
     bank_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -218,7 +218,9 @@ def bank_page(
     return _bank_page(request, session, principal, bank)
 
 
-@router.post("/banks/{bank_id}/import", response_class=HTMLResponse)
+@router.post(
+    "/banks/{bank_id}/import", response_class=HTMLResponse, dependencies=[needs("banks:write")]
+)
 async def bank_import(
     bank_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -253,7 +255,9 @@ async def bank_import(
     )  # fmt: skip
 
 
-@router.post("/banks/{bank_id}/media", response_class=HTMLResponse)
+@router.post(
+    "/banks/{bank_id}/media", response_class=HTMLResponse, dependencies=[needs("banks:write")]
+)
 async def bank_media(
     bank_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -287,7 +291,7 @@ async def bank_media(
     )  # fmt: skip
 
 
-@router.post("/banks/{bank_id}/signals/{signal_id}/enabled")
+@router.post("/banks/{bank_id}/signals/{signal_id}/enabled", dependencies=[needs("banks:write")])
 def signal_enabled(
     bank_id: IdPath,
     signal_id: IdPath,
@@ -311,7 +315,7 @@ def signal_enabled(
 # ---- matches awaiting review ---------------------------------------------------------------
 
 
-@router.get("/matches", response_class=HTMLResponse)
+@router.get("/matches", response_class=HTMLResponse, dependencies=[needs("banks:read")])
 def matches(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     raw = (request.query_params.get("review") or "pending")[:16]
     try:
@@ -339,7 +343,7 @@ def matches(request: Request, principal: PagePrincipal, session: DbSession) -> H
     )
 
 
-@router.post("/matches/{result_id}/review")
+@router.post("/matches/{result_id}/review", dependencies=[needs("banks:write")])
 def match_review(
     result_id: IdPath,
     request: Request,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.kit.errors import InvalidInput, TakedownError
 from takedown.kit.types import IdPath
@@ -33,7 +33,7 @@ KIND_OPTIONS = [("", "Detect from the URL")] + [(k.value, k.value) for k in Sour
 FEED_SIZE = 30
 
 
-@router.get("/monitoring", response_class=HTMLResponse)
+@router.get("/monitoring", response_class=HTMLResponse, dependencies=[needs("monitoring:read")])
 def monitoring_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     sources, total = service.list_sources(session, principal, limit=200)
     since = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
@@ -54,7 +54,9 @@ def monitoring_page(request: Request, principal: PagePrincipal, session: DbSessi
     )
 
 
-@router.get("/monitoring/feed", response_class=HTMLResponse)
+@router.get(
+    "/monitoring/feed", response_class=HTMLResponse, dependencies=[needs("monitoring:read")]
+)
 def feed_fragment(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return render_fragment(
         request,
@@ -63,7 +65,9 @@ def feed_fragment(request: Request, principal: PagePrincipal, session: DbSession
     )
 
 
-@router.post("/monitoring/sources", response_class=HTMLResponse)
+@router.post(
+    "/monitoring/sources", response_class=HTMLResponse, dependencies=[needs("monitoring:write")]
+)
 def add_source(
     request: Request,
     principal: PagePrincipal,
@@ -80,7 +84,11 @@ def add_source(
     return redirect(request, "/monitoring", notice=f"{what} {src.url} ({src.kind}).")
 
 
-@router.post("/monitoring/sources/{source_id}/remove", response_class=HTMLResponse)
+@router.post(
+    "/monitoring/sources/{source_id}/remove",
+    response_class=HTMLResponse,
+    dependencies=[needs("monitoring:write")],
+)
 def remove_source(
     source_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> Response:
@@ -88,7 +96,11 @@ def remove_source(
     return redirect(request, "/monitoring", notice=f"No longer watching {src.url}.")
 
 
-@router.post("/monitoring/sources/{source_id}/crawl", response_class=HTMLResponse)
+@router.post(
+    "/monitoring/sources/{source_id}/crawl",
+    response_class=HTMLResponse,
+    dependencies=[needs("monitoring:write")],
+)
 def crawl_now(
     source_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> Response:
@@ -96,7 +108,11 @@ def crawl_now(
     return redirect(request, "/monitoring", notice=f"{src.url} is due: the next run crawls it.")
 
 
-@router.post("/monitoring/proposals/{proposal_id}/{decision}", response_class=HTMLResponse)
+@router.post(
+    "/monitoring/proposals/{proposal_id}/{decision}",
+    response_class=HTMLResponse,
+    dependencies=[needs("monitoring:write")],
+)
 def decide(
     proposal_id: IdPath,
     decision: str,

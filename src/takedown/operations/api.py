@@ -12,6 +12,7 @@ from takedown.accounts.deps import (
     CurrentPrincipal,
     DbSession,
     SupervisorPrincipal,
+    needs,
 )
 from takedown.accounts.principal import Principal
 from takedown.kit.clock import SystemClock
@@ -54,7 +55,9 @@ def _detail(session: DbSession, principal: Principal, op: Operation) -> Operatio
     return out
 
 
-@router.get("/operations", response_model=Page[OperationOut])
+@router.get(
+    "/operations", response_model=Page[OperationOut], dependencies=[needs("operations:read")]
+)
 def list_operations(
     principal: CurrentPrincipal, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[OperationOut]:
@@ -68,7 +71,12 @@ def list_operations(
     )
 
 
-@router.post("/operations", response_model=OperationDetailOut, status_code=201)
+@router.post(
+    "/operations",
+    response_model=OperationDetailOut,
+    status_code=201,
+    dependencies=[needs("operations:write")],
+)
 def create_operation(
     body: OperationIn, principal: Supervisor, session: DbSession
 ) -> OperationDetailOut:
@@ -87,14 +95,22 @@ def create_operation(
     return _detail(session, principal, op)
 
 
-@router.get("/operations/{operation_id}", response_model=OperationDetailOut)
+@router.get(
+    "/operations/{operation_id}",
+    response_model=OperationDetailOut,
+    dependencies=[needs("operations:read")],
+)
 def get_operation(
     operation_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> OperationDetailOut:
     return _detail(session, principal, service.get_operation(session, principal, operation_id))
 
 
-@router.post("/operations/{operation_id}/participants", response_model=OperationDetailOut)
+@router.post(
+    "/operations/{operation_id}/participants",
+    response_model=OperationDetailOut,
+    dependencies=[needs("operations:write")],
+)
 def add_participant(
     operation_id: IdPath, body: ParticipantIn, principal: Supervisor, session: DbSession
 ) -> OperationDetailOut:
@@ -102,7 +118,11 @@ def add_participant(
     return _detail(session, principal, service.get_operation(session, principal, operation_id))
 
 
-@router.post("/operations/{operation_id}/status", response_model=OperationDetailOut)
+@router.post(
+    "/operations/{operation_id}/status",
+    response_model=OperationDetailOut,
+    dependencies=[needs("operations:write")],
+)
 def set_status(
     operation_id: IdPath, body: StatusIn, principal: Supervisor, session: DbSession
 ) -> OperationDetailOut:
@@ -110,7 +130,11 @@ def set_status(
     return _detail(session, principal, op)
 
 
-@router.get("/operations/{operation_id}/items", response_model=Page[OperationItemOut])
+@router.get(
+    "/operations/{operation_id}/items",
+    response_model=Page[OperationItemOut],
+    dependencies=[needs("operations:read")],
+)
 def list_items(
     operation_id: IdPath,
     principal: CurrentPrincipal,
@@ -143,7 +167,11 @@ def list_items(
     )
 
 
-@router.post("/operations/{operation_id}/items", response_model=AddItemsOut)
+@router.post(
+    "/operations/{operation_id}/items",
+    response_model=AddItemsOut,
+    dependencies=[needs("operations:write")],
+)
 def add_items(
     operation_id: IdPath, body: AddItemsIn, principal: Contributor, session: DbSession
 ) -> AddItemsOut:
@@ -167,7 +195,11 @@ def add_items(
     return AddItemsOut(requested=res.requested, added=res.added, already=res.already)
 
 
-@router.get("/operations/{operation_id}/holds", response_model=list[HeldItemOut])
+@router.get(
+    "/operations/{operation_id}/holds",
+    response_model=list[HeldItemOut],
+    dependencies=[needs("operations:read")],
+)
 def list_holds(
     operation_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> list[HeldItemOut]:
@@ -187,7 +219,11 @@ def list_holds(
     ]
 
 
-@router.get("/operations/{operation_id}/referrable", response_model=dict[str, list[int]])
+@router.get(
+    "/operations/{operation_id}/referrable",
+    response_model=dict[str, list[int]],
+    dependencies=[needs("operations:read")],
+)
 def referrable(
     operation_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> dict[str, list[int]]:
@@ -195,7 +231,7 @@ def referrable(
     return service.referrable_by_platform(session, principal, operation_id)
 
 
-@router.get("/operations/{operation_id}/metrics")
+@router.get("/operations/{operation_id}/metrics", dependencies=[needs("operations:read")])
 def get_metrics(
     operation_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> dict[str, Any]:
@@ -220,7 +256,11 @@ def _emit(rep: report.Report, fmt: Format, table: str | None) -> Response:
     return Response(report.to_json_text(rep), media_type="application/json")
 
 
-@router.get("/operations/{operation_id}/report", response_class=Response)
+@router.get(
+    "/operations/{operation_id}/report",
+    response_class=Response,
+    dependencies=[needs("operations:read")],
+)
 def get_report(
     operation_id: IdPath,
     principal: CurrentPrincipal,
@@ -234,7 +274,9 @@ def get_report(
     return _emit(rep, format, table)
 
 
-@router.get("/transparency/{year}", response_class=Response)
+@router.get(
+    "/transparency/{year}", response_class=Response, dependencies=[needs("operations:read")]
+)
 def get_transparency(
     year: Annotated[int, Path(ge=2000, le=2200)],
     principal: CurrentPrincipal,
@@ -246,7 +288,9 @@ def get_transparency(
     return _emit(transparency.build(session, principal, year), format, table)
 
 
-@router.get("/legal-events", response_model=Page[LegalEventOut])
+@router.get(
+    "/legal-events", response_model=Page[LegalEventOut], dependencies=[needs("operations:read")]
+)
 def list_legal_events(
     principal: CurrentPrincipal, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[LegalEventOut]:
@@ -257,7 +301,12 @@ def list_legal_events(
     )  # fmt: skip
 
 
-@router.post("/legal-events", response_model=LegalEventOut, status_code=201)
+@router.post(
+    "/legal-events",
+    response_model=LegalEventOut,
+    status_code=201,
+    dependencies=[needs("operations:write")],
+)
 def record_legal_event(
     body: LegalEventIn, principal: Supervisor, session: DbSession
 ) -> LegalEventOut:

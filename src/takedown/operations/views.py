@@ -16,7 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.clock import SystemClock
@@ -42,13 +42,13 @@ register_nav(
 REFRESH_SECONDS = 15
 
 
-@router.get("/operations/static/report.css")
+@router.get("/operations/static/report.css", dependencies=[needs("operations:read")])
 def report_css(principal: PagePrincipal) -> Response:
     css = (TEMPLATES_DIR / "operations" / "report.css").read_text(encoding="utf-8")
     return Response(css, media_type="text/css")
 
 
-@router.get("/operations", response_class=HTMLResponse)
+@router.get("/operations", response_class=HTMLResponse, dependencies=[needs("operations:read")])
 def operations_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     rows, total = service.list_operations(session, principal, limit=200)
     return render(
@@ -127,12 +127,14 @@ def _new_page(
     )
 
 
-@router.get("/operations/new", response_class=HTMLResponse)
+@router.get("/operations/new", response_class=HTMLResponse, dependencies=[needs("operations:read")])
 def new_operation(request: Request, principal: SupervisorPage) -> HTMLResponse:
     return _new_page(request)
 
 
-@router.post("/operations/new", response_class=HTMLResponse)
+@router.post(
+    "/operations/new", response_class=HTMLResponse, dependencies=[needs("operations:write")]
+)
 def create_operation(
     request: Request,
     principal: SupervisorPage,
@@ -286,14 +288,22 @@ def _dashboard(
     return render(request, "operations/dashboard.html", ctx, title=op.name, status_code=status_code)
 
 
-@router.get("/operations/{operation_id}", response_class=HTMLResponse)
+@router.get(
+    "/operations/{operation_id}",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:read")],
+)
 def dashboard(
     request: Request, operation_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
     return _dashboard(request, session, principal, operation_id)
 
 
-@router.post("/operations/{operation_id}/participants", response_class=HTMLResponse)
+@router.post(
+    "/operations/{operation_id}/participants",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:write")],
+)
 def add_participant(
     request: Request,
     operation_id: IdPath,
@@ -327,7 +337,11 @@ def add_participant(
     )
 
 
-@router.post("/operations/{operation_id}/status", response_class=HTMLResponse)
+@router.post(
+    "/operations/{operation_id}/status",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:write")],
+)
 def set_status(
     request: Request,
     operation_id: IdPath,
@@ -354,7 +368,11 @@ def set_status(
     )
 
 
-@router.post("/operations/{operation_id}/items", response_class=HTMLResponse)
+@router.post(
+    "/operations/{operation_id}/items",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:write")],
+)
 def add_by_query(
     request: Request,
     operation_id: IdPath,
@@ -396,7 +414,11 @@ def add_by_query(
     return redirect(request, f"/operations/{op.id}", notice=notice)
 
 
-@router.get("/operations/{operation_id}/live", response_class=HTMLResponse)
+@router.get(
+    "/operations/{operation_id}/live",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:read")],
+)
 def live(
     request: Request, operation_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -406,7 +428,11 @@ def live(
     return _dashboard(request, session, principal, operation_id)
 
 
-@router.get("/operations/{operation_id}/report", response_class=HTMLResponse)
+@router.get(
+    "/operations/{operation_id}/report",
+    response_class=HTMLResponse,
+    dependencies=[needs("operations:read")],
+)
 def report_page(
     request: Request,
     operation_id: IdPath,
@@ -424,7 +450,7 @@ def report_page(
     )
 
 
-@router.get("/operations/{operation_id}/report.pdf")
+@router.get("/operations/{operation_id}/report.pdf", dependencies=[needs("operations:read")])
 async def report_pdf(
     operation_id: IdPath, principal: PagePrincipal, session: DbSession, final: bool = False
 ) -> Response:
@@ -438,7 +464,9 @@ async def report_pdf(
     )
 
 
-@router.get("/operations/{operation_id}/export/{table}.csv")
+@router.get(
+    "/operations/{operation_id}/export/{table}.csv", dependencies=[needs("operations:read")]
+)
 def export_csv(
     operation_id: IdPath,
     table: str,

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from takedown.accounts.deps import AdminPrincipal, CurrentPrincipal, DbSession
+from takedown.accounts.deps import AdminPrincipal, CurrentPrincipal, DbSession, needs
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.platforms import authorities, service
 from takedown.platforms.models import PlatformKind
@@ -28,7 +28,7 @@ Admin = AdminPrincipal
 Slug = Annotated[str, Path(pattern=r"^[a-z0-9_\-]{1,64}$")]
 
 
-@router.get("/platforms", response_model=Page[PlatformOut])
+@router.get("/platforms", response_model=Page[PlatformOut], dependencies=[needs("platforms:read")])
 def list_platforms(
     session: DbSession,
     principal: CurrentPrincipal,
@@ -45,7 +45,9 @@ def list_platforms(
     )
 
 
-@router.post("/platforms", response_model=PlatformOut, status_code=201)
+@router.post(
+    "/platforms", response_model=PlatformOut, status_code=201, dependencies=[needs("admin")]
+)
 def create_platform(body: PlatformCreate, session: DbSession, principal: Admin) -> PlatformOut:
     """Add a platform (audited as ``platform.create``).
 
@@ -57,12 +59,12 @@ def create_platform(body: PlatformCreate, session: DbSession, principal: Admin) 
     return PlatformOut.model_validate(service.create_platform(session, principal, fields))
 
 
-@router.get("/platforms/{slug}", response_model=PlatformOut)
+@router.get("/platforms/{slug}", response_model=PlatformOut, dependencies=[needs("platforms:read")])
 def get_platform(slug: Slug, session: DbSession, principal: CurrentPrincipal) -> PlatformOut:
     return PlatformOut.model_validate(service.get(session, slug))
 
 
-@router.patch("/platforms/{slug}", response_model=PlatformOut)
+@router.patch("/platforms/{slug}", response_model=PlatformOut, dependencies=[needs("admin")])
 def patch_platform(
     slug: Slug, body: PlatformPatch, session: DbSession, principal: Admin
 ) -> PlatformOut:
@@ -76,7 +78,9 @@ def patch_platform(
 Country = Annotated[str, Path(pattern=r"^[A-Za-z]{2}$")]
 
 
-@router.get("/tco-authorities", response_model=list[TcoAuthorityOut])
+@router.get(
+    "/tco-authorities", response_model=list[TcoAuthorityOut], dependencies=[needs("platforms:read")]
+)
 def list_tco_authorities(session: DbSession, principal: CurrentPrincipal) -> list[TcoAuthorityOut]:
     """The authority of each EU Member State competent to scrutinise removal orders (Art. 4),
     by country; ``confirmed`` is false until an admin checked it against the Commission's
@@ -84,14 +88,20 @@ def list_tco_authorities(session: DbSession, principal: CurrentPrincipal) -> lis
     return [TcoAuthorityOut.model_validate(a) for a in authorities.list_authorities(session)]
 
 
-@router.get("/tco-authorities/{country}", response_model=TcoAuthorityOut)
+@router.get(
+    "/tco-authorities/{country}",
+    response_model=TcoAuthorityOut,
+    dependencies=[needs("platforms:read")],
+)
 def get_tco_authority(
     country: Country, session: DbSession, principal: CurrentPrincipal
 ) -> TcoAuthorityOut:
     return TcoAuthorityOut.model_validate(authorities.get(session, country))
 
 
-@router.put("/tco-authorities/{country}", response_model=TcoAuthorityOut)
+@router.put(
+    "/tco-authorities/{country}", response_model=TcoAuthorityOut, dependencies=[needs("admin")]
+)
 def put_tco_authority(
     country: Country, body: TcoAuthorityPut, session: DbSession, principal: Admin
 ) -> TcoAuthorityOut:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.kit import countries
 from takedown.kit.errors import TakedownError
@@ -37,7 +37,9 @@ LABELS = {
 }
 
 
-@router.get("/admin/authorities", response_class=HTMLResponse)
+@router.get(
+    "/admin/authorities", response_class=HTMLResponse, dependencies=[needs("platforms:read")]
+)
 def authorities_page(
     request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -79,7 +81,9 @@ def _edit_page(
     )
 
 
-@router.get("/admin/authorities/{country}", response_class=HTMLResponse)
+@router.get(
+    "/admin/authorities/{country}", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def authority_edit(
     country: Country, request: Request, principal: AdminPage, session: DbSession
 ) -> HTMLResponse:
@@ -97,7 +101,9 @@ def authority_edit(
     return _edit_page(request, row, code, values)
 
 
-@router.post("/admin/authorities/{country}", response_class=HTMLResponse)
+@router.post(
+    "/admin/authorities/{country}", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def authority_save(
     country: Country,
     request: Request,

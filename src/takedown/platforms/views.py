@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.kit import countries
 from takedown.kit.errors import TakedownError
@@ -113,7 +113,7 @@ def _changes(values: dict[str, str]) -> dict[str, object]:
     return changes
 
 
-@router.get("/admin/platforms", response_class=HTMLResponse)
+@router.get("/admin/platforms", response_class=HTMLResponse, dependencies=[needs("platforms:read")])
 def platforms(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     rows, pager = paginate(
         request,
@@ -170,12 +170,12 @@ NEW_VALUES = {f: "" for f in ("slug", *FIELDS)} | {"delivery_channel": DeliveryC
 
 
 # Before /admin/platforms/{slug}: "new" is a reserved slug, never a platform.
-@router.get("/admin/platforms/new", response_class=HTMLResponse)
+@router.get("/admin/platforms/new", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_new(request: Request, principal: AdminPage) -> HTMLResponse:
     return _edit_page(request, None, dict(NEW_VALUES))
 
 
-@router.post("/admin/platforms/new", response_class=HTMLResponse)
+@router.post("/admin/platforms/new", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_create(
     request: Request,
     principal: AdminPage,
@@ -210,7 +210,7 @@ def platform_create(
     return _edit_page(request, None, values, errors=_readable(errors), status_code=422)
 
 
-@router.get("/admin/platforms/{slug}", response_class=HTMLResponse)
+@router.get("/admin/platforms/{slug}", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_edit(
     slug: Slug, request: Request, principal: AdminPage, session: DbSession
 ) -> HTMLResponse:
@@ -218,7 +218,7 @@ def platform_edit(
     return _edit_page(request, platform, _values_of(platform))
 
 
-@router.post("/admin/platforms/{slug}", response_class=HTMLResponse)
+@router.post("/admin/platforms/{slug}", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_save(
     slug: Slug,
     request: Request,

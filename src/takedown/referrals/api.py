@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, require_scope
-from takedown.accounts.principal import Principal
+from takedown.accounts.deps import CurrentPrincipal, DbSession, needs
 from takedown.kit.errors import NotFound
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
@@ -36,10 +35,15 @@ from takedown.referrals.schemas import (
 from takedown.referrals.stats import referral_stats
 
 router = APIRouter(prefix="/api/v1", tags=["referrals"])
-Writer = Annotated[Principal, Depends(require_scope("referrals:write"))]
+Writer = CurrentPrincipal
 
 
-@router.post("/referrals", response_model=list[BatchOut], status_code=201)
+@router.post(
+    "/referrals",
+    response_model=list[BatchOut],
+    status_code=201,
+    dependencies=[needs("referrals:write")],
+)
 def create_referrals(body: BatchIn, principal: Writer, session: DbSession) -> list[BatchOut]:
     """Build draft batches, one per platform; held and duplicate items are listed, not sent."""
     results = service.create_batches(
@@ -71,7 +75,7 @@ def create_referrals(body: BatchIn, principal: Writer, session: DbSession) -> li
     ]
 
 
-@router.get("/referrals", response_model=Page[ReferralOut])
+@router.get("/referrals", response_model=Page[ReferralOut], dependencies=[needs("referrals:read")])
 def list_referrals(
     principal: CurrentPrincipal,
     session: DbSession,
@@ -89,7 +93,11 @@ def list_referrals(
     )
 
 
-@router.get("/referrals/{referral_id}", response_model=ReferralDetail)
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralDetail,
+    dependencies=[needs("referrals:read")],
+)
 def get_referral(
     referral_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> ReferralDetail:
@@ -97,7 +105,11 @@ def get_referral(
     return ReferralDetail.model_validate(render.as_json(session, ref))
 
 
-@router.get("/referrals/{referral_id}/document.html", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}/document.html",
+    response_class=HTMLResponse,
+    dependencies=[needs("referrals:read")],
+)
 def referral_html(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     ref = service.get_referral(session, principal, referral_id)
     return HTMLResponse(
@@ -105,7 +117,11 @@ def referral_html(referral_id: IdPath, principal: CurrentPrincipal, session: DbS
     )
 
 
-@router.get("/referrals/{referral_id}/document.pdf", response_class=Response)
+@router.get(
+    "/referrals/{referral_id}/document.pdf",
+    response_class=Response,
+    dependencies=[needs("referrals:read")],
+)
 def referral_pdf(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     ref = service.get_referral(session, principal, referral_id)
     return Response(
@@ -115,7 +131,11 @@ def referral_pdf(referral_id: IdPath, principal: CurrentPrincipal, session: DbSe
     )
 
 
-@router.get("/referrals/{referral_id}/export.csv", response_class=Response)
+@router.get(
+    "/referrals/{referral_id}/export.csv",
+    response_class=Response,
+    dependencies=[needs("referrals:read")],
+)
 def referral_csv(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> Response:
     ref = service.get_referral(session, principal, referral_id)
     return Response(
@@ -125,18 +145,30 @@ def referral_csv(referral_id: IdPath, principal: CurrentPrincipal, session: DbSe
     )
 
 
-@router.post("/referrals/{referral_id}/submit", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/submit",
+    response_model=ReferralOut,
+    dependencies=[needs("referrals:write")],
+)
 def submit(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
     return ReferralOut.model_validate(service.submit(session, principal, referral_id))
 
 
-@router.post("/referrals/{referral_id}/approve", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/approve",
+    response_model=ReferralOut,
+    dependencies=[needs("referrals:write")],
+)
 def approve(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
     """Supervisor approval of a removal order; the approver must not be its author."""
     return ReferralOut.model_validate(service.approve(session, principal, referral_id))
 
 
-@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/reject",
+    response_model=ReferralOut,
+    dependencies=[needs("referrals:write")],
+)
 def reject(
     referral_id: IdPath, body: RejectIn, principal: Writer, session: DbSession
 ) -> ReferralOut:
@@ -145,7 +177,9 @@ def reject(
     )
 
 
-@router.patch("/referrals/{referral_id}", response_model=ReferralOut)
+@router.patch(
+    "/referrals/{referral_id}", response_model=ReferralOut, dependencies=[needs("referrals:write")]
+)
 def edit(
     referral_id: IdPath, body: ReferralEditIn, principal: Writer, session: DbSession
 ) -> ReferralOut:
@@ -164,7 +198,11 @@ def edit(
     )
 
 
-@router.post("/referrals/{referral_id}/emergency", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/emergency",
+    response_model=ReferralOut,
+    dependencies=[needs("referrals:write")],
+)
 def emergency(
     referral_id: IdPath, body: EmergencyIn, principal: Writer, session: DbSession
 ) -> ReferralOut:
@@ -175,12 +213,20 @@ def emergency(
     )
 
 
-@router.post("/referrals/{referral_id}/cancel", response_model=ReferralOut)
+@router.post(
+    "/referrals/{referral_id}/cancel",
+    response_model=ReferralOut,
+    dependencies=[needs("referrals:write")],
+)
 def cancel(referral_id: IdPath, principal: Writer, session: DbSession) -> ReferralOut:
     return ReferralOut.model_validate(service.cancel(session, principal, referral_id))
 
 
-@router.get("/referrals/{referral_id}/delivery", response_model=DeliveryOut)
+@router.get(
+    "/referrals/{referral_id}/delivery",
+    response_model=DeliveryOut,
+    dependencies=[needs("referrals:read")],
+)
 def delivery_status(
     referral_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> DeliveryOut:
@@ -206,6 +252,7 @@ def delivery_status(
     "/referrals/{referral_id}/items/{item_id}/response",
     response_model=ResponseOut,
     tags=["portal"],
+    dependencies=[needs("portal:write")],
 )
 def respond(
     referral_id: IdPath,
@@ -238,19 +285,27 @@ def respond(
     )
 
 
-@router.get("/referrals/{referral_id}/stats", response_model=RemovalStatsOut)
+@router.get(
+    "/referrals/{referral_id}/stats",
+    response_model=RemovalStatsOut,
+    dependencies=[needs("referrals:read")],
+)
 def stats(referral_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> RemovalStatsOut:
     """Time to removal per item (from receipt), and the share removed within 1 hour."""
     ref = service.get_referral(session, principal, referral_id)
     return referral_stats(session, ref)
 
 
-@router.get("/notifications", response_model=list[NotificationOut])
+@router.get(
+    "/notifications", response_model=list[NotificationOut], dependencies=[needs("referrals:read")]
+)
 def notifications(principal: CurrentPrincipal, session: DbSession) -> list[NotificationOut]:
     return [NotificationOut.model_validate(n) for n in service.notifications(session, principal)]
 
 
-@router.post("/notifications/{notification_id}/read", status_code=204)
+@router.post(
+    "/notifications/{notification_id}/read", status_code=204, dependencies=[needs("referrals:read")]
+)
 def notification_read(
     notification_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> Response:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -75,12 +75,12 @@ def _list(request: Request, principal: Principal, session: Session, portal: bool
     )
 
 
-@router.get("/referrals", response_class=HTMLResponse)
+@router.get("/referrals", response_class=HTMLResponse, dependencies=[needs("referrals:read")])
 def referrals_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _list(request, principal, session, portal=principal.is_liaison)
 
 
-@router.get("/portal", response_class=HTMLResponse)
+@router.get("/portal", response_class=HTMLResponse, dependencies=[needs("referrals:read")])
 def portal_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     return _list(request, principal, session, portal=True)
 
@@ -128,7 +128,9 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
     }
 
 
-@router.get("/referrals/{referral_id}", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}", response_class=HTMLResponse, dependencies=[needs("referrals:read")]
+)
 def referral_page(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -136,7 +138,11 @@ def referral_page(
     return render_page(request, "referrals/detail.html", ctx, title=ctx["ref"].reference)
 
 
-@router.get("/referrals/{referral_id}/document", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}/document",
+    response_class=HTMLResponse,
+    dependencies=[needs("referrals:read")],
+)
 def referral_document(
     referral_id: IdPath, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -157,14 +163,14 @@ def _act(request: Request, referral_id: int, fn: Any, session: Session, principa
     return redirect(request, back, notice=done)
 
 
-@router.post("/referrals/{referral_id}/submit")
+@router.post("/referrals/{referral_id}/submit", dependencies=[needs("referrals:write")])
 def submit_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
     return _act(request, referral_id, service.submit, session, principal, "Submitted.")
 
 
-@router.post("/referrals/{referral_id}/approve")
+@router.post("/referrals/{referral_id}/approve", dependencies=[needs("referrals:write")])
 def approve_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -172,7 +178,7 @@ def approve_form(
                 "Approved: the order is queued for delivery.")  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/cancel")
+@router.post("/referrals/{referral_id}/cancel", dependencies=[needs("referrals:write")])
 def cancel_form(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> RedirectResponse:
@@ -180,7 +186,7 @@ def cancel_form(
                 "Cancelled: nothing will be sent.")  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/send-back")
+@router.post("/referrals/{referral_id}/send-back", dependencies=[needs("referrals:write")])
 def send_back_form(
     referral_id: IdPath,
     request: Request,
@@ -199,7 +205,7 @@ def send_back_form(
     return redirect(request, back, notice="Sent back to its author as a draft, with your reason.")
 
 
-@router.post("/referrals/{referral_id}/edit")
+@router.post("/referrals/{referral_id}/edit", dependencies=[needs("referrals:write")])
 def edit_form(
     referral_id: IdPath,
     request: Request,
@@ -230,7 +236,7 @@ def edit_form(
     return redirect(request, back, notice="Saved.")
 
 
-@router.post("/referrals/{referral_id}/emergency")
+@router.post("/referrals/{referral_id}/emergency", dependencies=[needs("referrals:write")])
 def emergency_form(
     referral_id: IdPath,
     request: Request,
@@ -260,7 +266,7 @@ def _utc_field(value: str) -> dt.datetime | None:
     return t.replace(tzinfo=dt.UTC) if t.tzinfo is None else t
 
 
-@router.post("/referrals/{referral_id}/respond")
+@router.post("/referrals/{referral_id}/respond", dependencies=[needs("portal:write")])
 def respond_many_form(
     referral_id: IdPath,
     request: Request,
@@ -287,7 +293,9 @@ def respond_many_form(
     return redirect(request, back, notice=f"{words}.")
 
 
-@router.post("/referrals/{referral_id}/items/{item_id}/respond")
+@router.post(
+    "/referrals/{referral_id}/items/{item_id}/respond", dependencies=[needs("portal:write")]
+)
 def respond_form(
     referral_id: IdPath,
     item_id: IdPath,
@@ -361,7 +369,7 @@ NEW_FIELDS = {
 }
 
 
-@router.post("/referrals/new", response_class=HTMLResponse)
+@router.post("/referrals/new", response_class=HTMLResponse, dependencies=[needs("referrals:write")])
 async def new_batches(request: Request, principal: PagePrincipal, session: DbSession) -> Response:
     """One draft batch per platform from a selection of items (the queue posts here).
 
@@ -438,7 +446,7 @@ def _after_create(request: Request, results: list[service.BatchResult]) -> Respo
     )  # fmt: skip
 
 
-@router.post("/referrals/{referral_id}/deliver")
+@router.post("/referrals/{referral_id}/deliver", dependencies=[needs("referrals:write")])
 def deliver_form(
     referral_id: IdPath,
     request: Request,
@@ -475,7 +483,11 @@ def deliver_form(
     )
 
 
-@router.get("/referrals/{referral_id}/send-state", response_class=HTMLResponse)
+@router.get(
+    "/referrals/{referral_id}/send-state",
+    response_class=HTMLResponse,
+    dependencies=[needs("referrals:read")],
+)
 def send_state_fragment(
     referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:

@@ -36,9 +36,9 @@ Reader = Annotated[Principal, Depends(require_scope("resurgence:read"))]
 
 
 def _analyst(
-    principal: Principal = Depends(require_role(Role.ANALYST, Role.SUPERVISOR)),
+    principal: Annotated[Principal, Depends(require_scope("resurgence:write"))],
 ) -> Principal:
-    return require_scope("resurgence:write")(principal)
+    return require_role(Role.ANALYST, Role.SUPERVISOR)(principal)
 
 
 Writer = Annotated[Principal, Depends(_analyst)]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, InvalidInput
@@ -35,7 +35,7 @@ register_nav(
 STATUSES = [s.value for s in CandidateStatus]
 
 
-@router.get("/resurgence", response_class=HTMLResponse)
+@router.get("/resurgence", response_class=HTMLResponse, dependencies=[needs("resurgence:read")])
 def page(
     request: Request,
     principal: AnalystPage,
@@ -94,7 +94,11 @@ def _decide(
     return redirect(request, "/resurgence", notice=msg + ".")
 
 
-@router.post("/resurgence/candidates/{candidate_id}/confirm", response_model=None)
+@router.post(
+    "/resurgence/candidates/{candidate_id}/confirm",
+    response_model=None,
+    dependencies=[needs("resurgence:write")],
+)
 def confirm(
     candidate_id: IdPath,
     request: Request,
@@ -106,7 +110,11 @@ def confirm(
     return _decide(request, session, principal, candidate_id, "confirm", note, refer == "1")
 
 
-@router.post("/resurgence/candidates/{candidate_id}/reject", response_model=None)
+@router.post(
+    "/resurgence/candidates/{candidate_id}/reject",
+    response_model=None,
+    dependencies=[needs("resurgence:write")],
+)
 def reject(
     candidate_id: IdPath,
     request: Request,

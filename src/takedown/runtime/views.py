@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.kit.errors import TakedownError
 from takedown.runtime import deadletters
@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 register_nav("Background jobs", "/admin/jobs", roles=(Role.ADMIN,), section="admin", order=60)
 
 
-@router.get("/admin/jobs", response_class=HTMLResponse)
+@router.get("/admin/jobs", response_class=HTMLResponse, dependencies=[needs("admin")])
 def jobs_page(request: Request, principal: AdminPage, session: DbSession) -> HTMLResponse:
     return render(
         request,
@@ -36,13 +36,15 @@ def jobs_page(request: Request, principal: AdminPage, session: DbSession) -> HTM
     )
 
 
-@router.post("/admin/jobs/retry", response_class=HTMLResponse)
+@router.post("/admin/jobs/retry", response_class=HTMLResponse, dependencies=[needs("admin")])
 def retry_all(request: Request, principal: AdminPage, session: DbSession) -> Response:
     ids = deadletters.retry_all(session)
     return redirect(request, "/admin/jobs", notice=f"{len(ids)} failed job(s) queued again.")
 
 
-@router.post("/admin/jobs/{dead_id}/retry", response_class=HTMLResponse)
+@router.post(
+    "/admin/jobs/{dead_id}/retry", response_class=HTMLResponse, dependencies=[needs("admin")]
+)
 def retry_one(
     dead_id: Annotated[int, Path(ge=1)], request: Request, principal: AdminPage, session: DbSession
 ) -> Response:

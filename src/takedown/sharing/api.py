@@ -7,16 +7,14 @@ have both). Managing partners and collections needs a supervisor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from takedown.accounts.deps import DbSession, get_settings_dep, require_role
+from takedown.accounts.deps import DbSession, get_settings_dep, needs, require_role
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
-from takedown.kit.errors import Forbidden
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
 from takedown.sharing import (
@@ -51,33 +49,30 @@ from takedown.sharing.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["sharing"])
 
 
-def _scoped(scope: str, *roles: Role) -> Callable[[Principal], Principal]:
-    role_check = require_role(*(roles or (Role.ANALYST, Role.SUPERVISOR)))
-
-    def check(principal: Principal = Depends(role_check)) -> Principal:
-        if not principal.has_scope(scope):
-            raise Forbidden(f"this token lacks the scope {scope!r}")
-        return principal
-
-    return check
-
-
-Reader = Annotated[Principal, Depends(_scoped("sharing:read"))]
-Writer = Annotated[Principal, Depends(_scoped("sharing:write"))]
-Manager = Annotated[Principal, Depends(_scoped("sharing:write", Role.SUPERVISOR))]
+# Role checks only: each route declares its scope (``needs``), the one scope check.
+Reader = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
+Writer = Reader
+Manager = Annotated[Principal, Depends(require_role(Role.SUPERVISOR))]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
 # --- partners ---------------------------------------------------------------------------------
 
 
-@router.get("/sharing/partners", response_model=list[PartnerOut])
+@router.get(
+    "/sharing/partners", response_model=list[PartnerOut], dependencies=[needs("sharing:read")]
+)
 def list_partners(principal: Reader, session: DbSession) -> list[PartnerOut]:
     """Your agency's partners (their tokens are never shown)."""
     return [PartnerOut.model_validate(p) for p in partners.list_partners(session, principal)]
 
 
-@router.post("/sharing/partners", response_model=PartnerOut, status_code=201)
+@router.post(
+    "/sharing/partners",
+    response_model=PartnerOut,
+    status_code=201,
+    dependencies=[needs("sharing:write")],
+)
 def create_partner(
     body: PartnerIn, principal: Manager, session: DbSession, settings: SettingsDep
 ) -> PartnerOut:
@@ -108,13 +103,20 @@ def _coll_out(session: DbSession, c: object, acc: collections.Access) -> Collect
     )
 
 
-@router.get("/sharing/collections", response_model=list[CollectionOut])
+@router.get(
+    "/sharing/collections", response_model=list[CollectionOut], dependencies=[needs("sharing:read")]
+)
 def list_collections(principal: Reader, session: DbSession) -> list[CollectionOut]:
     """Collections your agency owns or was granted, with their TLP ceilings."""
     return [_coll_out(session, c, a) for c, a in collections.collections_for(session, principal)]
 
 
-@router.post("/sharing/collections", response_model=CollectionOut, status_code=201)
+@router.post(
+    "/sharing/collections",
+    response_model=CollectionOut,
+    status_code=201,
+    dependencies=[needs("sharing:write")],
+)
 def create_collection(body: CollectionIn, principal: Manager, session: DbSession) -> CollectionOut:
     c = collections.create_collection(
         session,
@@ -127,7 +129,11 @@ def create_collection(body: CollectionIn, principal: Manager, session: DbSession
     return _coll_out(session, c, collections.Access(True, True, True))
 
 
-@router.post("/sharing/collections/{collection_id}/grants", status_code=204)
+@router.post(
+    "/sharing/collections/{collection_id}/grants",
+    status_code=204,
+    dependencies=[needs("sharing:write")],
+)
 def grant(collection_id: IdPath, body: GrantIn, principal: Manager, session: DbSession) -> Response:
     collections.grant(
         session, principal, collection_id, body.agency_id, read=body.read, write=body.write
@@ -135,7 +141,7 @@ def grant(collection_id: IdPath, body: GrantIn, principal: Manager, session: DbS
     return Response(status_code=204)
 
 
-@router.get("/sharing/collections/{collection_id}/bundle")
+@router.get("/sharing/collections/{collection_id}/bundle", dependencies=[needs("sharing:read")])
 def export_bundle(collection_id: IdPath, principal: Reader, session: DbSession) -> Response:
     """What the collection carries, as one STIX 2.1 bundle (TLP-gated like TAXII)."""
     text = exports.collection_bundle(session, principal, collection_id)
@@ -145,7 +151,7 @@ def export_bundle(collection_id: IdPath, principal: Reader, session: DbSession) 
 # --- shares -----------------------------------------------------------------------------------
 
 
-@router.get("/sharing/shares", response_model=Page[ShareOut])
+@router.get("/sharing/shares", response_model=Page[ShareOut], dependencies=[needs("sharing:read")])
 def list_shares(
     principal: Reader, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[ShareOut]:
@@ -176,7 +182,7 @@ def list_shares(
     )
 
 
-@router.post("/sharing/shares", status_code=201)
+@router.post("/sharing/shares", status_code=201, dependencies=[needs("sharing:write")])
 def create_share(body: ShareIn, principal: Writer, session: DbSession) -> dict[str, int]:
     row, result = shares.share(
         session,
@@ -190,7 +196,7 @@ def create_share(body: ShareIn, principal: Writer, session: DbSession) -> dict[s
     return {"id": row.id, "added": result.added, "withheld": result.withheld}
 
 
-@router.delete("/sharing/shares/{share_id}", status_code=204)
+@router.delete("/sharing/shares/{share_id}", status_code=204, dependencies=[needs("sharing:write")])
 def revoke_share(share_id: IdPath, principal: Writer, session: DbSession) -> Response:
     shares.revoke(session, principal, share_id)
     return Response(status_code=204)
@@ -199,7 +205,7 @@ def revoke_share(share_id: IdPath, principal: Writer, session: DbSession) -> Res
 # --- the inbox --------------------------------------------------------------------------------
 
 
-@router.get("/sharing/inbox", response_model=Page[InboxOut])
+@router.get("/sharing/inbox", response_model=Page[InboxOut], dependencies=[needs("sharing:read")])
 def list_inbox(
     principal: Reader,
     session: DbSession,
@@ -216,7 +222,9 @@ def list_inbox(
     )
 
 
-@router.post("/sharing/inbox/decide", response_model=list[InboxOut])
+@router.post(
+    "/sharing/inbox/decide", response_model=list[InboxOut], dependencies=[needs("sharing:write")]
+)
 def decide(body: DecideIn, principal: Writer, session: DbSession) -> list[InboxOut]:
     rows = review.decide(session, principal, body.ids, accept=body.accept)
     return [InboxOut.model_validate(r) for r in rows]
@@ -225,7 +233,7 @@ def decide(body: DecideIn, principal: Writer, session: DbSession) -> list[InboxO
 # --- deconfliction ----------------------------------------------------------------------------
 
 
-@router.post("/deconfliction/psi")
+@router.post("/deconfliction/psi", dependencies=[needs("sharing:read")])
 def answer_question(
     body: PsiQuestion, principal: Reader, session: DbSession, settings: SettingsDep
 ) -> dict[str, object]:
@@ -234,7 +242,11 @@ def answer_question(
     return deconfliction.answer_question(session, principal, body.request, settings=settings)
 
 
-@router.post("/sharing/partners/{partner_id}/deconfliction", response_model=AskOut)
+@router.post(
+    "/sharing/partners/{partner_id}/deconfliction",
+    response_model=AskOut,
+    dependencies=[needs("sharing:write")],
+)
 def ask_partner(
     partner_id: IdPath, body: AskIn, principal: Writer, session: DbSession, settings: SettingsDep
 ) -> AskOut:
@@ -254,7 +266,11 @@ def ask_partner(
     )
 
 
-@router.get("/sharing/deconfliction/requests", response_model=Page[RequestOut])
+@router.get(
+    "/sharing/deconfliction/requests",
+    response_model=Page[RequestOut],
+    dependencies=[needs("sharing:read")],
+)
 def list_requests(
     principal: Reader, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[RequestOut]:
@@ -265,7 +281,11 @@ def list_requests(
     )
 
 
-@router.get("/sharing/deconfliction/followups", response_model=Page[FollowupOut])
+@router.get(
+    "/sharing/deconfliction/followups",
+    response_model=Page[FollowupOut],
+    dependencies=[needs("sharing:read")],
+)
 def list_followups(
     principal: Reader,
     session: DbSession,
@@ -280,7 +300,11 @@ def list_followups(
     )
 
 
-@router.get("/sharing/investigations", response_model=Page[InvestigationOut])
+@router.get(
+    "/sharing/investigations",
+    response_model=Page[InvestigationOut],
+    dependencies=[needs("sharing:read")],
+)
 def list_investigations(
     principal: Reader, session: DbSession, limit: Limit = 50, offset: Offset = 0
 ) -> Page[InvestigationOut]:
@@ -295,7 +319,12 @@ def list_investigations(
     )
 
 
-@router.post("/sharing/investigations", response_model=InvestigationOut, status_code=201)
+@router.post(
+    "/sharing/investigations",
+    response_model=InvestigationOut,
+    status_code=201,
+    dependencies=[needs("sharing:write")],
+)
 def add_investigation(
     body: InvestigationIn, principal: Writer, session: DbSession
 ) -> InvestigationOut:

@@ -116,8 +116,6 @@ def _readable(session: Session, principal: Principal, root: str, uuid: str) -> C
     coll, acc = collections.visible_collection(session, principal, uuid)
     if not acc.read:
         raise Forbidden(f"your organisation may not read collection {uuid}")
-    if not principal.has_scope("sharing:read"):
-        raise Forbidden("this token lacks the scope 'sharing:read'")
     return coll
 
 
@@ -126,8 +124,6 @@ def writable(session: Session, principal: Principal, root: str, uuid: str) -> Co
     coll, acc = collections.visible_collection(session, principal, uuid)
     if not acc.write:
         raise Forbidden(f"your organisation may not write to collection {uuid}")
-    if not principal.has_scope("sharing:write"):
-        raise Forbidden("this token lacks the scope 'sharing:write'")
     return coll
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession
+from takedown.accounts.deps import CurrentPrincipal, DbSession, needs
 from takedown.kit.errors import TakedownError
 from takedown.sharing import taxii
 
@@ -75,18 +75,18 @@ def _params(request: Request) -> taxii.Params:
     return taxii.parse_params(q)
 
 
-@router.get("/")
+@router.get("/", dependencies=[needs("sharing:read")])
 def discovery(request: Request, principal: CurrentPrincipal, _a: Accept) -> Response:
     """The server's discovery resource: its one API root."""
     return _json(taxii.discovery(str(request.base_url)))
 
 
-@router.get("/{api_root}/")
+@router.get("/{api_root}/", dependencies=[needs("sharing:read")])
 def api_root(api_root: Root, principal: CurrentPrincipal, _a: Accept) -> Response:
     return _json(taxii.api_root(api_root))
 
 
-@router.get("/{api_root}/collections/")
+@router.get("/{api_root}/collections/", dependencies=[needs("sharing:read")])
 def collections(
     api_root: Root, principal: CurrentPrincipal, session: DbSession, _a: Accept
 ) -> Response:
@@ -94,7 +94,7 @@ def collections(
     return _json(taxii.list_collections(session, principal, api_root))
 
 
-@router.get("/{api_root}/collections/{collection_id}/")
+@router.get("/{api_root}/collections/{collection_id}/", dependencies=[needs("sharing:read")])
 def collection(
     api_root: Root,
     collection_id: CollectionId,
@@ -105,7 +105,9 @@ def collection(
     return _json(taxii.get_collection(session, principal, api_root, collection_id))
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/")
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/", dependencies=[needs("sharing:read")]
+)
 def get_objects(
     request: Request,
     api_root: Root,
@@ -120,7 +122,11 @@ def get_objects(
     return _json(taxii.envelope_text(page), page.headers)
 
 
-@router.post("/{api_root}/collections/{collection_id}/objects/", status_code=202)
+@router.post(
+    "/{api_root}/collections/{collection_id}/objects/",
+    status_code=202,
+    dependencies=[needs("sharing:write")],
+)
 async def add_objects(
     request: Request,
     api_root: Root,
@@ -148,7 +154,9 @@ async def add_objects(
     return _json(status, status=202)
 
 
-@router.get("/{api_root}/collections/{collection_id}/manifest/")
+@router.get(
+    "/{api_root}/collections/{collection_id}/manifest/", dependencies=[needs("sharing:read")]
+)
 def get_manifest(
     request: Request,
     api_root: Root,
@@ -161,7 +169,10 @@ def get_manifest(
     return _json(body, page.headers)
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/")
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/",
+    dependencies=[needs("sharing:read")],
+)
 def get_object(
     request: Request,
     api_root: Root,
@@ -177,7 +188,10 @@ def get_object(
     return _json(taxii.envelope_text(page), page.headers)
 
 
-@router.delete("/{api_root}/collections/{collection_id}/objects/{object_id}/")
+@router.delete(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/",
+    dependencies=[needs("sharing:write")],
+)
 def delete_object(
     request: Request,
     api_root: Root,
@@ -191,7 +205,10 @@ def delete_object(
     return _json({})
 
 
-@router.get("/{api_root}/collections/{collection_id}/objects/{object_id}/versions/")
+@router.get(
+    "/{api_root}/collections/{collection_id}/objects/{object_id}/versions/",
+    dependencies=[needs("sharing:read")],
+)
 def get_versions(
     request: Request,
     api_root: Root,
@@ -207,7 +224,7 @@ def get_versions(
     return _json(body, page.headers)
 
 
-@router.get("/{api_root}/status/{status_id}/")
+@router.get("/{api_root}/status/{status_id}/", dependencies=[needs("sharing:read")])
 def get_status(
     api_root: Root,
     status_id: StatusId,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.sharing import collections, partners, review, shares
 from takedown.sharing import deconfliction_repository as drepo
@@ -23,7 +23,7 @@ register_nav(
 )
 
 
-@router.get("/sharing", response_class=HTMLResponse)
+@router.get("/sharing", response_class=HTMLResponse, dependencies=[needs("sharing:read")])
 def sharing_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     agency = None if principal.via == "system" else principal.agency_id
     colls = collections.collections_for(session, principal)

@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import CurrentPrincipal, DbSession, require_role
+from takedown.accounts.deps import CurrentPrincipal, DbSession, needs, require_role
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
-from takedown.kit.errors import Forbidden
 from takedown.kit.pagination import Limit, Offset, Page
-from takedown.kit.types import IdPath
+from takedown.kit.types import DateTime, IdPath
 from takedown.verification import repository, requests, service
 from takedown.verification.models import CheckRequest
 from takedown.verification.schemas import (
@@ -31,25 +30,18 @@ from takedown.verification.tasks import enqueue_check_request, record_check_requ
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
 
-def _requester(
-    principal: Principal = Depends(require_role(Role.ANALYST, Role.SUPERVISOR)),
-) -> Principal:
-    if not principal.has_scope("verification:write"):
-        raise Forbidden("this token lacks the scope 'verification:write'")
-    return principal
+# The scope (verification:write) is declared on the route; this is the role check.
+Requester = Annotated[Principal, Depends(require_role(Role.ANALYST, Role.SUPERVISOR))]
 
 
-Requester = Annotated[Principal, Depends(_requester)]
-
-
-@router.get("/checks", response_model=Page[CheckOut])
+@router.get("/checks", response_model=Page[CheckOut], dependencies=[needs("verification:read")])
 def list_checks(
     principal: CurrentPrincipal,
     session: DbSession,
     item_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
     platform: Annotated[str | None, Query(max_length=64)] = None,
-    since: dt.datetime | None = None,
+    since: DateTime | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[CheckOut]:
@@ -65,7 +57,9 @@ def list_checks(
     )
 
 
-@router.get("/checks/items/{item_id}", response_model=TimelineOut)
+@router.get(
+    "/checks/items/{item_id}", response_model=TimelineOut, dependencies=[needs("verification:read")]
+)
 def item_timeline(item_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> TimelineOut:
     """Every check of one item, oldest first, with its schedule and time to removal."""
     item, sched, checks = service.item_timeline(session, principal, item_id)
@@ -81,7 +75,11 @@ def item_timeline(item_id: IdPath, principal: CurrentPrincipal, session: DbSessi
     )
 
 
-@router.get("/verification/stats", response_model=list[PlatformStatsOut])
+@router.get(
+    "/verification/stats",
+    response_model=list[PlatformStatsOut],
+    dependencies=[needs("verification:read")],
+)
 def removal_stats(principal: CurrentPrincipal, session: DbSession) -> list[PlatformStatsOut]:
     """Per platform: items under verification, confirmed removals, share within 1 hour."""
     by_platform: dict[str, list[int]] = {}
@@ -127,7 +125,12 @@ def request_out(session: Session, row: CheckRequest) -> CheckRequestOut:
     )
 
 
-@router.post("/verification/requests", response_model=CheckRequestOut, status_code=202)
+@router.post(
+    "/verification/requests",
+    response_model=CheckRequestOut,
+    status_code=202,
+    dependencies=[needs("verification:write")],
+)
 def create_request(
     body: CheckRequestIn,
     principal: Requester,
@@ -159,7 +162,11 @@ def create_request(
     return request_out(session, row)
 
 
-@router.get("/verification/requests/{request_id}", response_model=CheckRequestOut)
+@router.get(
+    "/verification/requests/{request_id}",
+    response_model=CheckRequestOut,
+    dependencies=[needs("verification:read")],
+)
 def get_request(
     request_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> CheckRequestOut:

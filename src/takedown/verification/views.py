@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict
@@ -40,7 +40,7 @@ register_nav(
 )
 
 
-@router.get("/verification", response_class=HTMLResponse)
+@router.get("/verification", response_class=HTMLResponse, dependencies=[needs("verification:read")])
 def stats_page(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     by_platform: dict[str, list[int]] = {}
     for sched, item in repository.schedule_rows_visible(session, principal):
@@ -52,7 +52,11 @@ def stats_page(request: Request, principal: PagePrincipal, session: DbSession) -
     return render(request, "verification/stats.html", {"rows": rows}, title="Verification")
 
 
-@router.get("/verification/items/{item_id}", response_class=HTMLResponse)
+@router.get(
+    "/verification/items/{item_id}",
+    response_class=HTMLResponse,
+    dependencies=[needs("verification:read")],
+)
 def timeline_page(
     item_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
 ) -> HTMLResponse:
@@ -168,7 +172,11 @@ def _check_now(
     )
 
 
-@router.post("/verification/items/{item_id}/check", response_model=None)
+@router.post(
+    "/verification/items/{item_id}/check",
+    response_model=None,
+    dependencies=[needs("verification:write")],
+)
 def check_item(
     item_id: IdPath,
     request: Request,
@@ -179,7 +187,11 @@ def check_item(
     return _check_now(request, background, session, principal, "item", item_id)
 
 
-@router.post("/verification/referrals/{referral_id}/check", response_model=None)
+@router.post(
+    "/verification/referrals/{referral_id}/check",
+    response_model=None,
+    dependencies=[needs("verification:write")],
+)
 def check_referral(
     referral_id: IdPath,
     request: Request,
@@ -190,7 +202,11 @@ def check_referral(
     return _check_now(request, background, session, principal, "referral", referral_id)
 
 
-@router.post("/verification/operations/{operation_id}/check", response_model=None)
+@router.post(
+    "/verification/operations/{operation_id}/check",
+    response_model=None,
+    dependencies=[needs("verification:write")],
+)
 def check_operation(
     operation_id: IdPath,
     request: Request,
@@ -201,7 +217,11 @@ def check_operation(
     return _check_now(request, background, session, principal, "operation", operation_id)
 
 
-@router.get("/verification/requests/{request_id}", response_class=HTMLResponse)
+@router.get(
+    "/verification/requests/{request_id}",
+    response_class=HTMLResponse,
+    dependencies=[needs("verification:read")],
+)
 def request_page(
     request_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
@@ -219,7 +239,11 @@ def request_page(
     )
 
 
-@router.get("/verification/requests/{request_id}/progress", response_class=HTMLResponse)
+@router.get(
+    "/verification/requests/{request_id}/progress",
+    response_class=HTMLResponse,
+    dependencies=[needs("verification:read")],
+)
 def request_progress(
     request_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from takedown.accounts.deps import DbSession
+from takedown.accounts.deps import DbSession, needs
 from takedown.web.deps import AdminPage, PagePrincipal
 from takedown.web.nav import panels_for, register_nav
 from takedown.web.pagination import Pager
@@ -30,7 +30,7 @@ def favicon() -> RedirectResponse:
     return RedirectResponse(FAVICON, status_code=308)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse, dependencies=[needs("items:read")])
 def home(request: Request, principal: PagePrincipal, session: DbSession) -> HTMLResponse:
     panels: list[dict[str, Any]] = []
     for panel in panels_for(principal):
@@ -45,7 +45,7 @@ def home(request: Request, principal: PagePrincipal, session: DbSession) -> HTML
 # --- the component gallery: every shared macro on one page (admins; not in the navigation) ----
 
 
-@router.get("/admin/ui", response_class=HTMLResponse)
+@router.get("/admin/ui", response_class=HTMLResponse, dependencies=[needs("admin")])
 def components(request: Request, principal: AdminPage) -> HTMLResponse:
     """What other capabilities' pages are made of, rendered live (see docs/web.md)."""
     rows = [f"Example row {n}" for n in range(1, 8)]
@@ -82,7 +82,7 @@ def _demo_progress(started: float) -> ProgressState:
     )
 
 
-@router.get("/admin/ui/progress", response_class=HTMLResponse)
+@router.get("/admin/ui/progress", response_class=HTMLResponse, dependencies=[needs("admin")])
 def components_progress(
     request: Request, principal: AdminPage, started: float = 0.0
 ) -> HTMLResponse:
