@@ -29,6 +29,8 @@ from takedown.kit.jobs import (
 )
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
+from takedown.monitoring.api import router as monitoring_router
+from takedown.monitoring.views import router as monitoring_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
@@ -56,6 +58,7 @@ API_ROUTERS: list[APIRouter] = [
     evidence_router,
     referrals_router,
     verification_router,
+    monitoring_router,
     operations_router,
     taxii_api.router,
     sharing_router,
@@ -68,6 +71,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     matching_views,
     referrals_views,
     verification_views,
+    monitoring_views,
     operations_views,
     platforms_views,
     sharing_views,

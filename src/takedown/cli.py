@@ -104,6 +104,7 @@ def _register_capabilities() -> None:
     from takedown.evidence.cli import register as evidence
     from takedown.items.cli import register as items
     from takedown.matching.cli import register as matching
+    from takedown.monitoring.cli import register as monitoring
     from takedown.operations.cli import register as operations
     from takedown.platforms.cli import register as platforms
     from takedown.referrals.cli import register as referrals
@@ -121,6 +122,7 @@ def _register_capabilities() -> None:
         evidence,
         referrals,
         verification,
+        monitoring,
         operations,
         resurgence,
         sharing,
