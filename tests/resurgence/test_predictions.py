@@ -68,3 +68,23 @@ def test_predictions_are_spaced_and_the_existing_one_is_found(
     assert by["qaswarat1"].state == PredictionState.PENDING.value
     assert by["qaswarat1"].probes == 1 and by["qaswarat1"].next_probe_at is not None
     assert by["qaswarat1"].next_probe_at > clock.now()
+
+
+def test_probes_take_slots_from_the_shared_budget(sqlite_session: Session, sim: SimHandle) -> None:
+    from takedown.kit.politeness import HostBudget
+
+    s = sqlite_session
+    a = make_actor(s)
+    old = removed_account(s, a, "https://t.me/harbingerx", assess=False)
+    t0 = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    predictions.generate(s, old.id, clock=FrozenClock(t0))
+    now = [0.0]
+    budget = HostBudget(0.0, monotonic=lambda: now[0], sleep=lambda _s: None)
+    budget.pause("t.me", 30)  # the host asked everyone to wait (Retry-After)
+    clock = FrozenClock(t0 + predictions.SPACING * 3)
+    args = {"per_host": 2, "registry": sim.detector_registry(), "budget": budget, "clock": clock}
+    states = predictions.probe_due(s, lambda: sim.client(per_host_limit=1), **args)  # type: ignore[arg-type]
+    assert not states and budget.granted("t.me") == 0  # paused: nobody probes it
+    now[0] = 31.0
+    states = predictions.probe_due(s, lambda: sim.client(per_host_limit=1), **args)  # type: ignore[arg-type]
+    assert sum(states.values()) == 2 and budget.granted("t.me") >= 2

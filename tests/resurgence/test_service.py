@@ -69,6 +69,23 @@ def test_announcement_in_a_channel_that_linked_the_old_address(db_session: Sessi
     assert view.candidate.status == CandidateStatus.BELOW.value  # 0.55: shown, not proposed
 
 
+def test_announcement_recorded_as_the_outlinks_parent(db_session: Session) -> None:
+    """Monitoring records an outlink as an item whose parent is the post it was found in."""
+    a = make_actor(db_session)
+    post1 = seen_account(db_session, a, "https://t.me/newsroom_hub2/10")
+    post2 = seen_account(db_session, a, "https://t.me/newsroom_hub2/11")
+    old = removed_account(db_session, a, "https://x.com/harbinger2")
+    old.parent_identity = post1.identity
+    new = seen_account(db_session, a, "https://x.com/zqvmlpw2", title="Harbinger")
+    new.parent_identity = post2.identity
+    db_session.flush()
+    service.scan(db_session, seen_ids=[new.id])
+    [view], _ = service.list_candidates(db_session, a.principal, status=["proposed", "below"])
+    assert view.predecessor.id == old.id
+    assert _signals(view) == {"announced_old", "created_after"}
+    assert "telegram:channel/newsroom_hub2" in view.candidate.reasons[0]["detail"]
+
+
 def test_confirm_and_refer_in_one_step(db_session: Session) -> None:
     a = make_actor(db_session)
     old = removed_account(db_session, a, "https://x.com/abumedia", title="Abu Media")

@@ -93,3 +93,27 @@ def test_final_report_has_a_resurgence_section(db_session: Session, settings: An
     assert "Resurgence" in report.render_html(rep)
     prelim = report.build(db_session, a.principal, op.id, final=False)
     assert all(t.key != "resurgence" for t in prelim.tables)
+
+
+def test_the_operation_dashboard_shows_the_resurgence_charts(
+    web: TestClient, db_session: Session, settings: Any
+) -> None:
+    from takedown.bootstrap import wire_hooks
+    from takedown.items.models import Item
+    from takedown.operations import service as operations
+    from takedown.operations.models import OperationItem
+
+    wire_hooks(settings)
+    a = make_actor(db_session, role="supervisor")
+    op = operations.create_operation(db_session, a.principal, name="Synthetic day 2",
+                                     starts_at=T0 - dt.timedelta(days=1))  # fmt: skip
+    page = web.get(f"/operations/{op.id}", headers=a.headers)
+    assert page.status_code == 200 and "op-section-resurgence" not in page.text
+    _proposed(db_session, a)
+    for it in db_session.query(Item).all():
+        db_session.add(OperationItem(operation_id=op.id, item_id=it.id, agency_id=a.agency.id,
+                                     via="test"))  # fmt: skip
+    db_session.flush()
+    page = web.get(f"/operations/{op.id}", headers=a.headers)
+    sec = page.text.split('data-testid="op-section-resurgence"', 1)[1].split("</section>", 1)[0]
+    assert "Not back yet after removal" in sec and sec.count("<svg") == 2

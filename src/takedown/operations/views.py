@@ -281,6 +281,12 @@ def _dashboard(
             "roles": ROLES,
             "next_status": (nxt.value, STATUS_ACTIONS[nxt]) if nxt else None,
             "item_statuses": ITEM_STATUSES,
+            # Sections other capabilities add (resurgence): their charts show here too.
+            "extra_sections": [
+                sec
+                for build in report.report_sections
+                if (sec := build(session, op.id, SystemClock().now())) is not None
+            ],
             "values": {**EMPTY_VALUES, "q_status": [], **(values or {})},
             "errors": errors or {},
         }

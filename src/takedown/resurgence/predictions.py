@@ -4,9 +4,10 @@ Why probe at all: a successor that nobody announces is found only when
 someone happens to report it. Generating the handles the field's patterns
 give (``signals.patterns.predict``) and asking the platform, at a low rate,
 whether each exists finds it before anyone announces it. The probes go
-through the guarded client (kit/http: SSRF guard, per-host limit) and
-verification's removal detectors decide "exists" (online) or "absent"
-(removed / not found). Probes are spread out: each removed account's
+through the guarded client (kit/http: SSRF guard, per-host limit), take
+their slots from the per-host politeness budget shared with monitoring and
+verification (kit/politeness), and verification's removal detectors decide
+"exists" (online) or "absent" (removed / not found). Probes are spread out: each removed account's
 predictions are due ``SPACING`` apart, each host gets at most ``per_host``
 probes per run, and a prediction is probed again after ``REPROBE`` while absent
 (an account may be created later), up to ``MAX_PROBES`` times.
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from takedown.items.core import now_of
 from takedown.kit.clock import Clock
 from takedown.kit.errors import TakedownError
+from takedown.kit.politeness import HostBudget
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.platforms.identity import canonicalize
 from takedown.resurgence import repository
@@ -99,12 +101,17 @@ def probe_due(
     limit: int = 50,
     per_host: int = 5,
     registry: DetectorRegistry | None = None,
+    budget: HostBudget | None = None,
     clock: Clock | None = None,
 ) -> Counter[str]:
-    """Probe the predictions that are due (at most ``per_host`` per host); their states."""
+    """Probe the predictions that are due (at most ``per_host`` per host); their states.
+
+    ``budget`` is the per-host politeness budget shared with monitoring and verification
+    (``kit.politeness.shared_budget()`` in the jobs): probes take their slots from it, and
+    a host it has paused (Retry-After) is not probed in this run.
+    """
     from takedown.platforms.detectors.base import Outcome
-    from takedown.verification.engine import CheckResult
-    from takedown.verification.service import check_urls
+    from takedown.verification.engine import Checker, CheckResult, CheckTarget
 
     now = now_of(clock)
     due = repository.due_probes(session, now, limit * 4)
@@ -114,6 +121,8 @@ def probe_due(
         host = httpx.URL(p.url).host
         if hosts[host] >= per_host or len(batch) >= limit:
             continue
+        if budget is not None and budget.paused_for(host) > 0:
+            continue
         hosts[host] += 1
         batch.append(p)
     if not batch:
@@ -121,8 +130,8 @@ def probe_due(
 
     async def go() -> list[CheckResult]:
         async with client() as c:
-            urls = [p.url for p in batch]
-            return list(await check_urls(c, urls, registry=registry, clock=clock))
+            checker = Checker(c, registry=registry, clock=clock, budget=budget)
+            return await checker.run([CheckTarget(i, p.url) for i, p in enumerate(batch)])
 
     # The checker answers in completion order; its keys are the positions of the URLs.
     results = sorted(asyncio.run(go()), key=lambda r: int(r.key))

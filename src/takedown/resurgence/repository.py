@@ -19,6 +19,7 @@ from takedown.resurgence.models import Candidate, CandidateStatus, Due, Predicti
 from takedown.verification.models import CheckSchedule
 
 OWNER_KINDS = ("account", "channel")
+POST_KINDS = ("post", "message")
 MEDIA_SIGNALS = ("pdq", "video_pdq", "sha256", "md5")
 TEXT_SIGNALS = ("text_simhash",)
 
@@ -133,35 +134,56 @@ def announcements(
 ) -> dict[int, list[tuple[str, dt.datetime]]]:
     """Where each item was posted as a link: (channel identity, when).
 
-    A sighting whose ``source`` is the identity of a post or channel says the item's
-    address was found there (monitoring records outlinks so); the channel is that
-    post's parent.
+    Two records say so: a sighting whose ``source`` is the identity of a post or channel
+    (the item's address was found there), and an account or channel whose
+    ``parent_identity`` is the post it was first found in (monitoring records outlinks
+    so). The channel is that post's parent.
     """
     if not item_ids:
         return {}
+    ids = list(item_ids)
     post = aliased(Item)
-    rows = session.execute(
-        select(Sighting.item_id, post.identity, post.parent_identity, Sighting.reported_at)
-        .join(post, post.identity == Sighting.source)
-        .where(Sighting.item_id.in_(list(item_ids)))
+    owner = aliased(Item)
+    rows = list(
+        session.execute(
+            select(Sighting.item_id, post.identity, post.parent_identity, Sighting.reported_at)
+            .join(post, post.identity == Sighting.source)
+            .where(Sighting.item_id.in_(ids))
+        ).all()
+    )
+    rows += session.execute(
+        select(owner.id, post.identity, post.parent_identity, owner.first_seen_at)
+        .join(post, post.identity == owner.parent_identity)
+        .where(owner.id.in_(ids), post.kind.in_(POST_KINDS))
     ).all()
     out: dict[int, list[tuple[str, dt.datetime]]] = defaultdict(list)
     for iid, pid, parent, at in rows:
-        out[iid].append((parent or pid, at))
+        if (parent or pid, at) not in out[iid]:
+            out[iid].append((parent or pid, at))
     return out
 
 
 def linked_in(session: Session, channels: Sequence[str]) -> dict[str, set[str]]:
-    """For each channel identity: the identities of the items its posts linked."""
+    """For each channel identity: the identities of the items its posts linked (by the same
+    two records as ``announcements``)."""
     if not channels:
         return {}
+    chans = list(channels)
     post = aliased(Item)
     target = aliased(Item)
-    rows = session.execute(
+    in_channel = or_(post.parent_identity.in_(chans), post.identity.in_(chans))
+    rows = list(
+        session.execute(
+            select(func.coalesce(post.parent_identity, post.identity), target.identity)
+            .join(Sighting, Sighting.source == post.identity)
+            .join(target, target.id == Sighting.item_id)
+            .where(in_channel)
+        ).all()
+    )
+    rows += session.execute(
         select(func.coalesce(post.parent_identity, post.identity), target.identity)
-        .join(Sighting, Sighting.source == post.identity)
-        .join(target, target.id == Sighting.item_id)
-        .where(or_(post.parent_identity.in_(list(channels)), post.identity.in_(list(channels))))
+        .join(target, target.parent_identity == post.identity)
+        .where(in_channel, post.kind.in_(POST_KINDS), target.kind.in_(OWNER_KINDS))
     ).all()
     out: dict[str, set[str]] = defaultdict(set)
     for ch, tid in rows:

@@ -505,7 +505,11 @@ def link_handles(
         if best is None:
             out.append(HandleLink(prof.key, None, 0.0, "no_candidate", []))
         else:
-            out.append(
-                HandleLink(prof.key, best.removed, best.score, best.verdict, best.reasons_json())
-            )
+            reasons = [
+                {**r, "detail": "the seen list was collected after the removals"}
+                if r["signal"] == "created_after"
+                else r
+                for r in best.reasons_json()
+            ]
+            out.append(HandleLink(prof.key, best.removed, best.score, best.verdict, reasons))
     return out

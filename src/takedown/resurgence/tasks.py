@@ -45,6 +45,7 @@ def scan_ticker() -> None:
 @job("resurgence.probe")
 def probe_job(limit: int = 50, per_host: int = 5) -> None:
     from takedown.kit.http import make_client
+    from takedown.kit.politeness import shared_budget
     from takedown.resurgence.predictions import probe_due
 
     s = get_settings()
@@ -56,7 +57,8 @@ def probe_job(limit: int = 50, per_host: int = 5) -> None:
 
     with session_scope(_factory()) as session:
         registry = registry_from_db(session)
-        states = probe_due(session, client, limit=limit, per_host=per_host, registry=registry)
+        states = probe_due(session, client, limit=limit, per_host=per_host, registry=registry,
+                           budget=shared_budget())  # fmt: skip
     if states:
         log.info("resurgence probes: %s", dict(states))
 
