@@ -215,3 +215,37 @@ def test_a_connector_bug_ends_that_source_only(
     assert g.last_result == "ok" and g.last_new == 3
     assert b.last_result == "error" and b.last_reason == "internal error: KeyError"
     assert b.lease_until is None
+
+
+def test_a_page_that_cannot_be_recorded_ends_that_source_only(
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+    actor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from takedown.monitoring import record
+
+    bad, good = _watch(db_session, actor, "https://t.me/synthunrecordable", "https://t.me/synthok")
+    real = record.PageRecorder.record
+
+    def flaky(self: record.PageRecorder, page: object, media: object) -> object:
+        if self.source.id == bad.id:
+            raise RuntimeError("database hiccup")
+        return real(self, page, media)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(record.PageRecorder, "record", flaky)
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        return _good(req.url.path.rsplit("/", 1)[-1])
+
+    crawl_due(
+        session_factory,
+        _client(handler),
+        source_ids=[bad.id, good.id],
+        config=CONFIG,
+        budget=HostBudget(),
+    )
+    b, g = _rows(session_factory, bad.id, good.id)
+    assert g.last_result == "ok" and g.last_new == 3
+    assert b.last_result == "error" and b.last_reason == "recording failed: RuntimeError"
+    assert b.cursor is None and b.lease_until is None

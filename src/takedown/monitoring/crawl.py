@@ -224,9 +224,18 @@ class Crawler:
                     msg = out.get()
                     if msg.final:
                         pending -= 1
+                        failed = progress.get(msg.source_id, {}).get("record_error")
+                        if failed:
+                            msg.stop = CrawlStop(CrawlResult.ERROR.value, failed)
                         self._finish(msg, crawls[msg.source_id], report, progress)
-                    else:
-                        self._page(msg, crawls[msg.source_id], report, progress)
+                    elif not progress.get(msg.source_id, {}).get("record_error"):
+                        try:
+                            self._page(msg, crawls[msg.source_id], report, progress)
+                        except Exception as exc:  # one source's bad page never ends the run
+                            log.exception("monitoring: recording a page of %s", msg.source_id)
+                            progress.setdefault(msg.source_id, {})["record_error"] = (
+                                f"recording failed: {type(exc).__name__}"
+                            )
             finally:
                 cancel.set()
                 while pending:  # let blocked workers end (their pages are not recorded)

@@ -64,6 +64,23 @@ def watch_kind(ident: ItemIdentity) -> str | None:
     return None
 
 
+def parent_source(ident: ItemIdentity) -> ItemIdentity | None:
+    """The channel or room of a Telegram or Rocket.Chat message link, if it is public."""
+    key = ident.parent_key
+    if ident.parent_kind is not ItemKind.CHANNEL or not key:
+        return None
+    if ident.platform == "telegram" and key.startswith("channel/") and "/c/" not in key:
+        url = "https://t.me/" + key.removeprefix("channel/")
+    elif ident.platform == "rocketchat":
+        url = "https://" + key
+    else:
+        return None
+    try:
+        return canonicalize(url)
+    except InvalidInput:
+        return None
+
+
 @dataclass
 class PageTally:
     new_items: int = 0
@@ -220,6 +237,12 @@ class PageRecorder:
 
     def _propose(self, ident: ItemIdentity, url: str, tally: PageTally) -> None:
         kind = watch_kind(ident)
+        if kind is None:
+            # A link to a message announces its channel or room: propose that.
+            parent = parent_source(ident)
+            if parent is None:
+                return
+            ident, kind = parent, watch_kind(parent)
         if kind is None or self.source.depth + 1 > MAX_PROPOSAL_DEPTH:
             return
         agency = self.source.agency_id
