@@ -38,6 +38,8 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.resurgence.api import router as resurgence_router
+from takedown.resurgence.views import router as resurgence_views
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
 from takedown.sharing.views import router as sharing_views
@@ -60,6 +62,7 @@ API_ROUTERS: list[APIRouter] = [
     operations_router,
     taxii_api.router,
     sharing_router,
+    resurgence_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -73,6 +76,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     platforms_views,
     sharing_views,
     authority_views,
+    resurgence_views,
 ]
 
 

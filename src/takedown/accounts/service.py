@@ -53,6 +53,8 @@ KNOWN_SCOPES = frozenset(
         "sharing:write",
         "monitoring:read",
         "monitoring:write",
+        "resurgence:read",
+        "resurgence:write",
         "admin",
     }
 )
