@@ -65,7 +65,7 @@ def test_huge_page_redirect_loop_and_429_forever_end_with_reasons(
         "https://huge-synthetic.example/",
         "https://loop-synthetic.example/",
         "https://t.me/synthlimited",
-        "https://t.me/synthgood",
+        "https://good-synthetic.example/",
     )
     budget = HostBudget(0.0, sleep=lambda s: None)
 
@@ -78,7 +78,7 @@ def test_huge_page_redirect_loop_and_429_forever_end_with_reasons(
             return httpx.Response(302, headers={"Location": nxt})
         if path == "/s/synthlimited":
             return httpx.Response(429, headers={"Retry-After": "3600"})
-        return _good("synthgood")
+        return httpx.Response(200, html="<title>fine</title><p>a synthetic page</p>")
 
     before = dt.datetime.now(dt.UTC)
     rep = crawl_due(
@@ -95,7 +95,7 @@ def test_huge_page_redirect_loop_and_429_forever_end_with_reasons(
     assert lim.last_result == "error" and "429" in lim.last_reason
     assert lim.next_due_at >= before + dt.timedelta(seconds=3600)
     assert budget.paused_for("t.me") > 0  # the host's pause is shared with every crawler
-    assert g.last_result == "ok" and g.last_new == 3
+    assert g.last_result == "ok" and g.crawls == 1  # a hostile neighbour stalls nothing
     for row in (h, lp, lim):
         assert row.lease_until is None and row.failures == 1
     crawls = db_session.scalars(select(Crawl).where(Crawl.source_id == lim.id)).all()
@@ -215,3 +215,57 @@ def test_a_connector_bug_ends_that_source_only(
     assert g.last_result == "ok" and g.last_new == 3
     assert b.last_result == "error" and b.last_reason == "internal error: KeyError"
     assert b.lease_until is None
+
+
+def test_a_page_that_cannot_be_recorded_ends_that_source_only(
+    db_session: Session,
+    session_factory: sessionmaker[Session],
+    actor: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from takedown.monitoring import record
+
+    bad, good = _watch(db_session, actor, "https://t.me/synthunrecordable", "https://t.me/synthok")
+    real = record.PageRecorder.record
+
+    def flaky(self: record.PageRecorder, page: object, media: object) -> object:
+        if self.source.id == bad.id:
+            raise RuntimeError("database hiccup")
+        return real(self, page, media)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(record.PageRecorder, "record", flaky)
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        return _good(req.url.path.rsplit("/", 1)[-1])
+
+    crawl_due(
+        session_factory,
+        _client(handler),
+        source_ids=[bad.id, good.id],
+        config=CONFIG,
+        budget=HostBudget(),
+    )
+    b, g = _rows(session_factory, bad.id, good.id)
+    assert g.last_result == "ok" and g.last_new == 3
+    assert b.last_result == "error" and b.last_reason == "recording failed: RuntimeError"
+    assert b.cursor is None and b.lease_until is None
+
+
+def test_a_host_paused_by_someone_else_defers_the_crawl_without_waiting(
+    db_session: Session, session_factory: sessionmaker[Session], actor: Actor
+) -> None:
+    (src,) = _watch(db_session, actor, "https://t.me/synthdeferred")
+    budget = HostBudget(0.0, sleep=lambda s: None)
+    budget.pause("t.me", 3600)  # e.g. verification got a 429 with Retry-After: 3600
+    calls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        calls.append(str(req.url))
+        return _good("synthdeferred")
+
+    before = dt.datetime.now(dt.UTC)
+    crawl_due(session_factory, _client(handler), source_ids=[src.id], config=CONFIG, budget=budget)
+    (row,) = _rows(session_factory, src.id)
+    assert not calls  # no request while the host asked everyone to wait
+    assert row.last_result == "partial" and "deferred" in row.last_reason
+    assert row.failures == 0 and row.next_due_at >= before + dt.timedelta(seconds=3500)

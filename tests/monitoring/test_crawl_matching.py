@@ -118,4 +118,14 @@ def test_an_announced_channel_is_proposed_once_and_not_when_watched(
         select(Observation).where(Observation.source_id == src.id, Observation.kind == "outlink")
     ).all()
     assert outlinks and all(o.parent_item_id for o in outlinks)
+    # Resurgence reads the announcement: the linked channel was posted in the watched one.
+    from takedown.items.models import Item
+    from takedown.resurgence import repository as resurgence_repo
+
+    linked = db_session.scalars(
+        select(Item).where(Item.identity == "telegram:channel/synthsuccessor_new")
+    ).one()
+    where = resurgence_repo.announcements(db_session, [linked.id])[linked.id]
+    handle = str(watched["url"]).rsplit("/", 1)[-1].lower()
+    assert {ch for ch, _ in where} == {f"telegram:channel/{handle}"}
     assert db_session.get(Source, src.id) is not None

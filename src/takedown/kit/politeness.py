@@ -71,9 +71,24 @@ class HostBudget:
             return max(0.0, start - now)
 
     def acquire(self, host: str) -> None:
-        """Block until this thread may send one request to ``host``."""
-        wait = self.reserve(host)
-        if wait > 0:
+        """Block until this thread may send one request to ``host``.
+
+        Slots are granted when they are taken, not when they were reserved: a thread
+        that wakes late does not leave the next one free to follow closer than 1/rate.
+        """
+        host = host.lower()
+        while True:
+            with self._lock:
+                h = self._host(host)
+                now = self._monotonic()
+                rate = self.rate_for(host)
+                earliest = max(h.paused_until, h.next_slot if rate > 0 else 0.0)
+                if now >= earliest:
+                    if rate > 0:
+                        h.next_slot = now + 1.0 / rate
+                    h.granted += 1
+                    return
+                wait = earliest - now
             self._sleep(wait)
 
     async def acquire_async(self, host: str) -> None:

@@ -187,7 +187,6 @@ def server_add(
             "--token",
             prompt=True,
             hide_input=True,
-            envvar="TAKEDOWN_RC_TOKEN",
             help="X-Auth-Token (prompted if absent; never echoed)",
         ),
     ],

@@ -163,6 +163,23 @@ def _fetch_media(page: Page, fetch: Fetcher, limits: Limits) -> dict[str, bytes 
     return got
 
 
+def _interleaved(works: dict[int, _Work], hosts: dict[int, str]) -> list[tuple[int, _Work]]:
+    """Sources in round-robin order of their hosts.
+
+    Why: a worker waiting for its host's next slot is a worker taken. Submitted host by
+    host, the first workers would all wait on one host while sources of idle hosts
+    queue behind them; round-robin, every wave of workers spans the hosts.
+    """
+    by_host: dict[str, list[tuple[int, _Work]]] = {}
+    for sid, work in works.items():
+        by_host.setdefault(hosts.get(sid, ""), []).append((sid, work))
+    out: list[tuple[int, _Work]] = []
+    queues = sorted(by_host.values(), key=len, reverse=True)
+    for i in range(max((len(q) for q in queues), default=0)):
+        out.extend(q[i] for q in queues if i < len(q))
+    return out
+
+
 def fetch_is_onion(url: str) -> bool:
     from takedown.kit.backends import is_onion
 
@@ -192,10 +209,12 @@ class Crawler:
         lease = now + dt.timedelta(seconds=cfg.policy.lease_s)
         report = CrawlReport()
         works: dict[int, _Work] = {}
+        hosts: dict[int, str] = {}
         crawls: dict[int, int] = {}
         with session_scope(self.factory) as session:
             for src in repository.claim_due(session, now, limit, lease, source_ids=source_ids):
                 works[src.id] = _spec(session, src, cfg.secret_key)
+                hosts[src.id] = src.host
                 row = Crawl(source_id=src.id, started_at=now)
                 session.add(row)
                 session.flush()
@@ -209,7 +228,7 @@ class Crawler:
         with ThreadPoolExecutor(
             max_workers=max(1, cfg.workers), thread_name_prefix="monitoring"
         ) as pool:
-            for sid, work in works.items():
+            for sid, work in _interleaved(works, hosts):
                 if work.spec is None:
                     out_msg = _Msg(sid, stop=work.error, final=True)
                     self._finish(out_msg, crawls[sid], report, {})
@@ -224,9 +243,18 @@ class Crawler:
                     msg = out.get()
                     if msg.final:
                         pending -= 1
+                        failed = progress.get(msg.source_id, {}).get("record_error")
+                        if failed:
+                            msg.stop = CrawlStop(CrawlResult.ERROR.value, failed)
                         self._finish(msg, crawls[msg.source_id], report, progress)
-                    else:
-                        self._page(msg, crawls[msg.source_id], report, progress)
+                    elif not progress.get(msg.source_id, {}).get("record_error"):
+                        try:
+                            self._page(msg, crawls[msg.source_id], report, progress)
+                        except Exception as exc:  # one source's bad page never ends the run
+                            log.exception("monitoring: recording a page of %s", msg.source_id)
+                            progress.setdefault(msg.source_id, {})["record_error"] = (
+                                f"recording failed: {type(exc).__name__}"
+                            )
             finally:
                 cancel.set()
                 while pending:  # let blocked workers end (their pages are not recorded)
@@ -307,8 +335,10 @@ class Crawler:
             surge = self._surging(session, src, now)
             retry_after = msg.retry_after if stop is not None else None
             if result is CrawlResult.PARTIAL and stop is not None:
-                # More is waiting: come back soon, not after a whole interval.
-                src.next_due_at = now + dt.timedelta(seconds=min(src.interval_s, 60))
+                # More is waiting: come back soon, not after a whole interval (but never
+                # before a host's Retry-After).
+                wait = max(float(min(src.interval_s, 60)), retry_after or 0.0)
+                src.next_due_at = now + dt.timedelta(seconds=wait)
             else:
                 src.next_due_at = policy.next_due(
                     now, src.interval_s, surge=surge, failures=src.failures, retry_after=retry_after

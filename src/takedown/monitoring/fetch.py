@@ -80,6 +80,15 @@ class Fetcher:
         attempts_429 = 0
         while True:
             self._check_budget(url)
+            paused = self.budget.paused_for(host)
+            if paused > self.limits.max_retry_after:
+                # Another crawl or the checker was told to wait: a worker never sleeps it out.
+                self.retry_after = paused
+                raise CrawlStop(
+                    CrawlResult.PARTIAL.value,
+                    f"deferred: {host} asked everyone to wait {paused:.0f} s (Retry-After)",
+                    retry_after=paused,
+                )
             self.requests += 1
             self.budget.acquire(host)
             try:

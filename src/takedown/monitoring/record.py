@@ -1,9 +1,11 @@
 """What a crawled page becomes: items and sightings, observations, matches, proposals.
 
 Every new post, message and outlink becomes an item (or, when the item is
-known, a sighting of it) reported by the source's agency with
-``monitoring:<source id>`` as its source, and an observation whose parent is
-the source's item (an outlink's parent is the post it was found in). Media and
+known, a sighting of it) reported by the source's agency, and an observation
+whose parent is the source's item (an outlink's parent is the post it was
+found in). A post's or message's sighting has ``monitoring:<source id>`` as its
+source; an outlink's has the identity of the post it was found in (that is how
+resurgence reads announcements), with ``monitoring:<source id>`` in its note. Media and
 long texts are hashed and matched against the banks as they are seen, so a
 re-upload of removed content is flagged on its post at once. A link to a
 channel or account of a watched kind, not yet watched, is proposed as a new
@@ -69,6 +71,23 @@ def watch_kind(ident: ItemIdentity) -> str | None:
     return None
 
 
+def parent_source(ident: ItemIdentity) -> ItemIdentity | None:
+    """The channel or room of a Telegram or Rocket.Chat message link, if it is public."""
+    key = ident.parent_key
+    if ident.parent_kind is not ItemKind.CHANNEL or not key:
+        return None
+    if ident.platform == "telegram" and key.startswith("channel/") and "/c/" not in key:
+        url = "https://t.me/" + key.removeprefix("channel/")
+    elif ident.platform == "rocketchat":
+        url = "https://" + key
+    else:
+        return None
+    try:
+        return canonicalize(url)
+    except InvalidInput:
+        return None
+
+
 @dataclass
 class PageTally:
     new_items: int = 0
@@ -109,7 +128,14 @@ class PageRecorder:
     # --- one post -------------------------------------------------------------------------
 
     def _item(
-        self, url: str, parent: Item | None, kind: str, tally: PageTally, *, title: str | None
+        self,
+        url: str,
+        parent: Item | None,
+        kind: str,
+        tally: PageTally,
+        *,
+        title: str | None,
+        tag: str | None = None,
     ) -> Item | None:
         """The item for ``url``, reported once per source; None if it names no item."""
         try:
@@ -127,8 +153,8 @@ class PageRecorder:
                     self.session,
                     self.principal,
                     url,
-                    source=self.tag,
-                    note=f"seen by monitoring in {self.source.url}",
+                    source=tag or self.tag,
+                    note=f"seen by {self.tag} in {self.source.url}",
                     title=(title or None) and (title or "")[:300],
                 )
         except TakedownError as exc:
@@ -224,13 +250,29 @@ class PageRecorder:
             self.source_item is not None and ident.identity == self.source_item.identity
         ):
             return
-        item = self._item(link, post_item, ObservationKind.OUTLINK.value, tally, title=None)
+        # An outlink's sighting names the post it was found in (resurgence reads
+        # announcements so: ``Sighting.source`` is the post's identity, its channel is the
+        # post's parent); the note keeps which monitoring source saw it.
+        item = self._item(
+            link,
+            post_item,
+            ObservationKind.OUTLINK.value,
+            tally,
+            title=None,
+            tag=post_item.identity[:255],
+        )
         if item is not None:
             self._observe(item, post_item, ObservationKind.OUTLINK.value, link, None)
         self._propose(ident, link, tally)
 
     def _propose(self, ident: ItemIdentity, url: str, tally: PageTally) -> None:
         kind = watch_kind(ident)
+        if kind is None:
+            # A link to a message announces its channel or room: propose that.
+            parent = parent_source(ident)
+            if parent is None:
+                return
+            ident, kind = parent, watch_kind(parent)
         if kind is None or self.source.depth + 1 > MAX_PROPOSAL_DEPTH:
             return
         agency = self.source.agency_id
