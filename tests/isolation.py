@@ -254,6 +254,7 @@ import tests.monitoring.isolation_probes  # noqa: E402
 import tests.operations.isolation_probes  # noqa: E402
 import tests.platforms.isolation_probes  # noqa: E402
 import tests.referrals.isolation_probes  # noqa: E402
+import tests.resurgence.isolation_probes  # noqa: E402
 import tests.sharing.isolation_probes  # noqa: E402
 import tests.verification.isolation_probes  # noqa: E402
 import tests.web.isolation_probes  # noqa: E402,F401

@@ -40,6 +40,8 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.resurgence.api import router as resurgence_router
+from takedown.resurgence.views import router as resurgence_views
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
 from takedown.sharing.views import router as sharing_views
@@ -63,6 +65,7 @@ API_ROUTERS: list[APIRouter] = [
     taxii_api.router,
     sharing_router,
     coins_router,
+    resurgence_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -77,6 +80,7 @@ VIEW_ROUTERS: list[APIRouter] = [
     sharing_views,
     coins_views,
     authority_views,
+    resurgence_views,
 ]
 
 

@@ -109,6 +109,7 @@ def _register_capabilities() -> None:
     from takedown.operations.cli import register as operations
     from takedown.platforms.cli import register as platforms
     from takedown.referrals.cli import register as referrals
+    from takedown.resurgence.cli import register as resurgence
     from takedown.sharing.cli import register as sharing
     from takedown.sim.cli import register as sim
     from takedown.verification.cli import register as verification
@@ -124,6 +125,7 @@ def _register_capabilities() -> None:
         verification,
         monitoring,
         operations,
+        resurgence,
         sharing,
         coins,
         sim,

@@ -55,6 +55,8 @@ KNOWN_SCOPES = frozenset(
         "monitoring:write",
         "coins:read",
         "coins:write",
+        "resurgence:read",
+        "resurgence:write",
         "admin",
     }
 )
