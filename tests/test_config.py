@@ -46,5 +46,6 @@ def test_http_client_options_carry_every_network_setting(monkeypatch: pytest.Mon
         "proxy": "http://127.0.0.1:3128",
         "tor_proxy": "socks5://127.0.0.1:9050",
         "verify": certifi.where(),
+        "host_budget": None,  # no TAKEDOWN_HOST_RATE: no deployment-wide budget
     }
     make_sync_client(**opts, timeout=5.0).close()  # every key is one the client takes

@@ -28,6 +28,7 @@ from takedown.kit.jobs import (
     InProcessDispatcher,
     TickerThread,
     make_broker,
+    run_start_hooks,
 )
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
@@ -42,6 +43,9 @@ from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
 from takedown.resurgence.api import router as resurgence_router
 from takedown.resurgence.views import router as resurgence_views
+from takedown.runtime.leases import ticker_guard
+from takedown.runtime.views import router as runtime_views
+from takedown.runtime.wiring import start_runtime
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
 from takedown.sharing.views import router as sharing_views
@@ -64,8 +68,8 @@ API_ROUTERS: list[APIRouter] = [
     operations_router,
     taxii_api.router,
     sharing_router,
-    coins_router,
     resurgence_router,
+    coins_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -81,14 +85,19 @@ VIEW_ROUTERS: list[APIRouter] = [
     coins_views,
     authority_views,
     resurgence_views,
+    runtime_views,
 ]
 
 
 def make_dispatcher(settings: Settings) -> Dispatcher:
     """Dramatiq when a broker is configured, else a thread pool in this process."""
     if settings.broker_url:
-        return DramatiqDispatcher(make_broker(settings.broker_url))
-    return InProcessDispatcher()
+        return DramatiqDispatcher(
+            make_broker(settings.broker_url),
+            queue=settings.queue_name,
+            max_attempts=settings.job_max_attempts,
+        )
+    return InProcessDispatcher(max_attempts=settings.job_max_attempts)
 
 
 def create_app(
@@ -107,14 +116,26 @@ def create_app(
         # One set before start-up wins (tests record the jobs a request enqueues).
         dispatcher = getattr(app_.state, "dispatcher", None) or make_dispatcher(settings)
         app_.state.dispatcher = dispatcher
-        tickers = TickerThread() if background and not settings.broker_url else None
+        tickers = (
+            TickerThread(guard=ticker_guard(app_.state.sessionmaker))
+            if background and not settings.broker_url
+            else None
+        )
+        # The outbox relay runs where jobs are enqueued: in `serve`, not in tests' apps.
+        runtime = (
+            start_runtime(settings, app_.state.sessionmaker, dispatcher) if background else None
+        )
+        app_.state.runtime = runtime
         if tickers:
+            run_start_hooks()  # release what a killed predecessor held (``kit.leases``)
             tickers.start()
         try:
             yield
         finally:
             if tickers:
                 tickers.stop()
+            if runtime:
+                runtime.stop()
             dispatcher.close()
 
     app = FastAPI(

@@ -110,6 +110,7 @@ def _register_capabilities() -> None:
     from takedown.platforms.cli import register as platforms
     from takedown.referrals.cli import register as referrals
     from takedown.resurgence.cli import register as resurgence
+    from takedown.runtime.cli import register as runtime
     from takedown.sharing.cli import register as sharing
     from takedown.sim.cli import register as sim
     from takedown.verification.cli import register as verification
@@ -130,6 +131,7 @@ def _register_capabilities() -> None:
         coins,
         sim,
         demo,
+        runtime,
     ):
         register(app)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -73,6 +73,24 @@ class Settings(BaseSettings):
     coins_trace_max_txs: int = 200
     # The watch-list ticker re-traces each watched address this often (0: never by itself).
     coins_trace_every_minutes: int = 60
+    # Distributed runtime (takedown.runtime): the Dramatiq queue's name, how many times a job
+    # is tried before the dead-letter queue, when a relayed outbox job not yet done is sent
+    # again, and how often the relay looks at the outbox.
+    queue_name: str = "takedown"
+    job_max_attempts: int = Field(default=5, ge=1)
+    outbox_redeliver_seconds: float = Field(default=900.0, gt=0)
+    relay_interval_seconds: float = Field(default=1.0, gt=0)
+    # A singleton's lease (a ticker's) lasts this long unless renewed: how long a dead
+    # worker's singleton work waits before another worker takes it.
+    lease_ttl_seconds: float = Field(default=60.0, gt=0)
+    # One politeness budget per host for the whole deployment (runtime.host_budget):
+    # requests per second to one host summed over every process (0 = no shared budget),
+    # and where it is kept: auto | redis | database | local | off.
+    host_rate: float = Field(default=0.0, ge=0)
+    # A process loads the matching index at start after a random pause of up to this many
+    # seconds, so N processes started together do not all read every signal at once.
+    index_load_jitter_seconds: float = Field(default=5.0, ge=0)
+    host_budget: Literal["auto", "redis", "database", "local", "off"] = "auto"
 
     @field_validator("resolve", mode="before")
     @classmethod
@@ -124,12 +142,15 @@ class Settings(BaseSettings):
     def http_client_options(self) -> dict[str, Any]:
         """The guarded HTTP client's network settings (``kit.http.make_client`` keywords):
         the resolver map, SSRF allow-list, proxies and CA bundle, named once for every caller."""
+        from takedown.runtime.host_budget import budget_for
+
         return {
             "resolve": self.resolve,
             "ssrf_allow": self.ssrf_allow,
             "proxy": self.http_proxy,
             "tor_proxy": self.tor_proxy,
             "verify": str(self.ca_bundle) if self.ca_bundle else True,
+            "host_budget": budget_for(self),
         }
 
     def ensure_dirs(self) -> None:

@@ -15,5 +15,6 @@ from takedown.operations import models as operations_models  # noqa: F401
 from takedown.platforms import models as platforms_models  # noqa: F401
 from takedown.referrals import models as referrals_models  # noqa: F401
 from takedown.resurgence import models as resurgence_models  # noqa: F401
+from takedown.runtime import models as runtime_models  # noqa: F401
 from takedown.sharing import models as sharing_models  # noqa: F401
 from takedown.verification import models as verification_models  # noqa: F401

@@ -53,10 +53,10 @@ KNOWN_SCOPES = frozenset(
         "sharing:write",
         "monitoring:read",
         "monitoring:write",
-        "coins:read",
-        "coins:write",
         "resurgence:read",
         "resurgence:write",
+        "coins:read",
+        "coins:write",
         "admin",
     }
 )
@@ -81,6 +81,8 @@ def _sha256(value: str) -> str:
 def principal_for(
     user: User, agency: Agency, *, via: str, scopes: frozenset[str] = frozenset()
 ) -> Principal:
+    if not agency.is_active:  # every way in (login, session, token, job) passes here
+        raise Unauthorized(f"the agency {agency.name} is deactivated")
     return Principal(
         user_id=user.id,
         agency_id=agency.id,

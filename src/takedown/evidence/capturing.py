@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -97,6 +98,19 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise box["error"]
     value: T = box["value"]
     return value
+
+
+#: How much of a capture's text the database keeps for the item page and the queue's search.
+TEXT_EXCERPT_CHARS = 20_000
+_BLANKS_RE = re.compile(r"\s+")
+
+
+def text_excerpt(text: str | None, limit: int = TEXT_EXCERPT_CHARS) -> str | None:
+    """The start of a capture's text with runs of blanks folded to one space (None if empty)."""
+    if not text:
+        return None
+    folded = _BLANKS_RE.sub(" ", text[: limit * 2]).strip()[:limit]
+    return folded or None
 
 
 # --- phase 1: rows ---------------------------------------------------------------------
@@ -213,6 +227,7 @@ def _finish_one(
     cap.http_status = out.http_status
     cap.content_type = (out.content_type or "")[:200] or None
     cap.title = out.title
+    cap.text_excerpt = text_excerpt(out.text)
     cap.tool = out.tool.get("name", "takedown-evidence")
     cap.tool_version = " ".join(f"{k}={v}" for k, v in sorted(out.tool.items()) if k != "name")[:64]
     cap.access_context = out.access_context

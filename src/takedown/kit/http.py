@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
+import time
 import typing
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 
@@ -35,6 +36,7 @@ from httpx._transports.default import (  # httpx has no public mapper; httpx-soc
 
 from takedown.kit.backends import Guard, GuardedAsyncBackend, GuardedSyncBackend, is_onion
 from takedown.kit.errors import PayloadTooLarge
+from takedown.kit.host_budget import HostBudget
 from takedown.kit.proxy import ProxyConfig, pinned
 from takedown.kit.ssrf import BlockedDestination, parse_resolve
 
@@ -113,8 +115,10 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         http2: bool = True,
         per_host_limit: int = 8,
         max_connections: int = 100,
+        host_budget: HostBudget | None = None,
     ) -> None:
         self._guard = Guard(resolve or {}, ssrf_allow)
+        self._budget = host_budget
         ctx = _ssl_context(verify)
         proxy_cfg = ProxyConfig.parse(proxy) if proxy else None
         self._direct = httpcore.AsyncConnectionPool(
@@ -146,6 +150,10 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
             sem = self._sems[host] = asyncio.Semaphore(self._per_host_limit)
         await sem.acquire()
         try:
+            if self._budget is not None:  # the deployment-wide budget (kit.host_budget)
+                wait = await asyncio.to_thread(self._budget.reserve, host)
+                if wait > 0:  # the slot is `wait` after the booking answered
+                    await asyncio.sleep(wait)
             if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
@@ -214,8 +222,10 @@ class GuardedTransport(httpx.BaseTransport):
         http2: bool = True,
         per_host_limit: int = 8,
         max_connections: int = 100,
+        host_budget: HostBudget | None = None,
     ) -> None:
         self._guard = Guard(resolve or {}, ssrf_allow)
+        self._budget = host_budget
         ctx = _ssl_context(verify)
         proxy_cfg = ProxyConfig.parse(proxy) if proxy else None
         self._direct = httpcore.ConnectionPool(
@@ -244,6 +254,10 @@ class GuardedTransport(httpx.BaseTransport):
             sem = self._sems.setdefault(host, threading.Semaphore(self._per_host_limit))
         sem.acquire()
         try:
+            if self._budget is not None:
+                wait = self._budget.reserve(host)
+                if wait > 0:
+                    time.sleep(wait)
             if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
@@ -295,6 +309,7 @@ def make_client(
     max_redirects: int = 10,
     user_agent: str = DEFAULT_USER_AGENT,
     headers: Mapping[str, str] | None = None,
+    host_budget: HostBudget | None = None,
 ) -> httpx.AsyncClient:
     """Build the guarded ``httpx.AsyncClient``.
 
@@ -302,6 +317,8 @@ def make_client(
     mapped hosts skip the SSRF check because the operator chose them.
     ``ssrf_allow`` lists CIDRs, IPs or hostnames that may be private.
     ``verify`` is True, False, a CA bundle path (the testbed's CA) or an SSLContext.
+    ``host_budget`` is the deployment-wide per-host rate (``kit.host_budget``), consulted
+    before every request on top of this client's own per-host concurrency bound.
     """
     transport = GuardedAsyncTransport(
         resolve=resolve,
@@ -312,6 +329,7 @@ def make_client(
         http2=http2,
         per_host_limit=per_host_limit,
         max_connections=max_connections,
+        host_budget=host_budget,
     )
     hdrs = {"User-Agent": user_agent, **(headers or {})}
     return httpx.AsyncClient(
@@ -340,6 +358,7 @@ def make_sync_client(
     max_redirects: int = 10,
     user_agent: str = DEFAULT_USER_AGENT,
     headers: Mapping[str, str] | None = None,
+    host_budget: HostBudget | None = None,
 ) -> httpx.Client:
     """Synchronous twin of :func:`make_client`."""
     transport = GuardedTransport(
@@ -351,6 +370,7 @@ def make_sync_client(
         http2=http2,
         per_host_limit=per_host_limit,
         max_connections=max_connections,
+        host_budget=host_budget,
     )
     hdrs = {"User-Agent": user_agent, **(headers or {})}
     return httpx.Client(

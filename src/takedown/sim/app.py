@@ -64,6 +64,11 @@ class SimState:
     faults: dict[str, collections.deque[Fault]] = field(default_factory=dict)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     inbox: list[dict[str, Any]] = field(default_factory=list)
+    # What a careful receiver keeps: the acknowledgement each idempotency key (API header,
+    # e-mail Message-ID) got, so a retry of the same referral gets the same answer.
+    seen_keys: dict[str, str] = field(default_factory=dict)
+    # Every referral POST received (repeats included), for tests that count deliveries.
+    api_received: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     inject: bool = True  # behaviour (latency, random errors) on/off
 
@@ -199,6 +204,13 @@ class SimApp:
             except (ValueError, KeyError, TypeError):
                 return json_response({"error": "body must be JSON with a list 'urls'"}, 400)
             kind = str(data.get("kind", "tos"))
+            key = req.headers.get("idempotency-key", "")
+            self.state.api_received.append(
+                {"platform": pid, "reference": str(data.get("reference", "")), "key": key,
+                 "repeat": bool(key) and key in self.state.seen_keys}
+            )  # fmt: skip
+            if key and key in self.state.seen_keys:
+                return json_response(self._ack(self.state.seen_keys[key], now), 200)
             ref = self.world.refer(
                 pid,
                 self._resolve_urls(pid, urls),
@@ -208,6 +220,8 @@ class SimApp:
                 str(data.get("reference", "")),
                 str(data.get("agency", "")),
             )
+            if key:
+                self.state.seen_keys[key] = ref.ack
             return json_response(self._ack(ref.ack, now), 202)
         if path.startswith("/api/v1/referrals/") and req.method == "GET":
             ack = path.rsplit("/", 1)[1]
@@ -259,7 +273,11 @@ class SimApp:
         kind = "removal_order" if "removal order" in (subject + body).lower() else "tos"
         acks = []
         now = self.clock.ts()
-        for rcpt in rcpts:
+        message_id = str(msg.get("Message-ID", "")).strip()
+        repeat = bool(message_id) and message_id in self.state.seen_keys
+        if repeat:
+            acks = self.state.seen_keys[message_id].split(",")
+        for rcpt in [] if repeat else rcpts:
             pid = self.email_to_platform.get(rcpt.lower())
             if pid is None:
                 continue
@@ -275,8 +293,12 @@ class SimApp:
                 "urls": urls,
                 "acks": acks,
                 "received_at": iso(now),
+                "message_id": message_id,
+                "repeat": repeat,
             }
         )
+        if acks and message_id and not repeat:
+            self.state.seen_keys[message_id] = ",".join(acks)
         return bool(acks), ",".join(acks)
 
 

@@ -26,7 +26,7 @@ from takedown.verification.schemas import (
     ScheduleOut,
     TimelineOut,
 )
-from takedown.verification.tasks import enqueue_check_request
+from takedown.verification.tasks import enqueue_check_request, record_check_request
 
 router = APIRouter(prefix="/api/v1", tags=["verification"])
 
@@ -146,9 +146,14 @@ def create_request(
     """
     [(scope, scope_id)] = body.targets()
     row = requests.request_checks(session, principal, scope, scope_id)
-    # After the response, so after the commit: the job must find the request.
+    # Recorded with the request (the outbox); handed on after the response, so after the
+    # commit: the job must find the request.
+    record_check_request(session, row.id)
     background.add_task(
-        enqueue_check_request, getattr(request.app.state, "dispatcher", None), row.id
+        enqueue_check_request,
+        getattr(request.app.state, "dispatcher", None),
+        row.id,
+        getattr(request.app.state, "runtime", None),
     )
     response.headers["Location"] = f"/api/v1/verification/requests/{row.id}"
     return request_out(session, row)

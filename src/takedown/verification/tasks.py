@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import get_settings
 from takedown.db import make_engine, make_sessionmaker, session_scope
-from takedown.kit.jobs import Dispatcher, job, ticker
+from takedown.kit.jobs import Dispatcher, job, on_start, ticker
 
 log = logging.getLogger("takedown.verification")
 
@@ -80,10 +80,27 @@ def check_request_job(request_id: int, per_host: int = 16) -> None:
     _run(100_000, per_host, request_id=request_id)
 
 
-def enqueue_check_request(dispatcher: Dispatcher | None, request_id: int) -> None:
+def record_check_request(session: Session, request_id: int) -> None:
+    """Record the request's job in the outbox, in the request's own transaction: a crash
+    after the commit cannot lose it (``runtime.outbox``)."""
+    from takedown.runtime import outbox
+
+    outbox.record(
+        session, CHECK_REQUEST, {"request_id": request_id}, key=f"{CHECK_REQUEST}:{request_id}"
+    )
+
+
+def enqueue_check_request(
+    dispatcher: Dispatcher | None, request_id: int, runtime: object | None = None
+) -> None:
     """Hand a committed request to the job runtime: the web process's thread pool when
-    embedded, a ``takedown worker`` through the broker when distributed. Never raises:
-    if the broker is down, the items are due anyway and the scheduler checks them."""
+    embedded, a ``takedown worker`` through the broker when distributed. Where the outbox
+    relay runs (``runtime``), it is woken to send the recorded job now. Never raises:
+    if the broker is down, the outbox relays it later and the scheduler checks the items."""
+    relay = getattr(runtime, "relay", None)
+    if relay is not None:
+        relay.kick()
+        return
     if dispatcher is None:
         log.warning("no job dispatcher: request %d waits for the scheduler", request_id)
         return
@@ -91,3 +108,14 @@ def enqueue_check_request(dispatcher: Dispatcher | None, request_id: int) -> Non
         dispatcher.enqueue(CHECK_REQUEST, request_id=request_id)
     except Exception:
         log.exception("could not enqueue request %d; the scheduler will check it", request_id)
+
+
+@on_start("verification.release_dead_leases")
+def release_dead_leases() -> None:
+    """Items a killed run had leased are due again at once, not when the lease expires."""
+    from takedown.verification import repository
+
+    with session_scope(_factory()) as session:
+        n = repository.release_dead_leases(session)
+    if n:
+        log.warning("released %d check lease(s) of a stopped run", n)
