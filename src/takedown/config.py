@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     coins_esplora_rate: float = 5.0
     coins_trace_hops: int = 2
     coins_trace_max_txs: int = 200
+    # The watch-list ticker re-traces each watched address this often (0: never by itself).
+    coins_trace_every_minutes: int = 60
     # Distributed runtime (takedown.runtime): the Dramatiq queue's name, how many times a job
     # is tried before the dead-letter queue, when a relayed outbox job not yet done is sent
     # again, and how often the relay looks at the outbox.

@@ -96,3 +96,6 @@ probe("GET", "/coins/addresses/{address_id}")(
     lambda s, a: Case(params={"address_id": _address(s, a)})
 )
 probe("GET", "/coins/watch")(lambda s, a: Case(marker=LIST_MARK) if _list(s, a) else Case())
+probe("GET", "/api/v1/coins/watch-lists/{list_id}/misp")(
+    lambda s, a: Case(params={"list_id": _list(s, a)}, query={"audience": "organisation"})
+)

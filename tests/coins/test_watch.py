@@ -88,3 +88,28 @@ def test_untraceable_kind_is_refused(db_session: Session) -> None:
         watch.trace_address(
             db_session, a.principal, InProcessChain(chain()), make_address("xmr", "standard", "t")
         )
+
+
+def test_a_list_as_a_misp_event(db_session: Session) -> None:
+    from takedown.coins.share import misp_event
+    from takedown.kit.errors import Forbidden
+
+    a = make_actor(db_session)
+    wl = watch.create_list(db_session, a.principal, "Shareable", tlp="green")
+    btc = make_address("btc", "p2wpkh", "misp")
+    xmr = make_address("xmr", "standard", "misp")
+    watch.add_entry(db_session, a.principal, wl.id, btc, label="poster")
+    watch.add_entry(db_session, a.principal, wl.id, xmr)
+    watch.add_entry(db_session, a.principal, wl.id, make_address("tron", "base58check", "m"))
+    event, withheld = misp_event(db_session, a.principal, wl.id)
+    attrs = {(x["type"], x["value"]) for x in event["Attribute"]}
+    assert attrs == {("btc", btc), ("xmr", xmr)} and withheld == 1
+    assert {t["name"] for t in event["Tag"]} == {"tlp:green"}
+    with pytest.raises(Forbidden):
+        misp_event(db_session, a.principal, wl.id, audience="public")
+    red = watch.create_list(db_session, a.principal, "Room only", tlp="red")
+    with pytest.raises(Forbidden, match="RED"):
+        misp_event(db_session, a.principal, red.id)
+    b = make_actor(db_session)
+    with pytest.raises(NotFound):
+        misp_event(db_session, b.principal, wl.id)

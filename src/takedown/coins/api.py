@@ -140,6 +140,23 @@ def export_watch_list(list_id: IdPath, principal: Reader, session: DbSession) ->
     return watch.export_entries(session, principal, list_id)
 
 
+@router.get("/watch-lists/{list_id}/misp")
+def watch_list_misp(
+    list_id: IdPath,
+    principal: Reader,
+    session: DbSession,
+    audience: Annotated[str, Query(pattern="^(organisation|clients|community|public)$")] = (
+        "community"
+    ),
+) -> dict[str, Any]:
+    """The list as a MISP event: ``btc``/``xmr`` attributes tagged with the list's TLP
+    (kinds MISP has no type for stay out; TLP:RED and too-strict markings are refused)."""
+    from takedown.coins.share import misp_event
+
+    event, withheld = misp_event(session, principal, list_id, audience=audience)
+    return {"Event": event, "withheld": withheld}
+
+
 @router.post(
     "/watch-lists/{list_id}/entries",
     response_model=WatchEntryOut,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.principal import Principal
 from takedown.coins import repository as repo
-from takedown.coins.classify import Classification, classify
+from takedown.coins.classify import Classification, classify, detect_language
 from takedown.coins.models import ListingClass
 from takedown.kit.clock import SystemClock
 
@@ -58,8 +58,10 @@ def observe(
     dark_web: bool = False,
 ) -> Classification:
     """Classify ``text`` once and keep it for each agency that saw it (when worth keeping)."""
-    result = classify(text)
+    result = classify(text, language=False)
     if keep(result, dark_web=dark_web):
+        # The language is suggested only for what is kept: it costs more than the rules.
+        result.language = detect_language(text)
         for agency_id in sorted(set(agency_ids)):
             store(session, agency_id, source_key, result, item_id=item_id)
     return result

@@ -377,3 +377,22 @@ def item_titles(session: Session, item_ids: Sequence[int]) -> dict[int, tuple[st
         select(Item.id, Item.title, Item.canonical_url).where(Item.id.in_(list(item_ids)))
     ).all()
     return {i: (t or "", u) for i, t, u in rows}
+
+
+def due_entries(
+    session: Session, kinds: Sequence[str], before: dt.datetime, *, limit: int
+) -> list[WatchEntry]:
+    """Watched addresses never traced, or last traced before ``before``: oldest first."""
+    return list(
+        session.scalars(
+            select(WatchEntry)
+            .where(
+                WatchEntry.kind.in_(list(kinds)),
+                or_(WatchEntry.last_traced_at.is_(None), WatchEntry.last_traced_at < before),
+            )
+            .order_by(
+                WatchEntry.last_traced_at.is_not(None), WatchEntry.last_traced_at, WatchEntry.id
+            )
+            .limit(limit)
+        ).all()
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.audit.service import record
 from takedown.coins import alerts as rules
@@ -405,3 +406,31 @@ def get_entry(session: Session, principal: Principal, entry_id: int) -> WatchEnt
 
 def labels(session: Session, principal: Principal) -> list[ServiceLabel]:
     return repo.list_labels(session, principal.agency_id)
+
+
+def trace_due(
+    session: Session,
+    api: ChainApi,
+    *,
+    every: dt.timedelta,
+    limit: int = 50,
+    hops: int = 1,
+    max_txs: int = 200,
+    workers: int = 4,
+    clock: Clock | None = None,
+) -> list[TraceOutcome]:
+    """The ticker's work: trace the watched addresses whose last trace is older than
+    ``every`` (never-traced first), for every agency, each under its own agency."""
+    now = (clock or SystemClock()).now()
+    due = repo.due_entries(session, api.kinds, now - every, limit=limit)
+    results = trace_many(
+        api, [e.address for e in due], workers=workers, hops=max(1, min(hops, 4)), max_txs=max_txs
+    )
+    out = []
+    for e, res in zip(due, results, strict=True):
+        if isinstance(res, Exception):
+            log.warning("trace of %s failed: %s", e.address, res)
+            continue
+        who = Principal(user_id=0, agency_id=e.agency_id, role=Role.SUPERVISOR, via="job")
+        out.append(_apply(session, who, e, res, now, None))
+    return out

@@ -287,12 +287,12 @@ class _Bucket:
 class ChainServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, chain: SimChain, rate_limit: float) -> None:
+    def __init__(self, chain: SimChain, rate_limit: float, port: int = 0) -> None:
         self.chain = chain
         self.bucket = _Bucket(rate_limit)
         self.requests = 0
         self.refused = 0
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     @property
     def base_url(self) -> str:
@@ -330,10 +330,28 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
+def write_files(chain: SimChain, directory: Any) -> tuple[Any, Any]:
+    """The chain's ground truth (JSON) and its label list (CSV for ``coins labels import``)."""
+    from pathlib import Path
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    truth = d / "chain-truth.json"
+    truth.write_text(json.dumps(chain.truth(), indent=1), "utf-8")
+    labels = d / "chain-labels.csv"
+    rows = ["address,category,name,source"] + [
+        f"{x['address']},{x['category']},{x['name']},testbed" for x in chain.labels
+    ]
+    labels.write_text("\n".join(rows) + "\n", "utf-8")
+    return truth, labels
+
+
 @contextmanager
-def serve_chain(chain: SimChain, *, rate_limit: float = 0.0) -> Iterator[ChainServer]:
+def serve_chain(
+    chain: SimChain, *, rate_limit: float = 0.0, port: int = 0
+) -> Iterator[ChainServer]:
     """Serve ``chain`` on a loopback port for the duration of the block."""
-    srv = ChainServer(chain, rate_limit)
+    srv = ChainServer(chain, rate_limit, port)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:

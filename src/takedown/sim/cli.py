@@ -44,6 +44,11 @@ def sim_command(
     json_out: Annotated[
         bool, typer.Option("--json", help="print the addresses as one JSON line")
     ] = False,
+    chain_port: Annotated[
+        int,
+        typer.Option(help="Esplora-compatible chain API, when the scenario has market listings"),
+    ] = 8803,
+    chain_rate: Annotated[float, typer.Option(help="its rate limit, requests/s (0 = none)")] = 10,
 ) -> None:
     """Run the testbed: simulated platforms on loopback, from a seeded scenario."""
     try:
@@ -75,7 +80,20 @@ def sim_command(
         ca_dir=ca_dir,
         world=world,
     )
-    asyncio.run(_serve(sim, gen, json_out))
+    with contextlib.ExitStack() as stack:
+        if world.listings:
+            from takedown.sim.chain import SimChain, serve_chain, write_files
+            from takedown.sim.listings import posted_addresses
+
+            chain = SimChain(world.seed, world.start - 30 * 86_400, posted_addresses(world))
+            srv = stack.enter_context(serve_chain(chain, rate_limit=chain_rate, port=chain_port))
+            truth, labels = write_files(chain, ca_dir)
+            if not json_out:
+                typer.echo(f"TAKEDOWN_COINS_ESPLORA_URL={srv.base_url}")
+                typer.echo(
+                    f"chain: truth in {truth}; labels: takedown coins labels import {labels}"
+                )
+        asyncio.run(_serve(sim, gen, json_out))
 
 
 async def _serve(sim: Sim, gen_seconds: float, json_out: bool) -> None:
