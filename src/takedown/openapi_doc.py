@@ -16,6 +16,7 @@ from fastapi import FastAPI
 
 from takedown.accounts.deps import RequireScope
 from takedown.kit.problems import PROBLEM
+from takedown.sharing.taxii import MEDIA_TAXII
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
@@ -53,6 +54,22 @@ WHY = {
     "422": "Invalid input: `errors` lists each field and why.",
     "429": "Too many requests: wait `Retry-After` seconds.",
 }
+TAXII_ERROR: dict[str, Any] = {
+    "title": "TaxiiError",
+    "description": "TAXII 2.1 error message.",
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "http_status": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+TAXII_CODES = ("400", "401", "403", "404", "406", "413", "415", "422", "429")
+WHY |= {
+    "406": "Not acceptable: this server answers application/taxii+json;version=2.1.",
+    "415": "Unsupported media type: send application/taxii+json;version=2.1.",
+}
 READ_CODES = ("400", "401", "403", "404", "422", "429")
 WRITE_CODES = (*READ_CODES, "409", "413")
 
@@ -81,6 +98,21 @@ def _scopes(app: FastAPI) -> dict[tuple[str, str], str]:
     return out
 
 
+def _taxii(ops: dict[str, Any], scopes: dict[tuple[str, str], str], path: str) -> None:
+    """TAXII answers its own media type, success and errors alike (sharing.taxii_api)."""
+    error = {MEDIA_TAXII: {"schema": {"$ref": "#/components/schemas/TaxiiError"}}}
+    for method, op in ops.items():
+        responses = op.setdefault("responses", {})
+        for code, answer in list(responses.items()):
+            if code.startswith("2"):
+                answer["content"] = {MEDIA_TAXII: {"schema": {"type": "object"}}}
+        for code in TAXII_CODES:
+            responses[code] = {"description": WHY[code], "content": error}
+        scope = scopes.get((method, path))
+        if scope:
+            op["x-required-scope"] = scope
+
+
 def install(app: FastAPI) -> None:
     build = app.openapi
 
@@ -91,7 +123,10 @@ def install(app: FastAPI) -> None:
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         ref = {"$ref": "#/components/schemas/Problem"}
         scopes = _scopes(app)
+        schema["components"]["schemas"]["TaxiiError"] = TAXII_ERROR
         for path, ops in schema.get("paths", {}).items():
+            if path.startswith("/taxii2"):
+                _taxii(ops, scopes, path)
             if not path.startswith("/api/"):
                 continue
             for method, op in ops.items():
