@@ -1,25 +1,35 @@
 """Match quality on the testbed's media variants: plain PDQ (as HMA does it) vs takedown's pipeline.
 
-Originals are ``takedown.sim.media`` posters (640x480 JPEG). For every
-variant type (re-encode, resize, crop, pad, mirror, logo bar, rotate,
-overlay text) each original's variant is matched against a bank holding all
-originals:
+Originals are ``takedown.sim.media`` posters (640x480 JPEG), or with
+``--photos DIR`` the photographs in a folder (decoded, reduced to 1024 px on
+the long side, near-duplicates dropped; the first half are the originals, the
+rest go to the distractors). For every variant type (the testbed's re-encode,
+resize, crop, pad, mirror, logo bar, rotate, overlay text, plus
+``EXTRA_VARIANTS``: centred crop, rotation cropped to fill, mirror plus
+centred crop, mirror plus off-centre crop) each original's variant is matched
+against a bank holding all originals:
 
 * **plain PDQ**: one pdqhash of the decoded file on each side, distance <= 31
   (python-threatexchange's PdqSignal.hash_from_file and PDQIndex);
-* **takedown**: the bank stores what ``add_media`` stores (original + middle
-  band); the query is hashed by the full pipeline (one 320x320 resample, 8
-  exact dihedral hashes, trimmed borders, middle band); distance <= 31.
+* **takedown**: the bank stores what ``add_media`` stores (original, middle
+  band, inner region); the query is hashed by the full pipeline (one 320x320
+  resample, 8 exact dihedral hashes, trimmed borders, middle band, and the
+  windows searched against inner signals only); distance <= 31.
 
 * **takedown vs imported**: the same query pipeline against a bank of plain
   full-size hashes, as a hash list imported from HMA/TAT would hold.
 
 A hit on the right original counts towards recall; a hit on any other
-original is a false positive. Then >= 10,000 unrelated synthetic posters
-(distractors, other seeds) are matched against the same bank: every hit is a
-false positive.
+original is a false positive. Then >= 10,000 unrelated images are matched
+against the same bank: synthetic posters of other seeds, and with
+``--photos`` the photographs kept out of the bank, each also as random
+sub-images (40-90 % of a side, some mirrored); every hit is a false positive.
 
     .venv/bin/python bench/match_quality.py [--quick] [--originals 200] [--distractors 10000]
+        [--photos DIR]
+
+Photographs: ``apt-get download gnome-backgrounds plasma-workspace-wallpapers
+mate-backgrounds`` and ``dpkg -x`` each into a folder (never committed).
 """
 
 from __future__ import annotations
@@ -28,8 +38,10 @@ import argparse
 import io
 import json
 import os
+import random
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,10 +51,26 @@ from PIL import Image
 from takedown.matching.hashers.image import bits_to_hex, hash_image
 from takedown.matching.index import BinaryIndex
 from takedown.matching.service import STORED_PDQ_VARIANTS
-from takedown.sim.media import VARIANTS, apply_variant, make_poster
+from takedown.sim.media import EXTRA_VARIANTS, VARIANTS, apply_variant, make_poster
 
 THRESHOLD = 31
-TARGETS = ("reencode", "resize", "mirror", "pad", "logo_bar")
+TARGETS = (
+    "reencode",
+    "resize",
+    "mirror",
+    "pad",
+    "logo_bar",
+    "rotate",
+    "crop_centred",
+    "rotate_fill",
+    "mirror_crop",
+)
+ALL_VARIANTS = (*VARIANTS, *EXTRA_VARIANTS)
+PHOTO_SIDE = 1024
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+#: Distractor sub-images made from each photograph kept out of the bank.
+PHOTO_CROPS = 40
+_PHOTOS: list[Image.Image] = []
 DISTRACTOR_BASE = 10_000_000
 
 
@@ -65,24 +93,113 @@ def _codes(hexes: list[str]) -> np.ndarray:
     )
 
 
-def original_hashes(seed: int) -> tuple[str, list[str]]:
-    data = jpeg(make_poster(seed, (640, 480)))
-    stored = [r.value for r in hash_image(data) if r.variant in STORED_PDQ_VARIANTS and r.usable]
-    return plain_pdq(data), stored
+Hashes = tuple[str, list[str], list[str]]  # plain PDQ, takedown pdq, takedown pdq_inner
 
 
-def query_hashes(seed: int, variant: str | None) -> tuple[str, list[str]]:
-    img = make_poster(seed, (640, 480))
+def _split(results: list[Any]) -> tuple[list[str], list[str]]:
+    ok = [r for r in results if r.usable]
+    return [r.value for r in ok if r.signal_type == "pdq"], [
+        r.value for r in ok if r.signal_type == "pdq_inner"
+    ]
+
+
+def _source(seed: int) -> Image.Image:
+    """Original ``seed``: a poster, or with --photos a photograph (negative seeds: sub-images)."""
+    if not _PHOTOS:
+        return make_poster(seed, (640, 480))
+    return _PHOTOS[seed]
+
+
+def original_hashes(seed: int) -> Hashes:
+    data = jpeg(_source(seed))
+    res = [
+        r
+        for r in hash_image(data)
+        if (r.signal_type, r.variant) in {("pdq", v) for v in STORED_PDQ_VARIANTS}
+        or (r.signal_type, r.variant) == ("pdq_inner", "inner")
+    ]
+    pdq, inner = _split(res)
+    return plain_pdq(data), pdq, inner
+
+
+def query_hashes(seed: int, variant: str | None) -> Hashes:
+    img = _source(seed)
     data = jpeg(apply_variant(img, variant, seed) if variant else img)
-    return plain_pdq(data), [r.value for r in hash_image(data) if r.usable]
+    pdq, inner = _split(hash_image(data))
+    return plain_pdq(data), pdq, inner
 
 
-def _orig_job(seed: int) -> tuple[str, list[str]]:
+def distractor_image(k: int) -> Image.Image:
+    """Distractor ``k``: a poster of another seed, or a sub-image of a held-out photograph."""
+    n_photo = len(_PHOTOS) - _N_ORIG[0]
+    if k >= n_photo * (PHOTO_CROPS + 1):
+        return make_poster(DISTRACTOR_BASE + k, (640, 480))
+    src = _PHOTOS[_N_ORIG[0] + k % n_photo]
+    if k < n_photo:
+        return src
+    rng = random.Random(k)
+    w, h = src.size
+    f = rng.uniform(0.4, 0.9)
+    cw, ch = int(w * f * rng.uniform(0.8, 1.0)), int(h * f * rng.uniform(0.8, 1.0))
+    x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+    out = src.crop((x, y, x + cw, y + ch))
+    return out.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if rng.random() < 0.3 else out
+
+
+def distractor_hashes(k: int) -> Hashes:
+    data = jpeg(distractor_image(k))
+    pdq, inner = _split(hash_image(data))
+    return plain_pdq(data), pdq, inner
+
+
+_N_ORIG = [0]
+
+
+def _init(photos: list[Image.Image], n_orig: int) -> None:
+    _PHOTOS[:] = photos
+    _N_ORIG[0] = n_orig
+
+
+def load_photos(folder: Path) -> list[Image.Image]:
+    """Every photograph under ``folder``, reduced, without near-duplicates (the same picture
+    at another size or in a dark variant: within 90 bits on the plain or inner hash)."""
+    kept: list[Image.Image] = []
+    seen: list[np.ndarray] = []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES):
+        try:
+            img = Image.open(path)
+            img.draft("RGB", (PHOTO_SIDE, PHOTO_SIDE))
+            img = img.convert("RGB")
+        except (OSError, ValueError):
+            continue
+        img.thumbnail((PHOTO_SIDE, PHOTO_SIDE), Image.Resampling.LANCZOS)
+        res = [r for r in hash_image(jpeg(img)) if r.usable and r.variant in ("original", "inner")]
+        if len(res) < 2:
+            continue  # no usable hash (a flat gradient): not a test of anything
+        codes = _codes([r.value for r in res])
+        if any(np.unpackbits(codes[:, None, :] ^ s[None], axis=2).sum(2).min() <= 90 for s in seen):
+            continue
+        seen.append(codes)
+        kept.append(img)
+    return kept
+
+
+def _orig_job(seed: int) -> Hashes:
     return original_hashes(seed)
 
 
-def _query_job(args: tuple[int, str | None]) -> tuple[str, list[str]]:
+def _query_job(args: tuple[int, str | None]) -> Hashes:
     return query_hashes(*args)
+
+
+def _init_photos(folder: str | None, originals: int) -> None:
+    if folder:
+        photos = load_photos(Path(folder))
+        _init(photos, min(originals, len(photos) // 2))
+
+
+def _dist_job(k: int) -> Hashes:
+    return distractor_hashes(k)
 
 
 def main() -> None:
@@ -90,40 +207,63 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--originals", type=int, default=0)
     ap.add_argument("--distractors", type=int, default=0)
+    ap.add_argument("--photos", default="", help="a folder of photographs to use as originals")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
     n = args.originals or (40 if args.quick else 200)
     nd = args.distractors or (1000 if args.quick else 10_000)
     t0 = time.perf_counter()
-    with ProcessPoolExecutor(args.workers) as pool:
-        originals = list(pool.map(_orig_job, range(n), chunksize=8))
+    photo_note = ""
+    if args.photos:
+        _init_photos(args.photos, n)
+        if len(_PHOTOS) < 4:
+            raise SystemExit(f"{args.photos}: fewer than 4 usable photographs")
+        n = _N_ORIG[0]
+        held = len(_PHOTOS) - n
+        photo_note = (
+            f"{len(_PHOTOS)} distinct photographs: {n} originals; {held} held out, each used"
+            f" whole and as {PHOTO_CROPS} sub-images ({held * (PHOTO_CROPS + 1)} photo"
+            f" distractors), the rest of the {nd} distractors are posters"
+        )
+    with ProcessPoolExecutor(
+        args.workers, initializer=_init_photos, initargs=(args.photos or None, n)
+    ) as pool:
+        originals = list(pool.map(_orig_job, range(n), chunksize=4))
         plain_idx = BinaryIndex()
-        plain_idx.add(np.arange(n), _codes([p for p, _ in originals]))
+        plain_idx.add(np.arange(n), _codes([p for p, _, _ in originals]))
         full_idx = BinaryIndex()
-        ids = [i for i, (_, s) in enumerate(originals) for _ in s]
-        full_idx.add(np.asarray(ids), _codes([h for _, s in originals for h in s]))
+        ids = [i for i, (_, s, _) in enumerate(originals) for _ in s]
+        full_idx.add(np.asarray(ids), _codes([h for _, s, _ in originals for h in s]))
+        inner_idx = BinaryIndex()
+        ids = [i for i, (_, _, s) in enumerate(originals) for _ in s]
+        if ids:
+            inner_idx.add(np.asarray(ids), _codes([h for _, _, s in originals for h in s]))
+        per_original = len(ids) + sum(len(s) for _, s, _ in originals)
 
-        def score(queries: list[tuple[str, list[str]]], truth: list[int | None]) -> dict[str, Any]:
+        def found_in(idx: BinaryIndex, hs: list[str]) -> set[int]:
+            if not hs or len(idx) == 0:
+                return set()
+            return {h.id for row in idx.search(_codes(hs), THRESHOLD) for h in row}
+
+        def score(queries: list[Hashes], truth: list[int | None]) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for name, idx, pick in (
-                ("plain", plain_idx, lambda q: [q[0]]),
-                ("takedown", full_idx, lambda q: q[1]),
-                ("imported", plain_idx, lambda q: q[1]),
-            ):
+            for name in ("plain", "takedown", "imported"):
                 hits = fps = 0
                 for q, want in zip(queries, truth, strict=True):
-                    hs = pick(q)
-                    if not hs:
-                        continue
-                    found = {h.id for row in idx.search(_codes(hs), THRESHOLD) for h in row}
+                    if name == "plain":
+                        found = found_in(plain_idx, [q[0]])
+                    elif name == "imported":
+                        found = found_in(plain_idx, q[1])
+                    else:
+                        found = found_in(full_idx, q[1]) | found_in(inner_idx, q[2])
                     hits += want in found
                     fps += len(found - {want})
                 out[name] = {"hits": hits, "false_positives": fps}
             return out
 
         rows = []
-        for variant in VARIANTS:
-            qs = list(pool.map(_query_job, [(s, variant) for s in range(n)], chunksize=8))
+        for variant in ALL_VARIANTS:
+            qs = list(pool.map(_query_job, [(s, variant) for s in range(n)], chunksize=4))
             sc = score(qs, list(range(n)))
             rows.append(
                 {
@@ -137,30 +277,27 @@ def main() -> None:
                     "imported_fp": sc["imported"]["false_positives"],
                 }
             )
-        dq = list(
-            pool.map(
-                _query_job,
-                [(DISTRACTOR_BASE + i, None) for i in range(nd)],
-                chunksize=32,
-            )
-        )
+        dq = list(pool.map(_dist_job, range(nd), chunksize=32))
         dsc = score(dq, [None] * nd)
     elapsed = time.perf_counter() - t0
     print(
-        f"{'variant':14} {'n':>6} {'plain PDQ (HMA)':>16} {'takedown':>9} {'td vs imported':>15}"
+        f"{'variant':18} {'n':>6} {'plain PDQ (HMA)':>16} {'takedown':>9} {'td vs imported':>15}"
         f" {'FP plain':>9} {'FP td':>6} {'FP imp':>7}"
     )
     for r in rows:
         print(
-            f"{r['variant']:14} {r['n']:>6} {r['plain_recall']:>16.1%} {r['takedown_recall']:>9.1%}"
+            f"{r['variant']:18} {r['n']:>6} {r['plain_recall']:>16.1%} {r['takedown_recall']:>9.1%}"
             f" {r['imported_recall']:>15.1%} {r['plain_fp']:>9} {r['takedown_fp']:>6}"
             f" {r['imported_fp']:>7}"
         )
     print(
-        f"{'distractors':14} {nd:>6} {'':>16} {'':>9} {'':>15}"
+        f"{'distractors':18} {nd:>6} {'':>16} {'':>9} {'':>15}"
         f" {dsc['plain']['false_positives']:>9} {dsc['takedown']['false_positives']:>6}"
         f" {dsc['imported']['false_positives']:>7}"
     )
+    if photo_note:
+        print(photo_note)
+    print(f"stored PDQ codes per original: {per_original / max(1, n):.2f} (plain PDQ: 1)")
     print(f"({elapsed:.0f} s)")
     by = {r["variant"]: r for r in rows}
     targets = {
@@ -173,7 +310,9 @@ def main() -> None:
             {
                 "bench": "match_quality",
                 "quick": args.quick,
+                "photos": bool(args.photos),
                 "originals": n,
+                "codes_per_original": per_original / max(1, n),
                 "distractors": nd,
                 "rows": rows,
                 "distractor_fp": {

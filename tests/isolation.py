@@ -246,12 +246,16 @@ probe("POST", "/api/v1/platforms", kind="admin")(
 
 # Page routes of the web shell, accounts and audit pages.
 # Each capability keeps its probes beside its tests.
+import tests.accounts.isolation_probes  # noqa: E402
+import tests.coins.isolation_probes  # noqa: E402
 import tests.evidence.isolation_probes  # noqa: E402
 import tests.items.probes  # noqa: E402
 import tests.matching.isolation_probes  # noqa: E402
+import tests.monitoring.isolation_probes  # noqa: E402
 import tests.operations.isolation_probes  # noqa: E402
 import tests.platforms.isolation_probes  # noqa: E402
 import tests.referrals.isolation_probes  # noqa: E402
+import tests.resurgence.isolation_probes  # noqa: E402
 import tests.runtime.isolation_probes  # noqa: E402
 import tests.sharing.isolation_probes  # noqa: E402
 import tests.verification.isolation_probes  # noqa: E402

@@ -12,6 +12,8 @@ from takedown import __version__
 from takedown.accounts.api import router as accounts_router
 from takedown.audit.api import router as audit_router
 from takedown.bootstrap import wire_hooks
+from takedown.coins.api import router as coins_router
+from takedown.coins.views import router as coins_views
 from takedown.config import Settings, get_settings
 from takedown.db import make_engine, make_sessionmaker
 from takedown.evidence.api import router as evidence_router
@@ -26,9 +28,12 @@ from takedown.kit.jobs import (
     InProcessDispatcher,
     TickerThread,
     make_broker,
+    run_start_hooks,
 )
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
+from takedown.monitoring.api import router as monitoring_router
+from takedown.monitoring.views import router as monitoring_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
@@ -36,6 +41,8 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.resurgence.api import router as resurgence_router
+from takedown.resurgence.views import router as resurgence_views
 from takedown.runtime.leases import ticker_guard
 from takedown.runtime.views import router as runtime_views
 from takedown.runtime.wiring import start_runtime
@@ -57,9 +64,12 @@ API_ROUTERS: list[APIRouter] = [
     evidence_router,
     referrals_router,
     verification_router,
+    monitoring_router,
     operations_router,
     taxii_api.router,
     sharing_router,
+    resurgence_router,
+    coins_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -68,10 +78,13 @@ VIEW_ROUTERS: list[APIRouter] = [
     matching_views,
     referrals_views,
     verification_views,
+    monitoring_views,
     operations_views,
     platforms_views,
     sharing_views,
+    coins_views,
     authority_views,
+    resurgence_views,
     runtime_views,
 ]
 
@@ -114,6 +127,7 @@ def create_app(
         )
         app_.state.runtime = runtime
         if tickers:
+            run_start_hooks()  # release what a killed predecessor held (``kit.leases``)
             tickers.start()
         try:
             yield

@@ -100,13 +100,16 @@ def worker(
 def _register_capabilities() -> None:
     from takedown.accounts.cli import register as accounts
     from takedown.audit.cli import register as audit
+    from takedown.coins.cli import register as coins
     from takedown.demo.cli import register as demo
     from takedown.evidence.cli import register as evidence
     from takedown.items.cli import register as items
     from takedown.matching.cli import register as matching
+    from takedown.monitoring.cli import register as monitoring
     from takedown.operations.cli import register as operations
     from takedown.platforms.cli import register as platforms
     from takedown.referrals.cli import register as referrals
+    from takedown.resurgence.cli import register as resurgence
     from takedown.runtime.cli import register as runtime
     from takedown.sharing.cli import register as sharing
     from takedown.sim.cli import register as sim
@@ -121,8 +124,11 @@ def _register_capabilities() -> None:
         evidence,
         referrals,
         verification,
+        monitoring,
         operations,
+        resurgence,
         sharing,
+        coins,
         sim,
         demo,
         runtime,

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     audit_signing_key: Path | None = None
     # sharing: a deconfliction hit opens a follow-up due within this many hours (Prüm's 48 h).
     deconfliction_followup_hours: int = 48
+    # coins: the Esplora-compatible API that tracing queries (base URL including its /api
+    # prefix: a self-hosted Esplora or electrs, or one reached through Tor), the requests
+    # per second it may be sent, and how far a trace follows counterparties.
+    coins_esplora_url: str | None = None
+    coins_esplora_rate: float = 5.0
+    coins_trace_hops: int = 2
+    coins_trace_max_txs: int = 200
     # Distributed runtime (takedown.runtime): the Dramatiq queue's name, how many times a job
     # is tried before the dead-letter queue, when a relayed outbox job not yet done is sent
     # again, and how often the relay looks at the outbox.

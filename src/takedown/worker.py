@@ -11,7 +11,7 @@ import signal
 import threading
 
 from takedown.config import Settings
-from takedown.kit.jobs import DramatiqDispatcher, TickerThread, make_broker
+from takedown.kit.jobs import DramatiqDispatcher, TickerThread, make_broker, run_start_hooks
 
 
 def load_job_modules() -> None:
@@ -40,6 +40,7 @@ def run_worker(settings: Settings, *, threads: int = 4, with_tickers: bool = Tru
 
     wire_hooks(settings)
     load_job_modules()
+    run_start_hooks()  # a killed predecessor's leases are released now, not when they expire
     dispatcher = DramatiqDispatcher(
         make_broker(settings.broker_url),
         queue=settings.queue_name,

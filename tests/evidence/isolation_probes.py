@@ -7,6 +7,7 @@ docs/evidence.md), and tests/evidence/test_api_views.py covers its refusals.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -93,3 +94,18 @@ from tests.isolation import PUBLIC, Case, probe  # noqa: E402
 
 PUBLIC.add(("GET", "/evidence-view/{capture_id}/{target}/{exp}/{uid}/{aid}/{sig}"))
 register_evidence_probes(probe, Case)
+
+
+_cap_n = itertools.count(88_000)
+
+
+# The item page's latest capture and "Capture now" (#13.5): another agency's item is a 404.
+def _item(s: Session, a: Any) -> Any:
+    from takedown.items import service as items
+
+    item, _ = items.report_url(s, a.principal, f"https://x.com/capprobe/status/{next(_cap_n)}")
+    return Case(params={"item_id": item.id})
+
+
+probe("POST", "/evidence/items/{item_id}/capture")(_item)
+probe("GET", "/evidence/items/{item_id}/latest")(_item)

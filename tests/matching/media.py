@@ -81,3 +81,21 @@ def audio_only_mp4(seconds: float = 1.0) -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return buf.getvalue()
+
+
+def photo_like(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
+    """A generated stand-in for a photograph: smooth colour fields at several scales (1/f-like
+    noise) with soft shapes, no text and no flat areas, unlike the testbed's posters."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    acc = np.zeros((h, w, 3), dtype=np.float32)
+    for octave in range(1, 8):
+        cells = 2**octave
+        grid = rng.random((cells + 1, cells + 1, 3)).astype(np.float32)
+        layer = Image.fromarray((grid * 255).astype(np.uint8), "RGB").resize(
+            (w, h), Image.Resampling.BICUBIC
+        )
+        acc += np.asarray(layer, dtype=np.float32) / (octave**0.7)
+    acc -= acc.min()
+    acc *= 255.0 / max(1e-6, float(acc.max()))
+    return Image.fromarray(acc.astype(np.uint8), "RGB")

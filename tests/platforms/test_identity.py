@@ -6,6 +6,8 @@ shapes; the one exception is Facebook's published onion address.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from hypothesis.provisional import urls as hyp_urls
 
 from takedown.kit.errors import InvalidInput
 from takedown.platforms.canon.dispatch import set_registry_hosts
+from takedown.platforms.canon.parse import plain_http_host
 from takedown.platforms.canon.types import NoContentURL
 from takedown.platforms.identity import InvalidURL, ItemIdentity, ItemKind, canonicalize
 
@@ -248,6 +251,14 @@ def test_at_least_eighty_forms() -> None:
     assert len({c[0] for c in CASES}) == len(CASES)
 
 
+def _scheme_ok(url: str) -> bool:
+    """https://, but for .onion and IP hosts, which keep the plain http:// they are given."""
+    if url.startswith("https://"):
+        return True
+    host = urlsplit(url).hostname or ""
+    return url.startswith("http://") and (":" in host or plain_http_host(host))
+
+
 @pytest.mark.parametrize(("url", "platform", "kind", "key", "parent"), CASES)
 def test_url_forms(url: str, platform: str, kind: ItemKind, key: str, parent: str | None) -> None:
     got = canonicalize(url)
@@ -255,7 +266,7 @@ def test_url_forms(url: str, platform: str, kind: ItemKind, key: str, parent: st
     assert got.identity == f"{platform}:{key}"
     assert (got.parent_kind is None) == (parent is None)
     assert "#" not in got.canonical_url
-    assert got.canonical_url.startswith("https://")
+    assert _scheme_ok(got.canonical_url)
 
 
 @pytest.mark.parametrize(("url", "platform", "kind", "key", "parent"), CASES)
@@ -348,7 +359,50 @@ def test_fetch_url_keeps_scheme_and_host_for_websites_and_onions() -> None:
     assert site.fetch_url == "http://www.example.com/a"
     hidden = canonicalize(f"{ONION}.onion/board")
     assert hidden.fetch_url == f"http://{ONION}.onion/board"
-    assert hidden.canonical_url == f"https://{ONION}.onion/board"
+    assert hidden.canonical_url == f"http://{ONION}.onion/board"
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical", "key"),
+    [
+        # .onion and IP hosts are usually plain HTTP: http:// is never rewritten to https://
+        (f"http://{ONION}.onion/board", f"http://{ONION}.onion/board", f"{ONION}.onion/board"),
+        (f"{ONION}.onion/board", f"http://{ONION}.onion/board", f"{ONION}.onion/board"),
+        (f"https://{ONION}.onion/board", f"https://{ONION}.onion/board", f"{ONION}.onion/board"),
+        ("http://203.0.113.7/files/a.zip", "http://203.0.113.7/files/a.zip",
+         "203.0.113.7/files/a.zip"),
+        ("203.0.113.7/files/a.zip", "http://203.0.113.7/files/a.zip", "203.0.113.7/files/a.zip"),
+        ("https://203.0.113.7/files/a.zip", "https://203.0.113.7/files/a.zip",
+         "203.0.113.7/files/a.zip"),
+        ("http://203.0.113.7:80/x", "http://203.0.113.7/x", "203.0.113.7/x"),
+        ("http://203.0.113.7:8080/x", "http://203.0.113.7:8080/x", "203.0.113.7:8080/x"),
+        ("http://203.0.113.7:443/x", "http://203.0.113.7:443/x", "203.0.113.7:443/x"),
+        ("https://203.0.113.7:443/x", "https://203.0.113.7/x", "203.0.113.7/x"),
+        ("http://[2001:DB8::1]/x", "http://[2001:db8::1]/x", "[2001:db8::1]/x"),
+        ("hxxp://203.0.113[.]7/x", "http://203.0.113.7/x", "203.0.113.7/x"),
+        # names are still folded into https://
+        ("http://www.example.com/a", "https://example.com/a", "example.com/a"),
+        ("http://example.com:443/a", "https://example.com/a", "example.com/a"),
+    ],
+)  # fmt: skip
+def test_onion_and_ip_hosts_keep_http(url: str, canonical: str, key: str) -> None:
+    got = canonicalize(url)
+    assert got.canonical_url == canonical
+    assert got.key == key
+    if canonical.startswith("http://"):
+        assert got.fetch_url == canonical
+    again = canonicalize(got.canonical_url)  # idempotent, one item whatever the scheme
+    assert (again.canonical_url, again.identity) == (canonical, got.identity)
+
+
+def test_http_and_https_of_an_ip_page_are_one_item() -> None:
+    plain = canonicalize("http://203.0.113.7/x")
+    secure = canonicalize("https://203.0.113.7/x")
+    assert plain.identity == secure.identity
+    assert (plain.canonical_url, secure.canonical_url) == (
+        "http://203.0.113.7/x",
+        "https://203.0.113.7/x",
+    )
 
 
 def test_platform_specific_fetch_urls() -> None:
@@ -574,7 +628,8 @@ def _canon_or_none(text: str) -> ItemIdentity | None:
 def test_never_raises_anything_but_invalid_url(text: str) -> None:
     got = _canon_or_none(text)
     if got is not None:
-        assert got.key and got.platform and got.canonical_url.startswith("https://")
+        assert got.key and got.platform
+        assert _scheme_ok(got.canonical_url)
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])

@@ -199,3 +199,9 @@ def _page_new(s: Session, a: Actor) -> Case:
 def _page_deliver(s: Session, a: Actor) -> Case:
     rid, _, _ = _batch(s, a, submit=True)
     return Case(params={"referral_id": rid})
+
+
+@probe("GET", "/referrals/{referral_id}/send-state")
+def _send_state(s: Session, a: Actor) -> Case:
+    rid, _, _ = _batch(s, a, submit=True)
+    return Case(params={"referral_id": rid})

@@ -92,6 +92,26 @@ def test_a_bank_is_shared_as_files_with_red_signals_withheld(db_session: Session
     assert "e" * 64 not in json.dumps(_bodies(db_session, s.coll.id))
 
 
+def test_a_banked_image_is_shared_without_its_derived_inner_signal(db_session: Session) -> None:
+    """The inner-region PDQ (pdq_inner) is matching's own aid, made from pixels: the file
+    object carries the image's hashes and band, never the derived signal (#17)."""
+    from takedown.matching.models import Signal
+    from tests.matching import media
+
+    s = shared_collection(db_session, audience="clients")
+    bank = make_bank(db_session, s.owner, tlp="GREEN")
+    matching.add_media(db_session, s.owner.principal, bank.id, media.poster(5))
+    inner = db_session.scalars(
+        select(Signal).where(Signal.bank_id == bank.id, Signal.signal_type == "pdq_inner")
+    ).one()
+    shares.share(db_session, s.owner.principal, s.coll.id, "bank", bank.id)
+    bodies = assert_valid(_bodies(db_session, s.coll.id))
+    files = [o for o in bodies if o["type"] == "file"]
+    assert len(files) == 1 and "x_pdq" in files[0]["hashes"]
+    dumped = json.dumps(bodies)
+    assert inner.value not in dumped and "pdq_inner" not in dumped
+
+
 def test_revoking_takes_the_objects_out(db_session: Session) -> None:
     s = shared_collection(db_session)
     item = make_item(db_session, s.owner)

@@ -160,3 +160,27 @@ def test_the_form_needs_the_sessions_csrf_token(web: TestClient, db_session: Ses
         f"/verification/items/{item_id}/check", data={"csrf_token": csrf}, follow_redirects=False
     )
     assert r.status_code == 303
+
+
+def test_no_verify_now_where_the_server_runs_no_background_jobs(
+    web: TestClient, db_session: Session
+) -> None:
+    """The demo's dashboard runs no jobs: a "Verify now" there waited forever at 0 of N
+    (#12.8). It is not offered, and a POST says why instead of queueing work nobody runs."""
+    from takedown.demo.cli import dashboard_app
+
+    assert dashboard_app(web.app.state.settings).state.background_jobs is False  # type: ignore[attr-defined]
+    web.app.state.background_jobs = False  # type: ignore[attr-defined]
+    a = make_actor(db_session)
+    op_id = referred_operation(db_session, a)
+    referral_id = delivered_referral(db_session, a)
+    for page_url, action in (
+        (f"/operations/{op_id}", f"/verification/operations/{op_id}/check"),
+        (f"/referrals/{referral_id}", f"/verification/referrals/{referral_id}/check"),
+    ):
+        page = web.get(page_url, headers=a.headers)
+        assert page.status_code == 200 and action not in page.text
+        assert "this server runs no background jobs" in page.text
+        r = web.post(action, headers={**a.headers, **HTMX})
+        assert r.status_code == 409 and "need background jobs" in r.text
+    assert web.app.state.dispatcher.sent == []  # type: ignore[attr-defined]

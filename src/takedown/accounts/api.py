@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from takedown.accounts import repository, service
+from takedown.accounts import admin, repository, service
 from takedown.accounts.deps import (
     SESSION_COOKIE,
     AdminPrincipal,
@@ -19,9 +19,11 @@ from takedown.accounts.models import User
 from takedown.accounts.schemas import (
     AgencyIn,
     AgencyOut,
+    AgencyPatch,
     IssuedTokenOut,
     LoginIn,
     MeOut,
+    PasswordResetOut,
     TokenIn,
     TokenOut,
     UserIn,
@@ -209,3 +211,32 @@ def revoke_token(token_id: IdPath, principal: CurrentPrincipal, session: DbSessi
         raise NotFound(f"token {token_id} does not exist")
     service.revoke_token(session, principal, token_id)
     return Response(status_code=204)
+
+
+@router.patch("/agencies/{agency_id}", response_model=AgencyOut)
+def update_agency(
+    agency_id: IdPath, body: AgencyPatch, principal: Admin, session: DbSession
+) -> AgencyOut:
+    """Edit an agency (an administrator: their own; the operator: any); ``is_active``
+    deactivates or reactivates it (the operator only, never their own agency)."""
+    agency = admin.update_agency(
+        session,
+        principal,
+        agency_id,
+        name=body.name,
+        country=body.country,
+        contact_point=body.contact_point,
+    )
+    if body.is_active is not None:
+        agency = admin.set_agency_active(session, principal, agency_id, body.is_active)
+    return AgencyOut.model_validate(agency)
+
+
+@router.post("/users/{user_id}/password-reset", response_model=PasswordResetOut)
+def reset_password(user_id: IdPath, principal: Admin, session: DbSession) -> PasswordResetOut:
+    """A new random password, returned once; the user must change it at the next login and
+    their browser sessions end. An administrator resets users of their own agency only."""
+    reset = admin.reset_password(session, principal, user_id)
+    return PasswordResetOut(
+        user=_user_out(reset.user), password=reset.password, sessions_ended=reset.sessions_ended
+    )

@@ -22,6 +22,9 @@ FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table or json
 
 
 def register(app: typer.Typer) -> None:
+    from takedown.accounts import admin_cli
+
+    admin_cli.register(agency_app, user_app)
     app.add_typer(agency_app, name="agency")
     app.add_typer(user_app, name="user")
     app.add_typer(token_app, name="token")

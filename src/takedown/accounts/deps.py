@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.accounts import service
@@ -69,12 +70,14 @@ async def current_principal(request: Request, session: DbSession) -> Principal:
         scheme, _, raw = auth.partition(" ")
         if scheme.lower() != "bearer" or not raw.strip():
             raise Unauthorized("use 'Authorization: Bearer <token>'")
-        principal = service.authenticate_token(session, raw.strip())
+        # The database work runs on the thread pool, never on the event loop: a loop blocked
+        # on a pool connection or a lock stalls every request, the lock's holder included.
+        principal = await run_in_threadpool(service.authenticate_token, session, raw.strip())
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise Unauthorized("log in or send 'Authorization: Bearer <token>'")
-        principal, bs = service.authenticate_session(session, cookie)
+        principal, bs = await run_in_threadpool(service.authenticate_session, session, cookie)
         if request.method not in SAFE_METHODS:
             sent = request.headers.get(CSRF_HEADER) or await _form_csrf(request)
             if not sent or sent != bs.csrf_token:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.db import Base
@@ -37,6 +37,8 @@ class Agency(Base):
     contact_point: Mapped[str] = mapped_column(String(320), default="")
     # For kind=platform: the platform (slug) whose liaison users this agency holds.
     platform_slug: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A deactivated agency's users can no longer log in or use their tokens (accounts.admin).
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -100,3 +100,16 @@ def authority_of_country(session: Session, country: str) -> Agency | None:
         .where(Agency.country == country.upper())
         .order_by((Agency.kind != AgencyKind.COMPETENT_AUTHORITY.value), Agency.id)
     ).first()
+
+
+def open_sessions_of_user(session: Session, user_id: int, now: dt.datetime) -> list[BrowserSession]:
+    """A user's browser sessions that have not ended (a password reset ends them)."""
+    return list(
+        session.scalars(
+            select(BrowserSession).where(
+                BrowserSession.user_id == user_id,
+                BrowserSession.revoked_at.is_(None),
+                BrowserSession.expires_at > now,
+            )
+        )
+    )

@@ -25,6 +25,16 @@ class AgencyOut(BaseModel):
     kind: str
     contact_point: str
     platform_slug: str | None
+    is_active: bool = True
+
+
+class AgencyPatch(BaseModel):
+    """Only the fields given change; ``is_active`` is for the instance operator."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+    contact_point: str | None = Field(default=None, max_length=320)
+    is_active: bool | None = None
 
 
 class UserIn(BaseModel):
@@ -87,3 +97,11 @@ class MeOut(BaseModel):
     platform_slug: str | None
     via: str
     csrf_token: str | None = None
+
+
+class PasswordResetOut(BaseModel):
+    """The new password is shown this once; the user must change it at the next login."""
+
+    user: UserOut
+    password: str
+    sessions_ended: int

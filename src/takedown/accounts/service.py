@@ -51,6 +51,12 @@ KNOWN_SCOPES = frozenset(
         "verification:write",
         "sharing:read",
         "sharing:write",
+        "monitoring:read",
+        "monitoring:write",
+        "resurgence:read",
+        "resurgence:write",
+        "coins:read",
+        "coins:write",
         "admin",
     }
 )
@@ -75,6 +81,8 @@ def _sha256(value: str) -> str:
 def principal_for(
     user: User, agency: Agency, *, via: str, scopes: frozenset[str] = frozenset()
 ) -> Principal:
+    if not agency.is_active:  # every way in (login, session, token, job) passes here
+        raise Unauthorized(f"the agency {agency.name} is deactivated")
     return Principal(
         user_id=user.id,
         agency_id=agency.id,

@@ -8,14 +8,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from takedown.audit.models import AuditCheckpoint, AuditEvent
+from takedown.db import write_lock
 
 _LOCK_KEY = 0x7A6B_0001  # pg advisory lock id for appending to the chain
 
 
 def lock_chain(session: Session) -> None:
-    """Serialise appends: one writer at a time extends the chain."""
+    """Serialise appends: one writer at a time extends the chain (SQLite: the write lock,
+    taken before the head is read, so two appends never read the same head)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    else:
+        write_lock(session)
 
 
 def last_event(session: Session) -> AuditEvent | None:

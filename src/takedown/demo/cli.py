@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -216,16 +216,24 @@ def _share(value: object) -> str:
     return display(value, "share")
 
 
-def _serve(settings: Settings, host: str, port: int, dashboard: str, console: Console) -> None:
-    """Serve the app on the demo's database, as ``takedown serve`` does, without tickers."""
-    import uvicorn
-
+def dashboard_app(settings: Settings) -> Any:
+    """The app the demo serves: as ``takedown serve``'s, without tickers or jobs (see the
+    module's docstring), so its pages offer no "Check now" that could only wait (#12.8)."""
     from takedown.app import create_app
     from takedown.db import make_engine
 
     app = create_app(
         settings, engine=make_engine(settings.effective_database_url), background=False
     )
+    app.state.background_jobs = False
+    return app
+
+
+def _serve(settings: Settings, host: str, port: int, dashboard: str, console: Console) -> None:
+    """Serve the app on the demo's database, as ``takedown serve`` does, without tickers."""
+    import uvicorn
+
+    app = dashboard_app(settings)
     console.print(
         f"\n[bold green]Live dashboard:[/] {dashboard}\n"
         "  log in with one of the demo logins above; Ctrl-C stops the server",

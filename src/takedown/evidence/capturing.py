@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ T = TypeVar("T")
 
 #: Called for each stored media file of a completed capture, inside the transaction.
 MediaHook = Callable[[Session, EvidenceCapture, EvidenceFile, bytes], None]
+#: ``hook(session, capture, text_file_row, text)``: the text extracted from a capture.
+TextHook = Callable[[Session, EvidenceCapture, EvidenceFile, str], None]
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,19 @@ def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         raise box["error"]
     value: T = box["value"]
     return value
+
+
+#: How much of a capture's text the database keeps for the item page and the queue's search.
+TEXT_EXCERPT_CHARS = 20_000
+_BLANKS_RE = re.compile(r"\s+")
+
+
+def text_excerpt(text: str | None, limit: int = TEXT_EXCERPT_CHARS) -> str | None:
+    """The start of a capture's text with runs of blanks folded to one space (None if empty)."""
+    if not text:
+        return None
+    folded = _BLANKS_RE.sub(" ", text[: limit * 2]).strip()[:limit]
+    return folded or None
 
 
 # --- phase 1: rows ---------------------------------------------------------------------
@@ -211,6 +227,7 @@ def _finish_one(
     cap.http_status = out.http_status
     cap.content_type = (out.content_type or "")[:200] or None
     cap.title = out.title
+    cap.text_excerpt = text_excerpt(out.text)
     cap.tool = out.tool.get("name", "takedown-evidence")
     cap.tool_version = " ".join(f"{k}={v}" for k, v in sorted(out.tool.items()) if k != "name")[:64]
     cap.access_context = out.access_context
@@ -281,6 +298,8 @@ def _finish_one(
     record(session, principal, action, repository.SUBJECT, cap.id, details, clock=clock)
     if out.failure is None and not defer_hooks:
         run_media_hooks(session, cap, files, clock.now())
+    if out.failure is None:
+        run_text_hooks(session, cap, files)
     return CaptureSummary(
         cap.item_id,
         cap.id,
@@ -309,6 +328,26 @@ def run_media_hooks(
             except Exception:
                 log.exception("media hook failed for capture %s file %s", cap.id, row.name)
         row.hooks_done_at = now
+
+
+def run_text_hooks(
+    session: Session, cap: EvidenceCapture, files: Sequence[tuple[EvidenceFile, bytes]]
+) -> None:
+    """Let listeners (coins: addresses in the text) read a capture's text; they are cheap,
+    so they run at once even when media hooks are deferred. A failure is logged only."""
+    hooks = list(on_text_captured)
+    if not hooks:
+        return
+    for row, data in files:
+        if row.role != FileRole.TEXT.value:
+            continue
+        text = data.decode("utf-8", "replace")
+        for hook in hooks:
+            try:
+                with session.begin_nested():
+                    hook(session, cap, row, text)
+            except Exception:
+                log.exception("text hook failed for capture %s file %s", cap.id, row.name)
 
 
 def process_pending_media(
@@ -346,6 +385,8 @@ def matching_hook(session: Session, cap: EvidenceCapture, row: EvidenceFile, dat
 
 #: Hooks run for each media file of a completed capture; matching's is there by default.
 on_media_captured: list[MediaHook] = [matching_hook]
+#: Hooks run for each text file of a completed capture (``bootstrap.wire_hooks`` adds coins').
+on_text_captured: list[TextHook] = []
 
 
 def _fail(

@@ -48,6 +48,9 @@ class EvidenceCapture(Base):
     http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     content_type: Mapped[str | None] = mapped_column(String(200), default=None)
     title: Mapped[str | None] = mapped_column(Text, default=None)
+    # The start of the captured text, blanks folded (``capturing.text_excerpt``): what the item
+    # page shows and the queue's search reads. ``text.txt`` in the store stays the evidence.
+    text_excerpt: Mapped[str | None] = mapped_column(Text, default=None)
     with_screenshot: Mapped[bool] = mapped_column(default=False)
     tool: Mapped[str] = mapped_column(String(64), default="takedown")
     tool_version: Mapped[str] = mapped_column(String(64), default="")

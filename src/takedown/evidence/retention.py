@@ -111,6 +111,7 @@ def purge(
         cap.status = CaptureStatus.PURGED.value
         cap.purged_at = now
         cap.purge_reason = reason
+        cap.text_excerpt = None  # content, not metadata: it goes with the files
         record(
             session,
             actor,

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -37,6 +37,9 @@ from takedown.evidence.storage.base import ObjectMissing
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+if TYPE_CHECKING:
+    from takedown.items.models import Item
+
 __all__ = [
     "CaptureSummary",
     "VerifyReport",
@@ -49,6 +52,7 @@ __all__ = [
     "place_hold",
     "read_file",
     "release_hold",
+    "request_capture",
     "verify_captures",
 ]
 
@@ -94,6 +98,21 @@ def list_captures(
         limit=limit,
         offset=offset,
     )
+
+
+def request_capture(session: Session, principal: Principal, item_id: int) -> tuple[Item, int]:
+    """Record that the caller asked for a capture of an item it may see; the caller hands
+    the job to the runtime after the commit. Returns the item and the id of the newest
+    capture before this one (0 for none), so a page can wait for a newer one."""
+    from takedown.items.service import get_item
+
+    if principal.agency_id <= 0:
+        raise InvalidInput("evidence is captured on behalf of an agency user")
+    item = get_item(session, principal, item_id)
+    caps, _ = list_captures(session, principal, item_id=item.id, limit=1)
+    after = caps[0].id if caps else 0
+    record(session, principal, "evidence.capture_requested", "item", item.id, {"after": after})
+    return item, after
 
 
 def files_of(session: Session, principal: Principal, capture_id: int) -> list[EvidenceFile]:

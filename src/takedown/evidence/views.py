@@ -25,10 +25,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -38,7 +39,7 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.config import Settings
 from takedown.evidence import service
-from takedown.evidence.models import EvidenceCapture, EvidenceFile, FileRole
+from takedown.evidence.models import CaptureStatus, EvidenceCapture, EvidenceFile, FileRole
 from takedown.evidence.retention import retain_until
 from takedown.evidence.safe_page import safe_page
 from takedown.evidence.storage import store_for_settings
@@ -48,9 +49,10 @@ from takedown.web.deps import require_page_role
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.security import secret_of
-from takedown.web.templating import render
+from takedown.web.templating import is_htmx, redirect, render, render_fragment
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("takedown.evidence")
 register_nav("Evidence", "/evidence", roles=(Role.ANALYST, Role.SUPERVISOR), order=60)
 
 AnalystPage = Annotated[Principal, Depends(require_page_role(Role.ANALYST, Role.SUPERVISOR))]
@@ -226,6 +228,113 @@ def sandboxed_view(
         media_type="application/octet-stream",
         headers={**VIEW_HEADERS, "Content-Disposition": "attachment"},
     )
+
+
+# --- the item page's latest capture and "Capture now" -------------------------------------
+
+EXCERPT_CHARS = 600
+THUMB_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+#: How long the panel keeps polling for a requested capture before it asks for a reload.
+POLL_SECONDS = 300
+
+
+def latest_capture_context(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    item_id: int,
+    *,
+    after: int | None = None,
+    since: int | None = None,
+) -> dict[str, Any]:
+    """The item page's evidence panel: the newest finished capture by the caller's agency
+    (title, the start of its text, a thumbnail shown blurred), and whether one is on its way.
+
+    ``after``: a capture was requested when the newest capture id was this; the panel polls
+    until a newer capture has finished (or ``POLL_SECONDS`` after ``since`` have passed).
+    """
+    caps, total = service.list_captures(session, principal, item_id=item_id, limit=10)
+    latest = next((c for c in caps if c.status != CaptureStatus.RUNNING.value), None)
+    running = any(c.status == CaptureStatus.RUNNING.value for c in caps)
+    waiting = after is not None and (latest is None or latest.id <= after)
+    overdue = since is not None and time.time() - since > POLL_SECONDS
+    thumb: dict[str, Any] | None = None
+    if latest is not None and latest.status == CaptureStatus.COMPLETE.value:
+        files = service.files_of(session, principal, latest.id)
+        pick = next((f for f in files if f.role == FileRole.SCREENSHOT.value), None) or next(
+            (f for f in files if f.role == FileRole.MEDIA.value and f.media_type in THUMB_TYPES),
+            None,
+        )
+        if pick is not None and pick.media_type in THUMB_TYPES:
+            key = secret_of(request)
+            thumb = {"file": pick, "url": view_url(key, principal, latest.id, f"f{pick.id}")}
+    excerpt = (latest.text_excerpt or "") if latest is not None else ""
+    return {
+        "item_id": item_id,
+        "cap": latest,
+        "total": total,
+        "thumb": thumb,
+        "excerpt": excerpt[:EXCERPT_CHARS],
+        "excerpt_cut": len(excerpt) > EXCERPT_CHARS,
+        "running": running,
+        "waiting": waiting and not overdue,
+        "overdue": waiting and overdue,
+        "poll": (running or waiting) and not overdue,
+        "after": after if after is not None else (caps[0].id if caps else 0),
+        "since": since if since is not None else int(time.time()),
+    }
+
+
+def _enqueue_capture(dispatcher: Any, item_id: int, user_id: int) -> None:
+    """Hand the capture to the job runtime (the web process's pool, or a worker)."""
+    if dispatcher is None:
+        log.warning("no job dispatcher: the capture of item %d was not started", item_id)
+        return
+    try:
+        dispatcher.enqueue("evidence.capture", item_ids=[item_id], user_id=user_id)
+    except Exception:
+        log.exception("could not enqueue the capture of item %d", item_id)
+
+
+@router.post("/evidence/items/{item_id}/capture", response_model=None)
+def capture_now(
+    item_id: IdPath,
+    request: Request,
+    background: BackgroundTasks,
+    principal: AnalystPage,
+    session: DbSession,
+) -> Response:
+    """Capture the item now, in the background; the panel polls until the capture is in."""
+    item, after = service.request_capture(session, principal, item_id)
+    background.add_task(
+        _enqueue_capture, getattr(request.app.state, "dispatcher", None), item.id, principal.user_id
+    )
+    if is_htmx(request):
+        ctx = latest_capture_context(
+            request, session, principal, item.id, after=after, since=int(time.time())
+        )
+        return render_fragment(request, "evidence/_latest.html", {"lc": ctx})
+    return redirect(
+        request,
+        f"/items/{item.id}",
+        notice="Capture requested: it runs in the background and shows here when it is in.",
+    )
+
+
+@router.get("/evidence/items/{item_id}/latest", response_class=HTMLResponse)
+def latest_capture_fragment(
+    item_id: IdPath,
+    request: Request,
+    principal: AnalystPage,
+    session: DbSession,
+    after: int | None = None,
+    since: int | None = None,
+) -> HTMLResponse:
+    from takedown.items.service import get_item
+
+    item = get_item(session, principal, item_id)
+    ctx = latest_capture_context(request, session, principal, item.id, after=after, since=since)
+    return render_fragment(request, "evidence/_latest.html", {"lc": ctx})
 
 
 def _holds_ending_panel(session: Session, principal: Principal) -> dict[str, Any] | None:

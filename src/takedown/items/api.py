@@ -91,7 +91,13 @@ def list_items(
     agency: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="reporting agency")] = None,
     first_seen_from: dt.datetime | None = None,
     first_seen_to: dt.datetime | None = None,
-    q: Annotated[str | None, Query(max_length=500, description="URL substring")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="words, each in the URL, the title or your agency's captured text",
+        ),
+    ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[ItemOut]:

@@ -147,7 +147,9 @@ def items_list(
     agency: Annotated[str | None, typer.Option(help="reporting agency (id or name)")] = None,
     since: Annotated[str | None, typer.Option(help="first seen on/after (YYYY-MM-DD)")] = None,
     until: Annotated[str | None, typer.Option(help="first seen before (YYYY-MM-DD)")] = None,
-    q: Annotated[str | None, typer.Option(help="URL substring")] = None,
+    q: Annotated[
+        str | None, typer.Option(help="words, each in the URL, the title or captured text")
+    ] = None,
     user: Annotated[str | None, typer.Option(help="list as this user would see")] = None,
     limit: int = 100,
     offset: int = 0,

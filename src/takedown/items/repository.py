@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import Agency
 from takedown.accounts.principal import Principal
+from takedown.db import serialize
 from takedown.items.models import (
     Assessment,
     Hold,
@@ -102,7 +103,9 @@ class ItemFilters:
     agency_id: int | None = None  # items reported (sighted) by this agency
     first_seen_from: dt.datetime | None = None
     first_seen_to: dt.datetime | None = None  # exclusive
-    q: str | None = None  # case-insensitive substring of the canonical URL
+    # Words (case-insensitive), each found in the canonical URL, the title or the text of a
+    # capture by the caller's agency.
+    q: str | None = None
     ids: Sequence[int] | None = None
     operation_id: int | None = None  # items in this operation (caller checks it is visible)
     label: str | None = None  # an assessment's group or outlet (exact, case-insensitive)
@@ -119,6 +122,11 @@ def add(
 
 def item_by_id(session: Session, item_id: int) -> Item | None:
     return session.get(Item, item_id)
+
+
+def lock_identity(session: Session, identity: str) -> None:
+    """Hold "is this identity known yet?" until the transaction ends (see ``db.serialize``)."""
+    serialize(session, f"items.identity:{identity}")
 
 
 def item_by_identity(session: Session, identity: str) -> Item | None:
@@ -147,7 +155,7 @@ def list_items(
     if f.first_seen_to is not None:
         conds.append(Item.first_seen_at < f.first_seen_to)
     if f.q:
-        conds.append(func.lower(Item.canonical_url).contains(f.q.lower(), autoescape=True))
+        conds.extend(_words_conds(principal, f.q))
     if f.ids is not None:
         conds.append(Item.id.in_(list(f.ids)))
     conds.extend(_workbench_conds(principal, f))
@@ -157,6 +165,31 @@ def list_items(
         select(Item).where(where).order_by(Item.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
+
+
+MAX_SEARCH_WORDS = 8
+
+
+def _words_conds(principal: Principal, q: str) -> list[ColumnElement[bool]]:
+    """Every word in the URL, the title, or the captured text the caller's agency holds."""
+    # The evidence model only (no service): evidence points at items, not back.
+    from takedown.evidence.models import EvidenceCapture
+
+    conds: list[ColumnElement[bool]] = []
+    for word in dict.fromkeys(q.lower().split()[:MAX_SEARCH_WORDS]):
+        captured = select(EvidenceCapture.item_id).where(
+            func.lower(EvidenceCapture.text_excerpt).contains(word, autoescape=True)
+        )
+        if principal.via != "system":
+            captured = captured.where(EvidenceCapture.agency_id == principal.agency_id)
+        conds.append(
+            or_(
+                func.lower(Item.canonical_url).contains(word, autoescape=True),
+                func.lower(Item.title).contains(word, autoescape=True),
+                Item.id.in_(captured),
+            )
+        )
+    return conds
 
 
 def _workbench_conds(principal: Principal, f: ItemFilters) -> list[ColumnElement[bool]]:

@@ -115,6 +115,8 @@ def report_url(
     seen = as_utc(reported_at, "reported_at") or now
     if seen > now + dt.timedelta(days=1) or seen.year < 2000:
         raise InvalidInput("reported_at must be between 2000 and now")
+    # Two reports of one new URL at once must make one item, not two (or a unique error).
+    repository.lock_identity(session, identity.identity)
     item = repository.item_by_identity(session, identity.identity)
     created = item is None
     if item is None:

@@ -20,6 +20,7 @@ from takedown.accounts.deps import DbSession
 from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.evidence import service as evidence
+from takedown.evidence import views as evidence_views
 from takedown.items import service, workbench
 from takedown.items.models import ItemStatus, TcoCategory, Verdict
 from takedown.items.repository import ItemFilters
@@ -31,7 +32,14 @@ from takedown.platforms import service as platforms
 from takedown.platforms.canon.types import ItemKind
 from takedown.referrals import service as referrals
 from takedown.verification import service as verification
-from takedown.web.deps import FormErrors, error_field, form_list, form_values, require_page_role
+from takedown.web.deps import (
+    FormErrors,
+    PageForm,
+    error_field,
+    form_list,
+    form_values,
+    require_page_role,
+)
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect, render
@@ -145,8 +153,10 @@ def _back(raw: str) -> str:
 
 
 @router.post("/queue/filters", response_model=None)
-async def save_filter(request: Request, principal: AnalystPage, session: DbSession) -> Response:
-    form = form_values(await request.form(), "name", "query")
+def save_filter(
+    request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
+) -> Response:
+    form = form_values(form_data, "name", "query")
     back = _back("/queue?" + workbench.clean_query(form["query"]))
     try:
         saved = workbench.save_filter(session, principal, form["name"], form["query"])
@@ -165,8 +175,10 @@ def delete_filter(
 
 
 @router.post("/queue/bulk", response_model=None)
-async def bulk(request: Request, principal: AnalystPage, session: DbSession) -> Response:
-    form = await request.form()
+def bulk(
+    request: Request, form_data: PageForm, principal: AnalystPage, session: DbSession
+) -> Response:
+    form = form_data
     v = form_values(form, "action", "verdict", "reason", "contact_point", "operation", "back")
     back = _back(v["back"])
     try:
@@ -231,7 +243,9 @@ def _suggestions(matches: list[Any], title: str | None) -> dict[str, Any]:
     }
 
 
-def _item_context(session: Session, principal: Principal, item_id: int) -> dict[str, Any]:
+def _item_context(
+    request: Request, session: Session, principal: Principal, item_id: int
+) -> dict[str, Any]:
     item = service.get_item(session, principal, item_id)
     matches = matching.visible_results_for_item(session, principal, item.id)
     suggest = _suggestions(matches, item.title)
@@ -247,6 +261,9 @@ def _item_context(session: Session, principal: Principal, item_id: int) -> dict[
         "suggest": suggest,
         "captures": captures,
         "n_captures": n_captures,
+        "latest_capture": evidence_views.latest_capture_context(
+            request, session, principal, item.id
+        ),
         "sched": sched,
         "checks": checks[-5:],
         "n_checks": len(checks),
@@ -282,14 +299,18 @@ def _item_page(request: Request, ctx: dict[str, Any], status_code: int = 200) ->
 def item_page(
     item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
-    return _item_page(request, _item_context(session, principal, item_id))
+    return _item_page(request, _item_context(request, session, principal, item_id))
 
 
 @router.post("/items/{item_id}/assess", response_model=None)
-async def assess_form(
-    item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+def assess_form(
+    item_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: AnalystPage,
+    session: DbSession,
 ) -> Response:
-    form = await request.form()
+    form = form_data
     v = form_values(form, "verdict", "group", "outlet", "language", "notes")
     cats = form_list(form, "categories")
     errors: FormErrors = {}
@@ -314,7 +335,7 @@ async def assess_form(
             session.rollback()
             errors[error_field(exc.detail, ASSESS_FIELDS)] = exc.detail
     if errors:
-        ctx = _item_context(session, principal, item_id)
+        ctx = _item_context(request, session, principal, item_id)
         ctx["errors"] = errors
         ctx["values"] = {**v, "categories": cats}
         return _item_page(request, ctx, status_code=422)
@@ -322,10 +343,14 @@ async def assess_form(
 
 
 @router.post("/items/{item_id}/holds", response_model=None)
-async def hold_form(
-    item_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
+def hold_form(
+    item_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: AnalystPage,
+    session: DbSession,
 ) -> Response:
-    v = form_values(await request.form(), "reason", "contact_point")
+    v = form_values(form_data, "reason", "contact_point")
     try:
         service.place_hold(
             session,
@@ -336,7 +361,7 @@ async def hold_form(
         )
     except InvalidInput as exc:
         session.rollback()
-        ctx = _item_context(session, principal, item_id)
+        ctx = _item_context(request, session, principal, item_id)
         ctx["hold_errors"] = {
             error_field(exc.detail, {"contact_point": ("contact",)}, "reason"): exc.detail
         }

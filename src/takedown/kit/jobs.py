@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
@@ -56,6 +57,59 @@ def ticker(name: str, every_seconds: float) -> Callable[[Callable[[], None]], Ca
         return fn
 
     return deco
+
+
+#: How often a job that met lock contention is tried again, and the first pause (doubled).
+LOCK_RETRIES = 6
+LOCK_PAUSE = 0.2
+
+
+def _is_lock_contention(exc: BaseException) -> bool:
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+def run_retrying(
+    name: str, fn: Callable[..., None], kwargs: dict[str, Any], *, sleep: Callable[[float], object]
+) -> None:
+    """Run a job; on the embedded database's lock contention, run it again (it is
+    idempotent, and its transaction was rolled back) after a growing pause (#12.2)."""
+    pause = LOCK_PAUSE
+    for attempt in range(1, LOCK_RETRIES + 1):
+        try:
+            fn(**kwargs)
+            return
+        except Exception as exc:
+            if attempt == LOCK_RETRIES or not _is_lock_contention(exc):
+                raise
+            log.info("job %s met a locked database; try %d in %.1f s", name, attempt + 1, pause)
+            sleep(pause)
+            pause *= 2
+
+
+_START: dict[str, Callable[[], None]] = {}
+
+
+def on_start(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a hook run when a process that runs jobs starts (``takedown serve``,
+    ``takedown worker``): e.g. release the leases a killed predecessor left behind."""
+
+    def deco(fn: Callable[[], None]) -> Callable[[], None]:
+        if name in _START and _START[name] is not fn:
+            raise ValueError(f"two start hooks named {name!r}")
+        _START[name] = fn
+        return fn
+
+    return deco
+
+
+def run_start_hooks() -> None:
+    """Run every start hook; one that fails is logged and does not stop the others."""
+    for name, fn in list(_START.items()):
+        try:
+            fn()
+        except Exception:
+            log.exception("start hook %s failed", name)
 
 
 def registered_jobs() -> dict[str, JobFn]:
@@ -108,7 +162,7 @@ def run_job(name: str, kwargs: dict[str, Any], *, attempt: int, max_attempts: in
     raw_id = args.pop(OUTBOX_KWARG, None)
     outbox_id = int(raw_id) if raw_id is not None else None
     try:
-        fn(**args)
+        run_retrying(name, fn, args, sleep=time.sleep)
     except Exception as exc:
         if attempt < max_attempts or not _ledger:
             raise
@@ -139,6 +193,8 @@ class InProcessDispatcher:
         self._max_attempts = max_attempts
         self._backoff = backoff
         self._closing = threading.Event()
+        self.done = 0  # jobs that ran to the end
+        self.failed: list[tuple[str, str]] = []  # (job, error) of the latest that did not
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         if name not in _JOBS:
@@ -148,11 +204,16 @@ class InProcessDispatcher:
             for attempt in range(1, self._max_attempts + 1):
                 try:
                     run_job(name, kwargs, attempt=attempt, max_attempts=self._max_attempts)
+                    self.done += 1
                     return
-                except Exception:
+                except Exception as exc:
                     log.exception("job %s failed (attempt %d)", name, attempt)
-                    if self._closing.wait(self._backoff * 2 ** (attempt - 1)):
-                        return  # shutting down: the outbox relays it again later
+                    last = attempt == self._max_attempts
+                    if last or self._closing.wait(self._backoff * 2 ** (attempt - 1)):
+                        # Given up (or shutting down: the outbox relays it again later).
+                        failure = (name, f"{type(exc).__name__}: {exc}"[:500])
+                        self.failed = [*self.failed[-99:], failure]  # the latest hundred
+                        return
 
         fut = self._pool.submit(run)
         self.futures = [f for f in self.futures if not f.done()] + [fut]
@@ -280,8 +341,6 @@ class TickerThread:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
-        import time
-
         last: dict[str, float] = {}
         while not self._stop.is_set():
             now = time.monotonic()
@@ -290,11 +349,11 @@ class TickerThread:
                     last[t.name] = now
                     try:
                         if self._guard is None:
-                            t.fn()
+                            run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
                         else:
                             with self._guard(t) as mine:
                                 if mine:
-                                    t.fn()
+                                    run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
                     except Exception:
                         log.exception("ticker %s failed", t.name)
             self._stop.wait(self._resolution)

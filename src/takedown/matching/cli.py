@@ -40,10 +40,11 @@ def hash_cmd(
 ) -> None:
     """Hash a file: SHA-256, MD5, and PDQ (with variants), frame-PDQ or SimHash as it applies."""
     from takedown.kit.cli import guarded
+    from takedown.matching.models import DERIVED_TYPES
     from takedown.matching.service import hash_media
 
     def run() -> None:
-        kind, hashes = hash_media(file)
+        kind, hashes = hash_media(file, query=False)
         rows = [
             {
                 # The same keys as ``bank import`` reads: the JSON output imports as it is.
@@ -55,6 +56,8 @@ def hash_cmd(
                 "t": h.extra.get("t"),
             }
             for h in hashes
+            # Derived signals (the inner-region PDQ) are the bank's own, never imported.
+            if h.signal_type not in DERIVED_TYPES
         ]
         emit(
             rows,

@@ -32,7 +32,13 @@ from takedown.matching.hashers.video import decode_frames
 from takedown.matching.index import BinaryIndex, Hit
 
 #: Signal types that live in a binary index, with their code width in bits.
-INDEXED_TYPES: dict[str, int] = {"pdq": 256, "video_pdq": 256, "text_simhash": 64}
+INDEXED_TYPES: dict[str, int] = {
+    "pdq": 256,
+    "pdq_inner": 256,
+    "video_pdq": 256,
+    "video_pdq_inner": 256,
+    "text_simhash": 64,
+}
 #: Rows whose updated_at is this close to the watermark are re-checked (commit-order slack).
 SLACK = dt.timedelta(seconds=5)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -40,7 +46,10 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 def codes_for(signal_type: str, value: str) -> npt.NDArray[np.uint8]:
     """The binary codes a stored signal contributes to the index (a video gives one per frame)."""
-    hexes = [h for _, h in decode_frames(value)] if signal_type == "video_pdq" else [value]
+    if signal_type in ("video_pdq", "video_pdq_inner"):
+        hexes = [h for _, h in decode_frames(value)]
+    else:
+        hexes = [value]
     return np.frombuffer(b"".join(bytes.fromhex(h) for h in hexes), dtype=np.uint8).reshape(
         len(hexes), -1
     )

@@ -35,7 +35,7 @@ from takedown.matching import repository as repo
 from takedown.matching import service
 from takedown.matching.base import MediaInput
 from takedown.matching.engine import MatchingEngine
-from takedown.matching.models import LABEL_KEYS, Signal
+from takedown.matching.models import DERIVED_TYPES, LABEL_KEYS, Signal
 from takedown.matching.schemas import ImportReport, Labels, MediaAdded, SignalIn, SignalOut
 
 FORMATS = ("csv", "json", "tat")
@@ -221,7 +221,8 @@ def export_signals(
     signals: Iterable[Signal] = (
         s
         for s in repo.iter_bank_signals(session, bank.id)
-        if service._signal_visible(s, bank, agency)
+        # Derived signals are re-made from the pixels on import, never exported.
+        if s.signal_type not in DERIVED_TYPES and service._signal_visible(s, bank, agency)
     )
     record(session, actor, "matching.bank.export", "bank", bank.id, {"format": fmt})
     if fmt == "json":

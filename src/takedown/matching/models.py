@@ -48,6 +48,11 @@ DEFAULT_THRESHOLDS: dict[str, int] = {
     "text_simhash": 10,
 }
 SIGNAL_TYPES = tuple(DEFAULT_THRESHOLDS)
+#: Signals the matcher derives from media it has the pixels of (the PDQ of an image's inner
+#: region), linked to their original by ``Signal.parent_id``. They use the threshold of the
+#: type in the value, are never imported, exported or shared, and follow their parent's
+#: enabled state.
+DERIVED_TYPES: dict[str, str] = {"pdq_inner": "pdq", "video_pdq_inner": "video_pdq"}
 LABEL_KEYS = ("group", "outlet", "content_type", "tco_category", "tier")
 REMOVED_CONTENT_BANK = "removed-content"
 
@@ -68,6 +73,7 @@ class Bank(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     def threshold(self, signal_type: str) -> int:
+        signal_type = DERIVED_TYPES.get(signal_type, signal_type)
         value = (self.thresholds or {}).get(signal_type)
         return int(value) if value is not None else DEFAULT_THRESHOLDS.get(signal_type, 0)
 
@@ -98,6 +104,10 @@ class Signal(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: For a derived signal (``DERIVED_TYPES``): the signal of the original it was made with.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_signals.id"), default=None, index=True
+    )
 
 
 class MatchResult(Base):

@@ -98,6 +98,11 @@ def signals_by_digest(session: Session, pairs: Sequence[tuple[str, str]]) -> lis
     return list(session.scalars(stmt))
 
 
+def derived_signals(session: Session, parent_id: int) -> list[Signal]:
+    """The signals derived from one signal (``Signal.parent_id``)."""
+    return list(session.scalars(select(Signal).where(Signal.parent_id == parent_id)))
+
+
 def bank_digests(session: Session, bank_id: int) -> dict[tuple[str, str], Signal]:
     rows = session.scalars(select(Signal).where(Signal.bank_id == bank_id))
     return {(s.signal_type, s.digest): s for s in rows}

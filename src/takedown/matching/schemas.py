@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from takedown.matching.models import LABEL_KEYS, SIGNAL_TYPES, BankKind, Tlp
+from takedown.matching.models import DERIVED_TYPES, LABEL_KEYS, SIGNAL_TYPES, BankKind, Tlp
 
 TlpName = Literal["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]
 
@@ -95,6 +95,11 @@ class SignalIn(BaseModel):
     @classmethod
     def _type(cls, v: str) -> str:
         v = v.strip().lower()
+        if v in DERIVED_TYPES:
+            raise ValueError(
+                f"{v} signals are derived by takedown from an image it has the pixels of;"
+                " add the image instead"
+            )
         if v not in SIGNAL_TYPES:
             raise ValueError(f"signal_type must be one of {', '.join(SIGNAL_TYPES)}")
         return v

@@ -27,8 +27,14 @@ from takedown.matching.engine import INDEXED_TYPES, MatchingEngine, codes_for, g
 from takedown.matching.hashers.crypto import digest
 from takedown.matching.hashers.image import PdqOptions, hash_image, hex_to_bytes
 from takedown.matching.hashers.text import TextSimHasher
-from takedown.matching.hashers.video import decode_frames, encode_frames, hash_video
+from takedown.matching.hashers.video import (
+    VideoOptions,
+    decode_frames,
+    encode_frames,
+    hash_video,
+)
 from takedown.matching.models import (
+    DERIVED_TYPES,
     REMOVED_CONTENT_BANK,
     Bank,
     BankKind,
@@ -46,6 +52,7 @@ from takedown.matching.schemas import (
 )
 
 MAX_MEDIA_BYTES = 512 * 1024 * 1024
+_VIDEO_TYPES = ("video_pdq", "video_pdq_inner")
 #: A video matches a signal when at least this share of sampled frames match (either side).
 DEFAULT_VIDEO_MIN_FRACTION = 0.5
 _WRITE_ROLES = (Role.ANALYST, Role.SUPERVISOR, Role.ADMIN)
@@ -78,17 +85,22 @@ def sniff_media_type(data: bytes) -> str:
     return "text" if data else "file"
 
 
-def hash_media(data: MediaInput, media_type: str | None = None) -> tuple[str, list[HashResult]]:
-    """(media type, every hash of it): SHA-256 and MD5 always, plus PDQ/frame-PDQ/SimHash."""
+def hash_media(
+    data: MediaInput, media_type: str | None = None, *, query: bool = True
+) -> tuple[str, list[HashResult]]:
+    """(media type, every hash of it): SHA-256 and MD5 always, plus PDQ/frame-PDQ/SimHash.
+
+    ``query=False`` (hashing media to store it) skips the query-only window hashes.
+    """
     raw = read_input(data, max_bytes=MAX_MEDIA_BYTES)
     if not raw:
         raise MediaError("the file is empty")
     kind = media_type or sniff_media_type(raw)
     out = [HashResult("sha256", digest(raw, "sha256")), HashResult("md5", digest(raw, "md5"))]
     if kind == "image":
-        out.extend(hash_image(raw, PdqOptions()))
+        out.extend(hash_image(raw, PdqOptions(windows=query)))
     elif kind == "video":
-        out.extend(hash_video(raw))
+        out.extend(hash_video(raw, VideoOptions(inner=True, windows=query)))
     elif kind == "text":
         out.extend(TextSimHasher().hash(raw))
     return kind, out
@@ -101,10 +113,10 @@ def signal_digest(value: str) -> str:
 def normalise_value(signal_type: str, value: str) -> str:
     """Validate a signal value and return its canonical form (lower-case hex)."""
     v = value.strip()
-    if signal_type == "video_pdq":
+    if signal_type in ("video_pdq", "video_pdq_inner"):
         return encode_frames(decode_frames(v))
     v = v.lower()
-    sizes = {"sha256": 64, "md5": 32, "pdq": 64, "text_simhash": 16}
+    sizes = {"sha256": 64, "md5": 32, "pdq": 64, "pdq_inner": 64, "text_simhash": 16}
     want = sizes.get(signal_type)
     if want is None:
         raise InvalidInput(f"unknown signal type {signal_type!r}")
@@ -274,6 +286,12 @@ def set_signal_enabled(
     if sig.enabled != enabled:
         sig.enabled = enabled
         sig.updated_at = utcnow()
+        for child in repo.derived_signals(session, sig.id):
+            if child.enabled != enabled:
+                child.enabled = enabled
+                child.updated_at = sig.updated_at
+                if engine is not None:
+                    engine.apply_one(child.id, child.signal_type, child.value, enabled)
         session.flush()
         record(
             session,
@@ -296,22 +314,31 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
     """(signal_type, value, variant) to store for a piece of media.
 
     Exact digests; the unaltered PDQ and its middle band (which lets a query
-    with a logo bar stamped over its top or bottom match); a video's frame
+    with a logo bar stamped over its top or bottom match); the PDQ of the
+    image's inner region (``pdq_inner``, derived: it lets crops and small
+    rotations match, see ``hashers.image.window_hashes``); a video's frame
     list; or a text's SimHash.
     """
     out: list[tuple[str, str, str]] = []
     frames: list[tuple[float, str]] = []
+    inner_frames: list[tuple[float, str]] = []
     for h in hashes:
         if h.signal_type in ("sha256", "md5"):
             out.append((h.signal_type, h.value, "original"))
         elif h.signal_type == "pdq" and h.variant in STORED_PDQ_VARIANTS and h.usable:
             out.append(("pdq", h.value, h.variant))
+        elif h.signal_type == "pdq_inner" and h.variant == "inner" and h.usable:
+            out.append(("pdq_inner", h.value, h.variant))
         elif h.signal_type == "text_simhash" and h.usable:
             out.append(("text_simhash", h.value, "original"))
         elif h.signal_type == "video_pdq" and h.usable:
             frames.append((float(h.extra.get("t", 0.0)), h.value))
+        elif h.signal_type == "video_pdq_inner" and h.variant == "inner" and h.usable:
+            inner_frames.append((float(h.extra.get("t", 0.0)), h.value))
     if frames:
         out.append(("video_pdq", encode_frames(frames), "original"))
+        if inner_frames:
+            out.append(("video_pdq_inner", encode_frames(inner_frames), "inner"))
     return out
 
 
@@ -326,9 +353,14 @@ def add_media(
     item_id: int | None = None,
     engine: MatchingEngine | None = None,
 ) -> list[Signal]:
-    """Hash a file and add its signals to a bank."""
-    _, hashes = hash_media(data)
-    return [
+    """Hash a file and add its signals to a bank.
+
+    Derived signals (``DERIVED_TYPES``) are linked to the media's original PDQ
+    (``parent_id``); when the original could not be stored they are dropped.
+    """
+    _, hashes = hash_media(data, query=False)
+    stored = signals_from_media(hashes)
+    out = [
         add_signal(
             session,
             actor,
@@ -337,8 +369,56 @@ def add_media(
             item_id=item_id,
             engine=engine,
         )
-        for t, v, var in signals_from_media(hashes)
+        for t, v, var in stored
+        if t not in DERIVED_TYPES
     ]
+    for t, v, var in stored:
+        if t not in DERIVED_TYPES:
+            continue
+        base = DERIVED_TYPES[t]
+        parent = next((s for s in out if (s.signal_type, s.variant) == (base, "original")), None)
+        if parent is not None:
+            out.append(_add_derived(session, parent, t, v, var, engine=engine))
+    return out
+
+
+def _add_derived(
+    session: Session,
+    parent: Signal,
+    signal_type: str,
+    value: str,
+    variant: str,
+    *,
+    engine: MatchingEngine | None = None,
+) -> Signal:
+    """A derived signal of ``parent`` (same bank, labels, provenance and state)."""
+    value = normalise_value(signal_type, value)
+    digest_ = signal_digest(value)
+    existing = repo.bank_digests(session, parent.bank_id).get((signal_type, digest_))
+    if existing is not None:
+        return existing
+    now = utcnow()
+    sig = Signal(
+        bank_id=parent.bank_id,
+        signal_type=signal_type,
+        value=value,
+        digest=digest_,
+        variant=variant,
+        labels=dict(parent.labels or {}),
+        tlp=parent.tlp,
+        source=parent.source,
+        external_id=parent.external_id,
+        added_by=parent.added_by,
+        item_id=parent.item_id,
+        enabled=parent.enabled,
+        parent_id=parent.id,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(session, sig)
+    if engine is not None:
+        engine.apply_one(sig.id, sig.signal_type, sig.value, sig.enabled)
+    return sig
 
 
 def removed_content_bank(session: Session, agency_id: int | None = None) -> Bank:
@@ -436,8 +516,12 @@ def match_hashes(
         return [], [], []
     engine.sync(session)
     best: dict[int, tuple[int, str]] = {}
-    video: dict[int, set[int]] = defaultdict(set)
-    video_frames = [h for h in hashes if h.signal_type == "video_pdq" and h.usable]
+    # Video: per signal, the query frame times that matched and the query codes that did.
+    video: dict[int, dict[float, str]] = defaultdict(dict)
+    video_times = {
+        t: {float(h.extra.get("t", 0.0)) for h in hashes if h.signal_type == t and h.usable}
+        for t in _VIDEO_TYPES
+    }
 
     exact = [(h.signal_type, h.value) for h in hashes if h.signal_type in ("sha256", "md5")]
     for sig in repo.signals_by_digest(session, exact):
@@ -449,33 +533,56 @@ def match_hashes(
             continue
         thr = max(b.threshold(stype) for b in banks.values())
         found = engine.search(stype, _codes([h.value for h in qs]), thr)
-        for qi, (h, hits) in enumerate(zip(qs, found, strict=True)):
+        for h, hits in zip(qs, found, strict=True):
             for hit in hits:
-                if stype == "video_pdq":
-                    video[hit.id].add(qi)
+                if stype in _VIDEO_TYPES:
+                    video[hit.id].setdefault(float(h.extra.get("t", 0.0)), h.value)
                 cur = best.get(hit.id)
                 if cur is None or hit.distance < cur[0]:
                     best[hit.id] = (hit.distance, h.variant)
 
-    known: list[MatchHit] = []
-    allow: list[MatchHit] = []
-    for sig in repo.signals_by_ids(session, best):
+    # A derived signal's hit is reported as a hit on its original (the closest one wins).
+    found_sigs = repo.signals_by_ids(session, best)
+    parents = {
+        p.id: p
+        for p in repo.signals_by_ids(
+            session, {s.parent_id for s in found_sigs if s.parent_id is not None}
+        )
+    }
+    reported: dict[int, tuple[Signal, int, str, Signal]] = {}
+    for sig in found_sigs:
         bank = banks.get(sig.bank_id)
         if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
             continue
         distance, variant = best[sig.id]
-        thr = bank.threshold(sig.signal_type)
-        if distance > thr:
+        if distance > bank.threshold(sig.signal_type):
             continue
+        target = sig
+        if sig.signal_type in DERIVED_TYPES:
+            parent = parents.get(sig.parent_id or 0)
+            if parent is None or not parent.enabled:
+                continue
+            target = parent
         if sig.variant not in ("original", variant):
             variant = f"{variant}/{sig.variant}"
+        prev = reported.get(target.id)
+        if prev is None or distance < prev[1]:
+            reported[target.id] = (target, distance, variant, sig)
+
+    known: list[MatchHit] = []
+    allow: list[MatchHit] = []
+    for sig, distance, variant, source in reported.values():
+        bank = banks[sig.bank_id]
+        thr = bank.threshold(sig.signal_type)
         mh = _hit(sig, bank, distance, variant, thr)
-        if sig.signal_type == "video_pdq":
-            matched = sorted(video.get(sig.id, set()))
-            frac = len(matched) / max(1, len(video_frames))
-            sig_codes = codes_for("video_pdq", sig.value)
+        if source.signal_type in _VIDEO_TYPES:
+            # The share of the query's frames that matched, and of the signal's frames
+            # covered by them; a derived (inner) hit counts the frames that had windows.
+            matched = video.get(source.id, {})
+            frac = len(matched) / max(1, len(video_times[source.signal_type]))
+            sig_codes = codes_for(source.signal_type, source.value)
             n_sig = len(sig_codes)
-            q_codes = _codes([video_frames[i].value for i in matched]) if matched else sig_codes[:0]
+            q_codes = _codes(list(matched.values())) if matched else sig_codes[:0]
             covered = 0
             if len(q_codes):
                 d = np.bitwise_count(
@@ -489,7 +596,7 @@ def match_hashes(
                 continue
             mh.fraction = round(frac, 3)
             mh.signal_fraction = round(sig_frac, 3)
-            mh.ranges = _ranges([float(video_frames[i].extra.get("t", 0.0)) for i in matched])
+            mh.ranges = _ranges(sorted(matched))
         (allow if bank.kind == BankKind.ALLOW.value else known).append(mh)
     known.sort(key=lambda m: (m.distance, m.signal_id))
     allow.sort(key=lambda m: (m.distance, m.signal_id))
@@ -508,6 +615,7 @@ def _report(
     return MatchReport(
         media_type=kind,
         sha256=sha,
+        # The inner-region hashes (dozens of query windows) are matching's own: not listed.
         hashes=[
             HashOut(
                 signal_type=h.signal_type,
@@ -518,6 +626,7 @@ def _report(
                 extra=dict(h.extra),
             )
             for h in hashes
+            if h.signal_type not in DERIVED_TYPES
         ],
         matches=matched[0],
         suppressed=matched[1],

@@ -176,7 +176,11 @@ def _write(data: bytes | str, output: Path | None) -> None:
         Console(stderr=True).print(f"written {output} ({len(raw)} bytes)")
 
 
-def _emit_report(rep: object, fmt: str, table: str | None, output: Path | None) -> None:
+def _emit_report(
+    rep: object, fmt: str, table: str | None, output: Path | None, pdf_name: str = "report.pdf"
+) -> None:
+    """Write the report; a PDF with no ``--output`` goes to ``pdf_name`` in the current
+    directory (a PDF on a terminal is no use, and the README's command must just work)."""
     from takedown.operations import report
 
     assert isinstance(rep, report.Report)
@@ -185,9 +189,7 @@ def _emit_report(rep: object, fmt: str, table: str | None, output: Path | None) 
     elif fmt == "html":
         _write(report.render_html(rep), output)
     elif fmt == "pdf":
-        if output is None:
-            raise InvalidInput("a PDF needs --output FILE")
-        _write(report.render_pdf(report.render_html(rep)), output)
+        _write(report.render_pdf(report.render_html(rep)), output or Path(pdf_name))
     elif fmt == "csv":
         if table in (None, "figures"):
             _write(report.figures_csv(rep), output)
@@ -202,7 +204,12 @@ def _emit_report(rep: object, fmt: str, table: str | None, output: Path | None) 
 
 
 FormatArg = Annotated[str, typer.Option("--format", help="json, html, pdf or csv")]
-OutputArg = Annotated[Path | None, typer.Option("--output", "-o", help="file to write")]
+OutputArg = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="file to write (default: stdout; a PDF: operation-ID-KIND.pdf)"
+    ),
+]
 TableArg = Annotated[str | None, typer.Option(help="with --format csv: which table")]
 
 
@@ -223,7 +230,8 @@ def report_cmd(
     def run() -> None:
         with unit_of_work() as session:
             rep = report.build(session, SYSTEM, operation_id, final=final)
-        _emit_report(rep, fmt, table, output)
+        kind = "final" if final else "preliminary"
+        _emit_report(rep, fmt, table, output, f"operation-{operation_id}-{kind}.pdf")
 
     run()
 
@@ -244,6 +252,6 @@ def transparency_cmd(
     def run() -> None:
         with unit_of_work() as session:
             rep = transparency.build(session, _acting(session, agency, system=False), year)
-        _emit_report(rep, fmt, table, output)
+        _emit_report(rep, fmt, table, output, f"transparency-{year}.pdf")
 
     run()

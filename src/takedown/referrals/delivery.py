@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,7 @@ from takedown.accounts.service import SYSTEM
 from takedown.audit.service import record
 from takedown.config import Settings
 from takedown.db import session_scope
+from takedown.kit import leases
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict
 from takedown.kit.http import make_sync_client
@@ -93,7 +95,7 @@ def envelope(session: Session, ref: Referral, delivery: Delivery) -> Envelope:
         document=doc,
         payload=payload,
         idempotency_key=delivery.idempotency_key,
-        attempt=delivery.attempts + 1,
+        attempt=delivery.attempts,  # counted when the attempt was claimed
         html=lambda: render.as_html(session, ref),
         pdf=lambda: render.as_pdf(session, ref),
         csv=lambda: render.as_csv(session, ref),
@@ -115,40 +117,117 @@ class DeliveryReport:
     gave_up: int = 0
 
 
-def deliver_one(
+#: How long a sender holds a delivery it claimed: well above a channel's timeout (30 s),
+#: so a live sender never loses it; a dead one's is released at restart, or expires.
+SENDER_LEASE = dt.timedelta(minutes=5)
+INTERRUPTED = (
+    "interrupted: the sender stopped before the channel answered (a crash or a kill); "
+    "the next attempt carries the same idempotency key"
+)
+TAKEN = "taken: another sender holds this delivery right now"
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A claimed delivery whose attempt row is written (with its own start time)."""
+
+    delivery_id: int
+    attempt_id: int
+    owner: str
+    t0: float
+
+
+def _start(session: Session, delivery_id: int, owner: str, now: dt.datetime) -> Started:
+    """The claim is ours: record the attempt now, before any channel is called."""
+    delivery = session.get(Delivery, delivery_id)
+    assert delivery is not None
+    session.refresh(delivery)  # the claim was an UPDATE beside the ORM
+    for stale in repository.unfinished_attempts(session, delivery_id):
+        stale.finished_at = now
+        stale.detail = INTERRUPTED
+    if delivery.status == DeliveryStatus.GAVE_UP.value:  # "Send now" tries it once more
+        delivery.status = DeliveryStatus.PENDING.value
+        delivery.max_attempts = max(delivery.max_attempts, delivery.attempts + 1)
+    delivery.attempts += 1
+    row = DeliveryAttempt(delivery_id=delivery_id, at=now, ok=False, detail="sending")
+    session.add(row)
+    session.flush()
+    return Started(delivery_id, row.id, owner, time.perf_counter())
+
+
+def claim(
     session: Session,
-    delivery: Delivery,
-    channels: ChannelRegistry,
+    delivery_id: int,
     *,
+    owner: str | None = None,
     clock: Clock | None = None,
-    rng: random.Random | None = None,
-) -> Attempt:
-    """One attempt of one delivery job, recorded; the caller commits."""
-    clock = clock or SystemClock()
+    retry_gave_up: bool = False,
+) -> Started | None:
+    """Claim one delivery (compare-and-set) and record its attempt's start; None if another
+    sender holds it or it is done. Commit before calling the channel (``send``)."""
+    now = (clock or SystemClock()).now()
+    owner = owner or leases.owner_id("send")
+    statuses = [DeliveryStatus.PENDING.value]
+    if retry_gave_up:
+        statuses.append(DeliveryStatus.GAVE_UP.value)
+    if not repository.claim_delivery(
+        session, delivery_id, owner=owner, now=now, ttl=SENDER_LEASE, statuses=statuses
+    ):
+        return None
+    return _start(session, delivery_id, owner, now)
+
+
+def claim_next(
+    session: Session,
+    *,
+    owner: str,
+    clock: Clock | None = None,
+    among: Sequence[int] | None = None,
+) -> Started | None:
+    """Claim the next due delivery nobody holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+    now = (clock or SystemClock()).now()
+    did = repository.claim_next_due(session, now, owner=owner, ttl=SENDER_LEASE, among=among)
+    return None if did is None else _start(session, did, owner, now)
+
+
+def send(session: Session, started: Started, channels: ChannelRegistry) -> Attempt:
+    """Call the channel for a claimed delivery. Reads only: no write lock is held while the
+    platform's API or mail server answers."""
+    delivery = session.get(Delivery, started.delivery_id)
+    assert delivery is not None
     ref = repository.get(session, delivery.referral_id)
     assert ref is not None
-    now = clock.now()
-    t0 = time.perf_counter()
     try:
         channel = channels.get(delivery.channel)
     except KeyError as exc:
-        result = Attempt(False, retryable=False, detail=str(exc))
-    else:
-        try:
-            result = channel.deliver(envelope(session, ref, delivery))
-        except Exception as exc:  # a channel bug is one failed attempt, not a lost job
-            result = Attempt(False, detail=f"{type(exc).__name__}: {exc}")
-    delivery.attempts += 1
-    session.add(
-        DeliveryAttempt(
-            delivery_id=delivery.id,
-            at=now,
-            ok=result.ok,
-            status_code=result.status_code,
-            detail=result.detail[:2000],
-            duration_ms=int((time.perf_counter() - t0) * 1000),
-        )
-    )
+        return Attempt(False, retryable=False, detail=str(exc))
+    try:
+        return channel.deliver(envelope(session, ref, delivery))
+    except Exception as exc:  # a channel bug is one failed attempt, not a lost job
+        return Attempt(False, detail=f"{type(exc).__name__}: {exc}")
+
+
+def finish(
+    session: Session,
+    started: Started,
+    result: Attempt,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> Delivery:
+    """Record the channel's answer on the attempt row, move the delivery on, release it."""
+    clock = clock or SystemClock()
+    now = clock.now()
+    delivery = session.get(Delivery, started.delivery_id)
+    row = session.get(DeliveryAttempt, started.attempt_id)
+    assert delivery is not None and row is not None
+    ref = repository.get(session, delivery.referral_id)
+    assert ref is not None
+    row.ok = result.ok
+    row.status_code = result.status_code
+    row.detail = result.detail[:2000]
+    row.duration_ms = int((time.perf_counter() - started.t0) * 1000)
+    row.finished_at = now
     if result.ok:
         # The batch's status follows the same rule (``issuing.mark_delivered``): the platform
         # acknowledged only if it gave a reference; otherwise the batch is merely sent.
@@ -159,7 +238,7 @@ def deliver_one(
         )
         delivery.acknowledged_at = now
         delivery.ack_reference = result.ack_reference
-        ref.sent_at = now
+        ref.sent_at = row.at  # when the attempt that got through was made
         mark_delivered(
             session,
             ref,
@@ -192,7 +271,46 @@ def deliver_one(
                 wait = max(wait, dt.timedelta(seconds=result.retry_after))
             delivery.next_attempt_at = now + wait
     session.flush()
+    repository.release_delivery(session, delivery.id, owner=started.owner)
+    session.refresh(delivery)
+    return delivery
+
+
+def deliver_one(
+    session: Session,
+    delivery: Delivery,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+    retry_gave_up: bool = False,
+) -> Attempt:
+    """One attempt of one delivery, in the caller's transaction (claim, send, record); the
+    caller commits. The job and "Send now" use ``claim``/``send``/``finish`` in three short
+    transactions instead (``deliver_due``, ``send_now_with_evidence``)."""
+    started = claim(session, delivery.id, clock=clock, retry_gave_up=retry_gave_up)
+    if started is None:
+        return Attempt(False, detail=TAKEN)
+    result = send(session, started, channels)
+    finish(session, started, result, clock=clock, rng=rng)
     return result
+
+
+def deliver_claimed(
+    factory: sessionmaker[Session],
+    started: Started,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> tuple[Attempt, str]:
+    """Send a claimed delivery (its claim committed) and record the answer; returns the
+    answer and the delivery's status after it."""
+    with session_scope(factory) as session:
+        result = send(session, started, channels)
+    with session_scope(factory) as session:
+        status = finish(session, started, result, clock=clock, rng=rng).status
+    return result, status
 
 
 def run_due(
@@ -207,8 +325,10 @@ def run_due(
     clock = clock or SystemClock()
     report = DeliveryReport()
     for d in repository.due_deliveries(session, clock.now(), limit):
-        report.attempted += 1
         res = deliver_one(session, d, channels, clock=clock, rng=rng)
+        if res.detail == TAKEN:
+            continue
+        report.attempted += 1
         if res.ok:
             report.delivered += 1
             report.acknowledged += bool(res.ack_reference)
@@ -236,11 +356,30 @@ def deliver_due(
     """
     clock = clock or SystemClock()
     with session_scope(factory) as session:
-        due = [d.referral_id for d in repository.due_deliveries(session, clock.now(), limit)]
-    capture_before_sending(factory, settings, due)
-    check_before_sending(factory, settings, due, check=check, clock=clock)
-    with session_scope(factory) as session:
-        return run_due(session, channels, clock=clock, limit=limit)
+        rows = repository.due_deliveries(session, clock.now(), limit)
+        due = [(d.id, d.referral_id) for d in rows]
+    referral_ids = [rid for _, rid in due]
+    capture_before_sending(factory, settings, referral_ids)
+    check_before_sending(factory, settings, referral_ids, check=check, clock=clock)
+    report = DeliveryReport()
+    owner = leases.owner_id("deliver")
+    for _ in due:
+        # One claim per transaction: committed before the channel is called, so another
+        # sender (Send now, another job thread or worker) sees the delivery taken.
+        with session_scope(factory) as session:
+            started = claim_next(session, owner=owner, clock=clock, among=[d for d, _ in due])
+        if started is None:
+            break  # the rest were taken by other senders, or are done
+        report.attempted += 1
+        res, status = deliver_claimed(factory, started, channels, clock=clock)
+        if res.ok:
+            report.delivered += 1
+            report.acknowledged += bool(res.ack_reference)
+        elif status == DeliveryStatus.GAVE_UP.value:
+            report.gave_up += 1
+        else:
+            report.failed += 1
+    return report
 
 
 def _waiting(
@@ -287,7 +426,15 @@ def send_now_with_evidence(
     if referral_id in gone.closed:
         raise Conflict(f"{reference} was {NOT_SENT} (see its items)")
     with session_scope(factory) as session:
-        return send_now(session, principal, referral_id, channels, clock=clock)
+        ref, delivery = _waiting(session, principal, referral_id, clock)
+        started = claim(session, delivery.id, clock=clock, retry_gave_up=True)
+        if started is None:
+            raise Conflict(f"{reference} is being sent right now by the delivery job")
+        record(
+            session, principal, "referral.send_now", "referral", ref.id,
+            {"channel": delivery.channel, "attempt": delivery.attempts}, clock=clock,
+        )  # fmt: skip
+    return deliver_claimed(factory, started, channels, clock=clock)[0]
 
 
 def send_now(
@@ -307,11 +454,11 @@ def send_now(
     """
     clock = clock or SystemClock()
     ref, delivery = _waiting(session, principal, referral_id, clock)
-    if delivery.status == DeliveryStatus.GAVE_UP.value:
-        delivery.status = DeliveryStatus.PENDING.value
-        delivery.max_attempts = max(delivery.max_attempts, delivery.attempts + 1)
     record(
         session, principal, "referral.send_now", "referral", ref.id,
         {"channel": delivery.channel, "attempt": delivery.attempts + 1}, clock=clock,
     )  # fmt: skip
-    return deliver_one(session, delivery, channels, clock=clock)
+    result = deliver_one(session, delivery, channels, clock=clock, retry_gave_up=True)
+    if result.detail == TAKEN:
+        raise Conflict(f"{ref.reference} is being sent right now by the delivery job")
+    return result

@@ -136,9 +136,16 @@ class Delivery(Base):
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The sender holding it (``kit.leases``): claimed before any channel is called, so a
+    # second sender (Send now, the ticker, another job thread or worker) sees it taken.
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class DeliveryAttempt(Base):
+    """One attempt, recorded when it starts (``at``) and completed when the channel
+    answers (``finished_at``); one never finished was interrupted (a crash, a kill)."""
+
     __tablename__ = "referral_delivery_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +155,7 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
     duration_ms: Mapped[int] = mapped_column(default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class PlatformNotice(Base):

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from takedown.accounts.models import User
 from takedown.accounts.principal import Principal
+from takedown.db import serialize
 from takedown.items.models import Assessment, Item
+from takedown.kit import leases
 from takedown.referrals.models import (
     Delivery,
     DeliveryAttempt,
@@ -154,6 +156,8 @@ def notice_for(session: Session, platform: str) -> PlatformNotice | None:
 
 
 def next_reference_number(session: Session, prefix: str) -> int:
+    """The next number under ``prefix``; two batches created at once never get the same."""
+    serialize(session, f"referrals.reference:{prefix}")
     count = session.scalar(
         select(func.count()).select_from(Referral).where(Referral.reference.like(f"{prefix}%"))
     )
@@ -176,6 +180,66 @@ def due_deliveries(session: Session, now: dt.datetime, limit: int) -> list[Deliv
             .where(Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now)
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
+        ).all()
+    )
+
+
+#: A delivery's lease columns (``kit.leases``): who is sending it, until when.
+SENDER = leases.Leased(Delivery.id, Delivery.claimed_by, Delivery.claimed_until)
+
+
+def claim_delivery(
+    session: Session,
+    delivery_id: int,
+    *,
+    owner: str,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    statuses: Sequence[str] = (DeliveryStatus.PENDING.value,),
+) -> bool:
+    """Compare-and-set: this sender takes the delivery if nobody holds it and its status
+    is one of ``statuses``. The caller commits before calling any channel."""
+    return leases.claim_one(
+        session, SENDER, delivery_id, [Delivery.status.in_(list(statuses))],
+        owner=owner, now=now, ttl=ttl,
+    )  # fmt: skip
+
+
+def claim_next_due(
+    session: Session,
+    now: dt.datetime,
+    *,
+    owner: str,
+    ttl: dt.timedelta,
+    among: Sequence[int] | None = None,
+) -> int | None:
+    """Take the next due delivery nobody holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL);
+    with ``among``, only one of those deliveries (the ones just captured and checked)."""
+    where = [Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now]
+    if among is not None:
+        where.append(Delivery.id.in_(list(among)))
+    keys = leases.claim(
+        session, SENDER, where, owner=owner, now=now, ttl=ttl, limit=1,
+        order_by=[Delivery.next_attempt_at, Delivery.id],
+    )  # fmt: skip
+    return int(keys[0]) if keys else None
+
+
+def release_delivery(session: Session, delivery_id: int, *, owner: str) -> None:
+    leases.release(session, SENDER, [delivery_id], owner=owner)
+
+
+def release_dead_senders(session: Session) -> int:
+    """Deliveries held by a sender that died on this host: free again (a restart's job)."""
+    return leases.release_dead(session, SENDER)
+
+
+def unfinished_attempts(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
+    return list(
+        session.scalars(
+            select(DeliveryAttempt).where(
+                DeliveryAttempt.delivery_id == delivery_id, DeliveryAttempt.finished_at.is_(None)
+            )
         ).all()
     )
 

@@ -124,6 +124,9 @@ class AttemptOut(BaseModel):
     status_code: int | None
     detail: str
     duration_ms: int
+    # When the channel answered; null while the attempt runs, or if its sender died
+    # before an answer (then ``detail`` says "interrupted").
+    finished_at: dt.datetime | None = None
 
 
 class DeliveryOut(BaseModel):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.config import get_settings
 from takedown.db import make_engine, make_sessionmaker, session_scope
-from takedown.kit.jobs import job, ticker
+from takedown.kit.jobs import job, on_start, ticker
 
 log = logging.getLogger("takedown.referrals")
 
@@ -74,3 +74,15 @@ def deliver_ticker() -> None:
 @ticker("referrals.escalate", 60)
 def escalate_ticker() -> None:
     escalate_job()
+
+
+@on_start("referrals.release_dead_senders")
+def release_dead_senders() -> None:
+    """Deliveries a killed process was sending are free again (their next attempt reuses
+    the idempotency key, and the interrupted attempt stays on record)."""
+    from takedown.referrals import repository
+
+    with session_scope(_factory()) as session:
+        n = repository.release_dead_senders(session)
+    if n:
+        log.warning("released %d delivery claim(s) of a stopped process", n)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -20,13 +20,13 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
-from takedown.referrals import render, service
+from takedown.referrals import render, sending, service
 from takedown.referrals.annex import REASON_TEXT
 from takedown.referrals.models import DELIVERY_DONE, CannotComplyReason
-from takedown.web.deps import PagePrincipal, error_field, form_list, form_values
+from takedown.web.deps import PageForm, PagePrincipal, error_field, form_list, form_values
 from takedown.web.nav import register_nav, register_panel
 from takedown.web.pagination import paginate
-from takedown.web.templating import redirect
+from takedown.web.templating import redirect, render_fragment
 from takedown.web.templating import render as render_page
 
 router = APIRouter(include_in_schema=False)
@@ -101,12 +101,14 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
     # The 12-hour prior notice holds the order: say so instead of a Send now that fails.
     held_until = ref.not_before if waiting and ref.not_before and ref.not_before > now else None
     is_order = ref.kind == "removal_order"
+    send = sending.send_state(session, ref.id, now=now)
     return {
         "ref": ref,
         "data": data,
         "delivery": delivery,
         "attempts": record.attempts if record else [],
-        "can_send": waiting and held_until is None,
+        "send": send,
+        "can_send": waiting and held_until is None and not send.running,
         "held_until": held_until,
         "can_escalate": held_until is not None and is_order and principal.is_supervisor,
         "can_edit": agency_user
@@ -179,11 +181,15 @@ def cancel_form(
 
 
 @router.post("/referrals/{referral_id}/send-back")
-async def send_back_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def send_back_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """A supervisor returns an order awaiting approval to its author, with the reason."""
-    reason = form_values(await request.form(), "send_back_reason")["send_back_reason"][:2000]
+    reason = form_values(form_data, "send_back_reason")["send_back_reason"][:2000]
     back = f"/referrals/{referral_id}"
     try:
         service.reject(session, principal, referral_id, reason=reason)
@@ -194,12 +200,16 @@ async def send_back_form(
 
 
 @router.post("/referrals/{referral_id}/edit")
-async def edit_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def edit_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """Change a draft or an order awaiting approval: reasons, justification, emergency,
     and items taken out of the batch."""
-    form = await request.form()
+    form = form_data
     values = form_values(form, "justification")
     back = f"/referrals/{referral_id}"
     drop = [int(i) for i in form_list(form, "remove_items") if i.strip().isdigit()]
@@ -221,11 +231,15 @@ async def edit_form(
 
 
 @router.post("/referrals/{referral_id}/emergency")
-async def emergency_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def emergency_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """Escalate an order held by the 12-hour prior notice to an emergency order."""
-    reason = form_values(await request.form(), "emergency_reason")["emergency_reason"][:2000]
+    reason = form_values(form_data, "emergency_reason")["emergency_reason"][:2000]
     back = f"/referrals/{referral_id}"
     try:
         service.escalate_to_emergency(session, principal, referral_id, reason=reason)
@@ -247,11 +261,15 @@ def _utc_field(value: str) -> dt.datetime | None:
 
 
 @router.post("/referrals/{referral_id}/respond")
-async def respond_many_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+def respond_many_form(
+    referral_id: IdPath,
+    request: Request,
+    form_data: PageForm,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
     """The portal's Annex II for the selected items, with one time of removal."""
-    raw = await request.form()
+    raw = form_data
     form = form_values(raw, "removed_at")
     back = f"/referrals/{referral_id}"
     ids = [int(i) for i in form_list(raw, "item_ids") if i.strip().isdigit()][:1000]
@@ -270,14 +288,15 @@ async def respond_many_form(
 
 
 @router.post("/referrals/{referral_id}/items/{item_id}/respond")
-async def respond_form(
+def respond_form(
     referral_id: IdPath,
     item_id: IdPath,
     request: Request,
+    form_data: PageForm,
     principal: PagePrincipal,
     session: DbSession,
 ) -> RedirectResponse:
-    form = form_values(await request.form(), "response", "reason", "text", "removed_at")
+    form = form_values(form_data, "response", "reason", "text", "removed_at")
     back = f"/referrals/{referral_id}"
     try:
         removed_at = _utc_field(form["removed_at"])
@@ -421,26 +440,50 @@ def _after_create(request: Request, results: list[service.BatchResult]) -> Respo
 
 @router.post("/referrals/{referral_id}/deliver")
 def deliver_form(
-    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+    referral_id: IdPath,
+    request: Request,
+    background: BackgroundTasks,
+    principal: PagePrincipal,
+    session: DbSession,
 ) -> RedirectResponse:
-    """Send an approved batch now through its channel (one attempt, recorded), capturing
-    its evidence first as the delivery job does (``capture_before_referral``).
+    """Send an approved batch now, in the background: capture its evidence first, look at
+    its items once more, then one attempt through its channel (``sending.run_send`` calls
+    ``delivery.send_now_with_evidence``, each step in its own transaction).
 
-    It runs in its own transactions (``send_now_with_evidence``): the capture commits
-    before the attempt, and this request's session has only read.
+    The answer comes at once; the batch page shows "Sending…" and polls until the send has
+    ended, then shows how (it used to wait ~9 s with no sign of life).
     """
-    from takedown.referrals import delivery
-
     back = f"/referrals/{referral_id}"
-    settings = request.app.state.settings
-    channels = delivery.default_channels(settings)
     try:
-        attempt = delivery.send_now_with_evidence(
-            request.app.state.sessionmaker, settings, principal, referral_id, channels
-        )
+        sending.request_send(session, principal, referral_id)
     except (Conflict, Forbidden, InvalidInput) as exc:
+        session.rollback()
         return redirect(request, back, notice=exc.detail, level="error")
-    if attempt.ok:
-        ack = f" (acknowledgement {attempt.ack_reference})" if attempt.ack_reference else ""
-        return redirect(request, back, notice=f"Sent and received by the platform{ack}.")
-    return redirect(request, back, notice=f"Delivery failed: {attempt.detail[:200]}", level="error")
+    # After the response, so after this request's commit: the send finds the request.
+    background.add_task(
+        sending.run_send,
+        request.app.state.sessionmaker,
+        request.app.state.settings,
+        principal,
+        referral_id,
+    )
+    return redirect(
+        request,
+        back,
+        notice="Sending in the background: evidence first, then a last look at the items, "
+        "then the platform. This page shows the result when it is done.",
+    )
+
+
+@router.get("/referrals/{referral_id}/send-state", response_class=HTMLResponse)
+def send_state_fragment(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> HTMLResponse:
+    """The polled "Sending…" line; once the send has ended, the page reloads (HX-Refresh)
+    to show the batch's new state, its delivery and its attempts."""
+    ref = service.own_referral(session, principal, referral_id)
+    send = sending.send_state(session, ref.id)
+    headers = {} if send.running else {"HX-Refresh": "true"}
+    return render_fragment(
+        request, "referrals/_send_state.html", {"ref": ref, "send": send}, headers=headers
+    )

@@ -22,7 +22,7 @@ from takedown.items.models import Item
 from takedown.kit.errors import Forbidden, NotFound
 from takedown.matching import repository as matching_repository
 from takedown.matching import service as matching
-from takedown.matching.models import Signal
+from takedown.matching.models import DERIVED_TYPES, Signal
 from takedown.sharing.facts import (
     AssessmentFact,
     ItemFact,
@@ -138,7 +138,13 @@ def bank_media(session: Session, principal: Principal, bank_id: int) -> Iterator
     """The bank's enabled signals, grouped per piece of media, each with its marking (the
     strictest of its signals' own markings and the bank's)."""
     bank = matching.get_bank(session, principal, bank_id)
-    signals = (s for s in matching_repository.iter_bank_signals(session, bank.id) if s.enabled)
+    # Derived signals (the inner-region PDQ of an image) are this instance's own matching
+    # aid, computed from pixels it holds: never shared (STIX x_pdq, MISP).
+    signals = (
+        s
+        for s in matching_repository.iter_bank_signals(session, bank.id)
+        if s.enabled and s.signal_type not in DERIVED_TYPES
+    )
     for group in _media_groups(signals):
         head = group[0]
         yield MediaFact(

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from takedown.sim import sites_other, sites_social
+from takedown.sim import conditional, sites_other, sites_social
 from takedown.sim.clock import SimClock
 from takedown.sim.pages import Ctx, html_page, json_response, media_response, token_media
 from takedown.sim.server import Request, Response
@@ -64,6 +64,11 @@ class SimState:
     faults: dict[str, collections.deque[Fault]] = field(default_factory=dict)
     buckets: dict[str, _Bucket] = field(default_factory=dict)
     inbox: list[dict[str, Any]] = field(default_factory=list)
+    # What a careful receiver keeps: the acknowledgement each idempotency key (API header,
+    # e-mail Message-ID) got, so a retry of the same referral gets the same answer.
+    seen_keys: dict[str, str] = field(default_factory=dict)
+    # Every referral POST received (repeats included), for tests that count deliveries.
+    api_received: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     inject: bool = True  # behaviour (latency, random errors) on/off
 
@@ -132,7 +137,8 @@ class SimApp:
         key = (host, req.target)
         hit = self._cache.get(key) if cacheable else None
         if hit is not None:
-            return Response(hit[0], hit[1], hit[2], list(hit[3]), delay=delay)
+            hit_resp = Response(hit[0], hit[1], hit[2], list(hit[3]), delay=delay)
+            return conditional.apply(p.type, req, hit_resp)
         ctx = Ctx(w, p, req, now)
         if host in p.media_hosts and not req.path.startswith("/vi/"):
             found = token_media(w, req.path)
@@ -142,7 +148,7 @@ class SimApp:
         if cacheable and not resp.drop and len(self._cache) < 50_000:
             self._cache[key] = (resp.status, resp.body, resp.content_type, list(resp.headers))
         resp.delay += delay
-        return resp
+        return conditional.apply(p.type, req, resp)
 
     def _fault(self, pid: str) -> Response | None:
         q = self.state.faults.get(pid)
@@ -198,6 +204,13 @@ class SimApp:
             except (ValueError, KeyError, TypeError):
                 return json_response({"error": "body must be JSON with a list 'urls'"}, 400)
             kind = str(data.get("kind", "tos"))
+            key = req.headers.get("idempotency-key", "")
+            self.state.api_received.append(
+                {"platform": pid, "reference": str(data.get("reference", "")), "key": key,
+                 "repeat": bool(key) and key in self.state.seen_keys}
+            )  # fmt: skip
+            if key and key in self.state.seen_keys:
+                return json_response(self._ack(self.state.seen_keys[key], now), 200)
             ref = self.world.refer(
                 pid,
                 self._resolve_urls(pid, urls),
@@ -207,6 +220,8 @@ class SimApp:
                 str(data.get("reference", "")),
                 str(data.get("agency", "")),
             )
+            if key:
+                self.state.seen_keys[key] = ref.ack
             return json_response(self._ack(ref.ack, now), 202)
         if path.startswith("/api/v1/referrals/") and req.method == "GET":
             ack = path.rsplit("/", 1)[1]
@@ -258,7 +273,11 @@ class SimApp:
         kind = "removal_order" if "removal order" in (subject + body).lower() else "tos"
         acks = []
         now = self.clock.ts()
-        for rcpt in rcpts:
+        message_id = str(msg.get("Message-ID", "")).strip()
+        repeat = bool(message_id) and message_id in self.state.seen_keys
+        if repeat:
+            acks = self.state.seen_keys[message_id].split(",")
+        for rcpt in [] if repeat else rcpts:
             pid = self.email_to_platform.get(rcpt.lower())
             if pid is None:
                 continue
@@ -274,8 +293,12 @@ class SimApp:
                 "urls": urls,
                 "acks": acks,
                 "received_at": iso(now),
+                "message_id": message_id,
+                "repeat": repeat,
             }
         )
+        if acks and message_id and not repeat:
+            self.state.seen_keys[message_id] = ",".join(acks)
         return bool(acks), ",".join(acks)
 
 

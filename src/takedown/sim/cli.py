@@ -106,6 +106,19 @@ async def _serve(sim: Sim, gen_seconds: float, json_out: bool) -> None:
             )
         for onion in info["onion_hosts"]:
             typer.echo(f"onion: http://{onion}/ (through the SOCKS5 proxy only)")
+        # Where each simulated platform takes referrals: set these on the platform records
+        # (Administration -> Platforms), or the orders go nowhere the testbed sees.
+        for pid, desk in sorted(info["intake"].items()):
+            typer.echo(
+                f"platform {pid}: TCO contact point {desk['email'] or '-'}, API endpoint "
+                f"{desk['api']}"
+            )
+        if sim.clock.speed == 0:
+            typer.echo(
+                "the clock is stopped (speed 0): the platforms act only when it moves; "
+                "run with --speed 60 (a simulated minute per real second), or POST "
+                f"{info['control_url']}/clock/advance"
+            )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -272,10 +272,51 @@ VARIANTS: dict[str, Variant] = {
 }
 
 
+def _crop_by(img: Image.Image, left: float, top: float, right: float, bottom: float) -> Image.Image:
+    w, h = img.size
+    return img.crop((round(w * left), round(h * top), w - round(w * right), h - round(h * bottom)))
+
+
+def _crop_centred(img: Image.Image, rng: random.Random) -> Image.Image:
+    fx, fy = rng.uniform(0.05, 0.10), rng.uniform(0.05, 0.10)
+    return _crop_by(img, fx, fy, fx, fy)
+
+
+def _rotate_fill(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Rotated by 2-5 degrees, then cropped to the largest centred rectangle of the same
+    aspect that has no black corner."""
+    angle = rng.uniform(2.0, 5.0) * rng.choice([-1, 1])
+    w, h = img.size
+    a = math.radians(abs(angle))
+    k = 1.0 / (math.cos(a) + math.sin(a) * max(w / h, h / w))
+    out = img.convert("RGB").rotate(angle, resample=Image.Resampling.BICUBIC)
+    return _crop_by(out, (1 - k) / 2, (1 - k) / 2, (1 - k) / 2, (1 - k) / 2)
+
+
+def _mirror_crop(img: Image.Image, rng: random.Random) -> Image.Image:
+    return ImageOps.mirror(_crop_centred(img, rng))
+
+
+def _mirror_crop_offset(img: Image.Image, rng: random.Random) -> Image.Image:
+    return ImageOps.mirror(_crop(img, rng))
+
+
+#: Harder edits, beyond what the adversary uses (``VARIANTS``): matching's crop, rotation and
+#: mirror recovery is measured on them (bench/match_quality.py, tests/matching).
+EXTRA_VARIANTS: dict[str, Variant] = {
+    "crop_centred": _crop_centred,
+    "rotate_fill": _rotate_fill,
+    "mirror_crop": _mirror_crop,
+    "mirror_crop_offset": _mirror_crop_offset,
+}
+
+
 def apply_variant(img: Image.Image, variant: str | None, seed: int) -> Image.Image:
+    """``img`` edited by one of ``VARIANTS`` or ``EXTRA_VARIANTS`` (deterministic per seed)."""
     if not variant:
         return img
-    return VARIANTS[variant](img, random.Random(f"variant:{seed}:{variant}"))
+    fn = VARIANTS.get(variant) or EXTRA_VARIANTS[variant]
+    return fn(img, random.Random(f"variant:{seed}:{variant}"))
 
 
 def poster_jpeg(seed: int, variant: str | None = None, size: tuple[int, int] = (640, 480)) -> bytes:

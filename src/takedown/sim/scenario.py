@@ -69,6 +69,8 @@ class Content(_M):
     video_rate: float = 0.1  # share of children with a video
     link_rate: float = 0.15  # share of children linking to another platform's item
     spread_hours: float = 72.0  # appearance times spread over this window before start
+    # onion_forum only: market listings and donation posts with wallet addresses (sim.listings)
+    listings: int = 0
 
 
 class Tns(_M):
@@ -105,7 +107,9 @@ class Adversary(_M):
     delay_minutes: Dist = Field(default_factory=lambda: Dist(median=120, sigma=0.8))
     max_generations: int = 3
     reposts: tuple[int, int] = (1, 3)
-    announce: bool = True
+    announce: bool = True  # False: every return is silent (no announcement)
+    silent_rate: float = 0.0  # share of returns that are not announced
+    unrelated_rate: float = 0.0  # share of successors under a handle unrelated to the old one
 
 
 class Reports(_M):

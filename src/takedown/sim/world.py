@@ -159,6 +159,7 @@ class World:
         self.processed_until = -(2**62)
         self.version = 0  # bumped whenever what a page shows may have changed (response cache)
         self._appear: list[int] = []  # appearance times not yet reached by the clock
+        self.listings: dict[str, dict[str, Any]] = {}  # item id -> listing truth (sim.listings)
         self._generate()
 
     # --- ids and randomness ------------------------------------------------------------
@@ -252,6 +253,10 @@ class World:
                 t
             ) in times:  # chronological, so post numbers grow with time as on the real platforms
                 self.make_child(rng, p, owner, t)
+        if p.type == "onion_forum" and c.listings:
+            from takedown.sim import listings
+
+            listings.add_to_world(self, p, self.rng("listings", p.id), c.listings)
 
     def unique_handle(self, rng: random.Random, p: Platform, base: str | None = None) -> str:
         max_len = 15 if p.type == "microblog" else 30
@@ -509,6 +514,10 @@ class World:
             if it.appeared_at <= now:
                 used.update(it.media)
                 yield json.dumps(it.truth(now), sort_keys=True, ensure_ascii=False)
+        for iid, truth in self.listings.items():
+            if self.items[iid].appeared_at <= now:
+                line = {**truth, "item": iid, "url": self.items[iid].url}
+                yield json.dumps(line, sort_keys=True, ensure_ascii=False)
         for mid in sorted(used | {m.original for m in (self.media[u] for u in used) if m.original}):
             m = self.media[mid]
             yield json.dumps(

@@ -63,6 +63,9 @@ class CheckSchedule(Base):
     online_before_removal_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     reappeared_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Who holds the lease (``kit.leases.owner_id``): renewed while its run works, released
+    # at once when a restarted worker finds its holder dead.
+    lease_owner: Mapped[str | None] = mapped_column(String(128), default=None)
     # An analyst asked for a check at this time (the newest request). Until a check that
     # started at or after it is recorded, the item stays due: a check already running when
     # the request came does not answer it.

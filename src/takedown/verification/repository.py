@@ -13,6 +13,7 @@ from takedown.accounts.principal import Principal
 from takedown.db import UTCDateTime
 from takedown.items.models import Item
 from takedown.items.repository import visible_to
+from takedown.kit import leases
 from takedown.verification.models import Check, CheckRequest, CheckRequestItem, CheckSchedule
 
 CHUNK = 500
@@ -33,6 +34,10 @@ def add_schedule(session: Session, row: CheckSchedule) -> None:
     session.add(row)
 
 
+#: A check schedule's lease columns (``kit.leases``): which run checks the item, until when.
+LEASE = leases.Leased(CheckSchedule.item_id, CheckSchedule.lease_owner, CheckSchedule.lease_until)
+
+
 def claim_due(
     session: Session,
     now: dt.datetime,
@@ -40,31 +45,64 @@ def claim_due(
     lease_until: dt.datetime,
     *,
     request_id: int | None = None,
+    owner: str | None = None,
 ) -> list[tuple[int, str]]:
-    """Take up to ``limit`` due items (oldest due first) and lease them to this run;
-    with ``request_id``, only the due items of that on-demand request."""
-    q = (
-        select(CheckSchedule.item_id, Item.fetch_url)
-        .join(Item, Item.id == CheckSchedule.item_id)
-        .where(
-            CheckSchedule.active.is_(True),
-            CheckSchedule.next_check_at <= now,
+    """Take up to ``limit`` due items (oldest due first) and lease them to ``owner``;
+    with ``request_id``, only the due items of that on-demand request. Two runs never
+    take the same item (``kit.leases.claim``)."""
+    where = [CheckSchedule.active.is_(True), CheckSchedule.next_check_at <= now]
+    if request_id is not None:
+        where.append(CheckSchedule.item_id.in_(_request_item_ids(request_id)))
+    ids = leases.claim(
+        session, LEASE, where, owner=owner or leases.owner_id("verify"), now=now,
+        ttl=lease_until - now, limit=limit,
+        order_by=[CheckSchedule.next_check_at, CheckSchedule.item_id],
+    )  # fmt: skip
+    urls: dict[int, str] = {}
+    for i in range(0, len(ids), CHUNK):
+        rows = session.execute(
+            select(Item.id, Item.fetch_url).where(Item.id.in_(ids[i : i + CHUNK]))
+        )
+        urls.update((int(k), str(u)) for k, u in rows)
+    return [(int(i), str(urls[i])) for i in ids if i in urls]
+
+
+def renew_leases(
+    session: Session, item_ids: Sequence[int], *, owner: str, now: dt.datetime, ttl: dt.timedelta
+) -> int:
+    return leases.renew(session, LEASE, list(item_ids), owner=owner, now=now, ttl=ttl)
+
+
+def release_leases(session: Session, item_ids: Sequence[int], *, owner: str) -> int:
+    return leases.release(session, LEASE, list(item_ids), owner=owner)
+
+
+def release_dead_leases(session: Session) -> int:
+    """Schedules leased by a run that died on this host: due again at once."""
+    return leases.release_dead(session, LEASE)
+
+
+def request_waiting(
+    session: Session, request_id: int, since: dt.datetime, now: dt.datetime
+) -> tuple[int, dt.datetime | None, int]:
+    """The request's items not checked since ``since``: how many a run holds now (and its
+    lease's latest end), and how many are due with no run holding them (queued)."""
+    ids = _request_item_ids(request_id)
+    checked = select(Check.item_id).where(Check.item_id.in_(ids), Check.checked_at >= since)
+    mine = and_(CheckSchedule.item_id.in_(ids), CheckSchedule.item_id.not_in(checked))
+    running, until = session.execute(
+        select(func.count(), func.max(CheckSchedule.lease_until)).where(
+            mine, CheckSchedule.lease_until >= now
+        )
+    ).one()
+    queued = session.scalar(
+        select(func.count()).where(
+            mine,
             or_(CheckSchedule.lease_until.is_(None), CheckSchedule.lease_until < now),
+            or_(CheckSchedule.not_before.is_(None), CheckSchedule.not_before <= now),
         )
     )
-    if request_id is not None:
-        q = q.where(CheckSchedule.item_id.in_(_request_item_ids(request_id)))
-    due = session.execute(
-        q.order_by(CheckSchedule.next_check_at, CheckSchedule.item_id).limit(limit)
-    ).all()
-    ids = [r[0] for r in due]
-    for i in range(0, len(ids), CHUNK):
-        session.execute(
-            update(CheckSchedule)
-            .where(CheckSchedule.item_id.in_(ids[i : i + CHUNK]))
-            .values(lease_until=lease_until)
-        )
-    return [(int(r[0]), str(r[1])) for r in due]
+    return int(running or 0), until, int(queued or 0)
 
 
 def count_due(session: Session, now: dt.datetime) -> int:

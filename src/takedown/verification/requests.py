@@ -78,6 +78,9 @@ class Progress:
     outcomes: dict[str, int] = field(default_factory=dict)  # latest check per item
     held: int = 0  # not checked yet: the host asked us to wait (Retry-After)
     held_until: dt.datetime | None = None
+    running: int = 0  # not checked yet: a run holds them now (leased, renewed while alive)
+    running_until: dt.datetime | None = None
+    queued: int = 0  # not checked yet: due, and no run has taken them
 
     @property
     def checked(self) -> int:
@@ -109,9 +112,16 @@ def progress(session: Session, row: CheckRequest, *, clock: Clock | None = None)
     now = (clock or SystemClock()).now()
     outcomes = repository.request_outcomes(session, row.id, row.requested_at)
     held, until = (0, None)
+    running, running_until, queued = (0, None, 0)
     if sum(outcomes.values()) < row.items:
         held, until = repository.request_held(session, row.id, row.requested_at, now)
-    return Progress(total=row.items, outcomes=outcomes, held=held, held_until=until)
+        running, running_until, queued = repository.request_waiting(
+            session, row.id, row.requested_at, now
+        )
+    return Progress(
+        total=row.items, outcomes=outcomes, held=held, held_until=until,
+        running=running, running_until=running_until, queued=queued,
+    )  # fmt: skip
 
 
 def request_checks(

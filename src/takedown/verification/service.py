@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,10 @@ from takedown.accounts.service import SYSTEM
 from takedown.db import session_scope
 from takedown.items import service as items_service
 from takedown.items.models import Item, ItemStatus
+from takedown.kit import leases
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import NotFound
+from takedown.kit.politeness import HostBudget
 from takedown.platforms.detectors.base import Outcome
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.verification import repository
@@ -189,6 +192,7 @@ def record_results(
         row.next_check_at = step.next_check_at
         row.active = step.active
         row.lease_until = None
+        row.lease_owner = None
         row.not_before = (
             r.checked_at + dt.timedelta(seconds=r.retry_after) if r.retry_after else None
         )
@@ -258,6 +262,14 @@ class VerifyReport:
     still_online: int = 0
 
 
+#: A run's lease on the items it took: short, and renewed every third of it while the run
+#: is alive, so a killed worker's items are due again within minutes, not half an hour.
+LEASE = dt.timedelta(minutes=2)
+#: Results are committed every ``chunk`` results or every this many seconds: a killed
+#: worker loses at most a few seconds of observations, never a run's worth.
+FLUSH_SECONDS = 1.0
+
+
 def verify_due(
     factory: sessionmaker[Session],
     client_factory: Callable[[], httpx.AsyncClient],
@@ -267,13 +279,17 @@ def verify_due(
     engine_config: EngineConfig | None = None,
     policy: SchedulePolicy | None = None,
     limit: int = 100_000,
-    chunk: int = 500,
-    lease: dt.timedelta = dt.timedelta(minutes=30),
+    chunk: int = 10,
+    lease: dt.timedelta = LEASE,
+    flush_seconds: float = FLUSH_SECONDS,
     on_total: Callable[[int], None] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     request_id: int | None = None,
+    budget: HostBudget | None = None,
+    owner: str | None = None,
 ) -> VerifyReport:
-    """Check every due item once: claim (leased), check, record in chunks, commit each chunk.
+    """Check every due item once: claim (leased), check, record in small batches, each
+    committed; the leases of the items still in progress are renewed while the run lives.
 
     ``client_factory`` builds a guarded client inside this run's event loop; the
     engine asks for one per host (see ``PerHostClients``). ``request_id`` limits the run
@@ -282,29 +298,54 @@ def verify_due(
     clock = clock or SystemClock()
     now = clock.now()
     report = VerifyReport(run_id=uuid.uuid4().hex, outcomes={})
+    owner = owner or leases.owner_id(f"verify-{report.run_id[:8]}")
     with session_scope(factory) as session:
-        due = repository.claim_due(session, now, limit, now + lease, request_id=request_id)
+        due = repository.claim_due(
+            session, now, limit, now + lease, request_id=request_id, owner=owner
+        )
     report.due = len(due)
     if on_total is not None:
         on_total(len(due))
     if not due:
         return report
+    outstanding = {i for i, _ in due}  # leased to us, not recorded yet
     buffer: list[CheckResult] = []
+    last_flush = time.monotonic()
 
     def flush() -> None:
+        nonlocal last_flush
         with session_scope(factory) as session:
             s = record_results(session, buffer, clock=clock, policy=policy, run_id=report.run_id)
+        outstanding.difference_update(int(r.key) for r in buffer if isinstance(r.key, int))
         report.removed_confirmed += s.removed
         report.reappeared += s.reappeared
         report.restricted += s.restricted
         report.still_online += s.still_online
         buffer.clear()
+        last_flush = time.monotonic()
+
+    def renew() -> None:
+        ids = sorted(outstanding)
+        if ids:
+            with session_scope(factory) as session:
+                repository.renew_leases(session, ids, owner=owner, now=clock.now(), ttl=lease)
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(max(0.05, lease.total_seconds() / 3))
+            await asyncio.to_thread(renew)
 
     async def go() -> None:
-        async with PerHostClients(client_factory) as clients:
-            checker = Checker(clients, registry=registry, config=engine_config, clock=clock)
-            async for r in checker.stream(CheckTarget(i, u) for i, u in due):
-                handle(r)
+        beat = asyncio.create_task(heartbeat())
+        try:
+            async with PerHostClients(client_factory) as clients:
+                checker = Checker(
+                    clients, registry=registry, config=engine_config, clock=clock, budget=budget
+                )
+                async for r in checker.stream(CheckTarget(i, u) for i, u in due):
+                    handle(r)
+        finally:
+            beat.cancel()
 
     def handle(r: CheckResult) -> None:
         buffer.append(r)
@@ -313,12 +354,17 @@ def verify_due(
         report.outcomes[r.outcome.value] = report.outcomes.get(r.outcome.value, 0) + 1
         if on_result is not None:
             on_result(r)
-        if len(buffer) >= chunk:
+        if len(buffer) >= chunk or time.monotonic() - last_flush >= flush_seconds:
             flush()
 
-    asyncio.run(go())
-    if buffer:
-        flush()
+    try:
+        asyncio.run(go())
+        if buffer:
+            flush()
+    finally:
+        if outstanding:  # stopped early (an error): give back what we did not check
+            with session_scope(factory) as session:
+                repository.release_leases(session, sorted(outstanding), owner=owner)
     return report
 
 

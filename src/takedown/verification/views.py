@@ -27,7 +27,7 @@ from takedown.verification.tasks import enqueue_check_request, record_check_requ
 from takedown.web.deps import PagePrincipal, require_page_role
 from takedown.web.nav import register_nav
 from takedown.web.progress import ProgressState, progress_fragment
-from takedown.web.templating import is_htmx, redirect, render
+from takedown.web.templating import background_jobs, is_htmx, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -92,6 +92,18 @@ def _detail(row: CheckRequest, p: requests.Progress) -> str:
         parts.append(
             "Latest outcome: " + ", ".join(f"{o} {n}" for o, n in sorted(p.outcomes.items())) + "."
         )
+    if p.running and p.running_until is not None:
+        until = p.running_until.strftime("%H:%M:%S UTC")
+        parts.append(
+            f"{p.running} being checked now: a checker holds them (until {until}, renewed "
+            "while it works) and saves results every few seconds."
+        )
+    if p.queued:
+        parts.append(
+            f"{p.queued} waiting for a checker to take them: the background jobs start "
+            "within a minute; if none does, no job runner is up (embedded: takedown serve; "
+            "distributed: takedown worker)."
+        )
     if p.held and p.held_until is not None:
         until = p.held_until.strftime("%Y-%m-%d %H:%M:%S UTC")
         parts.append(f"{p.held} waiting: the platform asked us not to come back before {until}.")
@@ -129,6 +141,11 @@ def _check_now(
 ) -> Response:
     back = PAGE_OF[scope].format(scope_id)
     try:
+        if not background_jobs(request):
+            raise Conflict(
+                "checks on demand need background jobs, and this server runs none "
+                "(the demo's dashboard): run takedown serve, or workers, to check now"
+            )
         row = requests.request_checks(session, principal, scope, scope_id)
     except Conflict as exc:
         if is_htmx(request):

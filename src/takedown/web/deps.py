@@ -20,15 +20,27 @@ from takedown.accounts.principal import Principal
 from takedown.kit.errors import Forbidden
 
 
-async def page_principal(
-    request: Request, session: DbSession, principal: CurrentPrincipal
-) -> Principal:
+def page_principal(request: Request, session: DbSession, principal: CurrentPrincipal) -> Principal:
+    # A plain def: FastAPI runs it on the thread pool, never blocking the loop on the DB.
     if principal.agency_id > 0:
         request.state.agency_name = service.get_agency(session, principal.agency_id).name
     return principal
 
 
 PagePrincipal = Annotated[Principal, Depends(page_principal)]
+
+
+async def page_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (Starlette caches it on the request).
+
+    A route that writes takes its form this way and stays a plain ``def``: FastAPI runs
+    it on the thread pool, so a wait for the database's write lock never blocks the
+    event loop (and, with it, the commit of the request that holds the lock).
+    """
+    return await request.form()
+
+
+PageForm = Annotated[FormData, Depends(page_form)]
 
 
 def require_page_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -21,13 +21,14 @@ log = logging.getLogger("takedown.web")
 
 def view_routers() -> list[APIRouter]:
     """The shell's pages and those of accounts and audit (other capabilities: app.VIEW_ROUTERS)."""
+    from takedown.accounts.admin_views import router as admin_views
     from takedown.accounts.user_views import router as user_views
     from takedown.accounts.views import router as accounts_views
     from takedown.audit.views import router as audit_views
     from takedown.web.apidocs import router as apidocs_views
     from takedown.web.views import router as shell_views
 
-    return [shell_views, apidocs_views, accounts_views, user_views, audit_views]
+    return [shell_views, apidocs_views, accounts_views, user_views, admin_views, audit_views]
 
 
 def _ensure_assets() -> None:

@@ -95,7 +95,14 @@ def shell_context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(request.state, "csrf_token", None),
         "nav": nav_for(principal, request.url.path) if principal else [],
         "flashes": decode_flash(key, request.cookies.get(FLASH_COOKIE)),
+        # False where no job runs what a page would ask for (``takedown demo``'s dashboard):
+        # pages then offer no "Check now" button that could only wait forever (#12.8).
+        "background_jobs": background_jobs(request),
     }
+
+
+def background_jobs(request: Request) -> bool:
+    return bool(getattr(request.app.state, "background_jobs", True))
 
 
 def render(

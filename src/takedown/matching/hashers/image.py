@@ -35,8 +35,11 @@ from takedown.matching.base import (
     MediaInput,
     read_input,
 )
+from takedown.matching.hashers import windows
 
 SIGNAL_TYPE = "pdq"
+#: Signal type of the derived "inner" signals (see ``inner_signal`` and ``window_hashes``).
+INNER_SIGNAL_TYPE = "pdq_inner"
 MIN_QUALITY = 50
 MAX_SIDE = 512
 #: Default ceiling on decoded pixels (about 8k x 8k). Posters and photos are far below it.
@@ -184,6 +187,10 @@ class PdqOptions:
     dihedral: bool = True
     trim: bool = True
     band: bool = True
+    #: The stored inner signal (``pdq_inner``, variant ``inner``).
+    inner: bool = True
+    #: The query windows (``pdq_inner``): only needed to match, not to store.
+    windows: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_bytes: int = DEFAULT_MAX_BYTES
 
@@ -224,6 +231,25 @@ def _trimmed(img: Image.Image, sq: U8Array) -> U8Array | None:
     return np.ascontiguousarray(np.asarray(sub, dtype=np.uint8))
 
 
+# ---- inner signals and query windows (see hashers.windows) ---------------------------------
+
+
+def inner_signal(img: Image.Image) -> HashResult:
+    """What a bank stores besides the original: the hash of the centred inner region."""
+    code, q = windows.inner_code(img)
+    return HashResult(INNER_SIGNAL_TYPE, code.hex(), "inner", q, q >= MIN_QUALITY)
+
+
+def window_hashes(img: Image.Image, quality: int = 100) -> list[HashResult]:
+    """The query windows (``windows.windows``) as ``pdq_inner`` hashes; they carry the
+    query's PDQ quality (and are unusable with it)."""
+    usable = quality >= MIN_QUALITY
+    return [
+        HashResult(INNER_SIGNAL_TYPE, w.code.hex(), w.variant, quality, usable, w.extra)
+        for w in windows.windows(img)
+    ]
+
+
 def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> list[HashResult]:
     """The full pipeline on a decoded RGB image of any size.
 
@@ -250,6 +276,10 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
             out.append(pdq_of_array(trimmed, "trimmed"))
     if options.band:
         out.append(pdq_of_array(band(sq), "band"))
+    if options.inner:
+        out.append(inner_signal(img))
+    if options.windows:
+        out.extend(window_hashes(img, quality=out[0].quality or 0))
     return out
 
 
@@ -278,7 +308,9 @@ class PdqHasher:
     signal_type = SIGNAL_TYPE
 
     def __init__(self, options: PdqOptions | None = None) -> None:
-        self.options = options or PdqOptions()
+        # The registry's hasher returns ``pdq`` only; matching adds the derived
+        # ``pdq_inner`` hashes itself (``service.hash_media``).
+        self.options = options or PdqOptions(inner=False, windows=False)
 
     def accepts(self, media_type: str) -> bool:
         return media_type == "image"

@@ -16,11 +16,14 @@ from dataclasses import dataclass
 import av
 import numpy as np
 import pdqhash
+from PIL import Image
 
 from takedown.matching.base import HashResult, MediaError, MediaInput, read_input
+from takedown.matching.hashers import windows as win
 from takedown.matching.hashers.image import MAX_SIDE, MIN_QUALITY, bits_to_hex
 
 SIGNAL_TYPE = "video_pdq"
+INNER_SIGNAL_TYPE = "video_pdq_inner"
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 
@@ -31,6 +34,12 @@ class VideoOptions:
     max_frames: int = 3600
     max_bytes: int = DEFAULT_MAX_BYTES
     max_pixels: int = 8192 * 8192
+    #: Per sampled frame, the hash of its inner region (``video_pdq_inner``, stored).
+    inner: bool = False
+    #: Query windows (crops, small rotations, mirrors: see ``windows``) of up to
+    #: ``window_frames`` sampled frames spread over the video.
+    windows: bool = False
+    window_frames: int = 8
 
 
 def _scaled(width: int, height: int) -> tuple[int, int]:
@@ -56,6 +65,10 @@ def hash_video(data: MediaInput, options: VideoOptions = VideoOptions()) -> list
         if w and h and w * h > options.max_pixels:
             raise MediaError(f"video frames of {w}x{h} are larger than allowed")
         next_t = 0.0
+        duration = float(container.duration) / 1e6 if container.duration else 0.0
+        window_step = duration / options.window_frames if duration > 0 else 0.0
+        next_window_t = 0.0
+        windowed = frames = 0
         last_thumb: np.ndarray | None = None
         for frame in container.decode(stream):
             t = float(frame.time) if frame.time is not None else 0.0
@@ -83,7 +96,40 @@ def hash_video(data: MediaInput, options: VideoOptions = VideoOptions()) -> list
                     {"t": round(t, 3), "scene": bool(scene)},
                 )
             )
-            if len(out) >= options.max_frames:
+            if options.inner or options.windows:
+                img = Image.fromarray(rgb)
+                if options.inner:
+                    code, iq = win.inner_code(img)
+                    out.append(
+                        HashResult(
+                            INNER_SIGNAL_TYPE,
+                            code.hex(),
+                            "inner",
+                            iq,
+                            iq >= MIN_QUALITY,
+                            {"t": round(t, 3)},
+                        )
+                    )
+                if (
+                    options.windows
+                    and windowed < options.window_frames
+                    and t + 1e-6 >= next_window_t
+                ):
+                    windowed += 1
+                    next_window_t = t + window_step
+                    out.extend(
+                        HashResult(
+                            INNER_SIGNAL_TYPE,
+                            w.code.hex(),
+                            w.variant,
+                            q,
+                            q >= MIN_QUALITY,
+                            {"t": round(t, 3), **w.extra},
+                        )
+                        for w in win.windows(img)
+                    )
+            frames += 1
+            if frames >= options.max_frames:
                 break
     except av.FFmpegError as exc:
         raise MediaError(f"the video is truncated or corrupt: {exc}") from exc

@@ -346,9 +346,10 @@ def _authority(scheme: str | None, authority: str) -> tuple[str, bool, str, int 
         # credentials never belong to an identity
     host_raw, port_raw = _split_hostport(authority)
     host = norm_host(host_raw)
+    plain = plain_http_host(host)
     if scheme is None:
         explicit = False
-        scheme = "http" if host.endswith(".onion") else "https"
+        scheme = "http" if plain else "https"
     else:
         explicit = True
         scheme = _HTTPISH[scheme]
@@ -357,14 +358,27 @@ def _authority(scheme: str | None, authority: str) -> tuple[str, bool, str, int 
         if not _DIGITS_RE.fullmatch(port_raw) or int(port_raw) > 65535:
             raise InvalidURL(f"invalid port {port_raw!r}")
         port = int(port_raw)
+        if plain:  # the identity URL keeps the scheme given: only its own default goes
+            if port == _DEFAULT_PORTS[scheme]:
+                port = None
         # 443 is dropped even under http: the identity URL is https, where it is the default.
-        if port == _DEFAULT_PORTS[scheme] or port == 443 or (not explicit and port == 80):
+        elif port == _DEFAULT_PORTS[scheme] or port == 443 or (not explicit and port == 80):
             port = None
     out = (scheme, explicit, host, port, strip_host_prefixes(host))
     if len(_authorities) >= _AUTHORITY_CACHE_MAX:
         _authorities.clear()
     _authorities[key] = out
     return out
+
+
+def plain_http_host(host: str) -> bool:
+    """``.onion`` services and bare IP addresses: usually plain HTTP, often with no
+    certificate at all, so their identity URL keeps ``http://`` (a URL with no scheme is
+    read as ``http://``) rather than being folded into ``https://`` as names are."""
+    if host.endswith(".onion") or host.startswith("["):
+        return True
+    labels = host.split(".")
+    return len(labels) == 4 and all(label.isdigit() for label in labels)
 
 
 def clear_authority_cache() -> None:

@@ -2,7 +2,10 @@
 
 The key is host (``www.`` off, non-default port kept) + path + the sorted
 meaningful query. ``canonical_url`` is ``https://`` + key (identity folds
-``http`` into ``https``); ``fetch_url`` keeps the scheme and host as given,
+``http`` into ``https``), except for ``.onion`` services and IP hosts, which are
+usually plain HTTP: their ``canonical_url`` keeps the scheme given (``http://``
+when none is). The key holds no scheme, so ``http://`` and ``https://`` of one
+page are still one item. ``fetch_url`` keeps the scheme and host as given,
 because plenty of sites, and nearly every onion service, answer only on
 ``http`` or only on ``www.``.
 
@@ -19,7 +22,7 @@ import hashlib
 from functools import lru_cache
 
 from takedown.platforms.canon.common import make
-from takedown.platforms.canon.parse import Parsed, build_query, strip_www
+from takedown.platforms.canon.parse import Parsed, build_query, plain_http_host, strip_www
 from takedown.platforms.canon.types import InvalidURL, ItemIdentity, ItemKind
 
 _B32 = frozenset("abcdefghijklmnopqrstuvwxyz234567")
@@ -59,7 +62,10 @@ def page_item(platform: str, u: Parsed) -> ItemIdentity:
     port = "" if u.port is None else f":{u.port}"
     rest = u.path + build_query(u.query)
     key = f"{key_host}{port}{rest}"
-    return make(platform, ItemKind.PAGE, key, f"https://{key}", f"{u.scheme}://{host}{port}{rest}")
+    scheme = u.scheme if plain_http_host(host) else "https"
+    return make(
+        platform, ItemKind.PAGE, key, f"{scheme}://{key}", f"{u.scheme}://{host}{port}{rest}"
+    )
 
 
 def website(u: Parsed) -> ItemIdentity:

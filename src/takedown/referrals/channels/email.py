@@ -12,7 +12,7 @@ import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from urllib.parse import unquote, urlsplit
 
 from takedown.kit.errors import Unavailable
@@ -38,6 +38,14 @@ def parse_smtp_url(url: str) -> tuple[str, int, str | None, str | None, bool, st
     )
 
 
+def message_id(idempotency_key: str, sender: str) -> str:
+    """The same Message-ID for every attempt of one delivery: the receiver recognises a
+    retry after a crash (the e-mail form of the API's ``Idempotency-Key``)."""
+    local = re.sub(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]", ".", idempotency_key) or "referral"
+    domain = sender.rpartition("@")[2] or "takedown.invalid"
+    return f"<{local}@{domain}>"
+
+
 class EmailChannel:
     name = "email"
 
@@ -56,7 +64,7 @@ class EmailChannel:
         msg["From"] = self.sender
         msg["To"] = to
         msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = make_msgid(idstring=envelope.idempotency_key.replace(":", "."))
+        msg["Message-ID"] = message_id(envelope.idempotency_key, self.sender)
         msg["Subject"] = (
             f"{'Removal order' if order else 'Referral'} {envelope.reference} "
             f"({len(envelope.urls)} item{'s' if len(envelope.urls) != 1 else ''})"
