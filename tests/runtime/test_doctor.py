@@ -77,7 +77,12 @@ def test_an_unreachable_broker_and_a_database_behind_the_code(
 def test_rabbitmq_queue_depths(engine: Engine, tmp_path: Path) -> None:
     need("rabbitmq", AMQP_URL)
     s = Settings(data_dir=tmp_path, broker_url=AMQP_URL, queue_name="distributed_doctor")
-    lines = _lines(s, engine)
+    try:
+        lines = _lines(s, engine)
+    finally:  # reading the depths declares the queues: leave the shared broker as found
+        from tests.runtime.test_chaos import _delete_rabbitmq_queues
+
+        _delete_rabbitmq_queues("distributed_doctor")
     assert lines["broker"].startswith("ok   broker: RabbitMQ at")
     assert lines["queues"].startswith("ok   queues: distributed_doctor: 0 ready, 0 delayed")
 
