@@ -250,9 +250,11 @@ import tests.accounts.isolation_probes  # noqa: E402
 import tests.evidence.isolation_probes  # noqa: E402
 import tests.items.probes  # noqa: E402
 import tests.matching.isolation_probes  # noqa: E402
+import tests.monitoring.isolation_probes  # noqa: E402
 import tests.operations.isolation_probes  # noqa: E402
 import tests.platforms.isolation_probes  # noqa: E402
 import tests.referrals.isolation_probes  # noqa: E402
+import tests.resurgence.isolation_probes  # noqa: E402
 import tests.sharing.isolation_probes  # noqa: E402
 import tests.verification.isolation_probes  # noqa: E402
 import tests.web.isolation_probes  # noqa: E402,F401

@@ -29,6 +29,8 @@ from takedown.kit.jobs import (
 )
 from takedown.matching.api import router as matching_router
 from takedown.matching.views import router as matching_views
+from takedown.monitoring.api import router as monitoring_router
+from takedown.monitoring.views import router as monitoring_views
 from takedown.operations.api import router as operations_router
 from takedown.operations.views import router as operations_views
 from takedown.platforms.api import router as platforms_router
@@ -36,6 +38,8 @@ from takedown.platforms.authority_views import router as authority_views
 from takedown.platforms.views import router as platforms_views
 from takedown.referrals.api import router as referrals_router
 from takedown.referrals.views import router as referrals_views
+from takedown.resurgence.api import router as resurgence_router
+from takedown.resurgence.views import router as resurgence_views
 from takedown.sharing import taxii_api
 from takedown.sharing.api import router as sharing_router
 from takedown.sharing.views import router as sharing_views
@@ -54,9 +58,11 @@ API_ROUTERS: list[APIRouter] = [
     evidence_router,
     referrals_router,
     verification_router,
+    monitoring_router,
     operations_router,
     taxii_api.router,
     sharing_router,
+    resurgence_router,
 ]
 VIEW_ROUTERS: list[APIRouter] = [
     intake_views,
@@ -65,10 +71,12 @@ VIEW_ROUTERS: list[APIRouter] = [
     matching_views,
     referrals_views,
     verification_views,
+    monitoring_views,
     operations_views,
     platforms_views,
     sharing_views,
     authority_views,
+    resurgence_views,
 ]
 
 

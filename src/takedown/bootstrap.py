@@ -39,6 +39,7 @@ def wire_hooks(settings: Settings) -> None:
 
     - a confirmed removal feeds the item's captured media to the removed-content bank,
       so a re-upload of the same media is recognised later;
+    - a newly seen or newly removed account or channel becomes a due resurgence scan;
     - checks on demand (``verification.requests``) learn what a referral's included items
       and an operation's referred items are, through those capabilities' own visibility
       (another agency's batch or operation is a 404, as on their routes).
@@ -56,6 +57,14 @@ def wire_hooks(settings: Settings) -> None:
 
     on_removal_confirmed.append(removed)
     _register_check_scopes()
+    from takedown.resurgence.service import register_hooks as resurgence_hooks
+
+    resurgence_hooks()  # newly seen and newly removed accounts/channels become due scans
+    from takedown.operations.report import report_sections
+    from takedown.resurgence.report import section as resurgence_section
+
+    if resurgence_section not in report_sections:
+        report_sections.append(resurgence_section)  # the final report's "Resurgence" section
 
 
 def _register_check_scopes() -> None:

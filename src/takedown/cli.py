@@ -104,9 +104,11 @@ def _register_capabilities() -> None:
     from takedown.evidence.cli import register as evidence
     from takedown.items.cli import register as items
     from takedown.matching.cli import register as matching
+    from takedown.monitoring.cli import register as monitoring
     from takedown.operations.cli import register as operations
     from takedown.platforms.cli import register as platforms
     from takedown.referrals.cli import register as referrals
+    from takedown.resurgence.cli import register as resurgence
     from takedown.sharing.cli import register as sharing
     from takedown.sim.cli import register as sim
     from takedown.verification.cli import register as verification
@@ -120,7 +122,9 @@ def _register_capabilities() -> None:
         evidence,
         referrals,
         verification,
+        monitoring,
         operations,
+        resurgence,
         sharing,
         sim,
         demo,

@@ -125,12 +125,16 @@ def test_transparency_report(ops_client: TestClient, db_session: Session) -> Non
             ("x", "removal_order", [removed_item, online]),
             ("textbin", "removal_order", [refused]),
             ("x", "tos", [online]),
+            # Approved, then every item found gone just before sending: closed unsent.
+            ("x", "removal_order", [removed_item]),
+            # Approved, then cancelled before it went out.
+            ("x", "removal_order", [online]),
         ]
     ):
         ref = Referral(
             reference=f"SYN-{n}-{auth.agency.id}",
             kind=kind,
-            status="sent",
+            status={4: "closed", 5: "cancelled"}.get(n, "sent"),
             platform=platform,
             agency_id=auth.agency.id,
             channel="api",
@@ -145,7 +149,7 @@ def test_transparency_report(ops_client: TestClient, db_session: Session) -> Non
                     referral_id=ref.id,
                     item_id=it.id,
                     url=it.canonical_url,
-                    state="included",
+                    state="already_gone" if n == 4 else "included",
                     response="cannot_comply" if it is refused else None,
                     response_reason="manifest_error" if it is refused else None,
                 )

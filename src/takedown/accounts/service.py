@@ -51,6 +51,10 @@ KNOWN_SCOPES = frozenset(
         "verification:write",
         "sharing:read",
         "sharing:write",
+        "monitoring:read",
+        "monitoring:write",
+        "resurgence:read",
+        "resurgence:write",
         "admin",
     }
 )

@@ -289,6 +289,7 @@ def survival_curve(
     width: int = 560,
     height: int = 260,
     marks: Sequence[tuple[float, str]] = ((3600, "1 h"), (86400, "24 h"), (604800, "7 d")),
+    measure: str = "still online",
 ) -> str:
     """Kaplan–Meier step curves (share still online vs time since referral), with the
     first curve's 95 % band shaded; x on a log-like time axis so 1 h and 7 d both show."""
@@ -350,8 +351,8 @@ def survival_curve(
         out.append(f'<rect x="{lx:.1f}" y="{ly - 10}" width="12" height="12" fill="{color}"/>')
         out.append(
             f'<text x="{lx + 16:.1f}" y="{ly}">{escape(name)}: '
-            f"{s_prev * 100:.0f} % still online</text>"
+            f"{s_prev * 100:.0f} % {escape(measure)}</text>"
         )
-    out.append(f'<text x="8" y="{y0 - 14}" fill="{MUTED}">share still online</text>')
+    out.append(f'<text x="8" y="{y0 - 14}" fill="{MUTED}">share {escape(measure)}</text>')
     out.append("</svg>")
     return "\n".join(out)

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,12 @@ STATE_COLORS = {
 }
 
 
+#: Sections other capabilities add to a final report: ``section(session, operation_id, now)``
+#: returns an object with ``title``, ``columns``, ``rows``, ``definition`` and ``charts``, or
+#: None. The composition root registers them (resurgence: "Resurgence").
+report_sections: list[Callable[[Session, int, dt.datetime], Any]] = []
+
+
 def build(
     session: Session,
     principal: Principal,
@@ -197,6 +204,12 @@ def build(
         tables=tables,
     )
     report.charts = make_charts(m, final=final)
+    for extra in report_sections if final else []:
+        sec = extra(session, op.id, now)
+        if sec is not None:
+            key = sec.title.lower().replace(" ", "_")
+            report.tables.append(Table(key, sec.title, sec.columns, sec.rows, sec.definition))
+            report.charts += sec.charts
     return report
 
 

@@ -39,7 +39,7 @@ from takedown.operations.models import (
     OperationItem,
     OperationParticipant,
 )
-from takedown.referrals.models import Referral, ReferralItem
+from takedown.referrals.models import Referral, ReferralItem, ReferralStatus
 from takedown.verification.models import CheckSchedule
 
 CHUNK = 2000
@@ -586,21 +586,30 @@ def referral_outcomes(
             )
         ),
     )
-    conds = [issued.is_not(None), issued >= start, issued < end]
+    # A batch cancelled before it went out, or closed unsent because every item was
+    # already gone just before sending, was never issued to the platform.
+    conds = [
+        issued.is_not(None),
+        issued >= start,
+        issued < end,
+        Referral.status != ReferralStatus.CANCELLED.value,
+    ]
     if agency_id is not None:
         conds.append(Referral.agency_id == agency_id)
+    included = func.sum(cast(ReferralItem.state == "included", Integer))
     rows = session.execute(
         select(
             Referral.id,
             Referral.kind,
             Referral.platform,
-            func.sum(cast(ReferralItem.state == "included", Integer)),
+            included,
             func.sum(cast(removed_item, Integer)),
             func.sum(cast(ReferralItem.response == "cannot_comply", Integer)),
         )
         .join(ReferralItem, ReferralItem.referral_id == Referral.id)
         .where(*conds)
         .group_by(Referral.id, Referral.kind, Referral.platform)
+        .having(included > 0)
         .order_by(Referral.id)
     ).all()
     reasons: dict[int, list[str]] = {}

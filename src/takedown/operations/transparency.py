@@ -5,7 +5,9 @@ and those that did not; Art. 4 scrutiny decisions; Art. 5 decisions; review
 proceedings; penalties. The same split is given for voluntary (ToS) referrals.
 
 Definitions: a referral or order is counted in the calendar year (UTC) it was
-issued (or sent, when it has no issue time). It "led to removal" when every
+issued (or sent, when it has no issue time); a batch cancelled before it went out, or
+closed unsent because every item was already gone just before sending, was never issued
+and is not counted (its items count as removed before referral). It "led to removal" when every
 URL it carried was removed (the platform's Annex II answer, or a removal the
 checker confirmed), "partly" when some were, "no removal" when none was.
 """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from takedown.sim import content
+from takedown.sim import content, returns
 from takedown.sim.media import VARIANTS
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ def recreate(world: World, old: Item, t: int) -> Item:
     rng = world.rng("recreate", old.id)
     max_len = 15 if p.type == "microblog" else 30
     base, mutation = content.mutate_handle(rng, old.handle or old.key, max_len)
+    base, mutation = returns.successor_handle(world, old, max_len, base, mutation)
     handle = world.unique_handle(rng, p, base)
     new = world.make_owner(rng, p, t, handle=handle)
     new.successor_of, new.mutation, new.generation = old.id, mutation, old.generation + 1
@@ -51,7 +52,7 @@ def recreate(world: World, old: Item, t: int) -> Item:
         variant = rng.choice(sorted(VARIANTS))
         vm = world.new_media(orig.kind, orig.seed, orig.id, variant)
         world.make_child(rng, p, new, t + 60 * (i + 1), text=src.text, media=vm.id)
-    if world.sc.adversary.announce:
+    if returns.announced(world, old):
         announce(world, rng, new, t)
     return new
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from takedown.sim import sites_other, sites_social
+from takedown.sim import conditional, sites_other, sites_social
 from takedown.sim.clock import SimClock
 from takedown.sim.pages import Ctx, html_page, json_response, media_response, token_media
 from takedown.sim.server import Request, Response
@@ -132,7 +132,8 @@ class SimApp:
         key = (host, req.target)
         hit = self._cache.get(key) if cacheable else None
         if hit is not None:
-            return Response(hit[0], hit[1], hit[2], list(hit[3]), delay=delay)
+            hit_resp = Response(hit[0], hit[1], hit[2], list(hit[3]), delay=delay)
+            return conditional.apply(p.type, req, hit_resp)
         ctx = Ctx(w, p, req, now)
         if host in p.media_hosts and not req.path.startswith("/vi/"):
             found = token_media(w, req.path)
@@ -142,7 +143,7 @@ class SimApp:
         if cacheable and not resp.drop and len(self._cache) < 50_000:
             self._cache[key] = (resp.status, resp.body, resp.content_type, list(resp.headers))
         resp.delay += delay
-        return resp
+        return conditional.apply(p.type, req, resp)
 
     def _fault(self, pid: str) -> Response | None:
         q = self.state.faults.get(pid)

@@ -105,7 +105,9 @@ class Adversary(_M):
     delay_minutes: Dist = Field(default_factory=lambda: Dist(median=120, sigma=0.8))
     max_generations: int = 3
     reposts: tuple[int, int] = (1, 3)
-    announce: bool = True
+    announce: bool = True  # False: every return is silent (no announcement)
+    silent_rate: float = 0.0  # share of returns that are not announced
+    unrelated_rate: float = 0.0  # share of successors under a handle unrelated to the old one
 
 
 class Reports(_M):

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.politeness import HostBudget
 from takedown.kit.ssrf import BlockedDestination
 from takedown.platforms.detectors.base import FetchError, Observation, Outcome, Probe
 from takedown.platforms.detectors.registry import DetectorRegistry, default_registry
@@ -150,8 +151,12 @@ class Checker:
         clock: Clock | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        budget: HostBudget | None = None,
     ) -> None:
         self.client = client
+        # The per-host budget shared with monitoring (kit.politeness): its pauses and pace
+        # apply on top of this engine's own per-host pacing.
+        self.budget = budget
         self.registry = registry or default_registry()
         self.config = config or EngineConfig()
         self.clock = clock or SystemClock()
@@ -246,6 +251,8 @@ class Checker:
         retry_after: float | None = None
         while True:
             attempts += 1
+            if self.budget is not None:
+                await self.budget.acquire_async(hostname)
             await self._polite_wait(host)
             async with self._global:
                 obs = await self._fetch(target.url, probe, hostname)
@@ -253,6 +260,8 @@ class Checker:
             retry_after = None
             if obs.status == 429 or (obs.status in (503,) and "retry-after" in obs.headers):
                 retry_after = parse_retry_after(obs.headers.get("retry-after"), self.clock.now())
+                if retry_after is not None and self.budget is not None:
+                    self.budget.pause(hostname, retry_after)
             retryable = verdict.outcome is Outcome.UNREACHABLE and (
                 obs.error in (FetchError.TIMEOUT, FetchError.CONNECT, FetchError.DROPPED)
                 or obs.status in RETRYABLE_STATUS

@@ -23,6 +23,7 @@ from takedown.items import service as items_service
 from takedown.items.models import Item, ItemStatus
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import NotFound
+from takedown.kit.politeness import HostBudget
 from takedown.platforms.detectors.base import Outcome
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.verification import repository
@@ -272,6 +273,7 @@ def verify_due(
     on_total: Callable[[int], None] | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
     request_id: int | None = None,
+    budget: HostBudget | None = None,
 ) -> VerifyReport:
     """Check every due item once: claim (leased), check, record in chunks, commit each chunk.
 
@@ -302,7 +304,9 @@ def verify_due(
 
     async def go() -> None:
         async with PerHostClients(client_factory) as clients:
-            checker = Checker(clients, registry=registry, config=engine_config, clock=clock)
+            checker = Checker(
+                clients, registry=registry, config=engine_config, clock=clock, budget=budget
+            )
             async for r in checker.stream(CheckTarget(i, u) for i, u in due):
                 handle(r)
 

@@ -32,6 +32,7 @@ def _run(limit: int, per_host: int, request_id: int | None = None) -> None:
     """One run of the engine with the scheduler's settings (per-host limit, pacing,
     Retry-After, retries): an on-demand request is checked as politely as the schedule."""
     from takedown.kit.http import make_client
+    from takedown.kit.politeness import shared_budget
     from takedown.verification.detectors import registry_from_db
     from takedown.verification.engine import EngineConfig
     from takedown.verification.service import verify_due
@@ -46,8 +47,10 @@ def _run(limit: int, per_host: int, request_id: int | None = None) -> None:
     factory = _factory()
     with session_scope(factory) as session:
         registry = registry_from_db(session)
+    # The host budget shared with monitoring's crawls in this process (kit.politeness).
     rep = verify_due(factory, client, registry=registry, limit=limit, request_id=request_id,
-                     engine_config=EngineConfig(per_host_limit=per_host))  # fmt: skip
+                     engine_config=EngineConfig(per_host_limit=per_host),
+                     budget=shared_budget())  # fmt: skip
     if rep.checked:
         what = f"request {request_id}" if request_id is not None else "schedule"
         log.info("verification (%s): %d checked, %s", what, rep.checked, rep.outcomes)

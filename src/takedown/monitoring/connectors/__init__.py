@@ -1,0 +1,1 @@
+"""Built-in source connectors, one per kind (registered in ``monitoring.registry``)."""

@@ -1,0 +1,1 @@
+"""Pure signals: normalisation, successor patterns, pair scoring, predicted handles."""
