@@ -36,6 +36,12 @@ NOT_RUN = {
     ),
     "takedown sim": "the capability's name in the table (served: see the line above)",
     "takedown import FILE": "a template in the table (FILE); intake's CLI tests run it",
+    r"takedown watch add\|list\|remove\|crawl": (
+        "a synopsis in the table (one of add, list, remove, crawl); monitoring's CLI tests"
+    ),
+    "takedown resurgence link-handles": (
+        "a command name in the table (it takes two files); resurgence's CLI tests run it"
+    ),
 }
 
 

@@ -125,9 +125,16 @@ def test_capture_now_without_htmx_redirects_and_refuses_an_invisible_item(
     assert r.status_code == 303 and r.headers["location"] == f"/items/{item_id}"
     r = web.post(f"/evidence/items/{item_id}/capture", headers=other.headers)
     assert r.status_code == 404
+    r = web.post(
+        f"/evidence/items/{item_id}/capture", data={"screenshot": "1"}, headers=a.headers,
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
     assert web.app.state.dispatcher.sent == [  # type: ignore[attr-defined]
-        ("evidence.capture", {"item_ids": [item_id], "user_id": a.user.id})
-    ]
+        ("evidence.capture", {"item_ids": [item_id], "user_id": a.user.id}),
+        ("evidence.capture",
+         {"item_ids": [item_id], "user_id": a.user.id, "with_screenshot": True}),
+    ]  # fmt: skip
 
 
 def test_the_queue_search_finds_words_of_captured_text_of_the_own_agency_only(

@@ -29,7 +29,7 @@ import logging
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
@@ -287,13 +287,14 @@ def latest_capture_context(
     }
 
 
-def _enqueue_capture(dispatcher: Any, item_id: int, user_id: int) -> None:
+def _enqueue_capture(dispatcher: Any, item_id: int, user_id: int, screenshot: bool) -> None:
     """Hand the capture to the job runtime (the web process's pool, or a worker)."""
     if dispatcher is None:
         log.warning("no job dispatcher: the capture of item %d was not started", item_id)
         return
+    extra = {"with_screenshot": True} if screenshot else {}
     try:
-        dispatcher.enqueue("evidence.capture", item_ids=[item_id], user_id=user_id)
+        dispatcher.enqueue("evidence.capture", item_ids=[item_id], user_id=user_id, **extra)
     except Exception:
         log.exception("could not enqueue the capture of item %d", item_id)
 
@@ -307,11 +308,17 @@ def capture_now(
     background: BackgroundTasks,
     principal: AnalystPage,
     session: DbSession,
+    screenshot: Annotated[str, Form(max_length=4)] = "",
 ) -> Response:
-    """Capture the item now, in the background; the panel polls until the capture is in."""
+    """Capture the item now, in the background (with a full-page screenshot if asked: the
+    thumbnail of a page with no image); the panel polls until the capture is in."""
     item, after = service.request_capture(session, principal, item_id)
     background.add_task(
-        _enqueue_capture, getattr(request.app.state, "dispatcher", None), item.id, principal.user_id
+        _enqueue_capture,
+        getattr(request.app.state, "dispatcher", None),
+        item.id,
+        principal.user_id,
+        screenshot == "1",
     )
     if is_htmx(request):
         ctx = latest_capture_context(
