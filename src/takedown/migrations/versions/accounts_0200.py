@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "accounts_0200"
-down_revision = "accounts_0001"
+down_revision = "accounts_0100"
 branch_labels = None
 depends_on = None
 
