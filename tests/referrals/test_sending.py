@@ -57,6 +57,7 @@ def test_a_requested_send_shows_sending_polls_and_reloads_when_it_has_ended(
     assert "Sending…" in page.text
     assert f'hx-get="/referrals/{rid}/send-state"' in page.text  # it polls
     assert f'action="/referrals/{rid}/deliver"' not in page.text  # no second send meanwhile
+    assert f'action="/referrals/{rid}/cancel"' not in page.text  # nor a cancel mid-send
     with pytest.raises(Conflict, match="being sent already"):
         sending.request_send(db_session, team.analyst.principal, rid)
     frag = web.get(f"/referrals/{rid}/send-state", headers={**h, **HTMX})

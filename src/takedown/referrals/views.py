@@ -117,7 +117,9 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
         "can_send_back": principal.is_supervisor
         and ref.status == "pending_approval"
         and principal.user_id != ref.author_id,
-        "can_cancel": agency_user and ref.status in ("draft", "pending_approval", "approved"),
+        "can_cancel": agency_user
+        and ref.status in ("draft", "pending_approval", "approved")
+        and not send.running,  # not while it is being sent
         "reason_options": sorted(REASON_TEXT.items()),
         "can_submit": not principal.is_liaison and ref.status == "draft",
         "can_approve": principal.is_supervisor
