@@ -51,7 +51,7 @@ ITEMS = 600
 ORDERS = 20
 WORKERS = 3
 CHAOS_SECONDS = float(os.environ.get("CHAOS_SECONDS", "18"))
-DEADLINE = 55.0
+DEADLINE = 90.0  # the loop ends as soon as all is done (about 45 s); slack for a loaded machine
 
 
 def _free_port() -> int:
