@@ -270,6 +270,10 @@ INSTANCE_WIDE: dict[tuple[str, str], str] = {
     ("GET", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
     ("POST", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
     ("PUT", "/api/v1/tco-authorities/{country}"): "TCO authorities: shared reference data",
+    ("GET", "/admin/agencies/{agency_id}"): "an agency's public directory entry",
+    ("GET", "/admin/jobs"): "the instance's failed background jobs (job names, ids, errors)",
+    ("POST", "/admin/jobs/retry"): "re-runs the instance's failed (idempotent) jobs",
+    ("POST", "/admin/jobs/{dead_id}/retry"): "re-runs one failed (idempotent) job",
 }
 
 

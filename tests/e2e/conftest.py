@@ -136,6 +136,7 @@ class LiveServer:
         email: str | None = None,
         totp: bool = False,
         display_name: str = "",
+        operator: bool = False,
     ) -> LiveUser:
         if agency_id is None:
             agency_id, _ = self.create_agency()
@@ -151,6 +152,8 @@ class LiveServer:
                 password=PASSWORD,
                 display_name=display_name or f"{role.capitalize()} {n}",
             )
+            if operator:  # the instance operator: agencies and accounts across agencies
+                service.set_operator(s, SYSTEM, user.id, True)
             secret = service.enable_totp(s, SYSTEM, user.id) if totp else None
             return LiveUser(user.id, user.email, PASSWORD, role, agency.id, agency.name, secret)
 

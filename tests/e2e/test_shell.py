@@ -19,7 +19,7 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     agency_id, _ = live_server.create_agency("National IRU Demo", contact_point="iru@demo.example")
     live_server.create_agency("Coordination Unit", country="EU", kind="coordinator")
     admin = live_server.create_user(
-        role="admin", agency_id=agency_id, totp=True, display_name="Ada Admin"
+        role="admin", agency_id=agency_id, totp=True, display_name="Ada Admin", operator=True
     )
 
     # Log in (with a one-time code).
@@ -75,7 +75,7 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     page.get_by_label("Contact point").fill(XSS)
     page.get_by_role("button", name="Add agency").click()
     page.wait_for_url(live_server.url("/admin/agencies"))
-    assert page.get_by_role("cell", name=XSS).count() == 2
+    assert page.get_by_role("cell", name=XSS).count() >= 2  # name, contact point (as text)
     assert page.locator("main img").count() == 0
     assert page_log.dialogs == []
     save_screenshot(page, "admin-agencies")
@@ -101,7 +101,9 @@ def test_admin_walkthrough(live_server: LiveServer, browser_page, page_log: Page
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url(re.compile(r".*action=user\.create.*"))
     rows = page.get_by_test_id("audit-row")
-    assert rows.count() >= 3
+    # Only this agency's events (#19.3): the user the admin added on the page; the users
+    # the test set up directly were created by the system, outside any agency's log.
+    assert rows.count() >= 1
     assert all("user.create" in t for t in rows.all_inner_texts())
     page.get_by_role("link", name="Clear").click()
     page.wait_for_url(live_server.url("/admin/audit"))

@@ -250,7 +250,10 @@ def test_outsiders_get_not_found(web: TestClient, db_session: Session) -> None:
             ("POST", f"/operations/{op.id}/items", {"q_url": "https://"}),
         ]:  # fmt: skip
             r = web.request(method, path, headers=who.headers, data=data)
-            assert r.status_code == 404, (method, path, r.status_code)
+            # A liaison's role holds no operations scope: refused before any lookup (403,
+            # whatever the id); an outsider agency's supervisor is told nothing exists.
+            expected = 403 if who is liaison else 404
+            assert r.status_code == expected, (method, path, r.status_code)
             assert "owner-only-operation-name" not in r.text
     db_session.refresh(op)
     assert op.status == "planned"

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from takedown.kit.types import IdField
+
 
 class ItemRef(BaseModel):
     id: int
@@ -48,9 +50,9 @@ class DecisionIn(BaseModel):
 
 
 class ScanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # true is not an id
 
-    item_ids: list[int] = Field(min_length=1, max_length=1000)
+    item_ids: list[IdField] = Field(min_length=1, max_length=1000)
 
 
 class ScanOut(BaseModel):
