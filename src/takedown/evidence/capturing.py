@@ -9,11 +9,9 @@ capture; each failure is a capture row with status ``failed`` and a reason.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
-import threading
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -31,6 +29,7 @@ from takedown.evidence.capture.fetch import Limits
 from takedown.evidence.manifest import manifest_bytes, manifest_dict
 from takedown.evidence.models import CaptureStatus, EvidenceCapture, EvidenceFile, FileRole
 from takedown.evidence.storage import EvidenceStore, store_for_settings
+from takedown.kit import aio
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import InvalidInput, TakedownError
 from takedown.kit.http import DEFAULT_USER_AGENT, make_client
@@ -78,26 +77,8 @@ def access_context_for(settings: Settings) -> dict[str, Any]:
 
 
 def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine from sync code, even when the calling thread already has a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(factory())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(factory())
-        except BaseException as exc:
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="evidence-capture")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    value: T = box["value"]
-    return value
+    """Run a coroutine from sync code (see :func:`takedown.kit.aio.run_sync`)."""
+    return aio.run_sync(factory, name="evidence-capture")
 
 
 #: How much of a capture's text the database keeps for the item page and the queue's search.

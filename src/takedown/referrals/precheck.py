@@ -26,10 +26,8 @@ A check that cannot tell (a timeout, a login wall) never holds a batch back.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ from takedown.config import Settings
 from takedown.db import session_scope
 from takedown.items import service as items_service
 from takedown.items.models import Item, ItemStatus
+from takedown.kit import aio
 from takedown.kit.clock import Clock, SystemClock
 from takedown.platforms.detectors.registry import DetectorRegistry
 from takedown.referrals import repository
@@ -181,26 +180,8 @@ def close_unsent(
 
 
 def _run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine from sync code, even from a thread that already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(make())
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(make())
-        except BaseException as exc:
-            box["error"] = exc
-
-    t = threading.Thread(target=target, name="referrals-precheck")
-    t.start()
-    t.join()
-    if "error" in box:
-        raise box["error"]
-    value: T = box["value"]
-    return value
+    """Run a coroutine from sync code (see :func:`takedown.kit.aio.run_sync`)."""
+    return aio.run_sync(make, name="referrals-precheck")
 
 
 def engine_check(
