@@ -14,6 +14,7 @@ from takedown.audit.models import AuditEvent
 from takedown.kit.clock import FrozenClock
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput
 from takedown.referrals import delivery, repository, service
+from takedown.referrals.channels.base import Attempt
 from takedown.referrals.models import ReferralStatus
 from tests.factories import make_actor
 from tests.referrals.factories import ensure_platform, make_team, x_item
@@ -116,6 +117,31 @@ def test_an_order_held_by_the_prior_notice_can_be_escalated(db_session: Session)
     assert delivery.run_due(db_session, portal(), clock=clock).delivered == 1
     with pytest.raises(Conflict):
         service.escalate_to_emergency(db_session, team.supervisor.principal, ref.id, reason=why)
+
+
+def test_cancel_is_refused_while_a_sender_holds_the_delivery(db_session: Session) -> None:
+    """A cancel that lands between a sender's claim and its answer would be overwritten by
+    the answer (the order marked sent after it was cancelled): it is refused instead, and
+    allowed once the attempt has ended without getting through."""
+    clock = FrozenClock(T0)
+    team = make_team(db_session)
+    ensure_platform(db_session, "x")
+    ref = order(db_session, team.analyst, [x_item(db_session, team.analyst)], clock).referral
+    service.submit(db_session, team.analyst.principal, ref.id, clock=clock)
+    service.approve(db_session, team.supervisor.principal, ref.id, clock=clock)
+    clock.advance(dt.timedelta(hours=13))
+    d = repository.delivery_for(db_session, ref.id)
+    assert d is not None
+    started = delivery.claim(db_session, d.id, clock=clock)
+    assert started is not None  # a sender holds it; the channel is "answering"
+    with pytest.raises(Conflict, match="being sent right now"):
+        service.cancel(db_session, team.supervisor.principal, ref.id, clock=clock)
+    assert ref.status == ReferralStatus.APPROVED.value
+    delivery.finish(db_session, started, Attempt(False, detail="timed out"), clock=clock)
+    service.cancel(db_session, team.supervisor.principal, ref.id, clock=clock)  # now it may
+    db_session.refresh(d)
+    assert ref.status == ReferralStatus.CANCELLED.value and d.status == "gave_up"
+    assert delivery.run_due(db_session, portal(), clock=clock).attempted == 0
 
 
 def test_cancel_an_approved_order_before_it_goes(db_session: Session) -> None:

@@ -103,11 +103,20 @@ def cancel(
         ReferralStatus.APPROVED.value,
     ):
         raise Conflict(f"referral {ref.reference} was already sent")
-    ref.status = ReferralStatus.CANCELLED.value
     delivery = repository.delivery_for(session, ref.id)
     if delivery is not None and delivery.status == DeliveryStatus.PENDING.value:
-        delivery.status = DeliveryStatus.GAVE_UP.value
-        delivery.last_error = "cancelled"
+        # Compare-and-set against the sender's claim: once a sender holds the delivery the
+        # channel may be answering, and its success would turn the cancelled order into a
+        # sent one. The sender's lease ends with its attempt (or expires if it died).
+        if not repository.cancel_delivery(
+            session, delivery.id, now=now_of(clock), reason="cancelled"
+        ):
+            raise Conflict(
+                f"referral {ref.reference} is being sent right now; it cannot be cancelled "
+                "(try again once the attempt has ended: a failed attempt can still be cancelled)"
+            )
+        session.refresh(delivery)
+    ref.status = ReferralStatus.CANCELLED.value
     record(session, principal, "referral.cancel", "referral", ref.id, {}, clock=clock)
     return ref
 

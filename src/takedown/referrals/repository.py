@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from takedown.accounts.models import User
@@ -223,6 +223,22 @@ def claim_next_due(
         order_by=[Delivery.next_attempt_at, Delivery.id],
     )  # fmt: skip
     return int(keys[0]) if keys else None
+
+
+def cancel_delivery(session: Session, delivery_id: int, *, now: dt.datetime, reason: str) -> bool:
+    """Compare-and-set: a pending delivery nobody is sending gives up with ``reason``. False
+    if a sender holds it (the channel may be answering right now) or it is no longer pending."""
+    res = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.status == DeliveryStatus.PENDING.value,
+            SENDER.free(now),
+        )
+        .values(status=DeliveryStatus.GAVE_UP.value, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def release_delivery(session: Session, delivery_id: int, *, owner: str) -> None:
