@@ -250,6 +250,11 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     server: Server, testbed: SimTestbed, context, home: Path
 ) -> None:
     t0 = time.monotonic()
+    phases: list[str] = []
+
+    def phase(name: str) -> None:
+        phases.append(f"{time.monotonic() - t0:6.1f}s {name}")
+
     page = context.new_page()
     page.set_default_timeout(LOADED_BOX_MS)
     console_errors: list[str] = []
@@ -266,6 +271,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     admin = Person(server.admin_email, server.admin_password)
     _log_in(page, server, admin, first=True)
 
+    phase("logged in as admin")
     # 2. Administration -> Agencies: ours, and the platform's.
     _nav(page, "Agencies")
     page.wait_for_url(server.url("/admin/agencies"))
@@ -312,6 +318,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.wait_for_url(server.url("/admin/platforms"))
     assert "tco-referrals@x.com" in page.locator("main").inner_text()
 
+    phase("agencies, users, platform x")
     # 4. As the supervisor: a new operation, started.
     lead = people["supervisor"]
     _log_in(page, server, lead, first=True)
@@ -332,6 +339,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.get_by_role("button", name="Start the operation (running)").click()
     page.get_by_text("The operation is now running.").wait_for()
 
+    phase("operation")
     # 5. As the analyst: Intake -> one of var/reports/*-report.csv into the operation.
     analyst = people["analyst"]
     _log_in(page, server, analyst, first=True)
@@ -346,6 +354,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.wait_for_url(re.compile(r".*/intake/\d+$"))
     assert page.get_by_test_id("import-errors").locator("tbody tr").count() >= 1  # rejected
 
+    phase("intake")
     # 6. Queue: filter by the operation; an x item still up goes to its assessment form.
     _nav(page, "Queue")
     page.wait_for_url(re.compile(r".*/queue"))
@@ -395,6 +404,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Submitted.").wait_for()
 
+    phase("referred and submitted")
     # 7. As the supervisor: Referrals -> the batch -> preview -> Approve -> Send now.
     _log_in(page, server, lead)
     _nav(page, "Referrals")
@@ -413,6 +423,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     received = httpx.get(f"{testbed.control_url}/referrals").text
     assert url in received and "removal_order" in received, received  # the testbed's x has it
 
+    phase("approved and sent")
     # 8. As the liaison: Platform portal -> the order -> Confirm removal (Annex II).
     _log_in(page, server, people["liaison"], first=True)
     _nav(page, "Platform portal")
@@ -425,6 +436,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.get_by_role("button", name="Confirm removal of the selected items (Annex II)").click()
     page.get_by_text("Annex II (removed) recorded for 1 item(s).").wait_for()
 
+    phase("Annex II")
     # 9. Verification runs by itself; 10. the dashboard shows the confirmed removal.
     _log_in(page, server, lead)
     page.goto(server.url(f"/operations/{op_id}"))
@@ -439,6 +451,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     assert dash == {"referred": "1", "confirmed_removed": "1", "claimed_removed": "1"}, dash
     assert url not in testbed.alive_x_urls()  # the testbed's x did take it down
 
+    phase("confirmed on the dashboard")
     # The item's check timeline: two "removed" checks at least the gap apart.
     page.goto(server.url(f"/verification/items/{item_id}"))
     checks = [r.split("\t") for r in page.get_by_test_id("check-row").all_inner_texts()]
@@ -449,6 +462,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     assert (removed[-1] - removed[0]).total_seconds() >= CONFIRM_SECONDS, checks
     assert re.search(r"Removal confirmed\s+\d{4}-", page.locator("dl.facts").inner_text())
 
+    phase("timeline")
     # The final report: the page, its PDF, and the README's command line.
     page.goto(server.url(f"/operations/{op_id}"))
     page.get_by_role("link", name="Final report").click()
@@ -467,7 +481,9 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
 
     assert [m for m in console_errors if "Content Security Policy" in m] == [], console_errors
     assert f"Send {reference.strip()} to x now by email?" in dialogs, dialogs
-    assert time.monotonic() - t0 < 240
+    phase("final report: page, PDF, command line")
+    print("\n".join(phases))  # where the time goes (pytest -rP shows it)
+    assert time.monotonic() - t0 < 240, phases
 
 
 def _assert_pdf_shows(pdf: bytes, name: str) -> None:
