@@ -97,6 +97,14 @@ class Settings(BaseSettings):
     # seconds, so N processes started together do not all read every signal at once.
     index_load_jitter_seconds: float = Field(default=5.0, ge=0)
     host_budget: Literal["auto", "redis", "database", "local", "off"] = "auto"
+    # Verification (verification.policy): a removal counts after two ``removed`` checks at
+    # least ``verification_confirm_seconds`` apart; in its first day under verification an
+    # item is checked again every ``verification_recheck_seconds``; the background scheduler
+    # looks for due checks every ``verification_tick_seconds``. Keep the defaults in
+    # production; the walkthrough's browser test runs them at a few seconds.
+    verification_confirm_seconds: float = Field(default=300.0, gt=0)
+    verification_recheck_seconds: float = Field(default=900.0, gt=0)
+    verification_tick_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("resolve", mode="before")
     @classmethod

@@ -31,8 +31,13 @@ MAX_ATTEMPTS = 5
 @dataclass(frozen=True)
 class Ticker:
     name: str
-    every_seconds: float
+    #: Seconds between runs, or a function giving them (read each time: a setting).
+    every_seconds: float | Callable[[], float]
     fn: Callable[[], None]
+
+    def period(self) -> float:
+        every = self.every_seconds
+        return float(every() if callable(every) else every)
 
 
 _JOBS: dict[str, JobFn] = {}
@@ -49,7 +54,12 @@ def job(name: str) -> Callable[[JobFn], JobFn]:
     return deco
 
 
-def ticker(name: str, every_seconds: float) -> Callable[[Callable[[], None]], Callable[[], None]]:
+def ticker(
+    name: str, every_seconds: float | Callable[[], float]
+) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register ``fn`` to run every ``every_seconds`` (a number, or a function that reads
+    it from the settings when the ticker thread looks)."""
+
     def deco(fn: Callable[[], None]) -> Callable[[], None]:
         if name in _TICKERS and _TICKERS[name].fn is not fn:
             raise ValueError(f"two tickers named {name!r}")
@@ -345,7 +355,7 @@ class TickerThread:
         while not self._stop.is_set():
             now = time.monotonic()
             for t in self._tickers:
-                if now - last.get(t.name, -1e9) >= t.every_seconds:
+                if now - last.get(t.name, -1e9) >= t.period():
                     last[t.name] = now
                     try:
                         if self._guard is None:

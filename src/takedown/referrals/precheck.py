@@ -65,6 +65,7 @@ from takedown.verification.engine import (
 )
 from takedown.verification.gone import Gone, gone
 from takedown.verification.models import Check
+from takedown.verification.policy import policy_for
 from takedown.verification.service import record_results
 
 log = logging.getLogger("takedown.referrals")
@@ -281,7 +282,10 @@ def check_before_sending(
     report.checked = len(results)
     run_id = f"precheck-{uuid.uuid4().hex[:20]}"
     with session_scope(factory) as session:
-        record_results(session, results, clock=clock, run_id=run_id)
+        policy = policy_for(
+            settings.verification_confirm_seconds, settings.verification_recheck_seconds
+        )
+        record_results(session, results, clock=clock, policy=policy, run_id=run_id)
         ids = [int(t.key) for t in targets]
         stored = verification_repository.checks_of_run(session, run_id, ids)
         captures = repository.latest_captures(session, list(stored))

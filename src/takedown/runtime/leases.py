@@ -134,7 +134,7 @@ def ticker_guard(
     @contextmanager
     def guard(t: Ticker) -> Iterator[bool]:
         # A little under the period: two processes' clocks and loops drift apart.
-        spacing = dt.timedelta(seconds=t.every_seconds * 0.9)
+        spacing = dt.timedelta(seconds=t.period() * 0.9)
         with singleton(factory, f"ticker:{t.name}", ttl=ttl, min_interval=spacing) as held:
             yield held.ok
 

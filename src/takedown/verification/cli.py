@@ -39,6 +39,7 @@ def verify(
     from takedown.verification import service
     from takedown.verification.detectors import parse_rocketchat_auth, registry_from_db
     from takedown.verification.engine import CheckResult, EngineConfig
+    from takedown.verification.policy import policy_for
 
     @guarded
     def run() -> None:
@@ -77,6 +78,7 @@ def verify(
         with rich_progress("verifying", enabled=progress and fmt is OutputFormat.TABLE) as sink:
             rep = service.verify_due(
                 factory, client, registry=registry, engine_config=cfg, limit=limit,
+                policy=policy_for(s.verification_confirm_seconds, s.verification_recheck_seconds),
                 on_total=sink.set_total, on_result=lambda r: sink.advance(),
             )  # fmt: skip
         summary = {"run_id": rep.run_id, "due": rep.due, "checked": rep.checked,

@@ -15,7 +15,7 @@ removal, and one the checks contradict is not used.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from takedown.platforms.detectors.base import Outcome
@@ -40,6 +40,18 @@ class SchedulePolicy:
         if age < self.hourly_until:
             return self.hourly_every
         return self.daily_every
+
+
+def policy_for(
+    confirm_seconds: float, recheck_seconds: float, base: SchedulePolicy | None = None
+) -> SchedulePolicy:
+    """The schedule with the deployment's confirmation gap and first-day recheck interval
+    (``Settings.verification_confirm_seconds`` / ``verification_recheck_seconds``)."""
+    return replace(
+        base or SchedulePolicy(),
+        confirm_after=dt.timedelta(seconds=confirm_seconds),
+        first_day_every=dt.timedelta(seconds=recheck_seconds),
+    )
 
 
 class Transition(StrEnum):

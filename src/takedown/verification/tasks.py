@@ -1,4 +1,5 @@
-"""Background jobs: check every item that is due (the database says which), every minute;
+"""Background jobs: check every item that is due (the database says which), every minute
+(``Settings.verification_tick_seconds``);
 and check one on-demand request's items now.
 
 Idempotent: due items are leased while a run checks them, and each result
@@ -35,6 +36,7 @@ def _run(limit: int, per_host: int, request_id: int | None = None) -> None:
     from takedown.kit.politeness import shared_budget
     from takedown.verification.detectors import registry_from_db
     from takedown.verification.engine import EngineConfig
+    from takedown.verification.policy import policy_for
     from takedown.verification.service import verify_due
 
     s = get_settings()
@@ -50,6 +52,8 @@ def _run(limit: int, per_host: int, request_id: int | None = None) -> None:
     # The host budget shared with monitoring's crawls in this process (kit.politeness).
     rep = verify_due(factory, client, registry=registry, limit=limit, request_id=request_id,
                      engine_config=EngineConfig(per_host_limit=per_host),
+                     policy=policy_for(s.verification_confirm_seconds,
+                                       s.verification_recheck_seconds),
                      budget=shared_budget())  # fmt: skip
     if rep.checked:
         what = f"request {request_id}" if request_id is not None else "schedule"
@@ -61,7 +65,11 @@ def verify_job(limit: int = 20_000, per_host: int = 16) -> None:
     _run(limit, per_host)
 
 
-@ticker("verification.verify", 60)
+def _tick_seconds() -> float:
+    return get_settings().verification_tick_seconds  # 60 unless TAKEDOWN_VERIFICATION_TICK_SECONDS
+
+
+@ticker("verification.verify", _tick_seconds)
 def verify_ticker() -> None:
     verify_job()
 
