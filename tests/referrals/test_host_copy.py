@@ -130,7 +130,7 @@ def test_a_domestic_order_and_a_tos_referral_send_no_copy(db_session: Session) -
         kind="tos", channel="portal", clock=clock,
     )  # fmt: skip
     tos = service.submit(db_session, french.analyst.principal, res.referral.id, clock=clock)
-    reg, portal, mail = _channels()
+    reg, _portal, mail = _channels()
     rep = delivery.run_due(db_session, reg, clock=clock)
     assert rep.delivered == 2 and rep.copies_sent == 0 and mail.sent == []
     for ref in (domestic, tos):
