@@ -119,8 +119,11 @@ def _check_day(session: Session, result: Any) -> None:
         assert r.status != "draft" and r.received_at is not None and r.ack_reference
         if r.kind == "removal_order":
             assert r.approver_id is not None and r.approver_id != r.author_id
-    deliveries = session.scalars(select(Delivery)).all()
+    deliveries = session.scalars(select(Delivery).where(Delivery.kind == "order")).all()
     assert {d.status for d in deliveries} <= {"acknowledged", "not_sent"} and len(deliveries) == 3
+    # the removal order's Art. 4(1) copy reached the testbed's host-state authority (IE)
+    [copy] = session.scalars(select(Delivery).where(Delivery.kind == "host_copy")).all()
+    assert copy.status == "delivered" and copy.recipient == "tco-ie@authority.example"
     included = session.scalars(
         select(ReferralItem).where(ReferralItem.state == ItemState.INCLUDED.value)
     ).all()

@@ -63,6 +63,8 @@ probe("GET", "/api/v1/referrals/{referral_id}/stats")(_ref())
 probe("POST", "/api/v1/referrals/{referral_id}/submit")(_ref())
 probe("POST", "/api/v1/referrals/{referral_id}/cancel")(_ref())
 probe("PATCH", "/api/v1/referrals/{referral_id}")(_ref(body={"remove_items": []}))
+# the Art. 4(1) copy: the owner's ToS batch has none (409), B's call is a 404
+probe("POST", "/api/v1/referrals/{referral_id}/host-copy")(_ref())
 # escalation needs an approved order held by the prior notice and a supervisor
 probe("POST", "/api/v1/referrals/{referral_id}/emergency")(
     _ref(body={"reason": "a synthetic emergency, long enough"}, owner_ok=False)
@@ -159,6 +161,7 @@ probe("POST", "/referrals/{referral_id}/cancel")(_ref())
 probe("POST", "/referrals/{referral_id}/edit")(_ref())
 probe("POST", "/referrals/{referral_id}/send-back")(_ref(owner_ok=False))
 probe("POST", "/referrals/{referral_id}/emergency")(_ref(owner_ok=False))
+probe("POST", "/referrals/{referral_id}/host-copy")(_ref())
 
 
 @probe("POST", "/referrals/{referral_id}/items/{item_id}/respond")

@@ -210,3 +210,52 @@ def test_export_writes_csv_and_document(db_session: Session, tmp_path: Path) -> 
     rows = (tmp_path / f"{ref.reference}.csv").read_text().splitlines()
     assert rows[0].startswith("reference,kind,platform,item_id,url") and len(rows) == 3
     assert (tmp_path / f"{ref.reference}.pdf").read_bytes() == b"%PDF-stub"
+
+
+def test_the_art_4_copy_lands_in_the_testbed_authority_inbox_once(
+    db_session: Session, sim: SimHandle
+) -> None:
+    """A cross-border order by e-mail: the platform's intake gets the order, the simulated
+    host-state authority (``tco-ie@authority.example``) the copy, with its own Message-ID."""
+    from takedown.platforms import authorities
+    from takedown.sim.app import authority_email
+    from tests.factories import make_actor
+    from tests.items.factories import make_assessed_item
+
+    clock = FrozenClock(T0)
+    team = make_team(db_session, country="FR")
+    ensure_platform(db_session, "x", channel="email", contact="tco-referrals@x.com")
+    admin = make_actor(db_session, role="admin")
+    to = authority_email("IE")
+    authorities.update(
+        db_session, admin.principal, "IE", {"name": "IE", "contact_point": to, "confirmed": True}
+    )
+    urls = [i["url"] for i in sim.items(platform="x", alive=True)[5:6]]
+    items = [make_assessed_item(db_session, team.analyst, url=u) for u in urls]
+    [res] = service.create_batches(
+        db_session, team.analyst.principal, item_ids=[i.id for i in items],
+        kind="removal_order", reasons=["a"], emergency=True, clock=clock,
+        justification="Synthetic stand-in for official propaganda of a group.",
+    )  # fmt: skip
+    service.submit(db_session, team.analyst.principal, res.referral.id, clock=clock)
+    service.approve(db_session, team.supervisor.principal, res.referral.id, clock=clock)
+    channel = EmailChannel(
+        f"smtp://127.0.0.1:{sim.smtp_port}?from=iru@agency.example", attach_pdf=False
+    )
+    with sim.control() as ctl:
+        before = len(ctl.get("/inbox").json())  # the sim is shared by the module's tests
+    for _ in range(2):  # the second round sends nothing
+        rep = delivery.run_due(db_session, ChannelRegistry([channel]), clock=clock)
+        clock.advance(dt.timedelta(hours=1))
+    with sim.control() as ctl:
+        inbox = ctl.get("/inbox").json()[before:]
+    ref = res.referral.reference
+    assert sorted(m["to"][0] for m in inbox) == ["tco-ie@authority.example", "tco-referrals@x.com"]
+    [copy] = [m for m in inbox if m["authority"] == "IE"]
+    assert copy["message_id"] == f"<{ref}.host-copy@agency.example>"
+    assert copy["subject"].startswith(f"Copy under Art. 4(1) of removal order {ref}")
+    assert set(urls) <= set(copy["urls"]) and copy["acks"] == []
+    assert rep.copies_sent == 0  # the last round
+    row = repository.delivery_for(db_session, res.referral.id, "host_copy")
+    assert row is not None and row.status == "delivered" and row.attempts == 1
+    assert res.referral.status == ReferralStatus.ACKNOWLEDGED.value  # the order's own ack

@@ -46,6 +46,7 @@ def test_sim_command_serves_and_prints_addresses(tmp_path: Path) -> None:
         assert info["TAKEDOWN_RESOLVE"].count("=127.0.0.1:") >= 10
         assert info["TAKEDOWN_TOR_PROXY"].startswith("socks5://127.0.0.1:")
         assert Path(info["ca_path"]).parent == tmp_path
+        assert info["authority_email"] == "tco-ie@authority.example"  # Art. 4(1) copies
         health = httpx.get(info["control_url"] + "/health", trust_env=False).json()
         assert health == {"ok": True, "scenario": "small", "seed": 7}
     finally:

@@ -26,7 +26,10 @@ from takedown.kit.clock import Clock
 from takedown.kit.countries import is_country
 from takedown.kit.errors import Unavailable
 from takedown.operations import service as operations
+from takedown.platforms import authorities
+from takedown.platforms import repository as platforms_repository
 from takedown.platforms import service as platforms
+from takedown.sim.app import authority_email
 from takedown.sim.harness import SimHandle
 from takedown.sim.reports import export_reports
 
@@ -160,6 +163,18 @@ def point_platforms(
                 clock=clock,
             )
             ready.append(r)
+            # The removal order's Art. 4(1) copy goes to the host state's competent
+            # authority: the testbed's mailbox for it, confirmed, so the copy arrives.
+            row = platforms_repository.by_slug(s, r.platform)
+            country = (row.country or "").upper() if row else ""
+            if r.kind == "removal_order" and country in authorities.EU_MEMBER_STATES:
+                known = authorities.for_state(s, country).name
+                authorities.update(
+                    s, admin, country,
+                    {"name": known or f"Simulated competent authority ({country})",
+                     "contact_point": authority_email(country), "confirmed": True},
+                    clock=clock,
+                )  # fmt: skip
     return ready, notes
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from takedown.accounts.deps import CurrentPrincipal, DbSession, needs
 from takedown.kit.errors import NotFound
 from takedown.kit.pagination import Limit, Offset, Page
 from takedown.kit.types import IdPath
-from takedown.referrals import render, service
+from takedown.referrals import host_copy, render, service
 from takedown.referrals.schemas import (
     AttemptOut,
     BatchIn,
@@ -23,6 +23,7 @@ from takedown.referrals.schemas import (
     BatchOut,
     DeliveryOut,
     EmergencyIn,
+    HostCopyOut,
     NotificationOut,
     ReferralDetail,
     ReferralEditIn,
@@ -102,7 +103,50 @@ def get_referral(
     referral_id: IdPath, principal: CurrentPrincipal, session: DbSession
 ) -> ReferralDetail:
     ref = service.get_referral(session, principal, referral_id)
-    return ReferralDetail.model_validate(render.as_json(session, ref))
+    out = ReferralDetail.model_validate(render.as_json(session, ref))
+    if not principal.is_liaison:
+        out.host_copy = _host_copy_out(host_copy.state(session, ref))
+    return out
+
+
+def _host_copy_out(st: host_copy.HostCopyState) -> HostCopyOut:
+    return HostCopyOut(
+        status=st.status,
+        host_state=st.host_state,
+        authority=st.authority,
+        recipient=st.recipient,
+        sent_at=st.sent_at,
+        attempts=st.attempts,
+        next_attempt_at=st.next_attempt_at,
+        reason=st.reason,
+        can_send=st.can_send,
+        message=st.message,
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/host-copy",
+    response_model=HostCopyOut,
+    dependencies=[needs("referrals:write")],
+)
+def send_host_copy(
+    referral_id: IdPath, request: Request, principal: Writer, session: DbSession
+) -> HostCopyOut:
+    """Send a delivered order's Art. 4(1) copy that was not sent (no contact point then) or
+    gave up, to the contact point the registry has now (409 with the reason otherwise);
+    answers with the copy's state after the attempt."""
+    from takedown.referrals import delivery
+
+    service.own_referral(session, principal, referral_id)
+    session.rollback()  # send_copy works in its own transactions
+    delivery.send_copy(
+        request.app.state.sessionmaker,
+        principal,
+        referral_id,
+        delivery.default_channels(request.app.state.settings),
+    )
+    ref = service.get_referral(session, principal, referral_id)
+    return _host_copy_out(host_copy.state(session, ref))
 
 
 @router.get(

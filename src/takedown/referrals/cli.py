@@ -191,7 +191,59 @@ def deliver_cmd(limit: Annotated[int, typer.Option()] = 500) -> None:
         out.print(
             f"attempted {rep.attempted}, delivered {rep.delivered} (acknowledged "
             f"{rep.acknowledged}), failed {rep.failed}, "
-            f"gave up {rep.gave_up}; overdue orders flagged: {len(flagged)}"
+            f"gave up {rep.gave_up}; copies to host states sent {rep.copies_sent}, "
+            f"failed {rep.copies_failed}; overdue orders flagged: {len(flagged)}"
         )
+
+    run()
+
+
+@refer_app.command("show")
+def show_cmd(referral_id: int, user: Annotated[str, typer.Option()]) -> None:
+    """A batch's status, its delivery and its Art. 4(1) copy to the host state."""
+    from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, unit_of_work
+    from takedown.referrals import host_copy, service
+
+    @guarded
+    def run() -> None:
+        with unit_of_work() as session:
+            principal = acting_as(session, None, user)
+            ref = service.get_referral(session, principal, referral_id)
+            out.print(f"{ref.reference}: {ref.kind.replace('_', ' ')} to {ref.platform}, "
+                      f"{ref.status.replace('_', ' ')}")  # fmt: skip
+            if ref.sent_at:
+                out.print(f"sent at {ref.sent_at:%Y-%m-%d %H:%M:%S} UTC")
+            record = service.delivery_record(session, principal, referral_id)
+            if record is not None:
+                d = record.delivery
+                out.print(f"delivery: {d.channel}, {d.status.replace('_', ' ')} after "
+                          f"{d.attempts} attempt(s)")  # fmt: skip
+            if not principal.is_liaison:
+                out.print(host_copy.state(session, ref).message)
+
+    run()
+
+
+@refer_app.command("send-copy")
+def send_copy_cmd(referral_id: int, user: Annotated[str, typer.Option()]) -> None:
+    """Send a delivered order's Art. 4(1) copy to the host state's authority (not sent
+    for want of a contact point, or given up), once its contact point is set."""
+    from takedown.db import session_scope
+    from takedown.items.cli import acting_as
+    from takedown.kit.cli import guarded, session_factory, settings
+    from takedown.referrals import delivery, host_copy, service
+
+    @guarded
+    def run() -> None:
+        with session_scope(session_factory()) as session:
+            principal = acting_as(session, None, user)
+        channels = delivery.default_channels(settings())
+        attempt = delivery.send_copy(session_factory(), principal, referral_id, channels)
+        with session_scope(session_factory()) as session:
+            ref = service.get_referral(session, principal, referral_id)
+            out.print(host_copy.state(session, ref).message)
+        if not attempt.ok:
+            raise SystemExit(1)
 
     run()

@@ -11,6 +11,7 @@ the same ``Idempotency-Key``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import time
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from takedown.kit import leases
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.errors import Conflict
 from takedown.kit.http import make_sync_client
-from takedown.referrals import render, repository, service
+from takedown.referrals import host_copy, render, repository, service
 from takedown.referrals.channels.api import ApiChannel
 from takedown.referrals.channels.base import Attempt, Envelope
 from takedown.referrals.channels.email import EmailChannel
@@ -40,6 +41,7 @@ from takedown.referrals.models import (
     DELIVERY_DONE,
     Delivery,
     DeliveryAttempt,
+    DeliveryKind,
     DeliveryStatus,
     ItemState,
     Notification,
@@ -48,6 +50,8 @@ from takedown.referrals.models import (
 )
 from takedown.referrals.platforms import lookup, signing_key
 from takedown.referrals.precheck import NOT_SENT, CheckFn, check_before_sending
+
+log = logging.getLogger("takedown.referrals")
 
 BACKOFF_BASE = dt.timedelta(seconds=30)
 BACKOFF_MAX = dt.timedelta(hours=1)
@@ -77,6 +81,11 @@ def envelope(session: Session, ref: Referral, delivery: Delivery) -> Envelope:
         if ri.state == ItemState.INCLUDED.value
     ]
     doc = render.document(session, ref)
+    copy = delivery.kind == DeliveryKind.HOST_COPY.value
+    authority = None
+    if copy:
+        country = host_copy.host_state(session, ref)
+        authority = host_copy.recipient(session, country).authority if country else None
     payload = {
         "reference": ref.reference,
         "kind": ref.kind,
@@ -99,6 +108,8 @@ def envelope(session: Session, ref: Referral, delivery: Delivery) -> Envelope:
         html=lambda: render.as_html(session, ref),
         pdf=lambda: render.as_pdf(session, ref),
         csv=lambda: render.as_csv(session, ref),
+        copy_to=(delivery.recipient or None) if copy else None,
+        copy_authority=authority,
     )
 
 
@@ -115,6 +126,9 @@ class DeliveryReport:
     acknowledged: int = 0  # of those, acknowledged by the platform (a reference)
     failed: int = 0
     gave_up: int = 0
+    # Art. 4(1) copies to host states' authorities (after the round's orders)
+    copies_sent: int = 0
+    copies_failed: int = 0
 
 
 #: How long a sender holds a delivery it claimed: well above a channel's timeout (30 s),
@@ -183,10 +197,13 @@ def claim_next(
     owner: str,
     clock: Clock | None = None,
     among: Sequence[int] | None = None,
+    kind: str = DeliveryKind.ORDER.value,
 ) -> Started | None:
     """Claim the next due delivery nobody holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
     now = (clock or SystemClock()).now()
-    did = repository.claim_next_due(session, now, owner=owner, ttl=SENDER_LEASE, among=among)
+    did = repository.claim_next_due(
+        session, now, owner=owner, ttl=SENDER_LEASE, among=among, kind=kind
+    )
     return None if did is None else _start(session, did, owner, now)
 
 
@@ -200,7 +217,14 @@ def send(session: Session, started: Started, channels: ChannelRegistry) -> Attem
     try:
         channel = channels.get(delivery.channel)
     except KeyError as exc:
+        if delivery.kind == DeliveryKind.HOST_COPY.value:
+            return Attempt(
+                False, retryable=False,
+                detail="no e-mail channel to send the copy by: set TAKEDOWN_SMTP_URL",
+            )  # fmt: skip
         return Attempt(False, retryable=False, detail=str(exc))
+    if delivery.kind == DeliveryKind.HOST_COPY.value and not delivery.recipient:
+        return Attempt(False, retryable=False, detail="no address for the host state's authority")
     try:
         return channel.deliver(envelope(session, ref, delivery))
     except Exception as exc:  # a channel bug is one failed attempt, not a lost job
@@ -228,7 +252,24 @@ def finish(
     row.detail = result.detail[:2000]
     row.duration_ms = int((time.perf_counter() - started.t0) * 1000)
     row.finished_at = now
-    if result.ok:
+    copy = delivery.kind == DeliveryKind.HOST_COPY.value
+    if result.ok and copy:
+        # The copy to the host state's authority: the order's state is not touched.
+        delivery.status = (
+            DeliveryStatus.ACKNOWLEDGED.value
+            if result.ack_reference
+            else DeliveryStatus.DELIVERED.value
+        )
+        delivery.acknowledged_at = now
+        delivery.ack_reference = result.ack_reference
+        delivery.last_error = ""
+        record(
+            session, SYSTEM, "referral.host_copy_sent", "referral", ref.id,
+            {"to": delivery.recipient, "attempt": delivery.attempts,
+             "ack": result.ack_reference},
+            clock=clock,
+        )  # fmt: skip
+    elif result.ok:
         # The batch's status follows the same rule (``issuing.mark_delivered``): the platform
         # acknowledged only if it gave a reference; otherwise the batch is merely sent.
         delivery.status = (
@@ -246,23 +287,32 @@ def finish(
             ack_reference=result.ack_reference,
             clock=clock,
         )
+        # Art. 4(1): the copy to the host state's authority goes with the order (a
+        # delivery of its own, queued here by the one sender that delivered the order).
+        host_copy.queue(session, ref, clock=clock)
     else:
         delivery.last_error = result.detail[:2000]
         if not result.retryable or delivery.attempts >= delivery.max_attempts:
             delivery.status = DeliveryStatus.GAVE_UP.value
-            if ref.author_id:
+            kind = "host_copy_failed" if copy else "delivery_failed"
+            what = "The copy to the host state's authority of" if copy else "Delivery of"
+            if ref.author_id and not repository.notification_exists(
+                session, ref.author_id, ref.id, kind
+            ):
                 session.add(
                     Notification(
                         user_id=ref.author_id,
                         referral_id=ref.id,
-                        kind="delivery_failed",
-                        message=f"Delivery of {ref.reference} by {delivery.channel} failed "
+                        kind=kind,
+                        message=f"{what} {ref.reference} by {delivery.channel} failed "
                         f"after {delivery.attempts} attempt(s): {result.detail[:200]}",
                         created_at=now,
                     )
                 )
             record(
-                session, SYSTEM, "referral.delivery_gave_up", "referral", ref.id,
+                session, SYSTEM,
+                "referral.host_copy_failed" if copy else "referral.delivery_gave_up",
+                "referral", ref.id,
                 {"attempts": delivery.attempts, "error": result.detail[:300]}, clock=clock,
             )  # fmt: skip
         else:
@@ -336,6 +386,49 @@ def run_due(
             report.gave_up += 1
         else:
             report.failed += 1
+    # The copies to host states' authorities, after every order of the round.
+    kind = DeliveryKind.HOST_COPY.value
+    for d in repository.due_deliveries(session, clock.now(), limit, kind):
+        res = deliver_one(session, d, channels, clock=clock, rng=rng)
+        if res.detail != TAKEN:
+            report.copies_sent += res.ok
+            report.copies_failed += not res.ok
+    return report
+
+
+def deliver_copies(
+    factory: sessionmaker[Session],
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+    limit: int = 100,
+    referral_ids: Sequence[int] | None = None,
+    report: DeliveryReport | None = None,
+) -> DeliveryReport:
+    """Send the due copies to host states' authorities (of ``referral_ids`` only, if
+    given): claimed one by one like the orders, each attempt recorded. Never raises: an
+    order's sender calls it after the order, which must not fail because of its copy."""
+    clock = clock or SystemClock()
+    report = report or DeliveryReport()
+    owner = leases.owner_id("host-copy")
+    kind = DeliveryKind.HOST_COPY.value
+    try:
+        with session_scope(factory) as session:
+            due = [
+                d.id
+                for d in repository.due_deliveries(session, clock.now(), limit, kind)
+                if referral_ids is None or d.referral_id in referral_ids
+            ]
+        for _ in due:
+            with session_scope(factory) as session:
+                started = claim_next(session, owner=owner, clock=clock, among=due, kind=kind)
+            if started is None:
+                break
+            res, _ = deliver_claimed(factory, started, channels, clock=clock)
+            report.copies_sent += res.ok
+            report.copies_failed += not res.ok
+    except Exception:
+        log.exception("sending the copies to host states' authorities failed")
     return report
 
 
@@ -379,7 +472,9 @@ def deliver_due(
             report.gave_up += 1
         else:
             report.failed += 1
-    return report
+    # Art. 4(1): the copies of the orders just delivered (and retries of earlier ones),
+    # after every order of the round, so no order waits on a copy.
+    return deliver_copies(factory, channels, clock=clock, limit=limit, report=report)
 
 
 def _waiting(
@@ -433,6 +528,50 @@ def send_now_with_evidence(
         record(
             session, principal, "referral.send_now", "referral", ref.id,
             {"channel": delivery.channel, "attempt": delivery.attempts}, clock=clock,
+        )  # fmt: skip
+    result = deliver_claimed(factory, started, channels, clock=clock)[0]
+    if result.ok:  # the Art. 4(1) copy goes right after the order (never raises)
+        deliver_copies(factory, channels, clock=clock, referral_ids=[referral_id])
+    return result
+
+
+def send_copy(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    referral_id: int,
+    channels: ChannelRegistry,
+    *,
+    clock: Clock | None = None,
+) -> Attempt:
+    """The "Send copy" action: send a delivered order's Art. 4(1) copy that was not sent (no contact
+    point then) or gave up, to the contact point the registry has now. Claimed like any
+    delivery: two clicks, or a click and the job, send it once."""
+    clock = clock or SystemClock()
+    now = clock.now()
+    with session_scope(factory) as session:
+        ref = service.own_referral(session, principal, referral_id)
+        st = host_copy.state(session, ref)
+        if st.status == "not_applicable":
+            raise Conflict(f"{ref.reference}: no copy to send ({st.reason})")
+        if st.status == "waiting":
+            raise Conflict(f"{ref.reference} is not sent yet: its copy goes with the order")
+        if st.status == "sent":
+            raise Conflict(f"{ref.reference}: {st.message}")
+        country = st.host_state
+        assert country is not None
+        to = host_copy.recipient(session, country)
+        if to.address is None:
+            raise Conflict(f"{host_copy.LABEL}: not sent — {to.reason}; {host_copy.WHERE_TO_SET}")
+        row = host_copy.queue(session, ref, clock=clock)  # the row (made if none on record)
+        assert row is not None
+        if not repository.reopen_copy(session, row.id, recipient=to.address, now=now):
+            raise Conflict(f"the copy of {ref.reference} is being sent right now")
+        started = claim(session, row.id, clock=clock)
+        if started is None:
+            raise Conflict(f"the copy of {ref.reference} is being sent right now")
+        record(
+            session, principal, "referral.host_copy_requested", "referral", ref.id,
+            {"to": to.address, "attempt": row.attempts}, clock=clock,
         )  # fmt: skip
     return deliver_claimed(factory, started, channels, clock=clock)[0]
 

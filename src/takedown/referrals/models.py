@@ -60,6 +60,13 @@ class DeliveryStatus(StrEnum):
     NOT_SENT = "not_sent"
 
 
+class DeliveryKind(StrEnum):
+    ORDER = "order"  # the batch to its platform
+    # The copy of a cross-border removal order to the competent authority of the platform's
+    # host state (TCO Art. 4(1)), sent once the order is delivered (``referrals.host_copy``).
+    HOST_COPY = "host_copy"
+
+
 #: A delivery that is done: never attempted again.
 DELIVERY_DONE = frozenset({DeliveryStatus.DELIVERED.value, DeliveryStatus.ACKNOWLEDGED.value})
 
@@ -120,7 +127,9 @@ class ReferralItem(Base):
 
 
 class Delivery(Base):
-    """A delivery job: retried until acknowledged or given up; idempotent by its key."""
+    """A delivery job: retried until acknowledged or given up; idempotent by its key. One
+    per batch to its platform (kind ``order``), and for a cross-border removal order one
+    more to the host state's authority (kind ``host_copy``)."""
 
     __tablename__ = "referral_deliveries"
 
@@ -140,6 +149,11 @@ class Delivery(Base):
     # second sender (Send now, the ticker, another job thread or worker) sees it taken.
     claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
     claimed_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=DeliveryKind.ORDER.value, server_default=DeliveryKind.ORDER.value
+    )
+    # Where a host-state copy goes (the authority's contact point); empty for an order.
+    recipient: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class DeliveryAttempt(Base):

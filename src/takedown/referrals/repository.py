@@ -16,6 +16,7 @@ from takedown.kit import leases
 from takedown.referrals.models import (
     Delivery,
     DeliveryAttempt,
+    DeliveryKind,
     DeliveryStatus,
     ItemState,
     Notification,
@@ -167,17 +168,28 @@ def next_reference_number(session: Session, prefix: str) -> int:
 # --- deliveries -----------------------------------------------------------------------
 
 
-def delivery_for(session: Session, referral_id: int) -> Delivery | None:
+def delivery_for(
+    session: Session, referral_id: int, kind: str = DeliveryKind.ORDER.value
+) -> Delivery | None:
+    """The batch's delivery to its platform (``kind``: or its host-state copy)."""
     return session.scalars(
-        select(Delivery).where(Delivery.referral_id == referral_id).order_by(Delivery.id.desc())
+        select(Delivery)
+        .where(Delivery.referral_id == referral_id, Delivery.kind == kind)
+        .order_by(Delivery.id.desc())
     ).first()
 
 
-def due_deliveries(session: Session, now: dt.datetime, limit: int) -> list[Delivery]:
+def due_deliveries(
+    session: Session, now: dt.datetime, limit: int, kind: str = DeliveryKind.ORDER.value
+) -> list[Delivery]:
     return list(
         session.scalars(
             select(Delivery)
-            .where(Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now)
+            .where(
+                Delivery.status == DeliveryStatus.PENDING.value,
+                Delivery.next_attempt_at <= now,
+                Delivery.kind == kind,
+            )
             .order_by(Delivery.next_attempt_at, Delivery.id)
             .limit(limit)
         ).all()
@@ -212,10 +224,16 @@ def claim_next_due(
     owner: str,
     ttl: dt.timedelta,
     among: Sequence[int] | None = None,
+    kind: str = DeliveryKind.ORDER.value,
 ) -> int | None:
-    """Take the next due delivery nobody holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL);
-    with ``among``, only one of those deliveries (the ones just captured and checked)."""
-    where = [Delivery.status == DeliveryStatus.PENDING.value, Delivery.next_attempt_at <= now]
+    """Take the next due delivery of ``kind`` nobody holds (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL); with ``among``, only one of those deliveries (the ones just captured and
+    checked)."""
+    where = [
+        Delivery.status == DeliveryStatus.PENDING.value,
+        Delivery.next_attempt_at <= now,
+        Delivery.kind == kind,
+    ]
     if among is not None:
         where.append(Delivery.id.in_(list(among)))
     keys = leases.claim(
@@ -236,6 +254,36 @@ def cancel_delivery(session: Session, delivery_id: int, *, now: dt.datetime, rea
             SENDER.free(now),
         )
         .values(status=DeliveryStatus.GAVE_UP.value, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def reopen_copy(session: Session, delivery_id: int, *, recipient: str, now: dt.datetime) -> bool:
+    """Compare-and-set for "Send copy": a host-state copy not sent, given up or pending,
+    that nobody is sending, becomes pending to ``recipient``. False if a sender holds it or
+    it was sent meanwhile."""
+    res = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.kind == DeliveryKind.HOST_COPY.value,
+            Delivery.status.in_(
+                (
+                    DeliveryStatus.PENDING.value,
+                    DeliveryStatus.NOT_SENT.value,
+                    DeliveryStatus.GAVE_UP.value,
+                )
+            ),
+            SENDER.free(now),
+        )
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            recipient=recipient,
+            last_error="",
+            next_attempt_at=now,
+            max_attempts=Delivery.attempts + 8,
+        )
         .execution_options(synchronize_session=False)
     )
     return bool(res.rowcount == 1)  # type: ignore[attr-defined]

@@ -60,6 +60,24 @@ class ReferralOut(BaseModel):
     ack_reference: str | None
 
 
+class HostCopyOut(BaseModel):
+    """Where a removal order's Art. 4(1) copy to the host state's competent authority
+    stands: ``not_applicable`` (a ToS referral, a domestic order, cancelled or never sent),
+    ``waiting`` (goes with the order), ``pending``, ``sent``, ``failed`` (gave up) or
+    ``not_sent`` (no confirmed contact point: ``POST .../host-copy`` once it is set)."""
+
+    status: str
+    host_state: str | None
+    authority: str | None
+    recipient: str | None
+    sent_at: dt.datetime | None
+    attempts: int
+    next_attempt_at: dt.datetime | None
+    reason: str
+    can_send: bool
+    message: str
+
+
 class ReferralDetail(BaseModel):
     id: int
     reference: str
@@ -76,6 +94,8 @@ class ReferralDetail(BaseModel):
     overdue: bool
     document: dict[str, Any]
     items: list[dict[str, Any]]
+    # The Art. 4(1) copy to the host state's authority (null for a platform's liaison)
+    host_copy: HostCopyOut | None = None
 
 
 class ReferralEditIn(BaseModel):

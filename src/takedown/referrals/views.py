@@ -20,7 +20,7 @@ from takedown.accounts.models import Role
 from takedown.accounts.principal import Principal
 from takedown.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from takedown.kit.types import IdPath
-from takedown.referrals import render, sending, service
+from takedown.referrals import host_copy, render, sending, service
 from takedown.referrals.annex import REASON_TEXT
 from takedown.referrals.models import DELIVERY_DONE, CannotComplyReason
 from takedown.web.deps import PageForm, PagePrincipal, error_field, form_list, form_values
@@ -127,6 +127,8 @@ def _detail_context(session: Session, principal: Principal, referral_id: int) ->
         and principal.user_id not in (ref.author_id, ref.last_edited_by),
         "can_answer": principal.is_liaison,
         "reasons": REASON_LABELS,
+        # Art. 4(1): where the copy to the host state's authority stands (not a liaison's)
+        "host_copy": None if principal.is_liaison else host_copy.state(session, ref),
     }
 
 
@@ -482,6 +484,34 @@ def deliver_form(
         back,
         notice="Sending in the background: evidence first, then a last look at the items, "
         "then the platform. This page shows the result when it is done.",
+    )
+
+
+@router.post("/referrals/{referral_id}/host-copy", dependencies=[needs("referrals:write")])
+def send_copy_form(
+    referral_id: IdPath, request: Request, principal: PagePrincipal, session: DbSession
+) -> RedirectResponse:
+    """The "Send copy" action: the Art. 4(1) copy of a delivered order that was not sent (no contact
+    point then) or gave up, to the contact point the registry has now; one e-mail, so the
+    page waits for it (the channel's timeout is 30 s)."""
+    from takedown.referrals import delivery
+
+    back = f"/referrals/{referral_id}"
+    service.own_referral(session, principal, referral_id)  # 404 before anything else
+    session.rollback()  # send_copy works in its own transactions
+    try:
+        attempt = delivery.send_copy(
+            request.app.state.sessionmaker,
+            principal,
+            referral_id,
+            delivery.default_channels(request.app.state.settings),
+        )
+    except (Conflict, Forbidden, InvalidInput) as exc:
+        return redirect(request, back, notice=exc.detail, level="error")
+    if attempt.ok:
+        return redirect(request, back, notice="Copy sent to the host state's authority.")
+    return redirect(
+        request, back, notice=f"The copy was not sent: {attempt.detail[:300]}", level="error"
     )
 
 

@@ -73,6 +73,16 @@ class SimState:
     inject: bool = True  # behaviour (latency, random errors) on/off
 
 
+#: The simulated host-state competent authorities (TCO Art. 4(1)): one mailbox per Member
+#: State, ``tco-<cc>@authority.example``, that takes the copies of cross-border removal
+#: orders (recorded in the inbox with ``authority``; no platform acts on them).
+AUTHORITY_EMAIL = re.compile(r"tco-([a-z]{2})@authority\.example")
+
+
+def authority_email(country: str) -> str:
+    return f"tco-{country.lower()}@authority.example"
+
+
 class SimApp:
     def __init__(self, world: World, clock: SimClock, *, inject: bool = True) -> None:
         self.world = world
@@ -277,6 +287,9 @@ class SimApp:
         repeat = bool(message_id) and message_id in self.state.seen_keys
         if repeat:
             acks = self.state.seen_keys[message_id].split(",")
+        authority = [
+            m.group(1).upper() for r in rcpts if (m := AUTHORITY_EMAIL.fullmatch(r.lower()))
+        ]
         for rcpt in [] if repeat else rcpts:
             pid = self.email_to_platform.get(rcpt.lower())
             if pid is None:
@@ -295,11 +308,12 @@ class SimApp:
                 "received_at": iso(now),
                 "message_id": message_id,
                 "repeat": repeat,
+                "authority": authority[0] if authority else None,
             }
         )
         if acks and message_id and not repeat:
             self.state.seen_keys[message_id] = ",".join(acks)
-        return bool(acks), ",".join(acks)
+        return bool(acks) or bool(authority), ",".join(acks)
 
 
 class SmtpHandler:
@@ -311,7 +325,8 @@ class SmtpHandler:
     async def handle_RCPT(  # noqa: N802 (aiosmtpd hook name)
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
-        if address.lower() not in self.app.email_to_platform:
+        low = address.lower()
+        if low not in self.app.email_to_platform and not AUTHORITY_EMAIL.fullmatch(low):
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -321,6 +336,8 @@ class SmtpHandler:
         if isinstance(content, str):
             content = content.encode("utf-8", "replace")
         ok, acks = self.app.receive_email(str(envelope.mail_from), list(envelope.rcpt_tos), content)
+        if ok and not acks:  # an authority's copy: accepted, no platform acknowledgement
+            return "250 Message accepted"
         return (
             f"250 Message accepted; acknowledgement {acks}" if ok else "554 no referral recipient"
         )

@@ -131,6 +131,13 @@ async def _serve(sim: Sim, gen_seconds: float, json_out: bool) -> None:
                 f"platform {pid}: TCO contact point {desk['email'] or '-'}, API endpoint "
                 f"{desk['api']}"
             )
+        # The host state's competent authority (TCO Art. 4(1)): the copy of a cross-border
+        # removal order goes there once it is the registry's confirmed contact point.
+        typer.echo(
+            f"host-state authority (Art. 4 copies): {info['authority_email']} (any "
+            "tco-<cc>@authority.example works); set it with: takedown authority set IE "
+            f"--contact {info['authority_email']} --confirmed"
+        )
         if sim.clock.speed == 0:
             typer.echo(
                 "the clock is stopped (speed 0): the platforms act only when it moves; "

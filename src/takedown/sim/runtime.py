@@ -15,7 +15,7 @@ from typing import Any
 
 from takedown.kit.ssrf import format_resolve
 from takedown.sim import control
-from takedown.sim.app import SimApp, SmtpHandler
+from takedown.sim.app import SimApp, SmtpHandler, authority_email
 from takedown.sim.clock import SimClock
 from takedown.sim.scenario import Scenario
 from takedown.sim.server import serve
@@ -156,6 +156,8 @@ class Sim:
             "smtp_port": self.smtp_port,
             "onion_hosts": sorted(self.world.onion_hosts),
             "rocketchat": rc,
+            # Art. 4(1) copies of cross-border removal orders: one mailbox per Member State
+            "authority_email": authority_email("IE"),
             "intake": {
                 p.id: {"api": f"https://{p.tns.host}/api/v1/referrals", "email": p.tns.email}
                 for p in self.world.platforms.values()

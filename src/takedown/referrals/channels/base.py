@@ -32,6 +32,10 @@ class Envelope:
     html: Callable[[], str]
     pdf: Callable[[], bytes]
     csv: Callable[[], str]
+    # The Art. 4(1) copy of a removal order: the host state's authority's address. The
+    # channel sends the same document there instead of to the platform (e-mail only).
+    copy_to: str | None = None
+    copy_authority: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

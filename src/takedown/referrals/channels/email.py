@@ -57,7 +57,7 @@ class EmailChannel:
         self.attach_pdf = attach_pdf
 
     def message(self, envelope: Envelope) -> EmailMessage:
-        to = envelope.platform.email
+        to = envelope.copy_to or envelope.platform.email
         assert to
         order = envelope.kind == "removal_order"
         msg = EmailMessage()
@@ -65,9 +65,38 @@ class EmailChannel:
         msg["To"] = to
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = message_id(envelope.idempotency_key, self.sender)
+        count = f"{len(envelope.urls)} item{'s' if len(envelope.urls) != 1 else ''}"
+        if envelope.copy_to:
+            msg["Subject"] = (
+                f"Copy under Art. 4(1) of removal order {envelope.reference} to "
+                f"{envelope.platform.name} ({count})"
+            )
+            msg.set_content(
+                "\n".join(
+                    [
+                        f"COPY OF REMOVAL ORDER {envelope.reference} under Article 4(1) of "
+                        "Regulation (EU) 2021/784",
+                        f"To: {envelope.copy_authority or to}",
+                        f"From: {envelope.agency} <{envelope.agency_contact}>",
+                        "",
+                        f"The removal order {envelope.reference} was issued to "
+                        f"{envelope.platform.name}, whose main establishment or legal "
+                        f"representative is in your Member State ({envelope.platform.country}).",
+                        "This copy is submitted simultaneously with the order. You may "
+                        "scrutinise it within 72 hours of receipt (Art. 4(3)-(4)).",
+                        "The order as the hosting service provider received it (Annex I) is "
+                        "attached as PDF and JSON.",
+                        "",
+                        "Items:",
+                        *envelope.urls,
+                        "",
+                    ]
+                )
+            )
+            self._attach(msg, envelope)
+            return msg
         msg["Subject"] = (
-            f"{'Removal order' if order else 'Referral'} {envelope.reference} "
-            f"({len(envelope.urls)} item{'s' if len(envelope.urls) != 1 else ''})"
+            f"{'Removal order' if order else 'Referral'} {envelope.reference} ({count})"
         )
         lines = [
             f"{'REMOVAL ORDER under Regulation (EU) 2021/784' if order else 'Referral'} "
@@ -83,6 +112,11 @@ class EmailChannel:
             ]
         lines += ["Items:", *envelope.urls, ""]
         msg.set_content("\n".join(lines))
+        self._attach(msg, envelope)
+        return msg
+
+    def _attach(self, msg: EmailMessage, envelope: Envelope) -> None:
+        """The frozen document: PDF (HTML without Chromium) and JSON."""
         if self.attach_pdf:
             try:
                 msg.add_attachment(
@@ -104,10 +138,10 @@ class EmailChannel:
             subtype="json",
             filename=f"{envelope.reference}.json",
         )
-        return msg
 
     def deliver(self, envelope: Envelope) -> Attempt:
-        if not envelope.platform.email:
+        to = envelope.copy_to or envelope.platform.email
+        if not to:
             return Attempt(False, retryable=False, detail="the platform has no referral e-mail")
         msg = self.message(envelope)
         try:
@@ -122,7 +156,7 @@ class EmailChannel:
                 code, resp = smtp.mail(self.sender)
                 if code != 250:
                     return Attempt(False, status_code=code, detail=resp.decode(errors="replace"))
-                code, resp = smtp.rcpt(envelope.platform.email)
+                code, resp = smtp.rcpt(to)
                 if code not in (250, 251):
                     return Attempt(
                         False,
