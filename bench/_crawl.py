@@ -283,8 +283,12 @@ def crawl_figures(
     workers: int = 8,
     tmp: Path | None = None,
     seed: str = "crawl",
+    keep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Crawl the testbed for ``days`` simulated days after the action; the figures."""
+    """Crawl the testbed for ``days`` simulated days after the action; the figures.
+
+    ``keep`` (for tests) receives the ground truth, the start and the session factory
+    (give ``tmp`` too, or the database is gone with the temporary directory)."""
     policy = SchedulePolicy()
     with tempfile.TemporaryDirectory(prefix="bench-crawl-") as d:
         factory, principal = _db(Path(tmp or d) / "crawl.sqlite3")
@@ -325,14 +329,17 @@ def crawl_figures(
                 wall = time.perf_counter() - t_wall
             hosts = sim.host_load()
             truth = [t for t in sim.ground_truth() if t.get("type") == "item"]
+    if keep is not None:
+        keep.update(truth=truth, since=since, factory=factory, policy=policy)
     seen = first_seen(factory)
     detect = detect_times(truth, seen, policy, since)
     crawled = sum(st.crawled for st in steps)
     seconds = sum(st.seconds for st in steps)
     requests = sum(sum(st.requests.values()) for st in steps)
-    bound = sum(max(st.requests.values(), default=0) / rate for st in steps)
+    per_s = rate if rate > 0 else float("inf")  # unpaced: no bound
+    bound = sum(max(st.requests.values(), default=0) / per_s for st in steps)
     naive = sum(
-        sum(st.requests.values()) / (len(st.requests) * rate) for st in steps if st.requests
+        sum(st.requests.values()) / (len(st.requests) * per_s) for st in steps if st.requests
     )
     return {
         "sources": len(watch.source_ids),

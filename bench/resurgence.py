@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
             sc, days, quick=args.quick, sample=args.crawl_sample, rate=args.crawl_rate
         )
         out["crawl"] = crawl
-        out["targets"].update(crawl["targets"])
+        targets.update(crawl["targets"])
         out["targets_met"] = all(out["targets"].values())
     # --- end crawl figures ---
     print(json.dumps(out, sort_keys=True))
