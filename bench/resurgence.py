@@ -296,6 +296,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unrelated-rate", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--quick", action="store_true", help="scenarios/small.yaml for 3 days")
+    # --- crawl figures (bench/_crawl.py) ---
+    ap.add_argument(
+        "--crawl",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also crawl the testbed over HTTP (time to detect, politeness, memory)",
+    )
+    ap.add_argument("--crawl-sample", type=float, default=None)
+    ap.add_argument("--crawl-rate", type=float, default=None)
+    # --- end crawl figures ---
     args = ap.parse_args(argv)
     path = Path(args.scenario)
     days = args.days
@@ -374,6 +384,17 @@ def main(argv: list[str] | None = None) -> int:
         "targets": targets,
         "targets_met": all(targets.values()),
     }
+    # --- crawl figures (bench/_crawl.py) ---
+    if args.crawl:
+        import _crawl
+
+        crawl = _crawl.run(
+            sc, days, quick=args.quick, sample=args.crawl_sample, rate=args.crawl_rate
+        )
+        out["crawl"] = crawl
+        targets.update(crawl["targets"])
+        out["targets_met"] = all(out["targets"].values())
+    # --- end crawl figures ---
     print(json.dumps(out, sort_keys=True))
     return 0
 

@@ -34,6 +34,22 @@ def test_interval_shortens_while_a_source_posts_and_lengthens_while_quiet() -> N
     assert i == base * 8  # ceiling
 
 
+def test_a_quiet_channel_room_or_account_slows_to_one_and_a_half_of_its_base_only() -> None:
+    # Successors are announced there: an announcement must be read within ~1 interval.
+    for kind in ("telegram", "rocketchat", "account"):
+        base = P.base_for(kind)
+        i = base
+        for _ in range(40):
+            i = P.next_interval(i, base, new_items=0, kind=kind)
+        assert i == int(base * 1.5), kind
+        assert P.next_interval(i, base, new_items=2, kind=kind) == int(base * 0.75)
+    site = P.base_for("website")
+    i = site
+    for _ in range(40):
+        i = P.next_interval(i, site, new_items=0, kind="website")
+    assert i == site * 8  # a website is read rarely while quiet
+
+
 def test_surge_failures_and_retry_after() -> None:
     assert P.next_due(NOW, 7200, surge=True) == NOW + dt.timedelta(seconds=P.surge_s)
     assert P.next_due(NOW, 7200, surge=False) == NOW + dt.timedelta(seconds=7200)

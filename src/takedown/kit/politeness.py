@@ -16,9 +16,10 @@ sleeper, so tests neither wait nor depend on timings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -27,6 +28,7 @@ class _Host:
     next_slot: float = 0.0
     paused_until: float = 0.0
     granted: int = 0
+    busy: bool = False  # a ``slot`` holder's request is in flight
 
 
 class HostBudget:
@@ -46,6 +48,7 @@ class HostBudget:
         self._sleep = sleep
         self._hosts: dict[str, _Host] = {}
         self._lock = threading.Lock()
+        self._released = threading.Condition(self._lock)
 
     def _host(self, host: str) -> _Host:
         h = self._hosts.get(host)
@@ -70,16 +73,20 @@ class HostBudget:
             h.granted += 1
             return max(0.0, start - now)
 
-    def acquire(self, host: str) -> None:
+    def acquire(self, host: str, *, hold: bool = False) -> None:
         """Block until this thread may send one request to ``host``.
 
         Slots are granted when they are taken, not when they were reserved: a thread
         that wakes late does not leave the next one free to follow closer than 1/rate.
+        A host held by a ``slot`` (its request still in flight) is waited for; ``hold``
+        holds it in turn until :meth:`release`.
         """
         host = host.lower()
         while True:
             with self._lock:
                 h = self._host(host)
+                while h.busy:
+                    self._released.wait(1.0)
                 now = self._monotonic()
                 rate = self.rate_for(host)
                 earliest = max(h.paused_until, h.next_slot if rate > 0 else 0.0)
@@ -87,9 +94,31 @@ class HostBudget:
                     if rate > 0:
                         h.next_slot = now + 1.0 / rate
                     h.granted += 1
+                    h.busy = hold
                     return
                 wait = earliest - now
             self._sleep(wait)
+
+    def release(self, host: str) -> None:
+        """The request of a held slot is answered: the host is free for the next one."""
+        with self._lock:
+            self._host(host.lower()).busy = False
+            self._released.notify_all()
+
+    @contextlib.contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        """One request to ``host``, paced, and alone: the host stays held until it is read.
+
+        Why: spacing request starts by ``1 / rate`` is not enough when a host answers
+        slower than that (or the answer is read late): the next thread's request would
+        reach it while the first is still in flight. A crawler holds the host for the
+        whole exchange, so a host never sees two of our requests at once.
+        """
+        self.acquire(host, hold=True)
+        try:
+            yield
+        finally:
+            self.release(host)
 
     async def acquire_async(self, host: str) -> None:
         wait = self.reserve(host)

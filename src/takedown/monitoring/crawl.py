@@ -331,7 +331,9 @@ class Crawler:
             failed = result in (CrawlResult.ERROR, CrawlResult.GONE)
             src.failures = src.failures + 1 if failed else 0
             if not failed:
-                src.interval_s = policy.next_interval(src.interval_s, src.base_interval_s, new)
+                src.interval_s = policy.next_interval(
+                    src.interval_s, src.base_interval_s, new, src.kind
+                )
             surge = self._surging(session, src, now)
             retry_after = msg.retry_after if stop is not None else None
             if result is CrawlResult.PARTIAL and stop is not None:

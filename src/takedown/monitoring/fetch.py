@@ -89,8 +89,6 @@ class Fetcher:
                     f"deferred: {host} asked everyone to wait {paused:.0f} s (Retry-After)",
                     retry_after=paused,
                 )
-            self.requests += 1
-            self.budget.acquire(host)
             try:
                 response, body = self._send(url, headers, limit, onion_only)
             except BlockedDestination as exc:
@@ -133,15 +131,22 @@ class Fetcher:
     def _send(
         self, url: str, headers: Mapping[str, str] | None, limit: int, onion_only: bool
     ) -> tuple[httpx.Response, bytes]:
-        if not onion_only:
-            return _send_one(self.client, url, headers, limit, True)
-        # Redirects followed by hand: each hop must stay on .onion, or it would leave Tor.
-        for _ in range(MAX_ONION_REDIRECTS + 1):
-            response, body = _send_one(self.client, url, headers, limit, False)
+        """Send, following redirects by hand: every hop takes its host's slot from the budget
+        and holds the host until its answer is read (a redirect followed inside the
+        client would reach the host again at once, outside the budget; a slow answer
+        would overlap the next thread's request), and on ``.onion`` every hop must stay
+        on ``.onion``, or it would leave Tor."""
+        max_hops = MAX_ONION_REDIRECTS if onion_only else MAX_REDIRECTS
+        for hop in range(max_hops + 1):
+            if hop:
+                self._check_budget(url)
+            self.requests += 1
+            with self.budget.slot(httpx.URL(url).host.lower()):
+                response, body = _send_one(self.client, url, headers, limit, False)
             if not response.is_redirect or "location" not in response.headers:
                 return response, body
             nxt = response.url.join(response.headers["location"])
-            if not is_onion(nxt.host.lower()):
+            if onion_only and not is_onion(nxt.host.lower()):
                 raise CrawlStop(
                     CrawlResult.ERROR.value,
                     f"{url}: redirected off .onion to {nxt.host}; not followed (Tor only)",
@@ -150,6 +155,7 @@ class Fetcher:
         raise httpx.TooManyRedirects("too many redirects", request=response.request)
 
 
+MAX_REDIRECTS = 10
 MAX_ONION_REDIRECTS = 5
 
 

@@ -57,6 +57,47 @@ class _Bucket:
     last: float = 0.0
 
 
+@dataclass(slots=True)
+class HostLoad:
+    """What one host saw: its requests, and those that arrived while another was in flight.
+
+    Why the testbed counts it: politeness is the crawler's promise (one request at a
+    time per host, spaced by its rate); the server is where a breach shows, whatever
+    the client believes. A request is in flight from its arrival until its answer is
+    sent (its delay: injected latency plus ``SimState.service_s``).
+    """
+
+    requests: int = 0
+    concurrent: int = 0  # requests that arrived while another to this host was in flight
+    max_in_flight: int = 0
+    first: float = 0.0  # monotonic arrival of the first and last request
+    last: float = 0.0
+    min_gap: float | None = None  # smallest time between two arrivals
+    ends: list[float] = field(default_factory=list)
+
+    def arrive(self, t: float, delay: float) -> None:
+        self.ends = [e for e in self.ends if e > t]
+        if self.ends:
+            self.concurrent += 1
+        self.ends.append(t + delay)
+        self.max_in_flight = max(self.max_in_flight, len(self.ends))
+        if self.requests:
+            gap = t - self.last
+            self.min_gap = gap if self.min_gap is None else min(self.min_gap, gap)
+        else:
+            self.first = t
+        self.requests += 1
+        self.last = t
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "concurrent": self.concurrent,
+            "max_in_flight": self.max_in_flight,
+            "min_gap_s": self.min_gap,
+        }
+
+
 @dataclass
 class SimState:
     """Mutable run state beside the world: faults, rate buckets, e-mails received."""
@@ -71,6 +112,10 @@ class SimState:
     api_received: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     inject: bool = True  # behaviour (latency, random errors) on/off
+    # Requests per host and politeness breaches seen (``HostLoad``); ``service_s`` is a
+    # time every answer takes even with ``inject`` off, so requests have a duration.
+    hosts: dict[str, HostLoad] = field(default_factory=dict)
+    service_s: float = 0.0
 
 
 #: The simulated host-state competent authorities (TCO Art. 4(1)): one mailbox per Member
@@ -100,6 +145,18 @@ class SimApp:
     # --- platform traffic --------------------------------------------------------------
 
     def handle(self, req: Request) -> Response:
+        resp = self._handle(req)
+        resp.delay += self.state.service_s
+        load = self.state.hosts.get(req.host)
+        if load is None:
+            load = self.state.hosts[req.host] = HostLoad()
+        load.arrive(time.monotonic(), resp.delay)
+        return resp
+
+    def host_load(self) -> dict[str, dict[str, Any]]:
+        return {h: v.as_dict() for h, v in sorted(self.state.hosts.items())}
+
+    def _handle(self, req: Request) -> Response:
         self.state.requests += 1
         host = req.host
         w = self.world

@@ -139,7 +139,12 @@ def handle(sim: Sim, req: Request) -> Response:
             return json_response({"id": it.id, "removed_at": iso(it.removed_at)})
         if path == "/_sim/stats":
             return json_response(
-                {"requests": app.state.requests, "items": len(w.items), "media": len(w.media)}
+                {
+                    "requests": app.state.requests,
+                    "items": len(w.items),
+                    "media": len(w.media),
+                    "hosts": app.host_load(),
+                }
             )
     except (KeyError, ValueError, TypeError) as exc:
         return json_response({"error": f"bad control request: {exc}"}, 400)

@@ -114,6 +114,10 @@ class SimHandle:
 
         return self.call(go)
 
+    def host_load(self) -> dict[str, dict[str, Any]]:
+        """Per host: requests, concurrent arrivals (politeness breaches), smallest gap."""
+        return self.call(self.sim.app.host_load)
+
     def ground_truth_lines(self) -> list[str]:
         return self.call(lambda: list(self.sim.world.ground_truth(self.sim.clock.ts())))
 
