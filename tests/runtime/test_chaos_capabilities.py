@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -48,6 +49,7 @@ from takedown.db import make_engine, make_sessionmaker, session_scope
 from takedown.evidence.models import CaptureStatus, EvidenceCapture
 from takedown.items import intake
 from takedown.items.models import ImportJob, Item, Sighting
+from takedown.referrals import delivery as delivery_module
 from takedown.referrals import service as referrals
 from takedown.referrals.models import Delivery, DeliveryAttempt
 from takedown.runtime import outbox
@@ -233,8 +235,8 @@ def _seed(url: str, sim: SimHandle, tmp: Path) -> dict[str, Any]:
         for j in range(0, VERIFY_ITEMS, VERIFY_PER_JOB):
             outbox.record(s, "verification.verify", {"limit": VERIFY_PER_JOB, "per_host": 8},
                           key=f"chaos:verify:{j}")  # fmt: skip
-        for j in range(ORDERS // 5):
-            outbox.record(s, "referrals.deliver", {"limit": 5}, key=f"chaos:deliver:{j}")
+        for j in range(4):  # each sends whatever is due and nobody holds
+            outbox.record(s, "referrals.deliver", {"limit": 50}, key=f"chaos:deliver:{j}")
         for j in range(0, CAPTURES, CAPTURE_PER_JOB):
             batch = capture_ids[j : j + CAPTURE_PER_JOB]
             outbox.record(s, "evidence.capture",
@@ -246,7 +248,8 @@ def _seed(url: str, sim: SimHandle, tmp: Path) -> dict[str, Any]:
                            "key": f"chaos:import:{f}", "format": "csv"},
                           key=f"chaos:import:{f}")  # fmt: skip
     engine.dispose()
-    return {"verify_ids": verify_ids, "capture_ids": capture_ids, "refs": refs}
+    return {"verify_ids": verify_ids, "capture_ids": capture_ids, "refs": refs,
+            "verify_urls": verify_urls, "capture_urls": cap_urls}  # fmt: skip
 
 
 def _open_jobs(url: str) -> int:
@@ -267,7 +270,10 @@ def _open_jobs(url: str) -> int:
 
 def _run(url: str, sim: SimHandle, broker_url: str, tmp: Path,
          break_broker: Callable[[], None]) -> dict[str, Any]:  # fmt: skip
+    t0 = time.monotonic()
     seeded = _seed(url, sim, tmp)
+    seeded["seed_s"] = time.monotonic() - t0
+    seeded["broker"] = broker_url.split(":", 1)[0]
     queue = f"distributed_chaoscap_{uuid.uuid4().hex[:8]}"
     resolve = ",".join(f"{h}={a}" for h, a in sim.resolve.items())
     env = {**os.environ, "TAKEDOWN_DATABASE_URL": url, "TAKEDOWN_BROKER_URL": broker_url,
@@ -320,6 +326,9 @@ def _check(url: str, sim: SimHandle, seeded: dict[str, Any], tmp: Path) -> None:
         check_leases = s.scalar(select(func.count()).where(CheckSchedule.lease_owner.is_not(None)))
         deliveries = list(s.scalars(select(Delivery)))
         attempts = Counter(s.scalars(select(DeliveryAttempt.delivery_id)))
+        interrupted = s.scalar(
+            select(func.count()).where(DeliveryAttempt.detail == delivery_module.INTERRUPTED)
+        )
         references = {r: referrals.repository.get(s, r).reference for r in seeded["refs"]}  # type: ignore[union-attr]
         imports = list(s.scalars(select(ImportJob).where(ImportJob.filename.like("import-%"))))
         import_ids = [j.id for j in imports]
@@ -364,24 +373,45 @@ def _check(url: str, sim: SimHandle, seeded: dict[str, Any], tmp: Path) -> None:
         for m in inbox if not m["repeat"]
     ) + Counter(a["reference"] for a in api if not a["repeat"])  # fmt: skip
     repeats = sum(1 for m in inbox + api if m["repeat"])
-    print(
-        f"\nchaos (capabilities): {seeded['kills']} SIGKILLs in {seeded['seconds']:.0f} s; "
-        f"{relays} relays for {sum(states.values())} jobs; "
-        f"verification: {sum(checks.values())} checks of {len(seeded['verify_ids'])} items; "
-        f"orders: {len(inbox) + len(api)} received ({repeats} repeats of a key), "
-        f"{sum(attempts.values())} attempts for {len(deliveries)} deliveries; "
-        f"import: {sightings} sightings of {IMPORT_ROWS} rows, {import_items} items, "
-        f"{len(imports)} imports; captures: {len(captures)} for {CAPTURES} items"
-    )
+    verify_paths = {urlsplit(u).path for u in seeded["verify_urls"]}
+    capture_paths = {urlsplit(u).path for u in seeded["capture_urls"]}
+    summary = {
+        "broker": seeded["broker"],
+        "kills": seeded["kills"],
+        "seed_s": round(seeded["seed_s"], 1),
+        "chaos_and_drain_s": round(seeded["seconds"], 1),
+        "jobs": sum(states.values()),
+        "relays": relays,
+        "verify_items": len(seeded["verify_ids"]),
+        "checks": sum(checks.values()),
+        "verify_requests": sum(n for (_, p), n in HITS.items() if p in verify_paths),
+        "orders_received": len(inbox) + len(api),
+        "orders_repeated_key": repeats,
+        "delivery_attempts": sum(attempts.values()),
+        "delivery_attempts_interrupted": interrupted,
+        "deliveries": len(deliveries),
+        "import_rows": IMPORT_ROWS,
+        "sightings": sightings,
+        "import_items": import_items,
+        "captures": len(captures),
+        "capture_page_requests": sum(n for (_, p), n in HITS.items() if p in capture_paths),
+        "load": os.getloadavg()[0],
+    }
+    print("\nchaos (capabilities):", json.dumps(summary))
+    if os.environ.get("CHAOS_REPORT"):
+        with open(os.environ["CHAOS_REPORT"], "a") as fh:
+            fh.write(json.dumps(summary) + "\n")
     assert seeded["kills"] >= 5
     # Verification: each item checked exactly once in the round.
     assert len(checks) == len(seeded["verify_ids"]), "items never checked"
     assert set(checks.values()) == {1}, [i for i, n in checks.items() if n > 1][:10]
     # Delivery: each order received once by the platform (repeats of a key are answered
     # with the first acknowledgement and create nothing: that is what the key is for).
-    assert {d.status for d in deliveries} <= {"acknowledged", "delivered"}, Counter(
-        d.status for d in deliveries
-    )
+    assert {d.status for d in deliveries} <= {"acknowledged", "delivered"}, [
+        (d.id, d.status, d.attempts, d.next_attempt_at, d.claimed_by, d.last_error)
+        for d in deliveries
+        if d.status not in ("acknowledged", "delivered")
+    ]
     assert fresh == Counter(references.values()), fresh
     # Import: no row lost, no sighting doubled.
     assert len(imports) == IMPORT_FILES, [j.filename for j in imports]
@@ -403,11 +433,27 @@ def _check(url: str, sim: SimHandle, seeded: dict[str, Any], tmp: Path) -> None:
     assert check_leases == 0 and claimed == 0, (check_leases, claimed)
 
 
-def _simulation() -> Any:
+#: Requests the testbed answered, by (host, path): what redone work cost the platforms.
+HITS: Counter[tuple[str, str]] = Counter()
+
+
+def _simulation(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from takedown.sim.app import SimApp
+
+    original = SimApp.handle
+    HITS.clear()
+
+    def counting(self: SimApp, req: Any) -> Any:
+        HITS[(req.host, req.target.split("?", 1)[0])] += 1
+        return original(self, req)
+
+    monkeypatch.setattr(SimApp, "handle", counting)
     return running_sim("small", tls=True)
 
 
-def test_capabilities_chaos_on_postgresql_and_redis(chaos_url: str, tmp_path: Path) -> None:
+def test_capabilities_chaos_on_postgresql_and_redis(
+    chaos_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     redis = OwnRedis()
     try:
         redis.start()
@@ -415,7 +461,7 @@ def test_capabilities_chaos_on_postgresql_and_redis(chaos_url: str, tmp_path: Pa
         if os.environ.get("CI"):
             pytest.fail(f"cannot start redis-server: {exc}")
         pytest.skip(str(exc))
-    with _simulation() as sim:
+    with _simulation(monkeypatch) as sim:
         try:
             seeded = _run(chaos_url, sim, redis.url, tmp_path, redis.restart)
         finally:
@@ -423,7 +469,9 @@ def test_capabilities_chaos_on_postgresql_and_redis(chaos_url: str, tmp_path: Pa
         _check(chaos_url, sim, seeded, tmp_path)
 
 
-def test_capabilities_chaos_on_postgresql_and_rabbitmq(chaos_url: str, tmp_path: Path) -> None:
+def test_capabilities_chaos_on_postgresql_and_rabbitmq(
+    chaos_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     need("rabbitmq", AMQP_URL)
     from urllib.parse import urlparse
 
@@ -431,7 +479,7 @@ def test_capabilities_chaos_on_postgresql_and_rabbitmq(chaos_url: str, tmp_path:
     proxy = DroppingProxy((u.hostname or "127.0.0.1", u.port or 5672))
     via = AMQP_URL.replace(f"{u.hostname}:{u.port}", f"127.0.0.1:{proxy.port}")
     seeded: dict[str, Any] = {}
-    with _simulation() as sim:
+    with _simulation(monkeypatch) as sim:
         try:
             seeded = _run(chaos_url, sim, via, tmp_path, proxy.drop)
         finally:
