@@ -78,7 +78,7 @@ CAPTURES = 200 if FULL else 60
 CAPTURE_PER_JOB = 5
 WORKERS = 3
 CHAOS_SECONDS = float(os.environ.get("CHAOS_SECONDS", "60" if FULL else "25"))
-DEADLINE = 600.0 if FULL else 150.0
+DEADLINE = 900.0 if FULL else 240.0
 JUST = "Synthetic stand-in for official propaganda of a designated group (test)."
 LAUNCH = "from takedown.cli import main; import sys; sys.argv = ['takedown', 'worker', '--threads', '2']; main()"  # noqa: E501
 
