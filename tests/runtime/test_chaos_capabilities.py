@@ -77,7 +77,7 @@ IMPORT_DISTINCT = IMPORT_ROWS * 3 // 5  # rows name overlapping URLs across the 
 CAPTURES = 200 if FULL else 60
 CAPTURE_PER_JOB = 5
 WORKERS = 3
-CHAOS_SECONDS = float(os.environ.get("CHAOS_SECONDS", "60" if FULL else "25"))
+CHAOS_SECONDS = float(os.environ.get("CHAOS_SECONDS", "60" if FULL else "20"))
 DEADLINE = 900.0 if FULL else 240.0
 JUST = "Synthetic stand-in for official propaganda of a designated group (test)."
 LAUNCH = "from takedown.cli import main; import sys; sys.argv = ['takedown', 'worker', '--threads', '2']; main()"  # noqa: E501
