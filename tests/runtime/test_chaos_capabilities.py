@@ -21,7 +21,12 @@ items), 60 captures in jobs of 5. ``CHAOS_FULL=1`` runs the issue's figures (2,0
     CHAOS_FULL=1 .venv/bin/pytest -n 1 tests/runtime/test_chaos_capabilities.py -s
 
 All the jobs are recorded in the outbox in one transaction (as a request that makes work
-due does), relayed by the workers, and redelivered when a kill or the broker loses them.
+due does), relayed by the workers, and redelivered when a kill or the broker loses them
+(after 10 s here, so jobs still running are sent again too: duplicates on purpose). Each
+run prints one JSON line of what the kills cost (relays per job, requests the testbed
+answered per checked item and per captured page, repeated order keys, interrupted
+delivery attempts); ``CHAOS_REPORT=path`` appends it to a file. What a kill at each stage
+of each job costs: docs/deployment.md.
 """
 
 from __future__ import annotations
