@@ -157,3 +157,46 @@ def test_a_dead_workers_leases_are_released_on_restart_and_the_page_says_why(
     with session_scope(factory) as s:
         assert progress(s, req).finished
     engine.dispose()
+
+
+def test_a_run_that_lost_an_items_lease_records_no_second_check(
+    committing_db: tuple[Session, sessionmaker[Session]],
+) -> None:
+    """A stalled run whose lease expired and was taken by another run (#18.4): its late
+    result for that item is dropped, so the item is checked once in the round."""
+    from sqlalchemy import update
+
+    session, factory = committing_db
+    actor = make_actor(session)
+    ids = [scheduled_item(session, actor) for _ in range(3)]
+    session.commit()
+    other = "elsewhere:1:deadbeef:verify"
+    taken: list[int] = []
+
+    def taken_meanwhile(_r: object) -> None:
+        if not taken:
+            with session_scope(factory) as s:
+                s.execute(
+                    update(CheckSchedule)
+                    .where(CheckSchedule.item_id == ids[0])
+                    .values(lease_owner=other, lease_until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+                )
+            taken.append(ids[0])
+
+    verify_due(
+        factory,
+        lambda: httpx.AsyncClient(transport=httpx.MockTransport(_gone)),
+        engine_config=FAST,
+        on_result=taken_meanwhile,
+    )
+    session.expire_all()
+    checks = dict(
+        session.execute(
+            select(Check.item_id, func.count())
+            .where(Check.item_id.in_(ids))
+            .group_by(Check.item_id)
+        ).all()
+    )
+    assert checks == {ids[1]: 1, ids[2]: 1}
+    sched = repository.schedules_for(session, [ids[0]])[ids[0]]
+    assert sched.lease_owner == other and sched.checks == 0

@@ -105,13 +105,20 @@ def _start(
     with_screenshot: bool,
     store_name: str,
     clock: Clock,
+    job_key: str | None = None,
 ) -> tuple[list[CaptureJob], list[CaptureSummary]]:
+    """The capture rows (status running), committed before the network run.
+
+    With ``job_key`` (a keyed capture job) an item gets one capture per job however often
+    the job is delivered: a capture an earlier delivery finished is reported as it is, one
+    it left running (a killed worker) is run again on the same row."""
     from takedown.items.service import get_item
 
     if principal.agency_id <= 0:
         raise InvalidInput("evidence is captured on behalf of an agency user")
     jobs: list[CaptureJob] = []
     refused: list[CaptureSummary] = []
+    done: list[CaptureSummary] = []
     for item_id in dict.fromkeys(item_ids):
         try:
             item = get_item(session, principal, item_id)
@@ -128,12 +135,25 @@ def _start(
             with_screenshot=with_screenshot,
             storage_backend=store_name,
             created_at=clock.now(),
+            job_key=job_key,
         )
-        repository.add(session, cap)
+        if job_key is None:
+            repository.add(session, cap)
+        else:
+            earlier = repository.capture_of_job(session, job_key, item.id)
+            if earlier is None and not repository.add_capture_of_job(session, cap):
+                earlier = repository.capture_of_job(session, job_key, item.id)
+                assert earlier is not None  # the constraint that refused ours names it
+            cap = earlier or cap
+        if cap.status != CaptureStatus.RUNNING.value:  # an earlier delivery finished it
+            done.append(
+                CaptureSummary(cap.item_id, cap.id, cap.status, manifest_sha256=cap.manifest_sha256)
+            )
+            continue
         jobs.append(
             CaptureJob(cap.id, cap.url_reported, cap.url_canonical, with_screenshot=with_screenshot)
         )
-    return jobs, refused
+    return jobs, refused + done
 
 
 # --- phase 2: network --------------------------------------------------------------------
@@ -405,8 +425,10 @@ def _finish(
     # it completes before the caller commits the rows that name these objects.
     with store.batch():
         for out in outputs:
-            cap = repository.capture(session, out.key)
-            if cap is None:
+            # Locked and re-read: when two deliveries of a keyed job ran the same capture,
+            # the second finds it finished and stores nothing (one manifest, one audit event).
+            cap = repository.capture(session, out.key, lock=True)
+            if cap is None or cap.status != CaptureStatus.RUNNING.value:
                 continue
             try:
                 with session.begin_nested():
@@ -460,8 +482,12 @@ def capture_items(
     clock: Clock | None = None,
     limits: Limits | None = None,
     defer_hooks: bool = False,
+    job_key: str | None = None,
 ) -> list[CaptureSummary]:
-    """Capture before referral: own transactions, never raises for a failed capture."""
+    """Capture before referral: own transactions, never raises for a failed capture.
+
+    ``job_key``: the capture job's key; a job delivered again captures each item once
+    (``_start``)."""
     clock = clock or SystemClock()
     try:
         store = store or store_for_settings(settings)
@@ -473,6 +499,7 @@ def capture_items(
                 with_screenshot=with_screenshot,
                 store_name=store.name,
                 clock=clock,
+                job_key=job_key,
             )
     except Exception as exc:
         log.exception("evidence capture could not start")
@@ -487,6 +514,7 @@ def capture_items(
             return refused + [
                 _fail(session, principal, c, "error", repr(exc), clock)
                 for c in repository.captures_by_ids(session, [j.key for j in jobs])
+                if c.status == CaptureStatus.RUNNING.value
             ]
     with session_scope(session_factory) as session:
         return refused + _finish(session, principal, outputs, store, clock, defer_hooks)

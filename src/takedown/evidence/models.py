@@ -11,7 +11,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from takedown.db import Base
@@ -36,6 +36,11 @@ class FileRole(StrEnum):
 
 class EvidenceCapture(Base):
     __tablename__ = "evidence_captures"
+    # A capture job's key (``evidence.capture`` with ``key``): one capture per item and job,
+    # however often the job is delivered. None for captures made outside a keyed job.
+    __table_args__ = (
+        UniqueConstraint("job_key", "item_id", name="uq_evidence_captures_job_key_item"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
@@ -63,6 +68,7 @@ class EvidenceCapture(Base):
     captured_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     purged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     purge_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    job_key: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class EvidenceFile(Base):

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from takedown.audit.models import AuditEvent
@@ -21,8 +22,37 @@ def add(session: Session, row: EvidenceCapture | EvidenceFile | EvidenceHold) ->
     session.flush()
 
 
-def capture(session: Session, capture_id: int) -> EvidenceCapture | None:
-    return session.get(EvidenceCapture, capture_id)
+def capture(session: Session, capture_id: int, *, lock: bool = False) -> EvidenceCapture | None:
+    """The capture; with ``lock``, its row locked and re-read (a concurrent finisher waits)."""
+    if not lock:
+        return session.get(EvidenceCapture, capture_id)
+    return session.scalars(
+        select(EvidenceCapture)
+        .where(EvidenceCapture.id == capture_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def capture_of_job(session: Session, job_key: str, item_id: int) -> EvidenceCapture | None:
+    """The capture a keyed job made of an item (at most one: a unique constraint)."""
+    return session.scalars(
+        select(EvidenceCapture).where(
+            EvidenceCapture.job_key == job_key, EvidenceCapture.item_id == item_id
+        )
+    ).one_or_none()
+
+
+def add_capture_of_job(session: Session, cap: EvidenceCapture) -> bool:
+    """Insert a keyed job's capture; False if another delivery of the job inserted it first
+    (the unique constraint on job and item), leaving the transaction usable."""
+    try:
+        with session.begin_nested():
+            session.add(cap)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def captures_by_ids(session: Session, ids: Sequence[int]) -> list[EvidenceCapture]:

@@ -1,7 +1,8 @@
 """Background jobs: capture on request, and the daily retention purge (both idempotent).
 
-A capture job re-run after a crash creates a new capture (captures are
-observations at a time, never "the same" twice); the purge only acts on what
+A capture job without a key re-run after a crash creates a new capture (captures are
+observations at a time, never "the same" twice); with a key it captures each item once
+(``capturing._start``). The purge only acts on what
 is due and not yet purged, and its byte deletion finishes what a crashed run
 started.
 """
@@ -29,7 +30,12 @@ def _factory() -> sessionmaker[Session]:
 
 
 @job("evidence.capture")
-def capture_job(item_ids: list[int], user_id: int, with_screenshot: bool = False) -> None:
+def capture_job(
+    item_ids: list[int], user_id: int, with_screenshot: bool = False, key: str | None = None
+) -> None:
+    """Capture the items. With ``key`` (the caller's name for this request, e.g. its outbox
+    key) each item is captured once however often the job is delivered: a capture an
+    earlier delivery finished is kept, one a killed worker left running is run again."""
     from takedown.accounts import service as accounts
     from takedown.evidence.capturing import capture_items
 
@@ -39,8 +45,9 @@ def capture_job(item_ids: list[int], user_id: int, with_screenshot: bool = False
             user, accounts.get_agency(session, user.agency_id), via="job"
         )
     results = capture_items(
-        _factory(), principal, item_ids, settings=get_settings(), with_screenshot=with_screenshot
-    )
+        _factory(), principal, item_ids, settings=get_settings(),
+        with_screenshot=with_screenshot, job_key=key,
+    )  # fmt: skip
     failed = [r for r in results if r.status != "complete"]
     if failed:
         log.warning("evidence capture: %d of %d failed", len(failed), len(results))

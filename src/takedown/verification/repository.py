@@ -19,13 +19,22 @@ from takedown.verification.models import Check, CheckRequest, CheckRequestItem, 
 CHUNK = 500
 
 
-def schedules_for(session: Session, item_ids: Iterable[int]) -> dict[int, CheckSchedule]:
-    ids = list(item_ids)
+def schedules_for(
+    session: Session, item_ids: Iterable[int], *, lock: bool = False
+) -> dict[int, CheckSchedule]:
+    """The items' schedules; with ``lock``, locked (in item order) and re-read, so a run
+    recording its results and another claiming the same items take turns."""
+    ids = sorted(set(item_ids)) if lock else list(item_ids)
     out: dict[int, CheckSchedule] = {}
     for i in range(0, len(ids), CHUNK):
-        rows = session.scalars(
-            select(CheckSchedule).where(CheckSchedule.item_id.in_(ids[i : i + CHUNK]))
-        ).all()
+        q = select(CheckSchedule).where(CheckSchedule.item_id.in_(ids[i : i + CHUNK]))
+        if lock:
+            q = (
+                q.order_by(CheckSchedule.item_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        rows = session.scalars(q).all()
         out.update({r.item_id: r for r in rows})
     return out
 

@@ -139,6 +139,7 @@ class RecordSummary:
     reappeared: int = 0
     restricted: int = 0
     still_online: int = 0
+    lost: int = 0  # results dropped: the run no longer held the item's lease
 
 
 #: Called with (session, item_id) once an item's removal is confirmed, inside the same
@@ -154,14 +155,25 @@ def record_results(
     clock: Clock | None = None,
     policy: SchedulePolicy | None = None,
     run_id: str | None = None,
+    owner: str | None = None,
 ) -> RecordSummary:
-    """Store checks, advance schedules, and move item statuses the checks justify."""
+    """Store checks, advance schedules, and move item statuses the checks justify.
+
+    ``owner``: the run's lease owner (``verify_due``). A result for an item whose lease the
+    run no longer holds (it expired while the run stalled, and another run took the item)
+    is dropped: that run's check counts, so the item is checked once in the round."""
     clock = clock or SystemClock()
     policy = policy or SchedulePolicy()
     summary = RecordSummary()
     removed_ids: list[int] = []
     keyed = [r for r in results if isinstance(r.key, int)]
-    schedules = repository.schedules_for(session, (int(r.key) for r in keyed))
+    schedules = repository.schedules_for(
+        session, (int(r.key) for r in keyed), lock=owner is not None
+    )
+    if owner is not None:
+        lost = {i for i, row in schedules.items() if row.lease_owner != owner}
+        summary.lost = sum(1 for r in keyed if int(r.key) in lost)
+        keyed = [r for r in keyed if int(r.key) not in lost]
     items = repository.items_by_id(session, (int(r.key) for r in keyed))
     rows = []
     for r in sorted(keyed, key=lambda x: x.checked_at):
@@ -315,7 +327,9 @@ def verify_due(
     def flush() -> None:
         nonlocal last_flush
         with session_scope(factory) as session:
-            s = record_results(session, buffer, clock=clock, policy=policy, run_id=report.run_id)
+            s = record_results(
+                session, buffer, clock=clock, policy=policy, run_id=report.run_id, owner=owner
+            )
         outstanding.difference_update(int(r.key) for r in buffer if isinstance(r.key, int))
         report.removed_confirmed += s.removed
         report.reappeared += s.reappeared
