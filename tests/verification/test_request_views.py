@@ -16,6 +16,7 @@ from takedown.platforms.detectors.base import Outcome
 from takedown.verification import repository
 from takedown.verification.engine import CheckResult
 from takedown.verification.service import record_results
+from takedown.verification.views import confirm_gap
 from tests.factories import make_actor, make_agency, make_user
 from tests.items.factories import make_item
 from tests.verification.factories import (
@@ -68,6 +69,7 @@ def test_check_now_on_the_item_page_shows_progress_until_every_item_is_checked(
     assert frag.status_code == 200
     assert "1 of 1" in frag.text and "Finished." in frag.text
     assert "Latest outcome: removed 1." in frag.text
+    assert "a second check, 5 minutes on, confirms it" in frag.text  # the default gap
     assert "hx-get" not in frag.text  # polling stops
     assert f'href="/verification/items/{item_id}"' in frag.text  # see the timeline
     assert "<html" not in frag.text  # a fragment, not a page
@@ -184,3 +186,10 @@ def test_no_verify_now_where_the_server_runs_no_background_jobs(
         r = web.post(action, headers={**a.headers, **HTMX})
         assert r.status_code == 409 and "need background jobs" in r.text
     assert web.app.state.dispatcher.sent == []  # type: ignore[attr-defined]
+
+
+def test_the_pages_state_the_deployments_confirmation_gap() -> None:
+    """The gap is a setting (TAKEDOWN_VERIFICATION_CONFIRM_SECONDS): the pages say its value,
+    not the default's."""
+    assert confirm_gap(300) == "5 minutes" and confirm_gap(60) == "1 minute"
+    assert confirm_gap(5) == "5 seconds" and confirm_gap(90) == "90 seconds"

@@ -22,7 +22,6 @@ from takedown.kit.errors import Conflict
 from takedown.kit.types import IdPath
 from takedown.verification import repository, requests, service
 from takedown.verification.models import CheckRequest
-from takedown.verification.policy import SchedulePolicy
 from takedown.verification.tasks import enqueue_check_request, record_check_request
 from takedown.web.deps import PagePrincipal, require_page_role
 from takedown.web.nav import register_nav
@@ -87,10 +86,23 @@ RESULT_OF = {
     "referral": "/referrals/{}",
     "operation": "/operations/{}",
 }
-CONFIRM_MINUTES = round(SchedulePolicy().confirm_after.total_seconds() / 60)
 
 
-def _detail(row: CheckRequest, p: requests.Progress) -> str:
+def _confirm_seconds(request: Request) -> float:
+    return float(request.app.state.settings.verification_confirm_seconds)
+
+
+def confirm_gap(seconds: float) -> str:
+    """The confirmation gap as the pages say it (``Settings.verification_confirm_seconds``):
+    "5 minutes" by default, "5 seconds" where a deployment or a test shortened it."""
+    if seconds >= 60 and seconds % 60 == 0:
+        n, unit = int(seconds // 60), "minute"
+    else:
+        n, unit = round(seconds), "second"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _detail(row: CheckRequest, p: requests.Progress, gap: str) -> str:
     parts = []
     if p.outcomes:
         parts.append(
@@ -112,15 +124,13 @@ def _detail(row: CheckRequest, p: requests.Progress) -> str:
         until = p.held_until.strftime("%Y-%m-%d %H:%M:%S UTC")
         parts.append(f"{p.held} waiting: the platform asked us not to come back before {until}.")
     if p.outcomes.get("removed"):
-        parts.append(
-            f"A removal counts once a second check, {CONFIRM_MINUTES} minutes on, confirms it."
-        )
+        parts.append(f"A removal counts once a second check, {gap} on, confirms it.")
     if row.skipped:
         parts.append(f"{row.skipped} item(s) not under verification were not checked.")
     return " ".join(parts)
 
 
-def progress_state(session: Session, row: CheckRequest) -> ProgressState:
+def progress_state(session: Session, row: CheckRequest, confirm_seconds: float) -> ProgressState:
     p = requests.progress(session, row)
     return ProgressState(
         id=f"check-request-{row.id}",
@@ -129,7 +139,7 @@ def progress_state(session: Session, row: CheckRequest) -> ProgressState:
         done=p.checked,
         total=p.total,
         finished=p.finished,
-        detail=_detail(row, p),
+        detail=_detail(row, p, confirm_gap(confirm_seconds)),
         result_url=RESULT_OF[row.scope].format(row.scope_id),
         every=2,
     )
@@ -166,7 +176,10 @@ def _check_now(
         getattr(request.app.state, "runtime", None),
     )
     if is_htmx(request):
-        return progress_fragment(request, progress_state(session, row))
+        return progress_fragment(
+            request,
+            progress_state(session, row, _confirm_seconds(request)),
+        )
     return redirect(
         request, f"/verification/requests/{row.id}", notice=f"Checks of {row.label} requested."
     )
@@ -231,9 +244,9 @@ def request_page(
         "verification/request.html",
         {
             "row": row,
-            "state": progress_state(session, row),
+            "state": progress_state(session, row, _confirm_seconds(request)),
             "page": PAGE_OF[row.scope].format(row.scope_id),
-            "confirm_minutes": CONFIRM_MINUTES,
+            "confirm_gap": confirm_gap(_confirm_seconds(request)),
         },
         title=f"Check request {row.id}",
     )
@@ -248,4 +261,7 @@ def request_progress(
     request_id: IdPath, request: Request, principal: AnalystPage, session: DbSession
 ) -> HTMLResponse:
     row = requests.get_request(session, principal, request_id)
-    return progress_fragment(request, progress_state(session, row))
+    return progress_fragment(
+        request,
+        progress_state(session, row, _confirm_seconds(request)),
+    )
