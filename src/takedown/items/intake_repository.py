@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.orm import Session
 
-from takedown.db import UTCDateTime
+from takedown.db import UTCDateTime, serialize
 
 if TYPE_CHECKING:
     import psycopg
@@ -128,6 +128,14 @@ class BulkWriter:
             self.dt = sqlite_utc_text
         self._mark = m = "?" if dialect.paramstyle == "qmark" else "%s"
         self._postgres = dialect.name == "postgresql"
+        if self._postgres:
+            # Bulk imports take turns. Two imports naming the same URLs insert them in their
+            # files' orders; ``ON CONFLICT DO NOTHING`` waits for the other's uncommitted row,
+            # so A waiting on B's X while B waits on A's Y is a deadlock and one import fails
+            # (tests/items/test_tasks.py). SQLite's write lock already serialises them; a
+            # single URL added meanwhile takes its own lock (``items.identity:…``) and waits
+            # on nothing of ours.
+            serialize(session, "items.bulk_import")
         # SQL text is built only from the constant column tuples; values are always parameters.
         self._items_sql = (
             f"INSERT INTO items ({', '.join(ITEM_COLUMNS)}) "  # noqa: S608
