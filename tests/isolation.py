@@ -253,6 +253,8 @@ probe("POST", "/api/v1/platforms", kind="admin")(
 # tests/test_tenant_isolation.py enumerates them.
 ADMIN_SCOPES = frozenset({"admin", "users:read", "audit:read", "tokens:write"})
 ADMIN_PROBES: dict[tuple[str, str], Callable[[Session, Actor], Case]] = {}
+REGISTRY = "the platform registry: shared; only the operator edits it (agency admins 403)"
+AUTHORITIES = "the TCO authorities: shared; only the operator edits them (agency admins 403)"
 INSTANCE_WIDE: dict[tuple[str, str], str] = {
     ("GET", "/admin/agencies"): "the directory of agencies and their contact points",
     ("GET", "/admin/roles"): "what each role may do",
@@ -261,19 +263,19 @@ INSTANCE_WIDE: dict[tuple[str, str], str] = {
     ("GET", "/admin/audit/chain"): "whether the chain links (no event is shown)",
     ("GET", "/api/v1/audit/verify"): "whether the chain links (no event is shown)",
     ("POST", "/account/tokens"): "the caller's own token",
-    ("GET", "/admin/platforms/{slug}"): "the platform registry: shared reference data",
-    ("POST", "/admin/platforms/{slug}"): "the platform registry: shared reference data",
-    ("GET", "/admin/platforms/new"): "the platform registry: shared reference data",
-    ("POST", "/admin/platforms/new"): "the platform registry: shared reference data",
-    ("POST", "/api/v1/platforms"): "the platform registry: shared reference data",
-    ("PATCH", "/api/v1/platforms/{slug}"): "the platform registry: shared reference data",
-    ("GET", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
-    ("POST", "/admin/authorities/{country}"): "TCO authorities: shared reference data",
-    ("PUT", "/api/v1/tco-authorities/{country}"): "TCO authorities: shared reference data",
+    ("GET", "/admin/platforms/{slug}"): REGISTRY,
+    ("POST", "/admin/platforms/{slug}"): REGISTRY,
+    ("GET", "/admin/platforms/new"): REGISTRY,
+    ("POST", "/admin/platforms/new"): REGISTRY,
+    ("POST", "/api/v1/platforms"): REGISTRY,
+    ("PATCH", "/api/v1/platforms/{slug}"): REGISTRY,
+    ("GET", "/admin/authorities/{country}"): AUTHORITIES,
+    ("POST", "/admin/authorities/{country}"): AUTHORITIES,
+    ("PUT", "/api/v1/tco-authorities/{country}"): AUTHORITIES,
     ("GET", "/admin/agencies/{agency_id}"): "an agency's public directory entry",
-    ("GET", "/admin/jobs"): "the instance's failed background jobs (job names, ids, errors)",
-    ("POST", "/admin/jobs/retry"): "re-runs the instance's failed (idempotent) jobs",
-    ("POST", "/admin/jobs/{dead_id}/retry"): "re-runs one failed (idempotent) job",
+    ("GET", "/admin/jobs"): "the instance's failed jobs: the operator's page (agency admins 403)",
+    ("POST", "/admin/jobs/retry"): "re-runs the instance's failed jobs: the operator only",
+    ("POST", "/admin/jobs/{dead_id}/retry"): "re-runs one failed job: the operator only",
 }
 
 

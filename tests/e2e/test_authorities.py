@@ -23,7 +23,7 @@ def test_admin_confirms_irelands_authority(  # type: ignore[no-untyped-def]
     page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
     with live_server.session() as s:
         authorities.ensure_seeded(s)  # the harness only migrates; `db upgrade` also seeds
-    admin = live_server.create_user(role="admin")
+    admin = live_server.create_user(role="admin", operator=True)
     try:
         live_server.login(page, admin)
         nav = page.get_by_role("navigation", name="Main")

@@ -29,7 +29,7 @@ def test_admin_queues_a_failed_job_again(  # type: ignore[no-untyped-def]
                  "ConnectError: portal.testbed.example refused the connection"),
             ]
         ]  # fmt: skip
-    admin = live_server.create_user(role="admin")
+    admin = live_server.create_user(role="admin", operator=True)
     try:
         live_server.login(page, admin)
         nav = page.get_by_role("navigation", name="Main")

@@ -26,7 +26,7 @@ def test_admin_edits_a_platforms_tco_contact_point(  # type: ignore[no-untyped-d
         # The harness only migrates; `takedown serve` and `db upgrade` also seed (idempotent).
         ensure_seeded(s)
         original = service.get(s, "x").tco_contact_point
-    admin = live_server.create_user(role="admin")
+    admin = live_server.create_user(role="admin", operator=True)
     try:
         live_server.login(page, admin)
         nav = page.get_by_role("navigation", name="Main")
@@ -71,7 +71,7 @@ def test_admin_adds_a_platform(  # type: ignore[no-untyped-def]
     page.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
     with live_server.session() as s:
         ensure_seeded(s)
-    admin = live_server.create_user(role="admin")
+    admin = live_server.create_user(role="admin", operator=True)
     live_server.login(page, admin, next_path="/admin/platforms")
     page.get_by_role("link", name="Add a platform").click()
     page.wait_for_url(live_server.url("/admin/platforms/new"))

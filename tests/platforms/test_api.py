@@ -53,14 +53,22 @@ def test_list_and_get(pclient: TestClient, db_session: Session) -> None:
     assert bad_slug.status_code == 422
 
 
-def test_only_admins_patch(pclient: TestClient, db_session: Session) -> None:
+def test_only_the_operator_patches(pclient: TestClient, db_session: Session) -> None:
     analyst = make_actor(db_session, role="supervisor")
-    admin = make_actor(db_session, role="admin")
+    agency_admin = make_actor(db_session, role="admin")  # one agency's, not the operator
+    admin = make_actor(db_session, role="admin", operator=True)
     db_session.commit()
     body: dict[str, Any] = {"tco_contact_point": "removals@platform.example.invalid"}
     assert (
         pclient.patch("/api/v1/platforms/x", json=body, headers=analyst.headers).status_code == 403
     )
+    # Every agency's orders go to the registry's contact points: one agency must not redirect
+    # them. The registry is the instance operator's.
+    refused = pclient.patch("/api/v1/platforms/x", json=body, headers=agency_admin.headers)
+    assert refused.status_code == 403 and "instance operator" in refused.json()["detail"]
+    new = {"slug": "newhost", "name": "New host", "kind": "website"}
+    created = pclient.post("/api/v1/platforms", json=new, headers=agency_admin.headers)
+    assert created.status_code == 403
     r = pclient.patch("/api/v1/platforms/x", json=body, headers=admin.headers)
     assert r.status_code == 200 and r.json()["tco_contact_point"] == body["tco_contact_point"]
     assert r.json()["country"] == "IE"  # fields not sent are untouched
@@ -84,7 +92,7 @@ def test_only_admins_patch(pclient: TestClient, db_session: Session) -> None:
 def test_patch_validation_is_422_problem(
     pclient: TestClient, db_session: Session, body: dict[str, Any]
 ) -> None:
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     db_session.commit()
     r = pclient.patch("/api/v1/platforms/x", json=body, headers=admin.headers)
     assert r.status_code == 422
@@ -95,7 +103,7 @@ def test_admins_create_platforms_and_errors_are_problems(
     pclient: TestClient, db_session: Session
 ) -> None:
     supervisor = make_actor(db_session, role="supervisor")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     db_session.commit()
     body: dict[str, Any] = {
         "slug": "examplepaste",

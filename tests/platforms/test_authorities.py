@@ -59,7 +59,7 @@ def test_seed_has_the_eu27_unconfirmed_and_never_overwrites(db_session: Session)
     assert {r["country"] for r in authorities.seed_rows()} == authorities.EU_MEMBER_STATES
     assert all(not r.confirmed and r.contact_point is None for r in rows)  # nothing invented
     assert authorities.get(db_session, "IE").name == "Coimisiún na Meán"
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     authorities.update(db_session, admin.principal, "IE", {"notes": "checked"})
     assert authorities.ensure_seeded(db_session) == []
     assert authorities.get(db_session, "IE").notes == "checked"
@@ -88,9 +88,12 @@ def test_an_admin_edit_changes_the_next_order(db_session: Session, client: Any) 
     authorities.ensure_seeded(db_session)
     team = make_team(db_session, country="FR")
     ensure_platform(db_session, "x", country="IE")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
+    agency_admin = make_actor(db_session, role="admin")  # one agency's: refused
     body = {"name": "IE Authority (edited)", "contact_point": "tco@ie.example",
             "confirmed": True}  # fmt: skip
+    no = client.put("/api/v1/tco-authorities/ie", json=body, headers=agency_admin.headers)
+    assert no.status_code == 403 and "instance operator" in no.json()["detail"]
     r = client.put("/api/v1/tco-authorities/ie", json=body, headers=admin.headers)
     assert r.status_code == 200, r.text
     assert r.json()["confirmed"] is True and r.json()["country"] == "IE"
@@ -133,7 +136,7 @@ def test_a_state_without_an_authority_warns_instead_of_naming_one(db_session: Se
 def test_edits_are_for_admins_and_validated(db_session: Session, client: Any) -> None:
     authorities.ensure_seeded(db_session)
     sup = make_actor(db_session, role="supervisor")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     with pytest.raises(Forbidden):
         authorities.update(db_session, sup.principal, "IE", {"notes": "x"})
     assert client.put("/api/v1/tco-authorities/IE", json={"notes": "x"},
@@ -161,7 +164,11 @@ def test_pages_list_and_edit(web: TestClient, db_session: Session) -> None:
     assert page.status_code == 200 and page.text.count('data-testid="authority-row"') == 27
     assert 'href="/admin/authorities/IE"' not in page.text  # read-only for non-admins
     assert web.get("/admin/authorities/IE").status_code == 403
-    admin = make_user(db_session, role="admin")
+    agency_admin = make_user(db_session, role="admin")  # Section D of every agency's orders
+    browser_login(web, agency_admin.email)
+    assert 'href="/admin/authorities/IE"' not in web.get("/admin/authorities").text
+    assert web.get("/admin/authorities/IE").status_code == 403
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(web, admin.email)
     form = web.get("/admin/authorities/IE")
     assert form.status_code == 200 and "Coimisiún na Meán" in form.text

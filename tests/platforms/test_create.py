@@ -49,7 +49,7 @@ def test_only_admins_create(db_session: Session) -> None:
     supervisor = make_actor(db_session, role="supervisor")
     with pytest.raises(Forbidden):
         service.create_platform(db_session, supervisor.principal, NEW)
-    admin: Principal = make_actor(db_session, role="admin").principal
+    admin: Principal = make_actor(db_session, role="admin", operator=True).principal
     assert service.create_platform(db_session, admin, NEW).slug == "examplevideo"
 
 

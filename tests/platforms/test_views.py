@@ -36,6 +36,8 @@ def _rows(page: str) -> int:
 
 
 def _user(session: Session, role: str) -> User:
+    if role == "operator":  # the instance operator: an administrator with the flag
+        return make_user(session, role="admin", operator=True)
     if role == "liaison":  # a platform's liaison belongs to an agency of kind platform
         agency = make_agency(session, kind="platform", platform_slug="x")
         return make_user(session, agency, role=role)
@@ -72,7 +74,7 @@ def _platform_events(session: Session, slug: str) -> list[dict[str, object]]:
     return [json.loads(e.details) for e in rows]
 
 
-@pytest.mark.parametrize("role", ["analyst", "liaison", "supervisor", "admin"])
+@pytest.mark.parametrize("role", ["analyst", "liaison", "supervisor", "admin", "operator"])
 def test_every_signed_in_role_reads_the_registry(
     client: TestClient, db_session: Session, role: str
 ) -> None:
@@ -84,10 +86,11 @@ def test_every_signed_in_role_reads_the_registry(
     assert "X (Twitter)" in r.text and '<code class="small">x</code>' in r.text
     assert "x.com, twitter.com" in r.text
     # The link is in the Administration section, which analysts and liaisons do not get.
-    assert ('href="/admin/platforms"' in r.text) is (role in ("supervisor", "admin"))
+    assert ('href="/admin/platforms"' in r.text) is (role in ("supervisor", "admin", "operator"))
+    # Only the instance operator edits the registry every agency's orders go by.
     edit_link = 'href="/admin/platforms/x"'
-    assert (edit_link in r.text) is (role == "admin")
-    assert ('href="/admin/platforms/new"' in r.text) is (role == "admin")
+    assert (edit_link in r.text) is (role == "operator")
+    assert ('href="/admin/platforms/new"' in r.text) is (role == "operator")
 
 
 def test_list_is_paginated(client: TestClient, db_session: Session) -> None:
@@ -96,7 +99,7 @@ def test_list_is_paginated(client: TestClient, db_session: Session) -> None:
             db_session,
             Platform(slug=f"zz-test-{n:02d}", name=f"Test host {n:02d}", kind="website"),
         )
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     browser_login(client, admin.email)
     total = len(SEED) + 40
     first = client.get("/admin/platforms?per_page=25")
@@ -110,7 +113,7 @@ def test_list_is_paginated(client: TestClient, db_session: Session) -> None:
 
 
 def test_unknown_slug_is_a_404_page(client: TestClient, db_session: Session) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     r = client.get("/admin/platforms/nope")
     assert r.status_code == 404 and "Not found" in r.text
@@ -118,7 +121,7 @@ def test_unknown_slug_is_a_404_page(client: TestClient, db_session: Session) -> 
 
 
 def test_admin_edits_the_tco_contact_point(client: TestClient, db_session: Session) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     browser_login(client, admin.email)
     form = client.get("/admin/platforms/x")
     assert form.status_code == 200
@@ -143,7 +146,7 @@ def test_admin_edits_the_tco_contact_point(client: TestClient, db_session: Sessi
 
 
 def test_admin_clears_and_sets_fields(client: TestClient, db_session: Session) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     x = service.get(db_session, "x")
     r = client.post(
@@ -173,7 +176,7 @@ def test_admin_clears_and_sets_fields(client: TestClient, db_session: Session) -
 def test_invalid_input_shows_each_error_beside_its_field(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     x = service.get(db_session, "x")
     r = client.post(
@@ -226,7 +229,7 @@ def test_non_admins_get_403_on_the_edit_form(
 def test_post_without_the_session_csrf_token_is_refused(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     browser_login(client, admin.email)
     x = service.get(db_session, "x")
     for token in ("nope", ""):
@@ -244,7 +247,7 @@ def test_nobody_logged_in_is_sent_to_the_login_page(client: TestClient) -> None:
 def test_xss_in_platform_name_and_contacts_renders_inert(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     csrf = browser_login(client, admin.email)
     x = service.get(db_session, "x")
     r = client.post(
@@ -292,7 +295,7 @@ def test_only_admins_open_the_new_platform_form(client: TestClient, db_session: 
 def test_admin_adds_a_platform_errors_beside_their_fields(
     client: TestClient, db_session: Session
 ) -> None:
-    admin = make_user(db_session, role="admin")
+    admin = make_user(db_session, role="admin", operator=True)
     browser_login(client, admin.email)
     form = client.get("/admin/platforms/new")
     assert form.status_code == 200
@@ -348,3 +351,25 @@ def test_admin_adds_a_platform_errors_beside_their_fields(
     from takedown.platforms.identity import canonicalize
 
     assert canonicalize("https://exvid.example/clip/9").platform == "examplevideo"
+
+
+def test_an_agency_admin_cannot_redirect_every_agencys_orders(
+    client: TestClient, db_session: Session
+) -> None:
+    """The registry is shared: an agency's administrator who could set x's TCO contact point
+    would redirect the orders of every agency. Only the instance operator edits it."""
+    admin = make_user(db_session, role="admin")
+    browser_login(client, admin.email)
+    assert client.get("/admin/platforms/x").status_code == 403
+    page = client.get("/admin/platforms")
+    platform = service.get(db_session, "x")
+    before = platform.tco_contact_point
+    r = client.post(
+        "/admin/platforms/x",
+        data=_form(platform, csrf_from(page.text), tco_contact_point="someone@else.example"),
+    )
+    assert r.status_code == 403 and "instance operator" in r.text
+    assert client.get("/admin/platforms/new").status_code == 403
+    db_session.expire_all()
+    assert service.get(db_session, "x").tco_contact_point == before
+    assert _platform_events(db_session, "x") == []

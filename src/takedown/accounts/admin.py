@@ -31,13 +31,8 @@ from takedown.kit.errors import Conflict, Forbidden, InvalidInput
 RESET_PASSWORD_BYTES = 15  # 20 URL-safe characters
 
 
-def instance_wide(actor: Principal) -> bool:
-    """The system (the CLI) and the instance operator act across agencies."""
-    return actor.via == "system" or bool(getattr(actor, "is_operator", False))
-
-
 def _may_administer(actor: Principal, agency_id: int) -> None:
-    if instance_wide(actor):
+    if actor.instance_wide:
         return
     if not actor.is_admin:
         raise Forbidden("this needs an administrator")
@@ -146,7 +141,7 @@ def set_agency_active(
     agency: an agency's administrator would lock everyone out, themselves included.
     """
     agency = get_agency(session, agency_id)
-    if not instance_wide(actor):
+    if not actor.instance_wide:
         raise Forbidden(
             "deactivating an agency is for the instance operator "
             "(or `takedown agency deactivate` on the server)"
@@ -164,12 +159,12 @@ def set_agency_active(
 
 
 def may_edit_agency(actor: Principal, agency: Agency) -> bool:
-    return instance_wide(actor) or (actor.is_admin and agency.id == actor.agency_id)
+    return actor.instance_wide or (actor.is_admin and agency.id == actor.agency_id)
 
 
 def may_reset_password(actor: Principal, user: User) -> bool:
     return (
-        (instance_wide(actor) or (actor.is_admin and user.agency_id == actor.agency_id))
+        (actor.instance_wide or (actor.is_admin and user.agency_id == actor.agency_id))
         and user.id != actor.user_id
         and user.is_active
     )

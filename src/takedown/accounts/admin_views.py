@@ -74,7 +74,7 @@ def _agency_page(
             },
             "errors": errors or {},
             "may_edit": admin.may_edit_agency(principal, agency),
-            "may_deactivate": admin.instance_wide(principal)
+            "may_deactivate": principal.instance_wide
             and (agency.id != principal.agency_id or principal.via == "system"),
         },
         title=f"Agency {agency.name}",

@@ -30,6 +30,14 @@ class Principal:
         return scope in self.scopes
 
     @property
+    def instance_wide(self) -> bool:
+        """The system (CLI, bootstrap) and the instance operator act across agencies: on
+        accounts, and on the reference data every agency shares (the platform registry,
+        the TCO authorities, the background jobs). An agency's administrator acts only
+        within their own agency (issue 19 point 3)."""
+        return self.via == "system" or self.is_operator
+
+    @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN
 

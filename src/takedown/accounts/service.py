@@ -80,12 +80,6 @@ def principal_for(
     )
 
 
-def instance_wide(actor: Principal) -> bool:
-    """The system (CLI, bootstrap) and the instance operator act across agencies' accounts;
-    an agency's administrator acts only within their own agency (issue 19 point 3)."""
-    return actor.via == "system" or actor.is_operator
-
-
 def _as_operator(actor: Principal) -> dict[str, bool]:
     """Marks in the audit log what the operator did with their instance-wide power."""
     return {"as_operator": True} if actor.is_operator else {}
@@ -104,7 +98,7 @@ def create_agency(
     contact_point: str = "",
     platform_slug: str | None = None,
 ) -> Agency:
-    if not instance_wide(actor):
+    if not actor.instance_wide:
         raise Forbidden(
             "adding an agency is for the instance operator (takedown user operator EMAIL)"
         )
@@ -180,7 +174,7 @@ def create_user(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     agency = get_agency(session, agency_id)
-    if agency.id != actor.agency_id and not instance_wide(actor):
+    if agency.id != actor.agency_id and not actor.instance_wide:
         raise Forbidden("an administrator adds users to their own agency only")
     if role_v is Role.LIAISON and agency.kind != AgencyKind.PLATFORM.value:
         raise InvalidInput("platform liaison users belong to a platform agency")

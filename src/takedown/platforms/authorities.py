@@ -157,8 +157,11 @@ def update(
     A state missing from the registry gets its row. Confirming needs a name and a contact
     point: a confirmed entry is what Section D prints without a warning.
     """
-    if not actor.is_admin:
-        raise Forbidden("only administrators edit the TCO authorities")
+    if not actor.instance_wide:
+        raise Forbidden(
+            "the TCO authorities are shared by every agency (Section D of their orders "
+            "names them): only the instance operator edits them"
+        )
     code = _country(country)
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:

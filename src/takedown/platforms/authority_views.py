@@ -18,7 +18,7 @@ from takedown.kit import countries
 from takedown.kit.errors import TakedownError
 from takedown.platforms import authorities
 from takedown.platforms.models import TcoAuthority
-from takedown.web.deps import AdminPage, FormErrors, PagePrincipal
+from takedown.web.deps import FormErrors, OperatorPage, PagePrincipal
 from takedown.web.nav import register_nav
 from takedown.web.templating import redirect, render
 
@@ -50,7 +50,7 @@ def authorities_page(
         {
             "rows": rows,
             "names": {r.country: countries.country_name(r.country) for r in rows},
-            "can_edit": principal.is_admin,
+            "can_edit": principal.is_admin and principal.instance_wide,
             "to_confirm": authorities.TO_CONFIRM,
         },
         title="TCO authorities",
@@ -85,7 +85,7 @@ def _edit_page(
     "/admin/authorities/{country}", response_class=HTMLResponse, dependencies=[needs("admin")]
 )
 def authority_edit(
-    country: Country, request: Request, principal: AdminPage, session: DbSession
+    country: Country, request: Request, principal: OperatorPage, session: DbSession
 ) -> HTMLResponse:
     code = country.upper()
     if code not in authorities.EU_MEMBER_STATES:
@@ -107,7 +107,7 @@ def authority_edit(
 def authority_save(
     country: Country,
     request: Request,
-    principal: AdminPage,
+    principal: OperatorPage,
     session: DbSession,
     name: Annotated[str, Form(max_length=600)] = "",
     contact_point: Annotated[str, Form(max_length=1000)] = "",

@@ -210,6 +210,13 @@ def _slug_or_clean(session: Session | None, name: str, value: object) -> Any:
 
 REQUIRED = ("slug", "name", "kind")
 
+#: Why an agency's administrator may not edit the registry: every agency's orders go to the
+#: contact points it holds, so one agency must not be able to redirect another's.
+SHARED = (
+    "the platform registry is shared by every agency (their orders go to the contact points "
+    "it holds): only the instance operator edits it"
+)
+
 
 def create_platform(
     session: Session,
@@ -224,8 +231,8 @@ def create_platform(
     ``EDITABLE`` is optional (``delivery_channel`` defaults to export, the channel that
     needs nothing of the platform). The new domains are the canonicaliser's at once.
     """
-    if not actor.is_admin:
-        raise Forbidden("only administrators add platforms")
+    if not actor.instance_wide:
+        raise Forbidden(SHARED)
     unknown = sorted(set(fields) - set(EDITABLE) - {"slug"})
     if unknown:
         raise InvalidInput(f"cannot set {', '.join(unknown)}", fields=unknown)
@@ -255,6 +262,8 @@ def update(
     clock: Clock | None = None,
 ) -> Platform:
     """Apply the given fields (only those present); audit what actually changed."""
+    if actor is not None and not actor.instance_wide:
+        raise Forbidden(SHARED)
     platform = get(session, slug)
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:

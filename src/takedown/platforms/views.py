@@ -22,7 +22,7 @@ from takedown.kit import countries
 from takedown.kit.errors import TakedownError
 from takedown.platforms import service
 from takedown.platforms.models import DeliveryChannel, Platform, PlatformKind
-from takedown.web.deps import AdminPage, FormErrors, PagePrincipal, error_field
+from takedown.web.deps import FormErrors, OperatorPage, PagePrincipal, error_field
 from takedown.web.nav import register_nav
 from takedown.web.pagination import paginate
 from takedown.web.templating import redirect, render
@@ -127,7 +127,7 @@ def platforms(request: Request, principal: PagePrincipal, session: DbSession) ->
             "pager": pager,
             "kind_labels": KIND_LABELS,
             "channel_labels": CHANNEL_LABELS,
-            "can_edit": principal.is_admin,
+            "can_edit": principal.is_admin and principal.instance_wide,
         },
         title="Platforms",
     )
@@ -171,14 +171,14 @@ NEW_VALUES = {f: "" for f in ("slug", *FIELDS)} | {"delivery_channel": DeliveryC
 
 # Before /admin/platforms/{slug}: "new" is a reserved slug, never a platform.
 @router.get("/admin/platforms/new", response_class=HTMLResponse, dependencies=[needs("admin")])
-def platform_new(request: Request, principal: AdminPage) -> HTMLResponse:
+def platform_new(request: Request, principal: OperatorPage) -> HTMLResponse:
     return _edit_page(request, None, dict(NEW_VALUES))
 
 
 @router.post("/admin/platforms/new", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_create(
     request: Request,
-    principal: AdminPage,
+    principal: OperatorPage,
     session: DbSession,
     slug: Annotated[str, Form(max_length=200)] = "",
     name: Annotated[str, Form(max_length=400)] = "",
@@ -212,7 +212,7 @@ def platform_create(
 
 @router.get("/admin/platforms/{slug}", response_class=HTMLResponse, dependencies=[needs("admin")])
 def platform_edit(
-    slug: Slug, request: Request, principal: AdminPage, session: DbSession
+    slug: Slug, request: Request, principal: OperatorPage, session: DbSession
 ) -> HTMLResponse:
     platform = service.get(session, slug)
     return _edit_page(request, platform, _values_of(platform))
@@ -222,7 +222,7 @@ def platform_edit(
 def platform_save(
     slug: Slug,
     request: Request,
-    principal: AdminPage,
+    principal: OperatorPage,
     session: DbSession,
     name: Annotated[str, Form(max_length=400)] = "",
     kind: Annotated[str, Form(max_length=40)] = "",

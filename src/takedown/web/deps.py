@@ -54,7 +54,20 @@ def require_page_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return check
 
 
+async def require_page_operator(principal: PagePrincipal) -> Principal:
+    """Pages that change what every agency shares (the platform registry, the TCO
+    authorities, the background jobs): the instance operator (an administrator flagged
+    ``takedown user operator``) only; others get a 403 page that says so."""
+    if principal.is_admin and principal.instance_wide:
+        return principal
+    raise Forbidden(
+        "this page changes what every agency shares: it is the instance operator's "
+        "(an administrator named with `takedown user operator EMAIL`)"
+    )
+
+
 AdminPage = Annotated[Principal, Depends(require_page_role(Role.ADMIN))]
+OperatorPage = Annotated[Principal, Depends(require_page_operator)]
 SupervisorPage = Annotated[Principal, Depends(require_page_role(Role.SUPERVISOR))]
 
 

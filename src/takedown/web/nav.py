@@ -29,8 +29,12 @@ class NavEntry:
     section: str = "work"
     # Extra path prefixes that mark this entry as the current page.
     prefixes: tuple[str, ...] = ()
+    # Only the instance operator's (``web.deps.OperatorPage``): shared by every agency.
+    operator_only: bool = False
 
     def visible_to(self, principal: Principal) -> bool:
+        if self.operator_only and not (principal.is_admin and principal.instance_wide):
+            return False
         return _allowed(self.roles, principal)
 
     def matches(self, path: str) -> int:
@@ -59,11 +63,13 @@ def register_nav(
     order: int = 100,
     section: str = "work",
     prefixes: Iterable[str] = (),
+    operator_only: bool = False,
 ) -> NavEntry:
     """Add a link to the shell's navigation. Idempotent for an identical entry.
 
     ``roles``: who sees the link (admins always do); None means every signed-in
     user. ``section``: "work", "admin" or "account". ``order``: smaller first.
+    ``operator_only``: only the instance operator sees it (pages behind ``OperatorPage``).
     """
     if section not in SECTIONS:
         raise ValueError(f"nav section {section!r} is not one of {', '.join(SECTIONS)}")
@@ -76,6 +82,7 @@ def register_nav(
         order=order,
         section=section,
         prefixes=tuple(prefixes),
+        operator_only=operator_only,
     )
     with _lock:
         existing = _nav.get(path)
