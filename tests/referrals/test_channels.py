@@ -225,7 +225,7 @@ def test_the_art_4_copy_lands_in_the_testbed_authority_inbox_once(
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
     ensure_platform(db_session, "x", channel="email", contact="tco-referrals@x.com")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     to = authority_email("IE")
     authorities.update(
         db_session, admin.principal, "IE", {"name": "IE", "contact_point": to, "confirmed": True}

@@ -85,7 +85,7 @@ def _actions(session: Session, ref: Referral) -> list[str]:
 def test_a_cross_border_order_sends_one_copy_to_the_authority(db_session: Session) -> None:
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     _authority(db_session, admin, name="Coimisiún na Meán", contact_point=AUTHORITY,
                confirmed=True)  # fmt: skip
     ref = _order(db_session, team, clock)
@@ -119,7 +119,7 @@ def test_a_cross_border_order_sends_one_copy_to_the_authority(db_session: Sessio
 
 def test_a_domestic_order_and_a_tos_referral_send_no_copy(db_session: Session) -> None:
     clock = FrozenClock(T0)
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     _authority(db_session, admin, name="Coimisiún na Meán", contact_point=AUTHORITY,
                confirmed=True)  # fmt: skip
     irish = make_team(db_session, country="IE")
@@ -143,7 +143,7 @@ def test_no_contact_point_sends_the_order_and_says_why_then_send_copy_sends_it_o
 ) -> None:
     session, factory = committing_db
     team = make_team(session, country="FR")
-    admin = make_actor(session, role="admin")
+    admin = make_actor(session, role="admin", operator=True)
     _authority(session, admin, name="Coimisiún na Meán", contact_point=None, confirmed=False)
     ref = _order(session, team)
     waiting = host_copy.state(session, ref)
@@ -184,7 +184,7 @@ def test_a_failing_copy_is_retried_with_backoff_then_fails_with_its_reason(
 ) -> None:
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     _authority(db_session, admin, name="Coimisiún na Meán", contact_point=AUTHORITY,
                confirmed=True)  # fmt: skip
     ref = _order(db_session, team, clock)
@@ -220,7 +220,7 @@ def test_send_copy_and_the_job_racing_send_the_copy_once(
     rounds = 8
     with session_scope(race_factory) as s:
         team = make_team(s, country="FR")
-        admin = make_actor(s, role="admin")
+        admin = make_actor(s, role="admin", operator=True)
         _authority(s, admin, name="Coimisiún na Meán", contact_point=None, confirmed=False)
         ids = [_order(s, team).id for _ in range(rounds)]
         principal = team.analyst.principal

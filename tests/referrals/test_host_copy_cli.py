@@ -46,7 +46,7 @@ def test_show_and_send_copy(
 ) -> None:
     with session_scope(factory) as s:
         team = make_team(s, country="FR")
-        admin = make_actor(s, role="admin")
+        admin = make_actor(s, role="admin", operator=True)
         authorities.update(s, admin.principal, "IE", {"name": "IE TCO", "contact_point": None})
         rid = _order(s, team).id
         user = team.analyst.user.email

@@ -41,7 +41,7 @@ def test_the_batch_page_and_the_api_show_the_copy_and_send_copy_sends_it(
     web: TestClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     team = make_team(db_session, country="FR")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     unset = {"name": "Coimisiún na Meán", "contact_point": None, "confirmed": False}
     authorities.update(db_session, admin.principal, "IE", unset)
     ensure_platform(db_session, "x", country="IE")

@@ -111,7 +111,7 @@ def test_annex_i_has_every_section(db_session: Session) -> None:
     clock = FrozenClock(T0)
     team = make_team(db_session, country="FR")
     ensure_platform(db_session, "x", country="IE")
-    admin = make_actor(db_session, role="admin")
+    admin = make_actor(db_session, role="admin", operator=True)
     authorities.update(
         db_session,
         admin.principal,

@@ -75,7 +75,14 @@ def export_files(sim: SimHandle, out: Path) -> list[Path]:
 
 
 def _user(
-    s: Session, logins: list[Login], agency_id: int, agency: str, role: Role, email: str
+    s: Session,
+    logins: list[Login],
+    agency_id: int,
+    agency: str,
+    role: Role,
+    email: str,
+    *,
+    operator: bool = False,
 ) -> Principal:
     secret = password()
     user = accounts.create_user(
@@ -90,6 +97,8 @@ def _user(
         # first login would only stand between the audience and the dashboard.
         must_change_password=False,
     )
+    if operator:  # the instance operator: edits the platform registry and the authorities
+        accounts.set_operator(s, accounts.SYSTEM, user.id, True)
     logins.append(Login(email, secret, role.value, agency))
     return accounts.principal_for(user, accounts.get_agency(s, agency_id), via="cli")
 
@@ -109,7 +118,9 @@ def create_teams(
             kind=AgencyKind.COORDINATOR.value,
             contact_point="coordination@demo.invalid",
         )
-        admin = _user(s, logins, coord.id, coord.name, Role.ADMIN, "admin@demo.invalid")
+        admin = _user(
+            s, logins, coord.id, coord.name, Role.ADMIN, "admin@demo.invalid", operator=True
+        )
         for f in files:
             name = f.name.split("-report", 1)[0].upper()  # "IRU-BE"
             slug = name.lower()
