@@ -5,7 +5,8 @@ under which names, with which re-uploads) is part of the users' job, and the
 monitoring capability must be scored against known successors. After a
 removal the adversary may, after a delay drawn from the scenario, re-create
 the account or channel under a mutated handle, re-upload variants of its
-media, and announce the new address in a channel that survived.
+media, and announce the new address in a channel that survived; a Telegram
+channel may come back on another platform (``returns.successor_platform``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def on_removal(world: World, it: Item, t: int) -> None:
 
 
 def recreate(world: World, old: Item, t: int) -> Item:
-    p = world.platforms[old.platform]
+    p = returns.successor_platform(world, old)
     rng = world.rng("recreate", old.id)
     max_len = 15 if p.type == "microblog" else 30
     base, mutation = content.mutate_handle(rng, old.handle or old.key, max_len)

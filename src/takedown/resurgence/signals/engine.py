@@ -70,7 +70,11 @@ class RemovedIndex:
 
     def best(self, seen: Profile) -> Score | None:
         """The highest-scoring removed predecessor of ``seen`` (None when nothing shares)."""
-        scores = [score_pair(self.by_key[k], seen) for k in sorted(self.candidates(seen))]
+        holders = len(self.by_title.get(name_key(seen.title), ()))
+        scores = [
+            score_pair(self.by_key[k], seen, title_holders=holders)
+            for k in sorted(self.candidates(seen))
+        ]
         if not scores:
             return None
         # Ties (both at 1.0) go to more evidence, then to the latest removal: a successor
