@@ -28,7 +28,7 @@ figures (time to return, time to detect, lifetime, generations) per platform.
 
     .venv/bin/python bench/resurgence.py --scenario scenarios/action-day.yaml --days 14
         [--quick] [--step 60] [--silent-rate 0.3] [--unrelated-rate 0.1]
-        [--cross-platform-rate 0.1] [--media-sample 300] [--bank-extra 600]
+        [--cross-platform-rate 0.1] [--media-sample 200] [--bank-extra 300] [--unrelated-media 100]
 """
 
 from __future__ import annotations
@@ -326,10 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--unrelated-rate", type=float, default=0.1)
     ap.add_argument("--cross-platform-rate", type=float, default=0.1)
     ap.add_argument(
-        "--media-sample", type=int, default=300, help="re-posted variants matched (0: all)"
+        "--media-sample", type=int, default=200, help="re-posted variants matched (0: all)"
     )
-    ap.add_argument("--bank-extra", type=int, default=600, help="distractor media in the bank")
-    ap.add_argument("--unrelated-media", type=int, default=200, help="unrelated media queried")
+    ap.add_argument("--bank-extra", type=int, default=300, help="distractor media in the bank")
+    ap.add_argument("--unrelated-media", type=int, default=100, help="unrelated media queried")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--quick", action="store_true", help="scenarios/small.yaml for 3 days")
     args = ap.parse_args(argv)

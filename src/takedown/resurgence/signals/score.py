@@ -45,6 +45,9 @@ PATTERN_WEIGHT = {
     "core": "handle_core",
 }
 CLOSE_SIMILARITY = 0.8
+#: A name counts as ``title_unique`` only from this many characters (after ``name_key``):
+#: a short one-word name is common among accounts that were never removed.
+UNIQUE_NAME_MIN = 8
 
 
 @dataclass(slots=True)
@@ -116,13 +119,14 @@ def score_pair(removed: Profile, seen: Profile, *, title_holders: int = 0) -> Sc
     """Every signal that holds for the pair, summed and clipped to 0..1.
 
     ``title_holders``: how many removed profiles have this name (``RemovedIndex``
-    knows); a name only the removed one had is stronger evidence than a common one.
+    knows); a distinctive name (``UNIQUE_NAME_MIN``) only the removed one had is
+    stronger evidence than a common one.
     """
     reasons = handle_reasons(removed, seen)
     t_old, t_new = name_key(removed.title), name_key(seen.title)
     if len(t_old) >= 3 and t_old == t_new:
         reasons.append(_w("title", f"same name {seen.title!r}"))
-        if title_holders == 1:
+        if title_holders == 1 and len(t_old) >= UNIQUE_NAME_MIN:
             reasons.append(_w("title_unique", "no other removed account or channel had that name"))
     d_old, d_new = name_key(removed.description), name_key(seen.description)
     if len(d_old) >= 12 and d_old == d_new:
