@@ -100,6 +100,7 @@ def removed_profile(run: Run, it: Item) -> Profile:
         title=it.title,
         url=it.url,
         removed_at=utc(it.removed_at),
+        predecessor=run.proposals[it.id].removed if it.id in run.proposals else None,
     )
 
 

@@ -68,6 +68,8 @@ class Profile:
     text_from: set[str] = field(default_factory=set)
     # Announcements of this profile's address: (channel key, posted at, channel linked old keys).
     announced_in: list[tuple[str, dt.datetime | None, frozenset[str]]] = field(default_factory=list)
+    # The key of its own proposed or confirmed predecessor (a removed successor keeps its name).
+    predecessor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +120,9 @@ def handle_reasons(removed: Profile, seen: Profile) -> list[Reason]:
 def score_pair(removed: Profile, seen: Profile, *, title_holders: int = 0) -> Score:
     """Every signal that holds for the pair, summed and clipped to 0..1.
 
-    ``title_holders``: how many removed profiles have this name (``RemovedIndex``
-    knows); a distinctive name (``UNIQUE_NAME_MIN``) only the removed one had is
+    ``title_holders``: how many removed lineages have this name (``RemovedIndex``
+    knows; a removed successor and its removed predecessor are one lineage); a
+    distinctive name (``UNIQUE_NAME_MIN``) only the removed one's lineage had is
     stronger evidence than a common one.
     """
     reasons = handle_reasons(removed, seen)
