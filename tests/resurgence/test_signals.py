@@ -147,3 +147,24 @@ def test_a_successor_on_another_platform_is_scored_like_any_other() -> None:
     )
     [(_, best)] = engine.link([old], [new])
     assert best is not None and best.removed == "r1" and best.proposed
+
+
+def test_a_name_kept_along_one_lineage_is_still_unique() -> None:
+    """A removed successor keeps its predecessor's name: one lineage, one holder."""
+    removed = [
+        _p("r1", "kalomi", title="Zeraqu Baditi", removed_at=T0),
+        _p("r2", "kalomi2", title="Zeraqu Baditi", removed_at=T0 + dt.timedelta(hours=5),
+           predecessor="r1"),  # fmt: skip
+        _p("r3", "vona", title="Vona Lytemi", removed_at=T0),
+        _p("r4", "rina", title="Vona Lytemi", removed_at=T0),  # another lineage, same name
+    ]
+    later = T0 + dt.timedelta(hours=9)
+    seen = [
+        _p("s1", "qaswarat", title="Zeraqu Baditi", first_seen_at=later),
+        _p("s2", "ulvodi", title="Vona Lytemi", first_seen_at=later),
+    ]
+    out = {p.key: s for p, s in engine.link(removed, seen)}
+    s1, s2 = out["s1"], out["s2"]
+    assert s1 is not None and s1.proposed and s1.removed == "r2"  # the latest of the lineage
+    assert "title_unique" in {r.signal for r in s1.reasons}
+    assert s2 is not None and not s2.proposed
