@@ -8,10 +8,11 @@ confirmed removal into that bank (``evidence.feed_removed_media`` ->
 same code on a throw-away SQLite database:
 
 * the media the removed accounts and channels had posted before their removal
-  are rendered as the testbed serves them (``sim.pages._media_bytes``: JPEG
-  posters, H.264 videos) and added to the removed-content bank with
-  ``matching.service.add_media`` (what ``add_removed_media`` calls; the
-  source names the removed testbed item);
+  (for each sampled re-post, its removed predecessor and that one's removed
+  predecessors: the bank holds every removal) are rendered as the testbed
+  serves them (``sim.pages._media_bytes``: JPEG posters, H.264 videos) and
+  added to the removed-content bank with ``matching.service.add_media`` (what
+  ``add_removed_media`` calls; the source names the removed testbed item);
 * each re-posted variant (a successor's post: re-encode, resize, crop, pad,
   mirror, logo bar, rotation, overlaid text) is hashed by
   ``matching.service.hash_media`` and matched by ``match_hashes`` with the
@@ -159,8 +160,17 @@ def measure(
     res.reposts_total = len(allr)
     rng.shuffle(allr)
     chosen = allr if sample <= 0 else allr[:sample]
-    # The bank: the removed predecessors of the sample, then other removals as distractors.
-    owners = sorted({r.predecessor for r in chosen} & removed)
+    # The bank: the removed lineage of each sampled re-post (its predecessor, the
+    # predecessor's predecessor... as the removed-content bank holds every removal: a
+    # second-generation re-post is a variant of the original, not of the first
+    # successor's variant), then other removals as distractors.
+    lineage: set[str] = set()
+    for r in chosen:
+        k: str | None = r.predecessor
+        while k is not None and k not in lineage:
+            lineage.add(k)
+            k = world.items[k].successor_of
+    owners = sorted(lineage & removed)
     others = sorted(removed - set(owners))
     rng.shuffle(others)
     enrol: dict[MediaKey, set[str]] = defaultdict(set)
