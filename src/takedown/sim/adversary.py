@@ -45,7 +45,14 @@ def recreate(world: World, old: Item, t: int) -> Item:
     new = world.make_owner(rng, p, t, handle=handle)
     new.successor_of, new.mutation, new.generation = old.id, mutation, old.generation + 1
     new.title, new.lang = old.title, old.lang
-    media_children = [world.items[c] for c in old.children if world.items[c].media]
+    # Only what the old one had posted by its removal can be re-posted (the generated
+    # history may date posts of an organically removed owner after its removal).
+    gone = old.removed_at if old.removed_at is not None else t
+    media_children = [
+        world.items[c]
+        for c in old.children
+        if world.items[c].media and world.items[c].appeared_at <= gone
+    ]
     lo, hi = world.sc.adversary.reposts
     for i, src in enumerate(media_children[: rng.randint(lo, hi)]):
         m = world.media[src.media[0]]
