@@ -8,8 +8,9 @@ confirmed removal into that bank (``evidence.feed_removed_media`` ->
 same code on a throw-away SQLite database:
 
 * the media the removed accounts and channels had posted before their removal
-  (for each sampled re-post, its removed predecessor and that one's removed
-  predecessors: the bank holds every removal) are rendered as the testbed
+  (for each sampled re-post, its removed predecessor, that one's removed
+  predecessors, and every other removal that had posted the same original: the
+  bank holds every removal) are rendered as the testbed
   serves them (``sim.pages._media_bytes``: JPEG posters, H.264 videos) and
   added to the removed-content bank with ``matching.service.add_media`` (what
   ``add_removed_media`` calls; the source names the removed testbed item);
@@ -170,6 +171,12 @@ def measure(
         while k is not None and k not in lineage:
             lineage.add(k)
             k = world.items[k].successor_of
+    # ... and every other removal that had posted the same original (the testbed's media
+    # pool is shared; a complete removed-content bank holds their copies too).
+    wanted = {(r.key[0], r.key[1]) for r in chosen}
+    for o in removed - lineage:
+        if any((k[0], k[1]) in wanted for k in _posted_before_removal(world, o)):
+            lineage.add(o)
     owners = sorted(lineage & removed)
     others = sorted(removed - set(owners))
     rng.shuffle(others)
