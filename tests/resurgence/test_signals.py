@@ -153,8 +153,13 @@ def test_a_name_kept_along_one_lineage_is_still_unique() -> None:
     """A removed successor keeps its predecessor's name: one lineage, one holder."""
     removed = [
         _p("r1", "kalomi", title="Zeraqu Baditi", removed_at=T0),
-        _p("r2", "kalomi2", title="Zeraqu Baditi", removed_at=T0 + dt.timedelta(hours=5),
-           predecessor="r1"),  # fmt: skip
+        _p(
+            "r2",
+            "kalomi2",
+            title="Zeraqu Baditi",
+            removed_at=T0 + dt.timedelta(hours=5),
+            predecessor="r1",
+        ),
         _p("r3", "vona", title="Vona Lytemi", removed_at=T0),
         _p("r4", "rina", title="Vona Lytemi", removed_at=T0),  # another lineage, same name
     ]
