@@ -13,18 +13,22 @@ successors of successors (generations) appear. Accounts and channels that
 existed before the action and survived are seen too: proposing one of them is
 a false positive.
 
-Media and text re-use come from what the matcher reports: a re-posted media
-file matches the removed one's when both are variants of one original (the
-matcher's own recall on the testbed's variants is ``bench/match_quality.py``'s
-figure); a text matches when it is the same text after matching's
-normalisation.
+Media and text re-use for the scores: a re-posted media file matches the
+removed one's when both are variants of one original; a text matches when it
+is the same text after matching's normalisation. Whether the real matcher
+finds those re-posts is the *re-uploads* figure (``resurgence_media.py``):
+a sample of the adversary's re-posted variants, rendered as the testbed serves
+them, matched by ``takedown.matching`` against a removed-content bank holding
+what the removed accounts had posted (target: >= 98 % found, 0 false matches).
 
 Scored against the ground truth (``successor_of``): recall and precision at
-the proposal threshold, by mutation kind and announced/silent; then the
+the proposal threshold, by mutation kind, announced/silent and same-platform /
+cross-platform (a Telegram channel back as a Rocket.Chat room); then the
 figures (time to return, time to detect, lifetime, generations) per platform.
 
     .venv/bin/python bench/resurgence.py --scenario scenarios/action-day.yaml --days 14
         [--quick] [--step 60] [--silent-rate 0.3] [--unrelated-rate 0.1]
+        [--cross-platform-rate 0.1] [--media-sample 200] [--bank-extra 300] [--unrelated-media 100]
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from resurgence_media import TARGET_FOUND, Reuploads, measure
 
 from takedown.matching.hashers.text import normalise as text_normalise
 from takedown.resurgence import figures
@@ -94,6 +100,7 @@ def removed_profile(run: Run, it: Item) -> Profile:
         title=it.title,
         url=it.url,
         removed_at=utc(it.removed_at),
+        predecessor=run.proposals[it.id].removed if it.id in run.proposals else None,
     )
 
 
@@ -230,6 +237,8 @@ def score(run: Run, end: int) -> dict[str, object]:
     rows: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "found": 0})
     for sid, it in truth.items():
         groups = ["all", f"mutation:{it.mutation}", "announced" if sid in announced else "silent"]
+        cross = w.items[it.successor_of].platform != it.platform
+        groups.append("cross-platform" if cross else "same-platform")
         ok = sid in run.proposals and run.proposals[sid].removed == it.successor_of
         for g in groups:
             rows[g]["n"] += 1
@@ -239,7 +248,10 @@ def score(run: Run, end: int) -> dict[str, object]:
         it = w.items[sid]
         ok = it.successor_of == s.removed
         kind = f"mutation:{it.mutation}" if it.successor_of else "pre-existing (negative)"
-        for g in ("all", kind):
+        groups = ["all", kind]
+        if it.successor_of and w.items[it.successor_of].platform != it.platform:
+            groups.append("cross-platform")
+        for g in groups:
             prec[g]["proposed"] += 1
             prec[g]["correct"] += int(ok)
     return {"recall": dict(rows), "precision": dict(prec), "announced_ids": len(announced)}
@@ -287,6 +299,25 @@ def hours(v: float | None) -> str:
     return "-" if v is None else f"{v / 3600:.1f} h"
 
 
+def print_reuploads(m: Reuploads, seconds: float) -> None:
+    print(
+        f"\nre-uploads: {m.rows['all']['n'] if 'all' in m.rows else 0} of the adversary's "
+        f"{m.reposts_total} re-posted variants matched by takedown.matching against a "
+        f"removed-content bank of {m.bank_media} media ({m.bank_signals} signals), "
+        f"{m.unrelated} unrelated media queried, {seconds:.0f} s"
+    )
+    print(f"{'re-uploads':<28}{'n':>6}{'found':>7}{'share':>9}{'false':>7}  ratio to target")
+    for g in sorted(m.rows, key=lambda k: (k != "all", not k.startswith("kind"), k)):
+        r = m.rows[g]
+        fr = ratio(r["found"], r["n"])
+        print(
+            f"{g:<28}{r['n']:>6}{r['found']:>7}{pct(fr):>9}{r['false']:>7}  "
+            f"{'-' if fr is None else f'{fr / TARGET_FOUND:.2f}'}"
+        )
+    print(f"{'unrelated media':<28}{m.unrelated:>6}{'':>7}{'':>9}{m.unrelated_false:>7}")
+    print(f"false matches: {m.false_matches} (target 0)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="scenarios/action-day.yaml")
@@ -294,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--step", type=int, default=60, help="crawl interval in simulated minutes")
     ap.add_argument("--silent-rate", type=float, default=0.3)
     ap.add_argument("--unrelated-rate", type=float, default=0.1)
+    ap.add_argument("--cross-platform-rate", type=float, default=0.1)
+    ap.add_argument(
+        "--media-sample", type=int, default=200, help="re-posted variants matched (0: all)"
+    )
+    ap.add_argument("--bank-extra", type=int, default=300, help="distractor media in the bank")
+    ap.add_argument("--unrelated-media", type=int, default=100, help="unrelated media queried")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--quick", action="store_true", help="scenarios/small.yaml for 3 days")
     # --- crawl figures (bench/_crawl.py) ---
@@ -311,9 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     days = args.days
     if args.quick:
         path, days = Path(__file__).resolve().parents[1] / "scenarios" / "small.yaml", 3.0
+        args.media_sample, args.bank_extra, args.unrelated_media = 60, 100, 40
     sc = load_scenario(path, seed=args.seed)
     adv = sc.adversary.model_copy(
-        update={"silent_rate": args.silent_rate, "unrelated_rate": args.unrelated_rate}
+        update={
+            "silent_rate": args.silent_rate,
+            "unrelated_rate": args.unrelated_rate,
+            "cross_platform_rate": args.cross_platform_rate,
+        }
     )
     sc = sc.model_copy(update={"adversary": adv})
     t0 = time.perf_counter()
@@ -345,6 +387,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{g:<28}{r['proposed']:>6}{r['correct']:>7}{pct(pr):>9}  "
             f"{'-' if pr is None else f'{pr / TARGET_PRECISION:.2f}'}"
         )
+    t1 = time.perf_counter()
+    media = measure(
+        world,
+        set(run.removed),
+        end,
+        sample=args.media_sample,
+        bank_extra=args.bank_extra,
+        unrelated=args.unrelated_media,
+        rng=random.Random(f"reuploads:{sc.seed}"),
+    )
+    print_reuploads(media, time.perf_counter() - t1)
     figs = figures_of(run, end)
     print(
         f"\n{'figures':<12}{'removed':>8}{'back':>6}{'return KM med':>15}{'detect med':>12}"
@@ -368,6 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         "detect_median<=1_interval": f_all.detect_median is not None
         and f_all.detect_median <= step_s,
         "detect_p90<=2_intervals": f_all.detect_p90 is not None and f_all.detect_p90 <= 2 * step_s,
+        "reuploads_found>=0.98": (media.found_ratio or 0.0) >= TARGET_FOUND,
+        "reuploads_false_matches==0": media.false_matches == 0,
     }
     out = {
         "bench": "resurgence",
@@ -380,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         "recall_by": {g: ratio(r["found"], r["n"]) for g, r in recall.items()},
         "precision_by": {g: ratio(r["correct"], r["proposed"]) for g, r in precision.items()},
         "figures": {g: f.as_dict() for g, f in figs.items()},
+        "reuploads": media.as_dict(),
         "seconds": round(elapsed, 2),
         "targets": targets,
         "targets_met": all(targets.values()),

@@ -29,7 +29,12 @@ def test_list_get_and_confirm_with_referral(client: TestClient, db_session: Sess
     assert page["total"] == 1
     c = page["items"][0]
     assert (c["predecessor"]["id"], c["successor"]["id"]) == (old.id, new.id)
-    assert {x["signal"] for x in c["reasons"]} == {"handle_pattern", "title", "created_after"}
+    assert {x["signal"] for x in c["reasons"]} == {
+        "handle_pattern",
+        "title",
+        "title_unique",
+        "created_after",
+    }
     assert c["threshold"] == service.threshold() and c["score"] >= c["threshold"]
     assert client.get(f"{BASE}/candidates/{c['id']}", headers=a.headers).json()["id"] == c["id"]
     r = client.post(f"{BASE}/candidates/{c['id']}/confirm", headers=a.headers,

@@ -52,6 +52,10 @@ def test_figures_recomputed_from_the_ground_truth() -> None:
     for it in owners:
         world.remove_now(it, world.start, "referral")
     end = world.start + 3 * 86400
+    # A day later the first successors are referred and removed too: a second generation.
+    world.tick(world.start + 86400)
+    for it in [x for x in world.items.values() if x.successor_of and x.alive(world.start + 86400)]:
+        world.remove_now(it, world.start + 86400, "referral")
     world.tick(end)
     truth = [json.loads(line) for line in world.ground_truth(end)]
     items = {t["id"]: t for t in truth if t["type"] == "item"}

@@ -31,7 +31,8 @@ def test_a_bumped_handle_is_proposed_as_successor(db_session: Session) -> None:
     [view], total = service.list_candidates(db_session, a.principal)
     assert total == 1
     assert (view.predecessor.id, view.successor.id) == (old.id, new.id)
-    assert _signals(view) == {"handle_pattern", "title", "created_after"}
+    # "Abu Media" is a distinctive name no other removal had: title_unique as well.
+    assert _signals(view) == {"handle_pattern", "title", "title_unique", "created_after"}
     assert view.candidate.score >= service.threshold()
     assert view.candidate.suggestion["categories"] == ["a", "c"]
     # Another agency sees neither item, so neither the candidate.

@@ -106,3 +106,70 @@ def test_engine_picks_the_best_predecessor_among_many() -> None:
     best = out["s1"]
     assert best is not None and best.removed == "r1" and best.proposed
     assert out["s2"] is None or not out["s2"].proposed
+
+
+def test_a_name_only_one_removal_had_outweighs_a_chance_handle_pattern() -> None:
+    """Unrelated handle, silent: the name is the evidence; rarer names weigh more."""
+    removed = [
+        _p("r1", "kalomi", title="Zeraqu Baditi", removed_at=T0),
+        _p("r2", "sute", title="Other Name", removed_at=T0),
+        _p("r3", "vona", title="Vona", removed_at=T0),
+        _p("r4", "rina", title="Vona", removed_at=T0),
+    ]
+    later = T0 + dt.timedelta(hours=1)
+    seen = [
+        # a random new handle that happens to extend r2's, with r1's (unique) name
+        _p("s1", "sute_news", title="Zeraqu Baditi", first_seen_at=later),
+        # a name two removals had: not enough on its own
+        _p("s2", "qaswarat", title="Vona", first_seen_at=later),
+    ]
+    out = {p.key: s for p, s in engine.link(removed, seen)}
+    s1 = out["s1"]
+    assert s1 is not None and s1.removed == "r1" and s1.proposed
+    assert {r.signal for r in s1.reasons} == {"title", "title_unique", "created_after"}
+    assert s1.score == pytest.approx(
+        WEIGHTS["title"] + WEIGHTS["title_unique"] + WEIGHTS["created_after"]
+    )
+    s2 = out["s2"]
+    assert s2 is not None and not s2.proposed
+    assert "title_unique" not in {r.signal for r in s2.reasons}
+
+
+def test_a_successor_on_another_platform_is_scored_like_any_other() -> None:
+    """A Telegram channel back as a Rocket.Chat room: the index is not split by platform."""
+    old = _p("r1", "abumedia", title="Abu Media", removed_at=T0)
+    new = Profile(
+        key="s1",
+        platform="rocket",
+        handle="abumedia_back",
+        title="Abu Media",
+        first_seen_at=T0 + dt.timedelta(hours=3),
+    )
+    [(_, best)] = engine.link([old], [new])
+    assert best is not None and best.removed == "r1" and best.proposed
+
+
+def test_a_name_kept_along_one_lineage_is_still_unique() -> None:
+    """A removed successor keeps its predecessor's name: one lineage, one holder."""
+    removed = [
+        _p("r1", "kalomi", title="Zeraqu Baditi", removed_at=T0),
+        _p(
+            "r2",
+            "kalomi2",
+            title="Zeraqu Baditi",
+            removed_at=T0 + dt.timedelta(hours=5),
+            predecessor="r1",
+        ),
+        _p("r3", "vona", title="Vona Lytemi", removed_at=T0),
+        _p("r4", "rina", title="Vona Lytemi", removed_at=T0),  # another lineage, same name
+    ]
+    later = T0 + dt.timedelta(hours=9)
+    seen = [
+        _p("s1", "qaswarat", title="Zeraqu Baditi", first_seen_at=later),
+        _p("s2", "ulvodi", title="Vona Lytemi", first_seen_at=later),
+    ]
+    out = {p.key: s for p, s in engine.link(removed, seen)}
+    s1, s2 = out["s1"], out["s2"]
+    assert s1 is not None and s1.proposed and s1.removed == "r2"  # the latest of the lineage
+    assert "title_unique" in {r.signal for r in s1.reasons}
+    assert s2 is not None and not s2.proposed

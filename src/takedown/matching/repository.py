@@ -103,6 +103,15 @@ def derived_signals(session: Session, parent_id: int) -> list[Signal]:
     return list(session.scalars(select(Signal).where(Signal.parent_id == parent_id)))
 
 
+def bank_signal(session: Session, bank_id: int, signal_type: str, digest: str) -> Signal | None:
+    """One signal of a bank by its digest (the unique key), without loading the bank."""
+    return session.scalars(
+        select(Signal).where(
+            Signal.bank_id == bank_id, Signal.signal_type == signal_type, Signal.digest == digest
+        )
+    ).first()
+
+
 def bank_digests(session: Session, bank_id: int) -> dict[tuple[str, str], Signal]:
     rows = session.scalars(select(Signal).where(Signal.bank_id == bank_id))
     return {(s.signal_type, s.digest): s for s in rows}

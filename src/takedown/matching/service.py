@@ -250,7 +250,7 @@ def add_signal(
     """Add (or re-enable) one signal; it is matchable in this process at once."""
     bank = _writable_bank(session, actor, bank_id)
     value = normalise_value(data.signal_type, data.value)
-    existing = repo.bank_digests(session, bank.id).get((data.signal_type, signal_digest(value)))
+    existing = repo.bank_signal(session, bank.id, data.signal_type, signal_digest(value))
     if existing is not None:
         if not existing.enabled and data.enabled:
             return set_signal_enabled(session, actor, existing.id, True, engine=engine)
@@ -394,7 +394,7 @@ def _add_derived(
     """A derived signal of ``parent`` (same bank, labels, provenance and state)."""
     value = normalise_value(signal_type, value)
     digest_ = signal_digest(value)
-    existing = repo.bank_digests(session, parent.bank_id).get((signal_type, digest_))
+    existing = repo.bank_signal(session, parent.bank_id, signal_type, digest_)
     if existing is not None:
         return existing
     now = utcnow()

@@ -60,6 +60,7 @@ def _profiles(
     texts = {} if removed else repository.reposted_from(session, idents, repository.TEXT_SIGNALS)
     ann = {} if removed else repository.announcements(session, ids)
     linked = repository.linked_in(session, sorted({c for v in ann.values() for c, _ in v}))
+    pred = _predecessors(session, ids) if removed else {}
     out: dict[str, tuple[Profile, Item]] = {}
     for it in items:
         p = Profile(
@@ -77,6 +78,7 @@ def _profiles(
                 (ch, at, frozenset(linked.get(ch, set()) - {it.identity}))
                 for ch, at in ann.get(it.id, [])
             ],
+            predecessor=pred.get(it.id),
         )
         out[it.identity] = (p, it)
     return out
@@ -129,6 +131,21 @@ def _store(
         row.score, row.reasons, row.status = score.score, score.reasons_json(), status.value
         row.updated_at = now
     return row
+
+
+def _predecessors(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Item id -> the identity of its proposed or confirmed predecessor (lineages of names)."""
+    rows = [
+        c
+        for c in repository.candidates_of_successors(session, ids)
+        if c.status in (CandidateStatus.PROPOSED.value, CandidateStatus.CONFIRMED.value)
+    ]
+    preds = {i.id: i.identity for i in repository.owners(session, {c.predecessor_id for c in rows})}
+    out: dict[int, str] = {}
+    for c in sorted(rows, key=lambda c: c.status != CandidateStatus.CONFIRMED.value):
+        if c.predecessor_id in preds:
+            out.setdefault(c.successor_id, preds[c.predecessor_id])
+    return out
 
 
 def _score_seen(

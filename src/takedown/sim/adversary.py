@@ -5,7 +5,8 @@ under which names, with which re-uploads) is part of the users' job, and the
 monitoring capability must be scored against known successors. After a
 removal the adversary may, after a delay drawn from the scenario, re-create
 the account or channel under a mutated handle, re-upload variants of its
-media, and announce the new address in a channel that survived.
+media, and announce the new address in a channel that survived; a Telegram
+channel may come back on another platform (``returns.successor_platform``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def on_removal(world: World, it: Item, t: int) -> None:
 
 
 def recreate(world: World, old: Item, t: int) -> Item:
-    p = world.platforms[old.platform]
+    p = returns.successor_platform(world, old)
     rng = world.rng("recreate", old.id)
     max_len = 15 if p.type == "microblog" else 30
     base, mutation = content.mutate_handle(rng, old.handle or old.key, max_len)
@@ -44,7 +45,14 @@ def recreate(world: World, old: Item, t: int) -> Item:
     new = world.make_owner(rng, p, t, handle=handle)
     new.successor_of, new.mutation, new.generation = old.id, mutation, old.generation + 1
     new.title, new.lang = old.title, old.lang
-    media_children = [world.items[c] for c in old.children if world.items[c].media]
+    # Only what the old one had posted by its removal can be re-posted (the generated
+    # history may date posts of an organically removed owner after its removal).
+    gone = old.removed_at if old.removed_at is not None else t
+    media_children = [
+        world.items[c]
+        for c in old.children
+        if world.items[c].media and world.items[c].appeared_at <= gone
+    ]
     lo, hi = world.sc.adversary.reposts
     for i, src in enumerate(media_children[: rng.randint(lo, hi)]):
         m = world.media[src.media[0]]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PlatformType = Literal[
     "microblog", "video", "telegram", "rocketchat", "filehost", "paste", "website", "onion_forum"
@@ -110,6 +110,9 @@ class Adversary(_M):
     announce: bool = True  # False: every return is silent (no announcement)
     silent_rate: float = 0.0  # share of returns that are not announced
     unrelated_rate: float = 0.0  # share of successors under a handle unrelated to the old one
+    # share of Telegram channels that come back on another platform (a Rocket.Chat room)
+    cross_platform_rate: float = 0.0
+    cross_platform_to: str | None = None  # that platform's id (default: the first rocketchat one)
 
 
 class Reports(_M):
@@ -130,6 +133,13 @@ class Scenario(_M):
     platforms: list[Platform]
     adversary: Adversary = Field(default_factory=Adversary)
     reports: Reports = Field(default_factory=Reports)
+
+    @model_validator(mode="after")
+    def _cross_platform_target(self) -> Scenario:
+        to = self.adversary.cross_platform_to
+        if to is not None and to not in {p.id for p in self.platforms}:
+            raise ValueError(f"adversary.cross_platform_to: no platform {to!r}")
+        return self
 
 
 def load_scenario(path: str | Path, seed: int | None = None) -> Scenario:

@@ -43,6 +43,16 @@ class RemovedIndex:
             if len(t) >= 3:
                 self.by_title[t].append(p.key)
 
+    def root(self, key: str) -> str:
+        """The first removed profile of ``key``'s lineage (following ``predecessor``)."""
+        seen = {key}
+        while (
+            (p := self.by_key[key].predecessor) is not None and p in self.by_key and p not in seen
+        ):
+            key = p
+            seen.add(key)
+        return key
+
     def __len__(self) -> int:
         return len(self.by_key)
 
@@ -70,7 +80,11 @@ class RemovedIndex:
 
     def best(self, seen: Profile) -> Score | None:
         """The highest-scoring removed predecessor of ``seen`` (None when nothing shares)."""
-        scores = [score_pair(self.by_key[k], seen) for k in sorted(self.candidates(seen))]
+        holders = len({self.root(k) for k in self.by_title.get(name_key(seen.title), ())})
+        scores = [
+            score_pair(self.by_key[k], seen, title_holders=holders)
+            for k in sorted(self.candidates(seen))
+        ]
         if not scores:
             return None
         # Ties (both at 1.0) go to more evidence, then to the latest removal: a successor

@@ -25,6 +25,7 @@ WEIGHTS: dict[str, float] = {
     "handle_core": 0.35,  # the same core once digits and successor suffixes are dropped
     "handle_close": 0.25,  # edit similarity of the skeletons >= 0.8 (rapidfuzz)
     "title": 0.35,  # the same display name / title after normalisation
+    "title_unique": 0.2,  # ... and no other removed account or channel had that name
     "description": 0.15,  # the same description after normalisation
     "media": 0.45,  # a PDQ / video match with what the removed one posted
     "text": 0.25,  # a near-duplicate text of what the removed one posted
@@ -44,6 +45,9 @@ PATTERN_WEIGHT = {
     "core": "handle_core",
 }
 CLOSE_SIMILARITY = 0.8
+#: A name counts as ``title_unique`` only from this many characters (after ``name_key``):
+#: a short one-word name is common among accounts that were never removed.
+UNIQUE_NAME_MIN = 8
 
 
 @dataclass(slots=True)
@@ -64,6 +68,8 @@ class Profile:
     text_from: set[str] = field(default_factory=set)
     # Announcements of this profile's address: (channel key, posted at, channel linked old keys).
     announced_in: list[tuple[str, dt.datetime | None, frozenset[str]]] = field(default_factory=list)
+    # The key of its own proposed or confirmed predecessor (a removed successor keeps its name).
+    predecessor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +117,20 @@ def handle_reasons(removed: Profile, seen: Profile) -> list[Reason]:
     return []
 
 
-def score_pair(removed: Profile, seen: Profile) -> Score:
-    """Every signal that holds for the pair, summed and clipped to 0..1."""
+def score_pair(removed: Profile, seen: Profile, *, title_holders: int = 0) -> Score:
+    """Every signal that holds for the pair, summed and clipped to 0..1.
+
+    ``title_holders``: how many removed lineages have this name (``RemovedIndex``
+    knows; a removed successor and its removed predecessor are one lineage); a
+    distinctive name (``UNIQUE_NAME_MIN``) only the removed one's lineage had is
+    stronger evidence than a common one.
+    """
     reasons = handle_reasons(removed, seen)
     t_old, t_new = name_key(removed.title), name_key(seen.title)
     if len(t_old) >= 3 and t_old == t_new:
         reasons.append(_w("title", f"same name {seen.title!r}"))
+        if title_holders == 1 and len(t_old) >= UNIQUE_NAME_MIN:
+            reasons.append(_w("title_unique", "no other removed account or channel had that name"))
     d_old, d_new = name_key(removed.description), name_key(seen.description)
     if len(d_old) >= 12 and d_old == d_new:
         reasons.append(_w("description", "same description"))
