@@ -212,6 +212,21 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
+def spread(items: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """``n`` items taken round-robin over the platforms (all of them when ``n`` is more)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for it in items:
+        by.setdefault(it["platform"], []).append(it)
+    out: list[dict[str, Any]] = []
+    i = 0
+    while len(out) < n and any(i < len(v) for v in by.values()):
+        for p in sorted(by):
+            if i < len(by[p]) and len(out) < n:
+                out.append(by[p][i])
+        i += 1
+    return out
+
+
 def pick_capture(items: list[dict[str, Any]], n: int) -> list[str]:
     by: dict[str, list[str]] = {}
     for it in items:
@@ -475,8 +490,9 @@ def main() -> None:
     data = parent.recv()
     testbed = Testbed(parent)
     info, items = data["info"], data["items"]
-    urls = [i["url"] for i in items][: args.items]
-    capture_urls = pick_capture([i for i in items[: args.items]], args.captures)
+    chosen = spread(items, args.items)  # round-robin over the platforms
+    urls = [i["url"] for i in chosen]
+    capture_urls = pick_capture(chosen, args.captures)
 
     rport = free_port()
     redis = subprocess.Popen(
