@@ -96,17 +96,17 @@ def shared(kind: str, url: str, rate: float, make: Any) -> HostBudget:
         return budget
 
 
-#: A request that wakes more than one slot interval after its slot books a new one (at
+#: A request that wakes more than half a slot interval after its slot books a new one (at
 #: most this many times, then it is sent): a late request sent next to an on-time one
-#: would put two slots' requests into one interval. So every request leaves within one
-#: interval of its slot, and any one second holds at most ``rate + 2`` of them.
+#: would put two slots' requests into one interval. So every request leaves within half
+#: an interval of its slot, and any one second holds at most ``rate + 1.5`` of them.
 MAX_REBOOKS = 5
 
 
 def _late(woke: float, booked: float, wait: float, rate: float) -> bool:
     # ``booked`` is taken before the booking was sent: the slot is no earlier than
     # ``booked + wait``, so this over-estimates the lateness (never sends a late one).
-    return woke - (booked + wait) > 1.0 / rate
+    return woke - (booked + wait) > 0.5 / rate
 
 
 def take_slot(
