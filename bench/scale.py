@@ -465,6 +465,8 @@ def summarise(
         "ratio_to_host_bound": round(med / bound_s, 2) if bound_s else None,
         "cpu_per_wall_s": round(cpu_util, 2),
         "cpu_wait_per_wall_s": round(runq, 2),
+        # What one core does for this phase: the ceiling on an idle machine is cores x it.
+        "items_per_cpu_s": round(items / med / cpu_util, 1) if cpu_util else None,
         "peak_per_host_per_s": peak,
         "bound_held": peak <= rate + SLACK,
     }
@@ -585,7 +587,8 @@ def main() -> None:
     )
     head = (
         f"{'phase':<8}{'mode':<12}{'items/s':>9}{'per proc':>9}{'vs emb':>8}"
-        f"{'bound s':>9}{'vs bound':>9}{'cpu/s':>7}{'runq/s':>7}{'peak/host/s':>13}  limited by"
+        f"{'bound s':>9}{'vs bound':>9}{'cpu/s':>7}{'runq/s':>7}"
+        f"{'/cpu-s':>9}{'peak/host/s':>13}  limited by"
     )
     print(head)
     for phase in ("verify", "capture"):
@@ -597,8 +600,24 @@ def main() -> None:
                 f"{phase:<8}{key:<12}{r['items_per_s']:>9}{r['items_per_s_per_proc']:>9}"
                 f"{r['ratio_to_embedded']:>8}{r['host_bound_s']:>9}"
                 f"{r['ratio_to_host_bound']!s:>9}{r['cpu_per_wall_s']:>7}"
-                f"{r['cpu_wait_per_wall_s']:>7}"
+                f"{r['cpu_wait_per_wall_s']:>7}{r['items_per_cpu_s']!s:>9}"
                 f"{r['peak_per_host_per_s']:>7} <= {args.rate + SLACK:g}  {r['limit']}"
+            )
+    print(
+        "bound s: the busiest host's requests / the rate (no per-host-polite run is "
+        "faster); cpu/s: CPU seconds the processes used per second; runq/s: seconds "
+        "their threads waited for a core per second; /cpu-s: items per CPU second."
+    )
+    for phase in ("verify", "capture"):
+        for key in sorted(k for k in results if k != "embedded-1"):
+            r = results[key][phase]
+            ceiling = cores * (r["items_per_cpu_s"] or 0)
+            host_ceiling = r["items"] / r["host_bound_s"] if r["host_bound_s"] else 0
+            print(
+                f"{phase} {key}: x{r['ratio_to_embedded']} embedded; per-host bound "
+                f"{host_ceiling:.0f} items/s, CPU ceiling {ceiling:.0f} items/s "
+                f"({cores} cores x {r['items_per_cpu_s']}/cpu-s) against {r['items_per_s']} "
+                f"measured with {r['cpu_per_wall_s']} cores' worth got ({r['limit']})"
             )
     problems = []
     for key, res in results.items():
