@@ -57,7 +57,8 @@ def test_an_on_time_request_books_one_slot() -> None:
     budget = Budget(clock, rate=10)
     assert take_slot(budget, "a.example", now=clock.now, sleep=clock.sleep) == 0
     assert take_slot(budget, "a.example", now=clock.now, sleep=clock.sleep) == 0
-    assert budget.booked == 2  # the second waited its 0.1 s and woke 10 ms late: in time (half an interval is 50 ms)
+    # the second waited its 0.1 s and woke 10 ms late: in time (half an interval is 50 ms)
+    assert budget.booked == 2
 
 
 def test_a_request_woken_more_than_half_an_interval_late_books_again() -> None:
