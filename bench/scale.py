@@ -350,76 +350,81 @@ def run_mode(
             time.sleep(0.2)
         time.sleep(1.0)  # the index loads at start (IndexSync): not part of the round
 
-        # 1. the verification round: the due work as jobs in the outbox
-        n_items = seeded["items"]
-        per_job = -(-n_items // args.chunks)
-        testbed.reset()
-        cpu0 = sum(cpu_seconds(c.pid) for c in children)
-        rq0 = sum(runq_seconds(c.pid) for c in children)
-        t0 = time.monotonic()
-        with session_scope(factory) as s:
-            for k in range(args.chunks):
-                outbox.record(s, "verification.verify", {"limit": per_job, "per_host": 16},
-                              key=f"scale:verify:{k}")  # fmt: skip
-        _wait_done(engine, args.chunks, t0, f"{mode} x{procs} verification", args.timeout)
-        elapsed = time.monotonic() - t0
-        cpu = sum(cpu_seconds(c.pid) for c in children) - cpu0
-        runq = sum(runq_seconds(c.pid) for c in children) - rq0
-        hits = testbed.hits()
-        with engine.connect() as conn:
-            per_item = Counter(
-                dict(
+        jobs = 0
+        if "verify" in args.phases:
+            # 1. the verification round: the due work as jobs in the outbox
+            n_items = seeded["items"]
+            per_job = -(-n_items // args.chunks)
+            testbed.reset()
+            cpu0 = sum(cpu_seconds(c.pid) for c in children)
+            rq0 = sum(runq_seconds(c.pid) for c in children)
+            t0 = time.monotonic()
+            with session_scope(factory) as s:
+                for k in range(args.chunks):
+                    outbox.record(s, "verification.verify", {"limit": per_job, "per_host": 16},
+                                  key=f"scale:verify:{k}")  # fmt: skip
+            _wait_done(engine, args.chunks, t0, f"{mode} x{procs} verification", args.timeout)
+            elapsed = time.monotonic() - t0
+            cpu = sum(cpu_seconds(c.pid) for c in children) - cpu0
+            runq = sum(runq_seconds(c.pid) for c in children) - rq0
+            hits = testbed.hits()
+            with engine.connect() as conn:
+                per_item = Counter(
+                    dict(
+                        conn.execute(
+                            text("SELECT item_id, count(*) FROM checks GROUP BY item_id")
+                        ).all()
+                    )
+                )
+            out["verify"] = {
+                "items": n_items,
+                "elapsed": elapsed,
+                "cpu": cpu,
+                "runq": runq,
+                "checked": len(per_item),
+                "checked_twice": sum(1 for v in per_item.values() if v > 1),
+                "hits": hits,
+            }
+
+            jobs = args.chunks
+
+        if "capture" in args.phases:
+            # 2. the evidence capture: batches of items as jobs in the outbox
+            ids = seeded["capture_ids"]
+            batches = [ids[i : i + args.batch] for i in range(0, len(ids), args.batch)]
+            testbed.reset()
+            cpu0 = sum(cpu_seconds(c.pid) for c in children)
+            rq0 = sum(runq_seconds(c.pid) for c in children)
+            t0 = time.monotonic()
+            with session_scope(factory) as s:
+                for k, batch in enumerate(batches):
+                    outbox.record(s, "evidence.capture",
+                                  {"item_ids": batch, "user_id": seeded["user_id"]},
+                                  key=f"scale:capture:{k}")  # fmt: skip
+            _wait_done(engine, jobs + len(batches), t0, f"{mode} x{procs} capture", args.timeout)
+            elapsed = time.monotonic() - t0
+            cpu = sum(cpu_seconds(c.pid) for c in children) - cpu0
+            runq = sum(runq_seconds(c.pid) for c in children) - rq0
+            hits = testbed.hits()
+            with engine.connect() as conn:
+                states = dict(
                     conn.execute(
-                        text("SELECT item_id, count(*) FROM checks GROUP BY item_id")
+                        text("SELECT status, count(*) FROM evidence_captures GROUP BY status")
                     ).all()
                 )
-            )
-        out["verify"] = {
-            "items": n_items,
-            "elapsed": elapsed,
-            "cpu": cpu,
-            "runq": runq,
-            "checked": len(per_item),
-            "checked_twice": sum(1 for v in per_item.values() if v > 1),
-            "hits": hits,
-        }
-
-        # 2. the evidence capture: batches of items as jobs in the outbox
-        ids = seeded["capture_ids"]
-        batches = [ids[i : i + args.batch] for i in range(0, len(ids), args.batch)]
-        testbed.reset()
-        cpu0 = sum(cpu_seconds(c.pid) for c in children)
-        rq0 = sum(runq_seconds(c.pid) for c in children)
-        t0 = time.monotonic()
-        with session_scope(factory) as s:
-            for k, batch in enumerate(batches):
-                outbox.record(s, "evidence.capture",
-                              {"item_ids": batch, "user_id": seeded["user_id"]},
-                              key=f"scale:capture:{k}")  # fmt: skip
-        _wait_done(engine, args.chunks + len(batches), t0, f"{mode} x{procs} capture", args.timeout)
-        elapsed = time.monotonic() - t0
-        cpu = sum(cpu_seconds(c.pid) for c in children) - cpu0
-        runq = sum(runq_seconds(c.pid) for c in children) - rq0
-        hits = testbed.hits()
-        with engine.connect() as conn:
-            states = dict(
-                conn.execute(
-                    text("SELECT status, count(*) FROM evidence_captures GROUP BY status")
-                ).all()
-            )
-            captured = conn.execute(
-                text("SELECT count(DISTINCT item_id) FROM evidence_captures "
-                     "WHERE status = 'complete'")
-            ).scalar()  # fmt: skip
-        out["capture"] = {
-            "items": len(ids),
-            "elapsed": elapsed,
-            "cpu": cpu,
-            "runq": runq,
-            "complete": int(captured or 0),
-            "states": states,
-            "hits": hits,
-        }
+                captured = conn.execute(
+                    text("SELECT count(DISTINCT item_id) FROM evidence_captures "
+                         "WHERE status = 'complete'")
+                ).scalar()  # fmt: skip
+            out["capture"] = {
+                "items": len(ids),
+                "elapsed": elapsed,
+                "cpu": cpu,
+                "runq": runq,
+                "complete": int(captured or 0),
+                "states": states,
+                "hits": hits,
+            }
     finally:
         for c in children:
             c.terminate()
@@ -506,11 +511,13 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=int, default=50, help="the testbed's answer latency")
     ap.add_argument("--chunks", type=int, default=32, help="verification jobs per round")
     ap.add_argument("--batch", type=int, default=10, help="items per capture job")
+    ap.add_argument("--phases", default="verify,capture", help="verify, capture or both")
     ap.add_argument("--runs", type=int, default=1, help="rounds per mode (median)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per phase")
     args = ap.parse_args()
     if args.quick:
         args.items, args.captures = 2_000, 200
+    args.phases = tuple(p for p in ("verify", "capture") if p in args.phases.split(","))
     counts = [int(x) for x in args.workers.split(",") if x]
     args.max_workers = max(counts)
     cores = os.cpu_count() or 1
@@ -561,14 +568,13 @@ def main() -> None:
             for mode, n in plan:
                 r = run_mode(mode, n, args, env, tmp, template, seeded, testbed)
                 raw.setdefault(f"{mode}-{n}", []).append(r)
-                v, c = r["verify"], r["capture"]
-                print(f"  {mode}-{n}: verification {v['elapsed']:.1f} s, "
-                      f"capture {c['elapsed']:.1f} s", file=sys.stderr)  # fmt: skip
+                took = ", ".join(f"{p} {r[p]['elapsed']:.1f} s" for p in args.phases)
+                print(f"  {mode}-{n}: {took}", file=sys.stderr)
         for key, runs in raw.items():
             procs = int(key.rsplit("-", 1)[1])
             results[key] = {
                 phase: summarise(phase, procs, [r[phase] for r in runs], args.rate, cores)
-                for phase in ("verify", "capture")
+                for phase in args.phases
             }
     finally:
         redis.terminate()
@@ -591,7 +597,7 @@ def main() -> None:
         f"{'/cpu-s':>9}{'peak/host/s':>13}  limited by"
     )
     print(head)
-    for phase in ("verify", "capture"):
+    for phase in args.phases:
         base = results["embedded-1"][phase]["items_per_s"]
         for key, res in results.items():
             r = res[phase]
@@ -608,7 +614,7 @@ def main() -> None:
         "faster); cpu/s: CPU seconds the processes used per second; runq/s: seconds "
         "their threads waited for a core per second; /cpu-s: items per CPU second."
     )
-    for phase in ("verify", "capture"):
+    for phase in args.phases:
         for key in sorted(k for k in results if k != "embedded-1"):
             r = results[key][phase]
             ceiling = cores * (r["items_per_cpu_s"] or 0)
@@ -621,13 +627,13 @@ def main() -> None:
             )
     problems = []
     for key, res in results.items():
-        v, c = res["verify"], res["capture"]
-        if v["checked"] != n_items or v["checked_twice"]:
+        v, c = res.get("verify"), res.get("capture")
+        if v and (v["checked"] != n_items or v["checked_twice"]):
             problems.append(f"{key}: {v['checked']} of {n_items} checked, "
                             f"{v['checked_twice']} twice")  # fmt: skip
-        if c["complete"] != len(capture_ids):
+        if c and c["complete"] != len(capture_ids):
             problems.append(f"{key}: {c['complete']} of {len(capture_ids)} captured")
-        if not (v["bound_held"] and c["bound_held"]):
+        if not all(r["bound_held"] for r in res.values()):
             problems.append(f"{key}: a per-host limit was exceeded")
     for p in problems:
         print("PROBLEM:", p)
@@ -651,7 +657,7 @@ def main() -> None:
                     results[k][p]["bound_held"]
                     for k in results
                     if k.endswith("-4")
-                    for p in ("verify", "capture")
+                    for p in args.phases
                 ),
             }
         )
