@@ -45,6 +45,7 @@ import io
 import json
 import multiprocessing as mp
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -663,7 +664,8 @@ def main() -> None:
         )
     )
     if problems:
-        sys.exit(1)
+        sys.exit(f"the workers' logs are in {tmp}")
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
