@@ -1,4 +1,4 @@
-"""The job that ``bench/scale.py`` runs in 1, 2 and 4 worker processes (and embedded).
+"""The job that ``bench/scale.py --synthetic`` runs in 1, 2 and 4 worker processes (and embedded).
 
 ``bench.fetch`` GETs one URL from the bench's slow hosts through the guarded client, with
 the deployment-wide per-host budget from the settings, then records its effect key.

@@ -13,8 +13,10 @@ the database's clock, ``runtime.host_budget``), so machines' clock skew does not
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 
@@ -92,3 +94,56 @@ def shared(kind: str, url: str, rate: float, make: Any) -> HostBudget:
         if budget is None:
             budget = _cache[key] = make()
         return budget
+
+
+#: A request that wakes more than half a slot interval after its slot books a new one (at
+#: most this many times, then it is sent): a late request sent next to an on-time one
+#: would put two slots' requests into one interval. So every request leaves within half
+#: an interval of its slot, and any one second holds at most ``rate + 1.5`` of them.
+MAX_REBOOKS = 5
+
+
+def _late(woke: float, booked: float, wait: float, rate: float) -> bool:
+    # ``booked`` is taken before the booking was sent: the slot is no earlier than
+    # ``booked + wait``, so this over-estimates the lateness (never sends a late one).
+    return woke - (booked + wait) > 0.5 / rate
+
+
+def take_slot(
+    budget: HostBudget,
+    host: str,
+    *,
+    now: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Book ``host``'s next slot and sleep until it (booking again if woken late);
+    returns how many times it booked again."""
+    rebooks = 0
+    while True:
+        booked = now()
+        wait = budget.reserve(host)
+        if wait > 0:
+            sleep(wait)
+        if rebooks >= MAX_REBOOKS or not _late(now(), booked, wait, budget.rate):
+            return rebooks
+        rebooks += 1
+
+
+async def take_slot_async(
+    budget: HostBudget,
+    host: str,
+    *,
+    now: Callable[[], float] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> int:
+    """``take_slot`` for an event loop: the booking runs in a thread (Redis, PostgreSQL)."""
+    clock = now or asyncio.get_running_loop().time
+    rebooks = 0
+    while True:
+        booked = clock()
+        wait = await asyncio.to_thread(budget.reserve, host)
+        if wait > 0:
+            await sleep(wait)
+        if rebooks >= MAX_REBOOKS or not _late(clock(), booked, wait, budget.rate):
+            return rebooks
+        rebooks += 1

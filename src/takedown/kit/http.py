@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import threading
-import time
 import typing
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 
@@ -36,7 +35,7 @@ from httpx._transports.default import (  # httpx has no public mapper; httpx-soc
 
 from takedown.kit.backends import Guard, GuardedAsyncBackend, GuardedSyncBackend, is_onion
 from takedown.kit.errors import PayloadTooLarge
-from takedown.kit.host_budget import HostBudget
+from takedown.kit.host_budget import HostBudget, take_slot, take_slot_async
 from takedown.kit.proxy import ProxyConfig, pinned
 from takedown.kit.ssrf import BlockedDestination, parse_resolve
 
@@ -151,9 +150,7 @@ class GuardedAsyncTransport(httpx.AsyncBaseTransport):
         await sem.acquire()
         try:
             if self._budget is not None:  # the deployment-wide budget (kit.host_budget)
-                wait = await asyncio.to_thread(self._budget.reserve, host)
-                if wait > 0:  # the slot is `wait` after the booking answered
-                    await asyncio.sleep(wait)
+                await take_slot_async(self._budget, host)  # booked again if woken late
             if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
@@ -255,9 +252,7 @@ class GuardedTransport(httpx.BaseTransport):
         sem.acquire()
         try:
             if self._budget is not None:
-                wait = self._budget.reserve(host)
-                if wait > 0:
-                    time.sleep(wait)
+                take_slot(self._budget, host)
             if is_onion(host):
                 if self._tor is None:
                     raise BlockedDestination(f"{host}: no Tor proxy configured for .onion hosts")
