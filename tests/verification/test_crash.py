@@ -141,13 +141,13 @@ def test_a_dead_workers_leases_are_released_on_restart_and_the_page_says_why(
     with session_scope(factory) as s:
         p = progress(s, req)
         assert (p.checked, p.running, p.queued) == (0, 1, 0)
-        assert "being checked now" in _detail(req, p)
+        assert "being checked now" in _detail(req, p, "5 minutes")
         # the restart (``takedown serve`` / ``takedown worker`` start hooks)
         assert repository.release_dead_leases(s) == 5
     with session_scope(factory) as s:
         p = progress(s, req)
         assert (p.checked, p.running, p.queued) == (0, 0, 1)
-        assert "waiting for a checker" in _detail(req, p)
+        assert "waiting for a checker" in _detail(req, p, "5 minutes")
     rep = verify_due(
         factory,
         lambda: httpx.AsyncClient(transport=httpx.MockTransport(_gone)),
