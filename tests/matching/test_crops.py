@@ -142,3 +142,24 @@ def test_video_frames_get_the_same_crop_rotation_and_mirror_recovery(
     other = media.video(22, seconds=3.0, variant="crop_centred")
     report = service.match_media(sqlite_session, sup.principal, other, engine=engine)
     assert not [m for m in report.matches if m.signal_type == "video_pdq"]
+
+
+def _distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def test_letterbox_on_a_picture_with_a_dark_edge_matches_by_the_even_trim() -> None:
+    """A letterbox bar that runs into the picture's own dark edge makes that border look
+    deeper than the opposite one; trimming both by the shallower depth undoes the pad."""
+    import numpy as np
+    from PIL import ImageOps
+
+    for seed in (1, 2, 3):
+        arr = np.asarray(media.photo_like(seed)).copy()
+        arr[int(arr.shape[0] * 0.8) :] = 0  # a night sky: black along the bottom
+        img = Image.fromarray(arr)
+        want = next(r for r in hash_image(media.jpeg(img)) if r.variant == "original")
+        padded = ImageOps.expand(img, border=(0, 60, 0, 60), fill=(0, 0, 0))
+        got = {r.variant: r for r in hash_image(media.jpeg(padded)) if r.signal_type == "pdq"}
+        assert _distance(got["trimmed"].value, want.value) > 31  # the uneven trim misses
+        assert _distance(got["trimmed_even"].value, want.value) <= 31, seed
