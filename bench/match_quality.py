@@ -75,7 +75,15 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 PHOTO_CROPS = 40
 _PHOTOS: list[Image.Image] = []
 #: Debian packages whose wallpapers are the photographs (``--fetch-photos``).
-PHOTO_PACKAGES = ("gnome-backgrounds", "plasma-workspace-wallpapers", "mate-backgrounds")
+PHOTO_PACKAGES = (
+    "gnome-backgrounds",
+    "plasma-workspace-wallpapers",
+    "mate-backgrounds",
+    "ukui-wallpapers",
+    "lomiri-wallpapers",
+    "lomiri-wallpapers-16.04",
+    "lomiri-wallpapers-20.04",
+)
 
 
 def fetch_photos(folder: Path) -> Path:
