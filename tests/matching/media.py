@@ -99,29 +99,3 @@ def photo_like(seed: int, size: tuple[int, int] = (640, 480)) -> Image.Image:
     acc -= acc.min()
     acc *= 255.0 / max(1e-6, float(acc.max()))
     return Image.fromarray(acc.astype(np.uint8), "RGB")
-
-
-def stripes(seed: int, size: tuple[int, int] = (1024, 768)) -> Image.Image:
-    """A generated stand-in for a textured wallpaper: fine vertical stripes (a period of a
-    few pixels, far above PDQ's frequencies) over a soft lit gradient. Resampling folds
-    such stripes into low frequencies (aliasing) unless the resampler filters them out."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    period = rng.uniform(11.0, 16.0)
-    x = np.arange(w, dtype=np.float32)[None, :]
-    y = np.arange(h, dtype=np.float32)[:, None]
-    light = np.zeros((h, w), dtype=np.float32)
-    for _ in range(4):
-        cx, cy = rng.uniform(0.0, 1.0) * w, rng.uniform(0.0, 1.0) * h
-        r = rng.uniform(0.1, 0.3) * w
-        light += np.exp(-(((x - cx) / r) ** 2 + ((y - cy) / r) ** 2))
-    for _ in range(6):  # a few hard-edged shapes: PDQ's quality wants edges
-        cx, cy = rng.uniform(0.0, 1.0) * w, rng.uniform(0.0, 1.0) * h
-        rx, ry = rng.uniform(0.05, 0.2) * w, rng.uniform(0.05, 0.2) * h
-        light += rng.uniform(0.2, 0.4) * ((((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2) < 1)
-    light /= float(light.max())
-    stripe = 0.5 + 0.5 * np.sin(2 * np.pi * x / period)
-    lum = 20 + 220 * light * (0.05 + 0.95 * stripe)
-    tint = np.array([1.0, 0.78, 0.55], dtype=np.float32) * rng.uniform(0.8, 1.0)
-    rgb = np.clip(lum[:, :, None] * tint[None, None, :], 0, 255)
-    return Image.fromarray(rgb.astype(np.uint8), "RGB")
