@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import random
 import time
@@ -261,7 +262,11 @@ def main() -> None:
             f" distractors), the rest of the {nd} distractors are posters"
         )
     with ProcessPoolExecutor(
-        args.workers, initializer=_init_photos, initargs=(args.photos or None, n)
+        # The workers are forked: they get the decoded photographs as they are, not a reload.
+        args.workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init,
+        initargs=(list(_PHOTOS), _N_ORIG[0]),
     ) as pool:
         originals = list(pool.map(_orig_job, range(n), chunksize=4))
         plain_idx = BinaryIndex()
