@@ -286,10 +286,16 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
         out.extend(pdq_of_array(arr, name) for name, arr in _trimmed(img, sq))
     if options.band:
         out.append(pdq_of_array(band(sq), "band"))
-    if options.inner:
-        out.append(inner_signal(img))
-    if options.windows:
-        out.extend(window_hashes(img, quality=out[0].quality or 0))
+    if options.inner or options.windows:
+        inner = inner_signal(img)
+        if options.inner:
+            out.append(inner)
+        if options.windows:
+            # The windows lie inside the query: the better of the whole frame's quality and
+            # its inner region's gates them (flat margins lower the frame's figure, not the
+            # windows'; a stored inner signal is gated by its own region's quality too).
+            quality = max(out[0].quality or 0, inner.quality or 0)
+            out.extend(window_hashes(img, quality=quality))
     return out
 
 
