@@ -28,8 +28,9 @@ sub-images (40-90 % of a side, some mirrored); every hit is a false positive.
     .venv/bin/python bench/match_quality.py [--quick] [--originals 200] [--distractors 10000]
         [--photos DIR]
 
-Photographs: ``apt-get download gnome-backgrounds plasma-workspace-wallpapers
-mate-backgrounds`` and ``dpkg -x`` each into a folder (never committed).
+Photographs: ``--fetch-photos DIR`` runs ``apt-get download`` of Debian's
+``PHOTO_PACKAGES`` and ``dpkg -x`` of each into DIR (keep DIR outside the
+repository: photographs are never committed), then uses DIR as ``--photos``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import multiprocessing
 import os
 import random
 import time
@@ -55,6 +57,8 @@ from takedown.sim.media import EXTRA_VARIANTS, VARIANTS, apply_variant, make_pos
 
 THRESHOLD = 31
 TARGETS = (
+    "crop",
+    "mirror_crop_offset",
     "reencode",
     "resize",
     "mirror",
@@ -71,6 +75,33 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 #: Distractor sub-images made from each photograph kept out of the bank.
 PHOTO_CROPS = 40
 _PHOTOS: list[Image.Image] = []
+#: Debian packages whose wallpapers are the photographs (``--fetch-photos``).
+PHOTO_PACKAGES = (
+    "gnome-backgrounds",
+    "plasma-workspace-wallpapers",
+    "mate-backgrounds",
+    "ukui-wallpapers",
+    "lomiri-wallpapers",
+    "lomiri-wallpapers-16.04",
+    "lomiri-wallpapers-20.04",
+)
+
+
+def fetch_photos(folder: Path) -> Path:
+    """Download ``PHOTO_PACKAGES`` with apt and unpack them under ``folder``."""
+    import subprocess
+
+    folder.mkdir(parents=True, exist_ok=True)
+    debs = folder / "debs"
+    debs.mkdir(exist_ok=True)
+    if not list(debs.glob("*.deb")):
+        subprocess.run(["apt-get", "download", *PHOTO_PACKAGES], cwd=debs, check=True)
+    out = folder / "x"
+    for deb in sorted(debs.glob("*.deb")):
+        subprocess.run(["dpkg", "-x", str(deb), str(out)], check=True)
+    return out
+
+
 DISTRACTOR_BASE = 10_000_000
 
 
@@ -208,8 +239,13 @@ def main() -> None:
     ap.add_argument("--originals", type=int, default=0)
     ap.add_argument("--distractors", type=int, default=0)
     ap.add_argument("--photos", default="", help="a folder of photographs to use as originals")
+    ap.add_argument(
+        "--fetch-photos", default="", help="apt-get download PHOTO_PACKAGES into this folder"
+    )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = ap.parse_args()
+    if args.fetch_photos:
+        args.photos = str(fetch_photos(Path(args.fetch_photos)))
     n = args.originals or (40 if args.quick else 200)
     nd = args.distractors or (1000 if args.quick else 10_000)
     t0 = time.perf_counter()
@@ -226,7 +262,11 @@ def main() -> None:
             f" distractors), the rest of the {nd} distractors are posters"
         )
     with ProcessPoolExecutor(
-        args.workers, initializer=_init_photos, initargs=(args.photos or None, n)
+        # The workers are forked: they get the decoded photographs as they are, not a reload.
+        args.workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init,
+        initargs=(list(_PHOTOS), _N_ORIG[0]),
     ) as pool:
         originals = list(pool.map(_orig_job, range(n), chunksize=4))
         plain_idx = BinaryIndex()
@@ -247,13 +287,16 @@ def main() -> None:
 
         def score(queries: list[Hashes], truth: list[int | None]) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for name in ("plain", "takedown", "imported"):
+            for name in ("plain", "takedown", "imported", "imported_windows"):
                 hits = fps = 0
                 for q, want in zip(queries, truth, strict=True):
                     if name == "plain":
                         found = found_in(plain_idx, [q[0]])
                     elif name == "imported":
                         found = found_in(plain_idx, q[1])
+                    elif name == "imported_windows":
+                        # The query's crop windows too, against the plain list's hashes.
+                        found = found_in(plain_idx, q[1]) | found_in(plain_idx, q[2])
                     else:
                         found = found_in(full_idx, q[1]) | found_in(inner_idx, q[2])
                     hits += want in found
@@ -272,9 +315,11 @@ def main() -> None:
                     "plain_recall": sc["plain"]["hits"] / n,
                     "takedown_recall": sc["takedown"]["hits"] / n,
                     "imported_recall": sc["imported"]["hits"] / n,
+                    "imported_windows_recall": sc["imported_windows"]["hits"] / n,
                     "plain_fp": sc["plain"]["false_positives"],
                     "takedown_fp": sc["takedown"]["false_positives"],
                     "imported_fp": sc["imported"]["false_positives"],
+                    "imported_windows_fp": sc["imported_windows"]["false_positives"],
                 }
             )
         dq = list(pool.map(_dist_job, range(nd), chunksize=32))
@@ -282,18 +327,19 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
     print(
         f"{'variant':18} {'n':>6} {'plain PDQ (HMA)':>16} {'takedown':>9} {'td vs imported':>15}"
-        f" {'FP plain':>9} {'FP td':>6} {'FP imp':>7}"
+        f" {'imp+windows':>12} {'FP plain':>9} {'FP td':>6} {'FP imp':>7} {'FP imp+w':>9}"
     )
     for r in rows:
         print(
             f"{r['variant']:18} {r['n']:>6} {r['plain_recall']:>16.1%} {r['takedown_recall']:>9.1%}"
-            f" {r['imported_recall']:>15.1%} {r['plain_fp']:>9} {r['takedown_fp']:>6}"
-            f" {r['imported_fp']:>7}"
+            f" {r['imported_recall']:>15.1%} {r['imported_windows_recall']:>12.1%}"
+            f" {r['plain_fp']:>9} {r['takedown_fp']:>6} {r['imported_fp']:>7}"
+            f" {r['imported_windows_fp']:>9}"
         )
     print(
-        f"{'distractors':18} {nd:>6} {'':>16} {'':>9} {'':>15}"
+        f"{'distractors':18} {nd:>6} {'':>16} {'':>9} {'':>15} {'':>12}"
         f" {dsc['plain']['false_positives']:>9} {dsc['takedown']['false_positives']:>6}"
-        f" {dsc['imported']['false_positives']:>7}"
+        f" {dsc['imported']['false_positives']:>7} {dsc['imported_windows']['false_positives']:>9}"
     )
     if photo_note:
         print(photo_note)
@@ -319,6 +365,7 @@ def main() -> None:
                     "plain": dsc["plain"]["false_positives"],
                     "takedown": dsc["takedown"]["false_positives"],
                     "imported": dsc["imported"]["false_positives"],
+                    "imported_windows": dsc["imported_windows"]["false_positives"],
                 },
                 "targets": targets,
                 "targets_met": all(targets.values()),

@@ -142,3 +142,49 @@ def test_video_frames_get_the_same_crop_rotation_and_mirror_recovery(
     other = media.video(22, seconds=3.0, variant="crop_centred")
     report = service.match_media(sqlite_session, sup.principal, other, engine=engine)
     assert not [m for m in report.matches if m.signal_type == "video_pdq"]
+
+
+def _distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def test_letterbox_on_a_picture_with_a_dark_edge_matches_by_the_even_trim() -> None:
+    """A letterbox bar that runs into the picture's own dark edge makes that border look
+    deeper than the opposite one; trimming both by the shallower depth undoes the pad."""
+    import numpy as np
+    from PIL import ImageOps
+
+    for seed in (1, 2, 3):
+        arr = np.asarray(media.photo_like(seed)).copy()
+        arr[int(arr.shape[0] * 0.8) :] = 0  # a night sky: black along the bottom
+        img = Image.fromarray(arr)
+        want = next(r for r in hash_image(media.jpeg(img)) if r.variant == "original")
+        padded = ImageOps.expand(img, border=(0, 60, 0, 60), fill=(0, 0, 0))
+        got = {r.variant: r for r in hash_image(media.jpeg(padded)) if r.signal_type == "pdq"}
+        assert _distance(got["trimmed"].value, want.value) > 31  # the uneven trim misses
+        assert _distance(got["trimmed_even"].value, want.value) <= 31, seed
+
+
+def _flat_margined(seed: int) -> Image.Image:
+    """A low-contrast field inside flat grey margins: the whole frame's PDQ quality is under
+    50 (the margins have no gradient), its inner region's is over 50."""
+    import numpy as np
+    from PIL import ImageOps
+
+    arr = np.asarray(media.photo_like(seed)).astype(np.float32)
+    low = Image.fromarray((128 + (arr - 128) * 0.35).astype(np.uint8))
+    return ImageOps.expand(low, border=(64, 48, 64, 48), fill=(128, 128, 128))
+
+
+def test_windows_are_gated_by_the_inner_region_quality_not_the_frame() -> None:
+    """A query whose whole frame has a poor PDQ quality but whose inner region is fine still
+    searches its windows (they lie inside), so its crop matches the stored inner signal."""
+    for seed in (1, 2, 3):
+        img = _flat_margined(seed)
+        stored = next(r for r in hash_image(media.jpeg(img)) if r.variant == "inner")
+        assert stored.usable
+        query = hash_image(media.jpeg(apply_variant(img, "crop_centred", seed)))
+        assert not query[0].usable  # the frame's own PDQ does not count
+        windows = [r for r in query if r.signal_type == "pdq_inner" and r.usable]
+        assert windows, seed
+        assert min(_distance(w.value, stored.value) for w in windows) <= 31, seed

@@ -217,18 +217,30 @@ def _resampling(size: tuple[int, int], side: int) -> Image.Resampling:
     return Image.Resampling.BOX if min(size) >= side else Image.Resampling.BILINEAR
 
 
-def _trimmed(img: Image.Image, sq: U8Array) -> U8Array | None:
-    """The source without its uniform borders, as a square; borders are found on ``sq``."""
+def _trimmed(img: Image.Image, sq: U8Array) -> list[tuple[str, U8Array]]:
+    """The source without its uniform borders, as a square; borders are found on ``sq``.
+
+    ``trimmed`` cuts every border found. When opposite borders differ (a letterbox bar
+    that runs into a dark edge of the picture itself, so one side looks deeper than it
+    is), ``trimmed_even`` also cuts only the shallower depth from both sides: padding
+    is added evenly, so that is the pad, and the dark edge stays.
+    """
     s = sq.shape[0]
     top, bottom, left, right = find_borders(sq)
-    if max(top, bottom) < s * TRIM_MIN_FRACTION and max(left, right) < s * TRIM_MIN_FRACTION:
-        return None
-    if s - top - bottom < s * 0.3 or s - left - right < s * 0.3:
-        return None  # a mostly uniform image: trimming would keep noise
-    w, h = img.size
-    box = (left * w / s, top * h / s, w - right * w / s, h - bottom * h / s)
-    sub = img.resize((s, s), _resampling(img.size, s), box=box)
-    return np.ascontiguousarray(np.asarray(sub, dtype=np.uint8))
+    out: list[tuple[str, U8Array]] = []
+    even = (min(top, bottom),) * 2 + (min(left, right),) * 2
+    for name, (t, b, lft, r) in (("trimmed", (top, bottom, left, right)), ("trimmed_even", even)):
+        if max(t, b) < s * TRIM_MIN_FRACTION and max(lft, r) < s * TRIM_MIN_FRACTION:
+            continue
+        if s - t - b < s * 0.3 or s - lft - r < s * 0.3:
+            continue  # a mostly uniform image: trimming would keep noise
+        if out and (t, b, lft, r) == (top, bottom, left, right):
+            continue  # the borders are even already: the same crop
+        w, h = img.size
+        box = (lft * w / s, t * h / s, w - r * w / s, h - b * h / s)
+        sub = img.resize((s, s), _resampling(img.size, s), box=box)
+        out.append((name, np.ascontiguousarray(np.asarray(sub, dtype=np.uint8))))
+    return out
 
 
 # ---- inner signals and query windows (see hashers.windows) ---------------------------------
@@ -271,15 +283,19 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
     else:
         out.append(pdq_of_array(sq))
     if options.trim:
-        trimmed = _trimmed(img, sq)
-        if trimmed is not None:
-            out.append(pdq_of_array(trimmed, "trimmed"))
+        out.extend(pdq_of_array(arr, name) for name, arr in _trimmed(img, sq))
     if options.band:
         out.append(pdq_of_array(band(sq), "band"))
-    if options.inner:
-        out.append(inner_signal(img))
-    if options.windows:
-        out.extend(window_hashes(img, quality=out[0].quality or 0))
+    if options.inner or options.windows:
+        inner = inner_signal(img)
+        if options.inner:
+            out.append(inner)
+        if options.windows:
+            # The windows lie inside the query: the better of the whole frame's quality and
+            # its inner region's gates them (flat margins lower the frame's figure, not the
+            # windows'; a stored inner signal is gated by its own region's quality too).
+            quality = max(out[0].quality or 0, inner.quality or 0)
+            out.extend(window_hashes(img, quality=quality))
     return out
 
 
