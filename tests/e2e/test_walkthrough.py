@@ -473,6 +473,7 @@ def test_the_readme_walkthrough_ends_with_a_confirmed_removal_and_a_final_report
     page.wait_for_url(server.url(f"/operations/{op_id}/report?final=true"))
     assert _figure(page, "confirmed_removed") == dash["confirmed_removed"]
     assert _figure(page, "referred") == dash["referred"]
+    assert "1 participating agency" in page.locator(".op-meta").inner_text()  # one IRU
     save_screenshot(page, "walkthrough-report", full_page=False)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()

@@ -69,6 +69,8 @@ def test_report_formats_agree(ops_client: TestClient, db_session: Session) -> No
     assert j["report"] == "final"
     html = ops_client.get(url, headers=s.other.headers, params={"format": "html", "final": "true"})
     assert html.headers["content-type"].startswith("text/html")
+    n = len(j["participants"])  # the seed has several; the walkthrough (one) shows "1 … agency"
+    assert f"{n} participating {'agency' if n == 1 else 'agencies'}" in html.text
     for key, value in j["figures"].items():
         unit = next(f.unit for f in _figs(db_session, s) if f.key == key)
         assert f"<dd>{report.display(value, unit)}</dd>" in html.text, key
