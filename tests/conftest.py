@@ -7,6 +7,7 @@ under ``CI=true`` instead of skipping.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -45,23 +46,38 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def pg_engine() -> Iterator[Engine]:
-    name = f"takedown_test_{_worker()}_{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def own_pg_database(prefix: str, *, migrate: bool = True) -> Iterator[str]:
+    """A PostgreSQL database of its own, built by the migrations (empty with
+    ``migrate=False``); yields its URL and drops it afterwards. Skips (fails under CI=true)
+    when PostgreSQL cannot be reached."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:
+        admin.dispose()
         pg_unavailable(str(exc).splitlines()[0])
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    prepare_database(engine)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        if migrate:
+            engine = make_engine(url)
+            prepare_database(engine)
+            engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    with own_pg_database(f"takedown_test_{_worker()}") as url:
+        engine = make_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def _engine_for(request: pytest.FixtureRequest, kind: str) -> Engine:

@@ -13,14 +13,13 @@ import datetime as dt
 import json
 import math
 import os
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -35,7 +34,7 @@ from takedown.kit.errors import Conflict, InvalidInput
 from takedown.operations.models import Operation, OperationItem
 from takedown.referrals.models import Delivery, ItemState, Referral, ReferralItem
 from takedown.verification.models import CheckSchedule
-from tests.conftest import IN_CI, PG_ADMIN_URL, pg_unavailable
+from tests.conftest import IN_CI, own_pg_database
 
 REFERRED = {"x": "tos", "telegram": "tos", "youtube": "removal_order"}
 
@@ -232,17 +231,9 @@ def test_demo_day_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    name = f"takedown_demo_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pg_unavailable(str(exc).splitlines()[0])
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with own_pg_database(f"takedown_demo_{worker}", migrate=False) as url:
+        yield url  # empty: the demo migrates it
 
 
 @pytest.mark.slow

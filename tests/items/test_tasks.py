@@ -5,19 +5,17 @@ PostgreSQL: no row lost, no sighting doubled, no unique-constraint error."""
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from takedown.bootstrap import prepare_database
 from takedown.db import make_engine, make_sessionmaker, session_scope
 from takedown.items.models import ImportJob, Item, Sighting
 from takedown.items.tasks import import_file
-from tests.conftest import PG_ADMIN_URL, pg_unavailable
+from tests.conftest import own_pg_database
 from tests.factories import make_actor
 
 
@@ -55,22 +53,10 @@ def test_an_import_job_delivered_again_imports_nothing_twice(
 @pytest.fixture
 def pg_factory() -> Iterator[sessionmaker[Session]]:
     """A PostgreSQL database of its own: threads commit for real."""
-    name = f"items_import_jobs_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pg_unavailable(str(exc).splitlines()[0])
-    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, pool_size=8)
-    try:
-        prepare_database(engine)
+    with own_pg_database("items_import_jobs") as url:
+        engine = make_engine(url, pool_size=8)
         yield make_sessionmaker(engine)
-    finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.mark.postgres

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.bootstrap import prepare_database
@@ -31,7 +30,7 @@ from takedown.referrals.channels.registry import ChannelRegistry
 from takedown.referrals.models import Delivery, DeliveryAttempt, DeliveryStatus
 from takedown.referrals.platforms import signing_key
 from takedown.sim.harness import SimHandle, running_sim
-from tests.conftest import PG_ADMIN_URL, pg_unavailable
+from tests.conftest import own_pg_database
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_assessed_item
 from tests.referrals.factories import ensure_platform
@@ -50,22 +49,10 @@ def race_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ses
         yield make_sessionmaker(engine)
         engine.dispose()
         return
-    name = f"trust_runtime_race_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pg_unavailable(str(exc).splitlines()[0])
-    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, pool_size=8)
-    try:
-        prepare_database(engine)
+    with own_pg_database("trust_runtime_race") as url:
+        engine = make_engine(url, pool_size=8)
         yield make_sessionmaker(engine)
-    finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _batches(factory: sessionmaker[Session]) -> tuple[list[list[int]], object]:

@@ -34,14 +34,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from takedown.db import make_engine, make_sessionmaker, session_scope
 from takedown.kit.jobs import OUTBOX_KWARG  # noqa: F401  (the relay adds it)
-from takedown.migrate import upgrade
 from takedown.runtime import outbox
 from takedown.runtime import repository as repo
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import own_pg_database
 from tests.runtime.brokers import AMQP_URL, need
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("chaos")]
@@ -181,27 +180,14 @@ class Inbox(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def chaos_db() -> Iterator[str]:
-    name = f"distributed_chaos_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        from tests.conftest import pg_unavailable
-
-        pg_unavailable(str(exc).splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE chaos_counts (item int PRIMARY KEY, n int NOT NULL)"))
-        conn.execute(text("CREATE TABLE chaos_ticks (id serial PRIMARY KEY, pid int, "
-                          "started timestamptz, ended timestamptz)"))  # fmt: skip
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_pg_database("distributed_chaos") as url:
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE chaos_counts (item int PRIMARY KEY, n int NOT NULL)"))
+            conn.execute(text("CREATE TABLE chaos_ticks (id serial PRIMARY KEY, pid int, "
+                              "started timestamptz, ended timestamptz)"))  # fmt: skip
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture

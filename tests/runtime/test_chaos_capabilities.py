@@ -45,11 +45,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from takedown.audit import service as audit
 from takedown.audit.models import AuditEvent
-from takedown.bootstrap import prepare_database
 from takedown.db import make_engine, make_sessionmaker, session_scope
 from takedown.evidence.models import CaptureStatus, EvidenceCapture
 from takedown.items import intake
@@ -62,7 +61,7 @@ from takedown.runtime import repository as runtime_repo
 from takedown.sim.harness import SimHandle, running_sim
 from takedown.verification import service as verification
 from takedown.verification.models import Check, CheckSchedule
-from tests.conftest import PG_ADMIN_URL, pg_unavailable
+from tests.conftest import own_pg_database
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_assessed_item
 from tests.referrals.factories import ensure_platform
@@ -90,21 +89,8 @@ LAUNCH = "from takedown.cli import main; import sys; sys.argv = ['takedown', 'wo
 
 @pytest.fixture
 def chaos_url() -> Iterator[str]:
-    name = f"distributed_chaoscap_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        pg_unavailable(str(exc).splitlines()[0])
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    engine = make_engine(url)
-    prepare_database(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_pg_database("distributed_chaoscap") as url:
+        yield url
 
 
 class Workers:

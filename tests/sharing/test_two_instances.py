@@ -32,7 +32,6 @@ from takedown.matching.models import Signal
 from takedown.matching.schemas import BankCreate, Labels, SignalIn
 from takedown.sharing import collections, deconfliction, partners, shares
 from takedown.sharing.models import DeconflictionAnswer, DeconflictionRequest, Followup
-from tests.conftest import IN_CI, PG_ADMIN_URL
 
 SECRET = "two-instances-test-secret"
 TAKEDOWN = Path(sys.executable).parent / "takedown"
@@ -120,25 +119,10 @@ def _served(inst: Instance) -> Iterator[None]:
 
 @contextmanager
 def _pg_database(tag: str) -> Iterator[str]:
-    import uuid
+    from tests.conftest import own_pg_database
 
-    from sqlalchemy import create_engine, text
-
-    name = f"takedown_twin_{tag}_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI=true: {exc}")
-        pytest.skip(f"PostgreSQL not available: {exc}")
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with own_pg_database(f"takedown_twin_{tag}", migrate=False) as url:
+        yield url
 
 
 def _setup_b(b: Instance, a_contact: str) -> dict[str, object]:
