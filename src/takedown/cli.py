@@ -13,6 +13,7 @@ from takedown.db import make_engine, make_sessionmaker
 from takedown.kit import cli as kit_cli
 from takedown.kit.cli import err, guarded
 from takedown.kit.errors import TakedownError
+from takedown.kit.logs import configure_logging
 
 app = typer.Typer(
     help="takedown: find, match, refer, verify and preserve takedowns.",
@@ -70,6 +71,7 @@ def serve(
     from takedown.bootstrap import first_start, prepare_database
 
     s = settings()
+    configure_logging(s.log_level)
     s.ensure_dirs()
     engine = make_engine(s.effective_database_url)
     if migrate:
@@ -100,7 +102,9 @@ def worker(
     """Run a background worker (distributed mode: needs TAKEDOWN_BROKER_URL)."""
     from takedown.worker import run_worker
 
-    run_worker(settings(), threads=threads, with_tickers=tickers)
+    s = settings()
+    configure_logging(s.log_level)
+    run_worker(s, threads=threads, with_tickers=tickers)
 
 
 def _register_capabilities() -> None:

@@ -105,6 +105,14 @@ class Settings(BaseSettings):
     verification_confirm_seconds: float = Field(default=300.0, gt=0)
     verification_recheck_seconds: float = Field(default=900.0, gt=0)
     verification_tick_seconds: float = Field(default=60.0, gt=0)
+    # What ``takedown serve`` and ``takedown worker`` log to stderr (kit.logs): DEBUG, INFO,
+    # WARNING, ERROR or CRITICAL.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("resolve", mode="before")
     @classmethod

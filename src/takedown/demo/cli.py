@@ -233,6 +233,9 @@ def _serve(settings: Settings, host: str, port: int, dashboard: str, console: Co
     """Serve the app on the demo's database, as ``takedown serve`` does, without tickers."""
     import uvicorn
 
+    from takedown.kit.logs import configure_logging
+
+    configure_logging(settings.log_level)
     app = dashboard_app(settings)
     console.print(
         f"\n[bold green]Live dashboard:[/] {dashboard}\n"
