@@ -49,6 +49,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -59,13 +60,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from takedown.accounts import service as accounts
 from takedown.accounts.principal import Principal
-from takedown.accounts.service import SYSTEM
-from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.db import session_scope
 from takedown.kit.errors import TakedownError
 from takedown.kit.politeness import HostBudget
-from takedown.migrate import upgrade
 from takedown.monitoring import service
 from takedown.monitoring.base import Limits
 from takedown.monitoring.crawl import CrawlConfig, Crawler
@@ -76,26 +74,16 @@ from takedown.sim.harness import SimHandle, running_sim
 from takedown.sim.scenario import Scenario
 from takedown.sim.world import World, draw
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import analyst_db
+
 SECRET = "bench-crawl-secret"
 OWNER_KINDS = {"account", "channel"}
 WATCHED_TYPES = {"telegram", "rocketchat", "microblog", "video"}
 
 
 def _db(path: Path) -> tuple[sessionmaker[Session], Principal]:
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    factory = make_sessionmaker(engine)
-    with session_scope(factory) as s:
-        ag = accounts.create_agency(s, SYSTEM, name="Bench IRU", country="NL", kind="national_iru")
-        user = accounts.create_user(
-            s,
-            SYSTEM,
-            agency_id=ag.id,
-            email="crawl@example.invalid",
-            role="analyst",
-            password="bench-password-123",  # noqa: S106 (a synthetic bench user)
-        )
-        principal = accounts.principal_for(user, ag, via="cli")
+    _, factory, principal = analyst_db(path, "crawl@example.invalid")
     return factory, principal
 
 

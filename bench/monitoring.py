@@ -35,14 +35,14 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from takedown.accounts import service as accounts
-from takedown.accounts.service import SYSTEM
-from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.db import session_scope
 from takedown.kit.politeness import HostBudget
-from takedown.migrate import upgrade
 from takedown.monitoring import repository, service
 from takedown.monitoring.crawl import CrawlConfig, crawl_due
 from takedown.monitoring.models import Source
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import analyst_db
 
 RATE = 2.0  # requests per second per host: a polite crawler's pace
 LATENCY = 0.02
@@ -81,26 +81,8 @@ class Counting:
         return bad
 
 
-def _db(tmp: Path, name: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp / name}")
-    upgrade(engine)
-    factory = make_sessionmaker(engine)
-    with session_scope(factory) as s:
-        ag = accounts.create_agency(s, SYSTEM, name="Bench IRU", country="NL", kind="national_iru")
-        user = accounts.create_user(
-            s,
-            SYSTEM,
-            agency_id=ag.id,
-            email="b@example.invalid",
-            role="analyst",
-            password="bench-password-123",  # noqa: S106 (a synthetic bench user)
-        )
-        principal = accounts.principal_for(user, ag, via="cli")
-    return engine, factory, principal
-
-
 def crawl_bench(tmp: Path, hosts: int, per_host: int, rate: float = RATE) -> dict[str, float]:
-    _, factory, principal = _db(tmp, "crawl.sqlite3")
+    _, factory, principal = analyst_db(tmp / "crawl.sqlite3", "b@example.invalid")
     with session_scope(factory) as s:
         ids = [
             service.add_source(s, principal, f"https://site{h}-bench.example/p{i}")[0].id
@@ -131,7 +113,7 @@ def crawl_bench(tmp: Path, hosts: int, per_host: int, rate: float = RATE) -> dic
 
 
 def memory_at(tmp: Path, total: int) -> int:
-    _, factory, principal = _db(tmp, f"mem{total}.sqlite3")
+    _, factory, principal = analyst_db(tmp / f"mem{total}.sqlite3", "b@example.invalid")
     now = dt.datetime.now(dt.UTC)
     with session_scope(factory) as s:
         rows = [

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _util import cpu_seconds, free_port, most_in_a_second  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from takedown.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
@@ -50,7 +51,6 @@ from takedown.runtime import outbox  # noqa: E402
 PG_ADMIN = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-CLK = os.sysconf("SC_CLK_TCK")
 # A request sent on its slot may arrive a little late and the next on time: a one-second
 # window may hold two slots over the rate (tests/runtime/test_host_budget.py, SLACK).
 SLACK = 2
@@ -73,30 +73,6 @@ class Slow(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK
-    except (OSError, IndexError):
-        return 0.0
-
-
-def most_in_a_second(times: list[float]) -> int:
-    times = sorted(times)
-    best, j = 0, 0
-    for i, t in enumerate(times):
-        while times[j] <= t - 1.0:
-            j += 1
-        best = max(best, i - j + 1)
-    return best
 
 
 def fresh_db() -> tuple[str, Any]:

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from takedown.kit.errors import Forbidden, InvalidInput, NotFound
@@ -393,3 +394,48 @@ def test_sniff_media_type() -> None:
     assert service.sniff_media_type(media.video(1, seconds=1.0)) == "video"
     assert service.sniff_media_type("نص عربي".encode()) == "text"
     assert service.sniff_media_type(b"\x00\xff\xfe\x00") == "file"
+
+
+def test_import_reads_the_bank_a_chunk_at_a_time_and_finds_repeats_across_chunks(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hash list is looked up by digest a chunk at a time (the bank is never loaded
+    whole); a value repeated in a later chunk, or already in the bank, is not added twice,
+    and a bad row in one chunk does not stop the next."""
+    from takedown.matching import repository as repo
+
+    sup = make_supervisor(db_session)
+    bank = make_bank(db_session, sup)
+    other = make_bank(db_session, sup, name="other bank")
+    pre = f"md5,{'0' * 31}9,,,\n"  # already in the bank before the import
+    bank_io.import_signals(
+        db_session, sup.principal, bank.id, ("signal_type,value\n" + pre).encode(), "csv"
+    )
+    bank_io.import_signals(
+        db_session, sup.principal, other.id, f"signal_type,value\nmd5,{'1' * 32}\n".encode(), "csv"
+    )
+    asked: list[int] = []
+    real = repo.bank_signals_by_key
+
+    def spy(
+        session: Session, bank_id: int, keys: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], Signal]:
+        asked.append(len(keys))
+        return real(session, bank_id, keys)
+
+    monkeypatch.setattr(repo, "bank_signals_by_key", spy)
+    monkeypatch.setattr(bank_io, "IMPORT_CHUNK", 3)
+    rows = [f"md5,{i:032x}" for i in range(1, 8)]  # 7 distinct values
+    rows.insert(4, "md5,nothex")  # a bad row in the second chunk
+    rows.append(f"md5,{1:032x}")  # row 1's value again, in the last chunk
+    rows.append(f"md5,{'0' * 31}9")  # the value already in the bank
+    rows.append(f"md5,{'1' * 32}")  # in the other bank only: new here
+    data = ("signal_type,value\n" + "\n".join(rows) + "\n").encode()
+    report = bank_io.import_signals(db_session, sup.principal, bank.id, data, "csv")
+    assert (report.added, report.unchanged) == (8, 2)
+    assert [e["row"] for e in report.errors] == [6]  # the header is row 1
+    assert asked and max(asked) <= 3 and len(asked) == 4  # 11 rows in chunks of 3
+    values = db_session.scalars(
+        select(Signal.value).where(Signal.bank_id == bank.id, Signal.signal_type == "md5")
+    ).all()
+    assert len(values) == len(set(values)) == 9

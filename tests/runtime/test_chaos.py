@@ -16,14 +16,9 @@ proxy the test owns, which drops every connection once and refuses new ones for 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -42,6 +37,13 @@ from takedown.runtime import outbox
 from takedown.runtime import repository as repo
 from tests.conftest import own_pg_database
 from tests.runtime.brokers import AMQP_URL, need
+from tests.runtime.chaoskit import (
+    DroppingProxy,
+    OwnRedis,
+    Workers,
+    delete_rabbitmq_queues,
+    kill_at_random,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("chaos")]
 
@@ -51,111 +53,6 @@ ORDERS = 20
 WORKERS = 3
 CHAOS_SECONDS = float(os.environ.get("CHAOS_SECONDS", "18"))
 DEADLINE = 90.0  # the loop ends as soon as all is done (about 45 s); slack for a loaded machine
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-class OwnRedis:
-    """A redis-server of the test's own, which it may restart."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--logfile", ""],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        _wait_port(self.port)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def restart(self) -> None:
-        self.stop()
-        time.sleep(1.0)
-        self.start()
-
-
-class DroppingProxy:
-    """A TCP proxy to the broker that can drop every connection at once."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.port = _free_port()
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._refuse_until = 0.0
-        self._closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            if time.monotonic() < self._refuse_until:
-                client.close()
-                continue
-            try:
-                up = socket.create_connection(self.upstream, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns += [client, up]
-            for a, b in ((client, up), (up, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pump(a: socket.socket, b: socket.socket) -> None:
-        try:
-            while data := a.recv(65536):
-                b.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (a, b):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-
-    def drop(self, refuse_for: float = 2.0) -> None:
-        self._refuse_until = time.monotonic() + refuse_for
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for s in conns:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-                s.close()
-
-    def close(self) -> None:
-        self._closed = True
-        self._server.close()
-        self.drop(0)
 
 
 class Inbox(BaseHTTPRequestHandler):
@@ -206,49 +103,6 @@ LAUNCH = (
 )
 
 
-class Workers:
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env = env
-        self.log_dir = log_dir
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.logs: list[Any] = []
-        self.kills = 0
-        self._n = 0
-
-    def spawn(self) -> subprocess.Popen[bytes]:
-        self._n += 1
-        log = open(self.log_dir / f"worker-{self._n}.log", "wb")  # noqa: SIM115
-        self.logs.append(log)
-        p = subprocess.Popen([sys.executable, "-c", LAUNCH], cwd=ROOT, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
-        self.procs.append(p)
-        return p
-
-    def kill_one(self, rng: random.Random) -> None:
-        alive = [p for p in self.procs if p.poll() is None]
-        if not alive:
-            return
-        victim = rng.choice(alive)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        self.kills += 1
-        self.procs.remove(victim)
-        self.spawn()
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for log in self.logs:
-            log.close()
-
-
 def _seed(url: str) -> None:
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
@@ -287,25 +141,19 @@ def _run_chaos(
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     _seed(url)
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "18")))
-    workers = Workers(env, tmp_path)
+    workers = Workers(env, tmp_path, LAUNCH)
     for _ in range(WORKERS):
         workers.spawn()
     start = time.monotonic()
-    broken = False
     try:
-        while time.monotonic() - start < CHAOS_SECONDS:
-            time.sleep(rng.uniform(1.0, 3.0))
-            workers.kill_one(rng)
-            if not broken and time.monotonic() - start > CHAOS_SECONDS / 3:
-                break_broker()
-                broken = True
+        kill_at_random(workers, rng, CHAOS_SECONDS, (1.0, 3.0), break_broker)
         while time.monotonic() - start < DEADLINE:
             applied, open_jobs = _done(url)
             if applied == ITEMS and open_jobs == 0 and len(Inbox.applied) == ORDERS:
                 break
             time.sleep(0.5)
     finally:
-        workers.stop()
+        workers.stop(timeout=15)
     return {"kills": workers.kills, "queue": queue, "seconds": time.monotonic() - start}
 
 
@@ -366,17 +214,5 @@ def test_chaos_on_postgresql_and_rabbitmq(chaos_db: str, inbox: str, tmp_path: P
         stats = _run_chaos(chaos_db, via, inbox, tmp_path, proxy.drop)
     finally:
         proxy.close()
-        _delete_rabbitmq_queues(stats["queue"] if "stats" in locals() else None)
+        delete_rabbitmq_queues(stats["queue"] if "stats" in locals() else None)
     _check(chaos_db, stats)
-
-
-def _delete_rabbitmq_queues(queue: str | None) -> None:
-    if not queue:
-        return
-    import pika
-
-    conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-    ch = conn.channel()
-    for q in (queue, f"{queue}.DQ", f"{queue}.XQ"):
-        ch.queue_delete(q)
-    conn.close()

@@ -34,8 +34,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -66,7 +64,13 @@ from tests.factories import make_actor, make_agency
 from tests.items.factories import make_assessed_item
 from tests.referrals.factories import ensure_platform
 from tests.runtime.brokers import AMQP_URL, need
-from tests.runtime.test_chaos import DroppingProxy, OwnRedis, _delete_rabbitmq_queues
+from tests.runtime.chaoskit import (
+    DroppingProxy,
+    OwnRedis,
+    Workers,
+    delete_rabbitmq_queues,
+    kill_at_random,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("chaos")]
 
@@ -91,53 +95,6 @@ LAUNCH = "from takedown.cli import main; import sys; sys.argv = ['takedown', 'wo
 def chaos_url() -> Iterator[str]:
     with own_pg_database("distributed_chaoscap") as url:
         yield url
-
-
-class Workers:
-    """``takedown worker`` processes with the capabilities' jobs only (none of the test's)."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.env, self.log_dir = env, log_dir
-        self.procs: list[subprocess.Popen[bytes]] = []
-        self.logs: list[Any] = []
-        self.kills = 0
-
-    def spawn(self) -> None:
-        log = open(self.log_dir / f"worker-{len(self.logs) + 1}.log", "wb")  # noqa: SIM115
-        self.logs.append(log)
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-c", LAUNCH],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-
-    def kill_one(self, rng: random.Random) -> None:
-        alive = [p for p in self.procs if p.poll() is None]
-        if not alive:
-            return
-        victim = rng.choice(alive)
-        victim.kill()  # SIGKILL
-        victim.wait()
-        self.kills += 1
-        self.procs.remove(victim)
-        self.spawn()
-
-    def stop(self) -> None:
-        for p in self.procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for log in self.logs:
-            log.close()
 
 
 # --- the work -------------------------------------------------------------------------
@@ -278,18 +235,12 @@ def _run(url: str, sim: SimHandle, broker_url: str, tmp: Path,
            "TAKEDOWN_INDEX_LOAD_JITTER_SECONDS": "0", "PYTHONPATH": str(ROOT / "src")}  # fmt: skip
     seeded["queue"] = queue
     rng = random.Random(int(os.environ.get("CHAOS_SEED", "184")))
-    workers = Workers(env, tmp)
+    workers = Workers(env, tmp, LAUNCH)
     for _ in range(WORKERS):
         workers.spawn()
     start = time.monotonic()
-    broken = False
     try:
-        while time.monotonic() - start < CHAOS_SECONDS:
-            time.sleep(rng.uniform(1.0, 4.0))
-            workers.kill_one(rng)
-            if not broken and time.monotonic() - start > CHAOS_SECONDS / 3:
-                break_broker()
-                broken = True
+        kill_at_random(workers, rng, CHAOS_SECONDS, (1.0, 4.0), break_broker)
         while time.monotonic() - start < DEADLINE and _open_jobs(url):
             time.sleep(0.5)
     finally:
@@ -475,5 +426,5 @@ def test_capabilities_chaos_on_postgresql_and_rabbitmq(
             seeded = _run(chaos_url, sim, via, tmp_path, proxy.drop)
         finally:
             proxy.close()
-            _delete_rabbitmq_queues(seeded.get("queue"))
+            delete_rabbitmq_queues(seeded.get("queue"))
         _check(chaos_url, sim, seeded, tmp_path)

@@ -39,6 +39,8 @@ from takedown.matching.models import DERIVED_TYPES, LABEL_KEYS, Signal
 from takedown.matching.schemas import ImportReport, Labels, MediaAdded, SignalIn, SignalOut
 
 FORMATS = ("csv", "json", "tat")
+#: Rows parsed, looked up and written together by ``import_signals``.
+IMPORT_CHUNK = 1000
 CSV_FIELDS = (
     "signal_type", "value", *LABEL_KEYS, "tlp", "source", "external_id", "enabled", "variant",
 )  # fmt: skip
@@ -132,54 +134,56 @@ def import_signals(
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}")
     bank = service._writable_bank(session, actor, bank_id)
     progress = progress or NullProgress()
-    existing = repo.bank_digests(session, bank.id)
     report = ImportReport()
-    pending: list[Signal] = []
     convert = _from_tat if fmt == "tat" else _from_flat
     rows = list(parse(data, fmt))
     progress.set_total(len(rows))
     now = utcnow()
-    for n, raw in rows:
-        progress.advance()
-        try:
-            if "_invalid" in raw:
-                raise InvalidInput("entry is not an object")
-            item = convert(raw)
-            value = service.normalise_value(item.signal_type, item.value)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(p) for p in err["loc"])
-            report.errors.append({"row": n, "error": f"{loc}: {err['msg']}"})
-            continue
-        except TakedownError as exc:
-            report.errors.append({"row": n, "error": exc.detail})
-            continue
-        key = (item.signal_type, service.signal_digest(value))
-        sig = existing.get(key)
-        if sig is None:
-            if not item.enabled:
-                report.unchanged += 1  # a deletion of something we never had
+    # The bank is looked up a chunk at a time (never loaded whole): a chunk's rows are
+    # parsed, the signals they name are read by digest, and the chunk's new signals are
+    # flushed before the next chunk reads, so a repeat in a later chunk finds them.
+    for start in range(0, len(rows), IMPORT_CHUNK):
+        parsed: list[tuple[SignalIn, tuple[str, str]]] = []
+        for n, raw in rows[start : start + IMPORT_CHUNK]:
+            progress.advance()
+            try:
+                if "_invalid" in raw:
+                    raise InvalidInput("entry is not an object")
+                item = convert(raw)
+                value = service.normalise_value(item.signal_type, item.value)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                loc = ".".join(str(p) for p in err["loc"])
+                report.errors.append({"row": n, "error": f"{loc}: {err['msg']}"})
                 continue
-            sig = service._new_signal(bank, item, actor, None)
-            existing[key] = sig
-            pending.append(sig)
-            report.added += 1
-        elif sig.enabled != item.enabled or (
-            item.labels.as_dict() and sig.labels != {**sig.labels, **item.labels.as_dict()}
-        ):
-            if sig.enabled and not item.enabled:
-                report.disabled += 1
+            except TakedownError as exc:
+                report.errors.append({"row": n, "error": exc.detail})
+                continue
+            parsed.append((item, (item.signal_type, service.signal_digest(value))))
+        existing = repo.bank_signals_by_key(session, bank.id, {key for _, key in parsed})
+        pending: list[Signal] = []
+        for item, key in parsed:
+            sig = existing.get(key)
+            if sig is None:
+                if not item.enabled:
+                    report.unchanged += 1  # a deletion of something we never had
+                    continue
+                sig = service._new_signal(bank, item, actor, None)
+                existing[key] = sig
+                pending.append(sig)
+                report.added += 1
+            elif sig.enabled != item.enabled or (
+                item.labels.as_dict() and sig.labels != {**sig.labels, **item.labels.as_dict()}
+            ):
+                if sig.enabled and not item.enabled:
+                    report.disabled += 1
+                else:
+                    report.updated += 1
+                sig.enabled = item.enabled
+                sig.labels = {**(sig.labels or {}), **item.labels.as_dict()}
+                sig.updated_at = now
             else:
-                report.updated += 1
-            sig.enabled = item.enabled
-            sig.labels = {**(sig.labels or {}), **item.labels.as_dict()}
-            sig.updated_at = now
-        else:
-            report.unchanged += 1
-        if len(pending) >= 1000:
-            repo.add_many(session, pending)
-            pending = []
-    if pending:
+                report.unchanged += 1
         repo.add_many(session, pending)
     session.flush()
     record(

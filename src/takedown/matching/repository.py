@@ -112,9 +112,18 @@ def bank_signal(session: Session, bank_id: int, signal_type: str, digest: str) -
     ).first()
 
 
-def bank_digests(session: Session, bank_id: int) -> dict[tuple[str, str], Signal]:
-    rows = session.scalars(select(Signal).where(Signal.bank_id == bank_id))
-    return {(s.signal_type, s.digest): s for s in rows}
+def bank_signals_by_key(
+    session: Session, bank_id: int, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], Signal]:
+    """The bank's signals among ``keys`` ((signal_type, digest) pairs), by key."""
+    if not keys:
+        return {}
+    rows = session.scalars(
+        select(Signal).where(
+            Signal.bank_id == bank_id, Signal.digest.in_(sorted({d for _, d in keys}))
+        )
+    )
+    return {(s.signal_type, s.digest): s for s in rows if (s.signal_type, s.digest) in keys}
 
 
 def list_signals(
