@@ -83,6 +83,38 @@ def test_ticker_thread_calls_tickers() -> None:
     t.stop()
 
 
+def test_a_slow_ticker_does_not_hold_up_the_others() -> None:
+    """A crawl round that takes minutes must not delay the delivery ticker: each ticker
+    runs in a thread of its own."""
+    release = threading.Event()
+    slow_started = threading.Event()
+    fast_ran_during_slow = threading.Event()
+    fast_calls: list[bool] = []
+
+    def slow() -> None:
+        slow_started.set()
+        release.wait(10)
+
+    def fast() -> None:
+        fast_calls.append(slow_started.is_set() and not release.is_set())
+        if sum(fast_calls) >= 2:
+            fast_ran_during_slow.set()
+
+    t = jobs.TickerThread(
+        [jobs.Ticker("crawl", 60, slow), jobs.Ticker("deliver", 0.01, fast)], resolution=0.01
+    )
+    t.start()
+    try:
+        assert slow_started.wait(5)
+        assert fast_ran_during_slow.wait(5), "the fast ticker waited for the slow one"
+    finally:
+        release.set()
+        t.stop()
+    assert {th.name for th in threading.enumerate()}.isdisjoint(
+        {"takedown-ticker:crawl", "takedown-ticker:deliver"}
+    )
+
+
 @pytest.mark.parametrize(
     "url,port",
     [("redis://127.0.0.1:6379/15", 6379), ("amqp://guest:guest@127.0.0.1:5672/", 5672)],

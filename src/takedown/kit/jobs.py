@@ -322,12 +322,13 @@ class DramatiqDispatcher:
 
 
 class TickerThread:
-    """Calls every registered ticker on its period, in one daemon thread.
+    """Calls every registered ticker on its period, each in a daemon thread of its own.
 
-    Tickers only look for due work and enqueue it; running several processes
-    with tickers is safe because jobs are idempotent. With a ``guard`` (the runtime's
-    leases) a ticker runs only when the guard lets it, so a cluster runs it once per
-    period instead of once per process.
+    Tickers look for due work and do it (a crawl round, a delivery round), so one slow
+    ticker must not hold up another: a long crawl does not delay the next delivery
+    round. Running several processes with tickers is safe because jobs are idempotent.
+    With a ``guard`` (the runtime's leases) a ticker runs only when the guard lets it, so
+    a cluster runs it once per period instead of once per process.
     """
 
     def __init__(
@@ -340,30 +341,38 @@ class TickerThread:
         self._tickers = tickers if tickers is not None else registered_tickers()
         self._guard = guard
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="takedown-ticker", daemon=True)
+        self._threads = [
+            threading.Thread(
+                target=self._loop, args=(t,), name=f"takedown-ticker:{t.name}", daemon=True
+            )
+            for t in self._tickers
+        ]
         self._resolution = resolution
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _loop(self) -> None:
-        last: dict[str, float] = {}
+    def _loop(self, t: Ticker) -> None:
+        last = -1e9
         while not self._stop.is_set():
             now = time.monotonic()
-            for t in self._tickers:
-                if now - last.get(t.name, -1e9) >= t.period():
-                    last[t.name] = now
-                    try:
-                        if self._guard is None:
-                            run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
-                        else:
-                            with self._guard(t) as mine:
-                                if mine:
-                                    run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
-                    except Exception:
-                        log.exception("ticker %s failed", t.name)
+            if now - last >= t.period():
+                last = now
+                try:
+                    if self._guard is None:
+                        run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
+                    else:
+                        with self._guard(t) as mine:
+                            if mine:
+                                run_retrying(t.name, t.fn, {}, sleep=self._stop.wait)
+                except Exception:
+                    log.exception("ticker %s failed", t.name)
             self._stop.wait(self._resolution)
