@@ -392,7 +392,7 @@ on_text_captured: list[TextHook] = []
 
 def _fail(
     session: Session,
-    principal: Principal,
+    principal: Principal | None,
     cap: EvidenceCapture,
     code: str,
     reason: str,
@@ -439,6 +439,28 @@ def _finish(
                 log.exception("storing capture %s failed", cap.id)
                 summaries.append(_fail(session, principal, cap, "storage", repr(exc), clock))
     return summaries
+
+
+#: A capture still ``running`` this long after it started was left by a process that
+#: stopped (killed, crashed, restarted): a capture takes seconds to minutes, every request
+#: in it being bounded by ``Limits``.
+INTERRUPTED_AFTER = dt.timedelta(hours=1)
+
+
+def fail_interrupted(
+    session: Session, *, clock: Clock | None = None, after: dt.timedelta = INTERRUPTED_AFTER
+) -> list[CaptureSummary]:
+    """Mark captures left running by a stopped process as failed (``interrupted``), each
+    with an audit event, so the item page stops showing them as under way and the analyst
+    knows to capture again. A keyed job delivered later finds its capture failed and
+    leaves it so (one capture per job and item)."""
+    clock = clock or SystemClock()
+    minutes = int(after.total_seconds() // 60)
+    reason = f"still running {minutes} minutes after it started: the process running it stopped"
+    return [
+        _fail(session, None, cap, "interrupted", reason, clock)
+        for cap in repository.running_captures_before(session, clock.now() - after)
+    ]
 
 
 # --- entry points -----------------------------------------------------------------------

@@ -55,6 +55,24 @@ def add_capture_of_job(session: Session, cap: EvidenceCapture) -> bool:
     return True
 
 
+def running_captures_before(
+    session: Session, created_before: dt.datetime, *, limit: int = 500
+) -> list[EvidenceCapture]:
+    """Captures still ``running`` that started before ``created_before``, locked (rows
+    another process holds are skipped)."""
+    q = (
+        select(EvidenceCapture)
+        .where(
+            EvidenceCapture.status == CaptureStatus.RUNNING.value,
+            EvidenceCapture.created_at < created_before,
+        )
+        .order_by(EvidenceCapture.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(q))
+
+
 def captures_by_ids(session: Session, ids: Sequence[int]) -> list[EvidenceCapture]:
     if not ids:
         return []

@@ -74,6 +74,22 @@ def purge_ticker() -> None:
     purge_job()
 
 
+@job("evidence.interrupted")
+def interrupted_job() -> None:
+    """Captures a stopped process left running are marked failed (``interrupted``)."""
+    from takedown.evidence.capturing import fail_interrupted
+
+    with session_scope(_factory()) as session:
+        failed = fail_interrupted(session)
+    if failed:
+        log.warning("evidence: %d capture(s) left running by a stopped process", len(failed))
+
+
+@ticker("evidence.interrupted", 300)
+def interrupted_ticker() -> None:
+    interrupted_job()
+
+
 @job("evidence.media")
 def media_job(limit: int = 200) -> None:
     """Run the media hooks (matching) on media captured with ``defer_hooks``."""
