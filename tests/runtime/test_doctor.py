@@ -80,9 +80,9 @@ def test_rabbitmq_queue_depths(engine: Engine, tmp_path: Path) -> None:
     try:
         lines = _lines(s, engine)
     finally:  # reading the depths declares the queues: leave the shared broker as found
-        from tests.runtime.test_chaos import _delete_rabbitmq_queues
+        from tests.runtime.chaoskit import delete_rabbitmq_queues
 
-        _delete_rabbitmq_queues("distributed_doctor")
+        delete_rabbitmq_queues("distributed_doctor")
     assert lines["broker"].startswith("ok   broker: RabbitMQ at")
     assert lines["queues"].startswith("ok   queues: distributed_doctor: 0 ready, 0 delayed")
 
