@@ -186,7 +186,9 @@ def hash_video(data: MediaInput, options: VideoOptions = VideoOptions()) -> list
             if t + 1e-6 >= next_t:
                 next_t = (int(t / options.interval) + 1) * options.interval
             sw, sh = _scaled(frame.width, frame.height)
-            rgb = frame.reformat(width=sw, height=sh, format="rgb24").to_ndarray()
+            rgb: U8Array = np.asarray(
+                frame.reformat(width=sw, height=sh, format="rgb24").to_ndarray(), dtype=np.uint8
+            )
             bits, quality = pdqhash.compute(np.ascontiguousarray(rgb))
             q = int(quality)
             tr = round(t, 3)
