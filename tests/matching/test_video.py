@@ -247,3 +247,24 @@ def test_video_bands_never_leave_the_instance(sqlite_session: Session, fmt: str)
     dumped = json.dumps([[(s.signal_type, s.value) for s in f.signals] for f in facts])
     assert "video_pdq_inner" not in dumped and "video_pdq" in dumped
     assert not [h for _, h in bands if h in dumped]
+
+
+def test_a_clip_matching_partly_through_frames_and_partly_through_inner_hashes_matches(
+    sqlite_session: Session,
+) -> None:
+    """Testbed overlay_text on seed 10: of 3 sampled frames, two match through their frame
+    PDQ (24 and 10 bits) and one of those closer through its inner region (8 bits). The
+    video's frames count once whichever of its signals they matched: 2 of 3. Judging only
+    the closest signal (the inner one: 1 of 3 frames) missed it."""
+    engine = MatchingEngine(sync_interval=0.0)
+    sup = make_supervisor(sqlite_session)
+    bank = make_bank(sqlite_session, sup)
+    signals = service.add_media(
+        sqlite_session, sup.principal, bank.id, media.video(10, seconds=3.0), engine=engine
+    )
+    video = next(s for s in signals if s.signal_type == "video_pdq")
+    clip = media.video(10, seconds=3.0, variant="overlay_text")
+    report = service.match_media(sqlite_session, sup.principal, clip, engine=engine)
+    hit = next(m for m in report.matches if m.signal_id == video.id)
+    assert hit.fraction is not None and 0.5 <= hit.fraction < 1.0
+    assert hit.ranges and hit.ranges[-1][1] == 2.0

@@ -512,6 +512,45 @@ def _ranges(times: Sequence[float], gap: float = 1.5) -> list[tuple[float, float
     return out
 
 
+def _video_fractions(
+    sources: Sequence[Signal],
+    matched_by_signal: dict[int, dict[float, str]],
+    query_times: dict[str, set[float]],
+    threshold: int,
+) -> tuple[float, float, list[float]]:
+    """(share of the query's sampled frames that matched, share of the video's stored
+    frames covered by them, the matched query times) for one video.
+
+    A frame counts once whichever of the video's signals it matched through: the frame
+    list (``video_pdq``: frame, trimmed), or the derived inner signal (inner region,
+    band, windows). Judging each signal alone missed a clip whose frames matched
+    partly through their PDQ and partly through their inner region.
+    """
+    matched: set[float] = set()
+    stored: set[float] = set()
+    covered: set[float] = set()
+    for src in sources:
+        hits = matched_by_signal.get(src.id, {})
+        matched.update(hits)
+        # The signal's frames by time: a frame of an inner signal counts once, covered
+        # through its inner region or its band.
+        sig_times = np.array([t for t, _ in decode_frames(src.value)])
+        stored.update(sig_times.tolist())
+        if hits:
+            sig_codes = codes_for(src.signal_type, src.value)
+            q_codes = _codes(list(hits.values()))
+            d = np.bitwise_count(
+                sig_codes.view(np.uint64)[:, None, :] ^ q_codes.view(np.uint64)[None, :, :]
+            ).sum(axis=2)
+            covered.update(sig_times[d.min(axis=1) <= threshold].tolist())
+    n_query = len(set[float]().union(*query_times.values()))
+    return (
+        len(matched) / max(1, n_query),
+        len(covered) / max(1, len(stored)),
+        sorted(matched),
+    )
+
+
 def match_hashes(
     session: Session,
     hashes: Sequence[HashResult],
@@ -559,6 +598,8 @@ def match_hashes(
         )
     }
     reported: dict[int, tuple[Signal, int, str, Signal]] = {}
+    # Video: every signal of a video that had hits (its frame list, its inner signal).
+    video_sources: dict[int, list[Signal]] = defaultdict(list)
     for sig in found_sigs:
         bank = banks.get(sig.bank_id)
         if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
@@ -577,6 +618,8 @@ def match_hashes(
         prev = reported.get(target.id)
         if prev is None or distance < prev[1]:
             reported[target.id] = (target, distance, variant, sig)
+        if sig.signal_type in _VIDEO_TYPES:
+            video_sources[target.id].append(sig)
 
     known: list[MatchHit] = []
     allow: list[MatchHit] = []
@@ -585,30 +628,14 @@ def match_hashes(
         thr = bank.threshold(sig.signal_type)
         mh = _hit(sig, bank, distance, variant, thr)
         if source.signal_type in _VIDEO_TYPES:
-            # The share of the query's frames that matched, and of the signal's frames
-            # covered by them (a frame of an inner signal is covered through its inner
-            # region or its band: counted by time); a derived (inner) hit counts the
-            # frames that had windows.
-            matched = video.get(source.id, {})
-            frac = len(matched) / max(1, len(video_times[source.signal_type]))
-            sig_times = np.array([t for t, _ in decode_frames(source.value)])
-            sig_codes = codes_for(source.signal_type, source.value)
-            n_sig = len(set(sig_times.tolist()))
-            q_codes = _codes(list(matched.values())) if matched else sig_codes[:0]
-            covered = 0
-            if len(q_codes):
-                d = np.bitwise_count(
-                    sig_codes.view(np.uint64)[:, None, :] ^ q_codes.view(np.uint64)[None, :, :]
-                ).sum(axis=2)
-                covered = len(set(sig_times[d.min(axis=1) <= thr].tolist()))
-            sig_frac = covered / max(1, n_sig)
+            frac, sig_frac, times = _video_fractions(video_sources[sig.id], video, video_times, thr)
             pct = (bank.thresholds or {}).get("video_min_percent")
             min_frac = DEFAULT_VIDEO_MIN_FRACTION if pct is None else float(pct) / 100
             if max(frac, sig_frac) < min_frac:
                 continue
             mh.fraction = round(frac, 3)
             mh.signal_fraction = round(sig_frac, 3)
-            mh.ranges = _ranges(sorted(matched))
+            mh.ranges = _ranges(times)
         (allow if bank.kind == BankKind.ALLOW.value else known).append(mh)
     known.sort(key=lambda m: (m.distance, m.signal_id))
     allow.sort(key=lambda m: (m.distance, m.signal_id))
