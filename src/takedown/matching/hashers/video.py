@@ -129,13 +129,20 @@ def _trimmed_hashes(
     frames: Sequence[tuple[float, U8Array]],
     boxes: Sequence[tuple[str, tuple[float, float, float, float]]],
 ) -> list[HashResult]:
+    """The frames cut to each box. A side that has a border loses one more line: where the
+    bar meets the picture, scaling and chroma subsampling blend the two into a line that
+    is neither (on the testbed's padded clips, cutting it took the median frame from 12
+    to 10 bits and one clip in 80 from 32-38 to 18-24)."""
+
+    def cut(share: float, n: int) -> int:
+        px = round(n * share)
+        return px + 1 if px else 0
+
     out: list[HashResult] = []
     for t, rgb in frames:
         h, w = rgb.shape[:2]
         for name, (top, bottom, left, right) in boxes:
-            sub = rgb[
-                round(h * top) : h - round(h * bottom), round(w * left) : w - round(w * right)
-            ]
+            sub = rgb[cut(top, h) : h - cut(bottom, h), cut(left, w) : w - cut(right, w)]
             if sub.shape[0] < 16 or sub.shape[1] < 16:
                 continue
             bits, quality = pdqhash.compute(np.ascontiguousarray(sub))
