@@ -29,6 +29,7 @@ from takedown.matching.hashers.image import PdqOptions, hash_image, hex_to_bytes
 from takedown.matching.hashers.text import TextSimHasher
 from takedown.matching.hashers.video import (
     VideoOptions,
+    decode_entries,
     decode_frames,
     encode_frames,
     hash_video,
@@ -100,7 +101,7 @@ def hash_media(
     if kind == "image":
         out.extend(hash_image(raw, PdqOptions(windows=query)))
     elif kind == "video":
-        out.extend(hash_video(raw, VideoOptions(inner=True, windows=query)))
+        out.extend(hash_video(raw, VideoOptions(inner=True, band=True, windows=query, trim=query)))
     elif kind == "text":
         out.extend(TextSimHasher().hash(raw))
     return kind, out
@@ -114,7 +115,10 @@ def normalise_value(signal_type: str, value: str) -> str:
     """Validate a signal value and return its canonical form (lower-case hex)."""
     v = value.strip()
     if signal_type in ("video_pdq", "video_pdq_inner"):
-        return encode_frames(decode_frames(v))
+        frames, bands = decode_entries(v)
+        if bands and signal_type == "video_pdq":
+            raise InvalidInput("band entries (b<t>:hex) belong to video_pdq_inner signals only")
+        return encode_frames(frames, bands)
     v = v.lower()
     sizes = {"sha256": 64, "md5": 32, "pdq": 64, "pdq_inner": 64, "text_simhash": 16}
     want = sizes.get(signal_type)
@@ -317,11 +321,13 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
     with a logo bar stamped over its top or bottom match); the PDQ of the
     image's inner region (``pdq_inner``, derived: it lets crops and small
     rotations match, see ``hashers.image.window_hashes``); a video's frame
-    list; or a text's SimHash.
+    list, and its frames' inner regions and bands (``video_pdq_inner``,
+    derived); or a text's SimHash.
     """
     out: list[tuple[str, str, str]] = []
     frames: list[tuple[float, str]] = []
     inner_frames: list[tuple[float, str]] = []
+    band_frames: list[tuple[float, str]] = []
     for h in hashes:
         if h.signal_type in ("sha256", "md5"):
             out.append((h.signal_type, h.value, "original"))
@@ -335,10 +341,13 @@ def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str
             frames.append((float(h.extra.get("t", 0.0)), h.value))
         elif h.signal_type == "video_pdq_inner" and h.variant == "inner" and h.usable:
             inner_frames.append((float(h.extra.get("t", 0.0)), h.value))
+        elif h.signal_type == "video_pdq_inner" and h.variant == "band" and h.usable:
+            band_frames.append((float(h.extra.get("t", 0.0)), h.value))
     if frames:
         out.append(("video_pdq", encode_frames(frames), "original"))
-        if inner_frames:
-            out.append(("video_pdq_inner", encode_frames(inner_frames), "inner"))
+        if inner_frames or band_frames:
+            # One derived signal per video: its frames' inner regions and their bands.
+            out.append(("video_pdq_inner", encode_frames(inner_frames, band_frames), "inner"))
     return out
 
 
@@ -503,6 +512,45 @@ def _ranges(times: Sequence[float], gap: float = 1.5) -> list[tuple[float, float
     return out
 
 
+def _video_fractions(
+    sources: Sequence[Signal],
+    matched_by_signal: dict[int, dict[float, str]],
+    query_times: dict[str, set[float]],
+    threshold: int,
+) -> tuple[float, float, list[float]]:
+    """(share of the query's sampled frames that matched, share of the video's stored
+    frames covered by them, the matched query times) for one video.
+
+    A frame counts once whichever of the video's signals it matched through: the frame
+    list (``video_pdq``: frame, trimmed), or the derived inner signal (inner region,
+    band, windows). Judging each signal alone missed a clip whose frames matched
+    partly through their PDQ and partly through their inner region.
+    """
+    matched: set[float] = set()
+    stored: set[float] = set()
+    covered: set[float] = set()
+    for src in sources:
+        hits = matched_by_signal.get(src.id, {})
+        matched.update(hits)
+        # The signal's frames by time: a frame of an inner signal counts once, covered
+        # through its inner region or its band.
+        sig_times = np.array([t for t, _ in decode_frames(src.value)])
+        stored.update(sig_times.tolist())
+        if hits:
+            sig_codes = codes_for(src.signal_type, src.value)
+            q_codes = _codes(list(hits.values()))
+            d = np.bitwise_count(
+                sig_codes.view(np.uint64)[:, None, :] ^ q_codes.view(np.uint64)[None, :, :]
+            ).sum(axis=2)
+            covered.update(sig_times[d.min(axis=1) <= threshold].tolist())
+    n_query = len(set[float]().union(*query_times.values()))
+    return (
+        len(matched) / max(1, n_query),
+        len(covered) / max(1, len(stored)),
+        sorted(matched),
+    )
+
+
 def match_hashes(
     session: Session,
     hashes: Sequence[HashResult],
@@ -550,6 +598,8 @@ def match_hashes(
         )
     }
     reported: dict[int, tuple[Signal, int, str, Signal]] = {}
+    # Video: every signal of a video that had hits (its frame list, its inner signal).
+    video_sources: dict[int, list[Signal]] = defaultdict(list)
     for sig in found_sigs:
         bank = banks.get(sig.bank_id)
         if bank is None or not sig.enabled or not _signal_visible(sig, bank, agency_id):
@@ -568,6 +618,8 @@ def match_hashes(
         prev = reported.get(target.id)
         if prev is None or distance < prev[1]:
             reported[target.id] = (target, distance, variant, sig)
+        if sig.signal_type in _VIDEO_TYPES:
+            video_sources[target.id].append(sig)
 
     known: list[MatchHit] = []
     allow: list[MatchHit] = []
@@ -576,27 +628,14 @@ def match_hashes(
         thr = bank.threshold(sig.signal_type)
         mh = _hit(sig, bank, distance, variant, thr)
         if source.signal_type in _VIDEO_TYPES:
-            # The share of the query's frames that matched, and of the signal's frames
-            # covered by them; a derived (inner) hit counts the frames that had windows.
-            matched = video.get(source.id, {})
-            frac = len(matched) / max(1, len(video_times[source.signal_type]))
-            sig_codes = codes_for(source.signal_type, source.value)
-            n_sig = len(sig_codes)
-            q_codes = _codes(list(matched.values())) if matched else sig_codes[:0]
-            covered = 0
-            if len(q_codes):
-                d = np.bitwise_count(
-                    sig_codes.view(np.uint64)[:, None, :] ^ q_codes.view(np.uint64)[None, :, :]
-                ).sum(axis=2)
-                covered = int((d.min(axis=1) <= thr).sum())
-            sig_frac = covered / max(1, n_sig)
+            frac, sig_frac, times = _video_fractions(video_sources[sig.id], video, video_times, thr)
             pct = (bank.thresholds or {}).get("video_min_percent")
             min_frac = DEFAULT_VIDEO_MIN_FRACTION if pct is None else float(pct) / 100
             if max(frac, sig_frac) < min_frac:
                 continue
             mh.fraction = round(frac, 3)
             mh.signal_fraction = round(sig_frac, 3)
-            mh.ranges = _ranges(sorted(matched))
+            mh.ranges = _ranges(times)
         (allow if bank.kind == BankKind.ALLOW.value else known).append(mh)
     known.sort(key=lambda m: (m.distance, m.signal_id))
     allow.sort(key=lambda m: (m.distance, m.signal_id))
