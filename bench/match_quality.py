@@ -26,7 +26,7 @@ against the same bank: synthetic posters of other seeds, and with
 sub-images (40-90 % of a side, some mirrored); every hit is a false positive.
 
     .venv/bin/python bench/match_quality.py [--quick] [--originals 200] [--distractors 10000]
-        [--photos DIR]
+        [--photos DIR] [--inner-index exact|approx]
 
 Photographs: ``--fetch-photos DIR`` runs ``apt-get download`` of Debian's
 ``PHOTO_PACKAGES`` and ``dpkg -x`` of each into DIR (keep DIR outside the
@@ -243,6 +243,13 @@ def main() -> None:
         "--fetch-photos", default="", help="apt-get download PHOTO_PACKAGES into this folder"
     )
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument(
+        "--inner-index",
+        choices=["exact", "approx"],
+        default="exact",
+        help="approx: the inner signals in the engine's lean approximate base (BinaryIndex"
+        " approx=True, built as a base even this small), as production uses at scale",
+    )
     args = ap.parse_args()
     if args.fetch_photos:
         args.photos = str(fetch_photos(Path(args.fetch_photos)))
@@ -274,10 +281,15 @@ def main() -> None:
         full_idx = BinaryIndex()
         ids = [i for i, (_, s, _) in enumerate(originals) for _ in s]
         full_idx.add(np.asarray(ids), _codes([h for _, s, _ in originals for h in s]))
-        inner_idx = BinaryIndex()
+        approx = args.inner_index == "approx"
+        inner_idx = BinaryIndex(approx=True, mih_min_size=1) if approx else BinaryIndex()
         ids = [i for i, (_, _, s) in enumerate(originals) for _ in s]
         if ids:
-            inner_idx.add(np.asarray(ids), _codes([h for _, _, s in originals for h in s]))
+            inner_codes = _codes([h for _, _, s in originals for h in s])
+            if approx:
+                inner_idx.build(np.asarray(ids), inner_codes)
+            else:
+                inner_idx.add(np.asarray(ids), inner_codes)
         per_original = len(ids) + sum(len(s) for _, s, _ in originals)
 
         def found_in(idx: BinaryIndex, hs: list[str]) -> set[int]:
@@ -344,7 +356,7 @@ def main() -> None:
     if photo_note:
         print(photo_note)
     print(f"stored PDQ codes per original: {per_original / max(1, n):.2f} (plain PDQ: 1)")
-    print(f"({elapsed:.0f} s)")
+    print(f"inner index: {args.inner_index} ({inner_idx.kind}); ({elapsed:.0f} s)")
     by = {r["variant"]: r for r in rows}
     targets = {
         **{f"recall_gt_95_{v}": by[v]["takedown_recall"] > 0.95 for v in TARGETS if v in by},
@@ -357,6 +369,7 @@ def main() -> None:
                 "bench": "match_quality",
                 "quick": args.quick,
                 "photos": bool(args.photos),
+                "inner_index": args.inner_index,
                 "originals": n,
                 "codes_per_original": per_original / max(1, n),
                 "distractors": nd,
