@@ -30,6 +30,8 @@ is searched under the lock. Parallelism is across queries, never within one:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import threading
@@ -79,6 +81,32 @@ def _low_frequency_bits(count: int) -> tuple[int, ...]:
 #: Key of the approximate index: PDQ's 20 lowest-frequency bits, probed at radius 2.
 APPROX_KEY_BITS = _low_frequency_bits(20)
 APPROX_RADIUS = 2
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def release_free_memory() -> bool:
+    """Give freed heap memory back to the OS (glibc's ``malloc_trim``); False elsewhere.
+
+    Building a base allocates temporaries (sort keys, columns) of a few MB
+    each; glibc keeps them in the heap once freed, so without this the
+    resident size after a build of 1M codes is about 12 B per code above the
+    arrays that remain (measured: 147.6 against 136.4 B per code).
+    """
+    if _LIBC is None:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +266,10 @@ class _Mih:
 
     #: Largest offset within a block of buckets that the compact (uint16) offsets hold.
     REL_MAX = 0xFFFF
+    #: The same for the sparse (uint8) offsets, used when blocks of at least
+    #: ``2**MIN_SHIFT8`` buckets stay under it (wide chunks: 21 bits at 1M).
+    REL8_MAX = 0xFF
+    MIN_SHIFT8 = 4
 
     def __init__(
         self,
@@ -328,12 +360,15 @@ class _Mih:
         hi_type = np.uint8 if self.pos_width == 3 else np.uint16
         pos_lo = np.empty((self.m - 1) * self.n, dtype=np.uint16)
         pos_hi: _UArr = np.empty((self.m - 1) * self.n, dtype=hi_type)
-        # Largest block of buckets whose entry count fits a uint16 offset within the block.
-        shift = min(16, self.b)
-        counts = np.empty((self.m, size), dtype=np.int64)
+        # Largest blocks of buckets whose entry counts fit a uint8 / uint16 offset within the block.
+        shift8, shift16 = min(8, self.b), min(16, self.b)
+
+        def block_max(counts: I64, shift: int) -> int:
+            return int(counts.reshape(-1, 1 << shift).sum(axis=1).max())
+
         for j in range(self.m):
             col = self._column(j)
-            counts[j] = np.bincount(col, minlength=size)
+            counts = np.bincount(col, minlength=size)
             if j:
                 sorted_pos = self._sorted_positions(col)
                 del col
@@ -341,18 +376,25 @@ class _Mih:
                 pos_lo[dst] = sorted_pos & np.uint32(0xFFFF)
                 pos_hi[dst] = sorted_pos >> np.uint32(16)
                 del sorted_pos
-            while shift >= 0 and int(counts[j].reshape(-1, 1 << shift).sum(axis=1).max()) > (
-                self.REL_MAX
-            ):
-                shift -= 1
-        wide = shift < 0  # some bucket holds more than REL_MAX: plain uint32 offsets, one block
-        shift = self.b if wide else shift
+            while shift8 >= 0 and block_max(counts, shift8) > self.REL8_MAX:
+                shift8 -= 1
+            while shift16 >= 0 and block_max(counts, shift16) > self.REL_MAX:
+                shift16 -= 1
+        rel_type: type[np.unsignedinteger[Any]]
+        if shift8 >= self.MIN_SHIFT8:
+            # Sparse buckets (fewer entries than buckets per block): 1 byte per bucket, plus
+            # an 8-byte base per block of at least 16 buckets.
+            shift, rel_type = shift8, np.uint8
+        elif shift16 >= 0:
+            shift, rel_type = shift16, np.uint16
+        else:  # some bucket holds more than REL_MAX: plain uint32 offsets, one block
+            shift, rel_type = self.b, np.uint32
         nblocks, width = size >> shift, 1 << shift
-        rel = np.empty((self.m, nblocks, width + 1), dtype=np.uint32 if wide else np.uint16)
+        rel = np.empty((self.m, nblocks, width + 1), dtype=rel_type)
         bases = np.empty((self.m, nblocks), dtype=np.int64)
         offsets = np.zeros(size + 1, dtype=np.int64)
         for j in range(self.m):
-            np.cumsum(counts[j], out=offsets[1:])
+            np.cumsum(np.bincount(self._column(j), minlength=size), out=offsets[1:])
             bases[j] = offsets[:size:width]
             rel[j, :, :width] = offsets[:size].reshape(nblocks, width) - bases[j, :, None]
             rel[j, :, width] = offsets[width::width] - bases[j]
@@ -530,6 +572,8 @@ class BinaryIndex:
         with self._lock:
             self._set_base(base, bids, alive, srt)
             self._reset_delta()
+        del i, c, base, bids, alive
+        release_free_memory()
 
     # ---- updates ------------------------------------------------------
 
@@ -620,6 +664,8 @@ class BinaryIndex:
             self._removed_while_merging = None
         if removed:
             self.remove(np.asarray(removed, dtype=np.int64))
+        del base, base_ids, base_alive, new_base, new_ids, new_alive
+        release_free_memory()
 
     def _delta_codes(self, k: int) -> U8:
         if k == 0:
