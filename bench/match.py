@@ -273,6 +273,8 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
     gc.collect()
     start = rss()
     per_signal: dict[str, float] = {}
+    #: The arrays' own bytes: the RSS split between signals moves with heap reuse.
+    nbytes: dict[str, float] = {}
     kinds: dict[str, str] = {}
     built = []
     for name, codes, stype in signals:
@@ -281,6 +283,7 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
         idx.build(np.arange(len(codes), dtype=np.int64), codes)
         gc.collect()
         per_signal[name] = (rss() - before) / n
+        nbytes[name] = idx.nbytes() / n
         kinds[name] = idx.kind
         built.append(idx)
     total = (rss() - start) / n
@@ -306,6 +309,7 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
         "n": n,
         "bytes_per_original": total,
         "bytes_per_signal": per_signal,
+        "nbytes_per_signal": nbytes,
         "kinds": kinds,
         "codes_per_original": {"pdq": 2, "pdq_inner": 1},
         "windows": WINDOWS,
@@ -435,7 +439,8 @@ def main() -> None:
             f"\nmemory per enrolled original at {big:,} originals: takedown"
             f" {orig['bytes_per_original']:.0f} B ("
             + ", ".join(
-                f"{k} {v:.0f} B = {orig['codes_per_original'][k]} codes ({orig['kinds'][k]})"
+                f"{k} {v:.0f} B = {orig['codes_per_original'][k]} codes ({orig['kinds'][k]},"
+                f" arrays {orig['nbytes_per_signal'][k]:.0f} B)"
                 for k, v in sig.items()
             )
             + ")"
