@@ -8,7 +8,7 @@ pods reload at once. Here the index is never rebuilt to take a change:
   measured) it is a faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ
   hash, builds in milliseconds). From there on it is a compact multi-index
   hashing (MIH) table: the 256 bits are cut into m chunks of b bits (16x16
-  up to about 1M, 11x23 at 10M); by the generalised pigeonhole principle
+  below 1M, 12x21 at 1M, 11x23 from about 3M); by the generalised pigeonhole principle
   two hashes within distance 31 agree to within r_i bits on some chunk i
   when the radii add up to 31 - m + 1 (at 10M: ten chunks at radius 2, one
   at radius 1), so probing every bucket within those radii finds every
