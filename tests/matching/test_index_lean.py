@@ -164,11 +164,11 @@ def test_approx_base_finds_neighbours_whose_key_moved_at_most_radius() -> None:
     # 31 bits off, none in the key: found, at its exact distance.
     q = _flip_bits(codes[42], others[:31])
     assert [(h.id, h.distance) for h in idx.search(q, 31)[0]] == [(42, 31)]
-    # Two key bits and 29 others: still found (radius 2).
-    q = _flip_bits(codes[43], key[:APPROX_RADIUS] + others[:29])
+    # APPROX_RADIUS key bits and others up to 31 in all: still found.
+    q = _flip_bits(codes[43], key[:APPROX_RADIUS] + others[: 31 - APPROX_RADIUS])
     assert [h.id for h in idx.search(q, 31)[0]] == [43]
-    # Three key bits: the approximate base misses it (the exact one would not).
-    q = _flip_bits(codes[44], key[:3])
+    # One key bit more: the approximate base misses it (the exact one would not).
+    q = _flip_bits(codes[44], key[: APPROX_RADIUS + 1])
     assert idx.search(q, 31) == [[]]
     exact = BinaryIndex(mih_min_size=1)
     exact.build(np.arange(5000), codes)
