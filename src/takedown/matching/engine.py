@@ -39,6 +39,11 @@ INDEXED_TYPES: dict[str, int] = {
     "video_pdq_inner": 256,
     "text_simhash": 64,
 }
+#: Signal types whose base is the lean approximate one (``BinaryIndex(approx=True)``, about
+#: 40 B per code against about 96 B exact at 1M): only searched with a query image's ~900
+#: window hashes, which are redundant (the windows around a true match all land near it), and
+#: every candidate is still verified on the full 256 bits, so it cannot add a false positive.
+APPROX_TYPES = frozenset({"pdq_inner"})
 #: Rows whose updated_at is this close to the watermark are re-checked (commit-order slack).
 SLACK = dt.timedelta(seconds=5)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -74,9 +79,7 @@ class MatchingEngine:
         self.index_dir = index_dir
         self.sync_interval = sync_interval
         self._mih_min_size = mih_min_size
-        self.indexes: dict[str, BinaryIndex] = {
-            t: self._new_index(bits) for t, bits in INDEXED_TYPES.items()
-        }
+        self.indexes: dict[str, BinaryIndex] = {t: self._new_index(t) for t in INDEXED_TYPES}
         self._lock = threading.Lock()
         self._watermark = _EPOCH
         self._loaded = False
@@ -84,10 +87,11 @@ class MatchingEngine:
         # Rows inside the slack window already applied: id -> updated_at.
         self._recent: dict[int, dt.datetime] = {}
 
-    def _new_index(self, bits: int) -> BinaryIndex:
+    def _new_index(self, signal_type: str) -> BinaryIndex:
+        bits, approx = INDEXED_TYPES[signal_type], signal_type in APPROX_TYPES
         if self._mih_min_size is None:
-            return BinaryIndex(bits)
-        return BinaryIndex(bits, mih_min_size=self._mih_min_size)
+            return BinaryIndex(bits, approx=approx)
+        return BinaryIndex(bits, mih_min_size=self._mih_min_size, approx=approx)
 
     # ---- loading and syncing -----------------------------------------
 
@@ -101,7 +105,9 @@ class MatchingEngine:
                 for t in INDEXED_TYPES
             }
         except (OSError, ValueError, KeyError):
-            return False  # a damaged snapshot is rebuilt from the database
+            return False  # a damaged or older snapshot is rebuilt from the database
+        if any(idx.approx != (t in APPROX_TYPES) for t, idx in loaded.items()):
+            return False  # saved with another choice of exact and approximate bases
         self.indexes = loaded
         self._watermark = dt.datetime.fromisoformat(meta["watermark"])
         return True
@@ -117,7 +123,7 @@ class MatchingEngine:
                     continue
                 ids.extend([sid] * len(c))
                 codes.append(c)
-            idx = self._new_index(INDEXED_TYPES[t])
+            idx = self._new_index(t)
             if ids:
                 idx.build(np.asarray(ids, dtype=np.int64), np.concatenate(codes))
             self.indexes[t] = idx

@@ -8,14 +8,22 @@ pods reload at once. Here the index is never rebuilt to take a change:
   measured) it is a faiss ``IndexBinaryFlat`` (exact, 32 bytes per PDQ
   hash, builds in milliseconds). From there on it is a compact multi-index
   hashing (MIH) table: the 256 bits are cut into m chunks of b bits (16x16
-  up to about 1M, 11x23 at 10M); by the generalised pigeonhole principle
+  below 1M, 12x21 at 1M, 11x23 from about 3M); by the generalised pigeonhole principle
   two hashes within distance 31 agree to within r_i bits on some chunk i
   when the radii add up to 31 - m + 1 (at 10M: ten chunks at radius 2, one
   at radius 1), so probing every bucket within those radii finds every
   true neighbour (recall 1.0 against brute force), and the candidates are
-  verified on the full code. Each table is a counting-sorted array of
-  uint32 positions plus block-relative uint16 bucket offsets: about 4 bytes
-  per hash per chunk, no per-entry Python objects.
+  verified on the full code. The codes are stored sorted by chunk 0 (whose
+  buckets are then ranges of codes); every other chunk has its positions
+  sorted by chunk value in 3 bytes each, plus block-relative bucket offsets
+  (1 byte per bucket when buckets are sparse, else 2): about 96 bytes per
+  hash in all at 1M (code 32, positions 33, offsets 26, id 4, alive 1), no
+  per-entry Python objects.
+* **approximate base** (``approx=True``, the engine's ``pdq_inner``): the
+  codes sorted by a 20-bit key of PDQ's lowest frequencies, probed at
+  radius 3; about 40 bytes per hash. It misses a neighbour whose key moved
+  by 4 bits or more, so it is only for callers whose queries are redundant
+  (window searches); it never returns anything brute force would not.
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
@@ -30,6 +38,8 @@ is searched under the lock. Parallelism is across queries, never within one:
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import os
 import threading
@@ -55,7 +65,59 @@ MIH_MIN_SIZE = 20_000
 DELTA_MAX = 50_000
 MIN_CHUNK_BITS = 16
 MAX_CHUNK_BITS = 23
-_FORMAT_VERSION = 2
+#: Entry count from which MIH positions take 4 bytes instead of 3.
+POS24_LIMIT = 1 << 24
+#: Format 3 (#17, lean MIH): codes sorted by chunk 0, 3-byte positions, approximate bases.
+_FORMAT_VERSION = 3
+
+
+def _low_frequency_bits(count: int) -> tuple[int, ...]:
+    """Code bit positions (0 = most significant bit of byte 0) of PDQ's ``count``
+    lowest-frequency DCT coefficients.
+
+    PDQ's bit p is coefficient 255 - p of the 16x16 (row-major) grid, so row i,
+    column j is bit 255 - 16 i - j. Low frequencies have the largest magnitudes,
+    so their sign against the median moves least under crops, shifts and
+    re-encodes: they make the key of the approximate (window) index.
+    """
+    cells = sorted(
+        ((i, j) for i in range(16) for j in range(16)), key=lambda c: (c[0] + c[1], max(c), c)
+    )
+    return tuple(255 - 16 * i - j for i, j in cells[:count])
+
+
+#: Key of the approximate index: PDQ's 20 lowest-frequency bits, probed at radius 3 (1,351
+#: buckets). Radius 2 (211 buckets) searched 900 windows against 1M codes in 10 ms of CPU
+#: instead of 59, but lost one poster original in four variant classes of
+#: bench/match_quality.py against the exact index; radius 3 loses one in one class.
+APPROX_KEY_BITS = _low_frequency_bits(20)
+APPROX_RADIUS = 3
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # noqa: B018 (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _load_libc()
+
+
+def release_free_memory() -> bool:
+    """Give freed heap memory back to the OS (glibc's ``malloc_trim``); False elsewhere.
+
+    Building a base allocates temporaries (sort keys, columns) of a few MB
+    each; glibc keeps them in the heap once freed, so without this the
+    resident size after a build of 1M codes is about 12 B per code above the
+    arrays that remain (measured: 147.6 against 136.4 B per code).
+    """
+    if _LIBC is None:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +200,9 @@ def chunk_bits_for(n: int) -> int:
     """The chunk width with the lowest modelled search cost for ``n`` codes.
 
     Capped at 23 bits: at 10M that gives 11 chunks and about 3,300
-    candidates per query at distance 31 (22 bits: about 6,100), and with
-    16-bit bucket offsets its tables cost what 22 bits cost with 32-bit ones.
+    candidates per query at distance 31 (22 bits: about 6,100). Narrower
+    chunks cost less memory (at 1M: 20 bits 84 B per code against 96 B at
+    21) but searched 1.3x slower (measured), so the choice stays on speed.
     """
     return min(range(MIN_CHUNK_BITS, MAX_CHUNK_BITS + 1), key=lambda b: probe_cost(max(n, 2), b))
 
@@ -178,6 +241,13 @@ class _Flat:
         return self.n * int(self.index.code_size)
 
 
+_UArr = npt.NDArray[np.unsignedinteger]
+#: A built MIH's arrays: positions' low 16 bits, their high bits, bucket offsets, block bases.
+_Stored4 = tuple[npt.NDArray[np.uint16], _UArr, _UArr, npt.NDArray[np.int64]]
+#: The same with the codes first (as stored in a snapshot).
+_Stored = tuple[U8, npt.NDArray[np.uint16], _UArr, _UArr, npt.NDArray[np.int64]]
+
+
 class _Mih:
     """Multi-index hashing: exact for any threshold, sized to the data.
 
@@ -185,42 +255,80 @@ class _Mih:
     ``m*b`` are only used for verification). If two codes are within ``t``
     bits, some chunk i differs in at most ``r_i`` bits (``chunk_radii``), so
     probing every bucket within that radius of each query chunk finds every
-    true neighbour; candidates are verified on the full code. Per chunk the
-    table is the positions sorted by chunk value (uint32) plus bucket
-    offsets, stored as an int64 base per block of ``2**shift`` buckets and
-    ``2**shift + 1`` uint16 offsets within the block, so a bucket's start and
-    end share one base (uint32 offsets and one block if some block would
-    hold more than ``REL_MAX`` entries).
+    true neighbour; candidates are verified on the full code.
+
+    Layout (the lean one, #17): the codes are stored physically sorted by
+    chunk 0, so that chunk's buckets are ranges of the codes themselves and
+    need no positions. Every other chunk has the positions sorted by its
+    chunk value in 3 bytes each (``pos_width``; 4 from 2^24 entries on),
+    kept as a uint16 array of the low bits and a uint8 one of the high bits
+    (two contiguous gathers: a strided 3-byte view gathers 3x slower). Bucket
+    offsets are an int64 base per block of ``2**shift`` buckets plus
+    ``2**shift + 1`` offsets within the block, uint8 when every block of at
+    least 16 buckets holds at most 255 entries (sparse buckets: 21-bit chunks
+    at 1M), else uint16, so a bucket's start and end share one base
+    (uint32 offsets and one block if some block would hold more than
+    ``REL_MAX`` entries).
+
+    With ``key_bits`` the structure is the approximate one used for window
+    searches (``pdq_inner``): a single "chunk" made of those bit positions,
+    the codes sorted by it and no positions at all, probed at ``radius``
+    whatever the threshold. It finds every code whose key differs in at most
+    ``radius`` bits (so every code within ``radius`` bits in all), and misses
+    true neighbours whose key moved more; callers accept that because their
+    queries are redundant (many windows around one true match).
     """
 
-    kind = "mih"
     #: Largest offset within a block of buckets that the compact (uint16) offsets hold.
     REL_MAX = 0xFFFF
+    #: The same for the sparse (uint8) offsets, used when blocks of at least
+    #: ``2**MIN_SHIFT8`` buckets stay under it (wide chunks: 21 bits at 1M).
+    REL8_MAX = 0xFF
+    MIN_SHIFT8 = 4
 
     def __init__(
         self,
         codes: U8,
-        tables: npt.NDArray[np.uint32] | None = None,
-        rel: npt.NDArray[np.unsignedinteger] | None = None,
-        bases: npt.NDArray[np.int64] | None = None,
+        *,
         bits: int | None = None,
+        key_bits: tuple[int, ...] | None = None,
+        radius: int = 2,
+        stored: _Stored | None = None,
     ) -> None:
-        self._codes = np.ascontiguousarray(codes)
-        self.n = len(codes)
-        self.b = bits or chunk_bits_for(self.n)
-        self.m = self._codes.shape[1] * 8 // self.b
-        self._words = self._codes.view(np.uint64)
-        if tables is None or rel is None or bases is None:
-            tables, rel, bases = self._build()
-        self.tables, self.rel, self.bases = tables, rel, bases
-        self.shift = self.b - (bases.shape[1].bit_length() - 1)
-        self._flat_tables = self.tables.reshape(-1)
+        """Build from ``codes`` (``order`` then says where each came from), or adopt ``stored``
+        = (codes in stored order, positions' low 16 bits, their high bits, rel, bases)."""
+        self.key_bits = key_bits
+        self.radius = radius
+        self.n = len(codes) if stored is None else len(stored[0])
+        if key_bits is not None:
+            self.b, self.m = len(key_bits), 1
+            # (word, shift) of each key bit in little-endian uint64 words of the packed code.
+            self._key_src = [(p // 64, (p // 8 % 8) * 8 + 7 - p % 8) for p in key_bits]
+        else:
+            self.b = bits or chunk_bits_for(self.n)
+            self.m = codes.shape[1] * 8 // self.b
+        self.kind = "approx" if key_bits is not None else "mih"
+        self.pos_width = 3 if self.n < POS24_LIMIT else 4
+        self.order: I64 | None = None
+        if stored is None:
+            self.order = self._sort_by_chunk0(np.ascontiguousarray(codes))
+            self.pos_lo, self.pos_hi, self.rel, self.bases = self._build()
+        else:
+            self._codes, self.pos_lo, self.pos_hi, self.rel, self.bases = stored
+            self._words = self._codes.view(np.uint64)
+        self.shift = self.b - (self.bases.shape[1].bit_length() - 1)
         self._flat_rel = self.rel.reshape(-1)
         self._flat_bases = self.bases.reshape(-1)
         self._probes: dict[int, tuple[I64, I64]] = {}
 
     def _key(self, words: npt.NDArray[np.uint64], j: int) -> npt.NDArray[np.uint64]:
         """Chunk ``j`` of codes given as (n, k) little-endian uint64 words."""
+        if self.key_bits is not None:
+            one = np.uint64(1)
+            out = np.zeros(len(words), dtype=np.uint64)
+            for i, (w, s) in enumerate(self._key_src):
+                out |= ((words[:, w] >> np.uint64(s)) & one) << np.uint64(i)
+            return out
         w, off = divmod(j * self.b, 64)
         val = words[:, w] >> np.uint64(off)
         if off + self.b > 64:
@@ -235,52 +343,93 @@ class _Mih:
             out[:, j] = self._key(words, j)
         return out
 
-    def _column(self, j: int) -> npt.NDArray[np.uint32]:
-        col = np.empty(self.n, dtype=np.uint32)
-        for s in range(0, self.n, 1 << 20):
-            col[s : s + (1 << 20)] = self._key(self._words[s : s + (1 << 20)], j)
+    def _column(
+        self, j: int, words: npt.NDArray[np.uint64] | None = None
+    ) -> npt.NDArray[np.uint32]:
+        words = self._words if words is None else words
+        col = np.empty(len(words), dtype=np.uint32)
+        for s in range(0, len(words), 1 << 20):
+            col[s : s + (1 << 20)] = self._key(words[s : s + (1 << 20)], j)
         return col
+
+    def _sorted_positions(self, col: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+        # Sorting (key << 32 | position) is a stable sort by key, and much faster than argsort.
+        packed = col.astype(np.uint64) << np.uint64(32)
+        packed |= np.arange(len(col), dtype=np.uint64)
+        packed.sort()
+        packed &= np.uint64(0xFFFFFFFF)
+        return packed.astype(np.uint32)
+
+    def _sort_by_chunk0(self, codes: U8) -> I64:
+        order = self._sorted_positions(self._column(0, codes.view(np.uint64))).astype(np.int64)
+        self._codes = np.ascontiguousarray(codes[order])
+        self._words = self._codes.view(np.uint64)
+        return order
 
     def _build(
         self,
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.unsignedinteger], npt.NDArray[np.int64]]:
+    ) -> _Stored4:
         size = 1 << self.b
-        tables = np.empty((self.m, self.n), dtype=np.uint32)
-        # Largest block of buckets whose entry count fits a uint16 offset within the block.
-        shift = min(16, self.b)
+        # Positions of chunks 1.. as low 16 bits + high 8 bits (16 from 2^24 entries): two
+        # contiguous arrays gather much faster than a strided 3-byte view.
+        hi_type = np.uint8 if self.pos_width == 3 else np.uint16
+        pos_lo = np.empty((self.m - 1) * self.n, dtype=np.uint16)
+        pos_hi: _UArr = np.empty((self.m - 1) * self.n, dtype=hi_type)
+        # Largest blocks of buckets whose entry counts fit a uint8 / uint16 offset within the block.
+        shift8, shift16 = min(8, self.b), min(16, self.b)
+
+        def block_max(counts: I64, shift: int) -> int:
+            return int(counts.reshape(-1, 1 << shift).sum(axis=1).max())
+
         for j in range(self.m):
             col = self._column(j)
-            # Sorting (key << 32 | position) is a stable sort by key, and much faster than argsort.
-            packed = (col.astype(np.uint64) << np.uint64(32)) | np.arange(self.n, dtype=np.uint64)
-            packed.sort()
-            tables[j] = (packed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-            del packed
             counts = np.bincount(col, minlength=size)
-            while (
-                shift >= 0 and int(counts.reshape(-1, 1 << shift).sum(axis=1).max()) > self.REL_MAX
-            ):
-                shift -= 1
-        wide = shift < 0  # some bucket holds more than REL_MAX: plain uint32 offsets, one block
-        shift = self.b if wide else shift
+            if j:
+                sorted_pos = self._sorted_positions(col)
+                del col
+                dst = slice((j - 1) * self.n, j * self.n)
+                pos_lo[dst] = sorted_pos & np.uint32(0xFFFF)
+                pos_hi[dst] = sorted_pos >> np.uint32(16)
+                del sorted_pos
+            while shift8 >= 0 and block_max(counts, shift8) > self.REL8_MAX:
+                shift8 -= 1
+            while shift16 >= 0 and block_max(counts, shift16) > self.REL_MAX:
+                shift16 -= 1
+        rel_type: type[np.unsignedinteger[Any]]
+        if shift8 >= self.MIN_SHIFT8:
+            # Sparse buckets (fewer entries than buckets per block): 1 byte per bucket, plus
+            # an 8-byte base per block of at least 16 buckets.
+            shift, rel_type = shift8, np.uint8
+        elif shift16 >= 0:
+            shift, rel_type = shift16, np.uint16
+        else:  # some bucket holds more than REL_MAX: plain uint32 offsets, one block
+            shift, rel_type = self.b, np.uint32
         nblocks, width = size >> shift, 1 << shift
-        rel = np.empty((self.m, nblocks, width + 1), dtype=np.uint32 if wide else np.uint16)
+        rel = np.empty((self.m, nblocks, width + 1), dtype=rel_type)
         bases = np.empty((self.m, nblocks), dtype=np.int64)
+        offsets = np.zeros(size + 1, dtype=np.int64)
         for j in range(self.m):
-            offsets = np.zeros(size + 1, dtype=np.int64)
-            offsets[1:] = np.cumsum(np.bincount(self._column(j), minlength=size))
+            np.cumsum(np.bincount(self._column(j), minlength=size), out=offsets[1:])
             bases[j] = offsets[:size:width]
             rel[j, :, :width] = offsets[:size].reshape(nblocks, width) - bases[j, :, None]
             rel[j, :, width] = offsets[width::width] - bases[j]
-        return tables, rel.reshape(self.m, -1), bases
+        return pos_lo, pos_hi, rel.reshape(self.m, -1), bases
 
     def codes(self) -> U8:
         return self._codes
 
+    def _radii(self, threshold: int) -> list[int]:
+        if self.key_bits is not None:
+            return [self.radius]
+        return chunk_radii(threshold, self.m)
+
     def search(self, q: U8, threshold: int, max_candidates: int = 150_000) -> tuple[I64, I64, I64]:
         probes = self._probes.get(threshold)
         if probes is None:
-            probes = self._probes[threshold] = _probes(self.b, chunk_radii(threshold, self.m))
+            probes = self._probes[threshold] = _probes(self.b, self._radii(threshold))
         p_chunk, p_mask = probes
+        # Probes of chunk 0 (the physical order) come first: their buckets are code ranges.
+        n0 = int(np.count_nonzero(p_chunk == 0))
         out_q: list[I64] = []
         out_p: list[I64] = []
         out_d: list[I64] = []
@@ -290,9 +439,10 @@ class _Mih:
         qw_all = np.ascontiguousarray(q).view(np.uint64)
         rel_row = p_chunk * self.rel.shape[1]
         base_row = p_chunk * self.bases.shape[1]
-        table_row = p_chunk * self.n
+        table_row = (p_chunk[n0:] - 1) * self.n
         for s in range(0, len(q), step):
             qw = qw_all[s : s + step]
+            nq = len(qw)
             keys = self._keys(qw)[:, p_chunk] ^ p_mask  # (queries, probes)
             # Bucket k is [base + rel[i], base + rel[i + 1]) with i = k + (k >> shift).
             blk = keys >> self.shift
@@ -304,30 +454,45 @@ class _Mih:
             lens -= starts
             blk += base_row
             starts += np.take(self._flat_bases, blk)
-            starts += table_row
-            per_q = lens.sum(axis=1)
-            pos = expand_ranges(starts.reshape(-1), lens.reshape(-1))
-            cand = np.take(self._flat_tables, pos)
+            qidx = np.arange(nq, dtype=np.int64)
+            l0 = lens[:, :n0]
+            cand = expand_ranges(starts[:, :n0].reshape(-1), l0.reshape(-1))
+            cq = np.repeat(qidx, l0.sum(axis=1))
+            if n0 < len(p_chunk):
+                l1 = lens[:, n0:]
+                pos = expand_ranges((starts[:, n0:] + table_row).reshape(-1), l1.reshape(-1))
+                via = np.take(self.pos_hi, pos).astype(np.int64)
+                via <<= 16
+                via |= np.take(self.pos_lo, pos)
+                cand = np.concatenate([cand, via])
+                cq = np.concatenate([cq, np.repeat(qidx, l1.sum(axis=1))])
             x = np.take(self._words, cand, axis=0)
-            x ^= np.repeat(qw, per_q, axis=0)
+            x ^= np.take(qw, cq, axis=0)
             dist = _row_popcount(x)
             hit = np.flatnonzero(dist <= threshold)
             if not len(hit):
                 continue
-            cq = np.searchsorted(np.cumsum(per_q), hit, side="right")
-            cp = cand[hit].astype(np.int64)
-            # A true neighbour can be found through several chunks: keep one of each.
-            _, first = np.unique(cq * self.n + cp, return_index=True)
-            out_q.append(cq[first] + s)
-            out_p.append(cp[first])
-            out_d.append(dist[hit][first])
+            cq, cp, cd = cq[hit], cand[hit], dist[hit]
+            if self.m > 1:
+                # A true neighbour can be found through several chunks: keep one of each.
+                _, first = np.unique(cq * self.n + cp, return_index=True)
+                cq, cp, cd = cq[first], cp[first], cd[first]
+            out_q.append(cq + s)
+            out_p.append(cp)
+            out_d.append(cd)
         if not out_q:
             e = np.empty(0, dtype=np.int64)
             return e, e, e
         return np.concatenate(out_q), np.concatenate(out_p), np.concatenate(out_d)
 
     def nbytes(self) -> int:
-        return int(self._codes.nbytes + self.tables.nbytes + self.rel.nbytes + self.bases.nbytes)
+        return int(
+            self._codes.nbytes
+            + self.pos_lo.nbytes
+            + self.pos_hi.nbytes
+            + self.rel.nbytes
+            + self.bases.nbytes
+        )
 
 
 _Base = _Flat | _Mih
@@ -348,6 +513,7 @@ class BinaryIndex:
         delta_max: int = DELTA_MAX,
         background_merge: bool = True,
         chunk_bits: int | None = None,
+        approx: bool = False,
     ) -> None:
         if nbits % 64:
             raise ValueError("nbits must be a multiple of 64")
@@ -358,6 +524,9 @@ class BinaryIndex:
         self.background_merge = background_merge
         #: MIH chunk width; None picks it from the size (``chunk_bits_for``).
         self.chunk_bits = chunk_bits
+        #: Approximate base (window searches): a key of ``APPROX_KEY_BITS`` probed at
+        #: ``APPROX_RADIUS``, about 40 B per code; candidates are still verified exactly.
+        self.approx = approx and nbits == 256
         self._lock = threading.RLock()
         self._empty_base()
         self._merging: threading.Thread | None = None
@@ -368,26 +537,41 @@ class BinaryIndex:
     def _empty_base(self) -> None:
         self._base: _Base = _Flat(np.empty((0, self.code_size), dtype=np.uint8), self.nbits)
         self._base_ids: Ids = np.empty(0, dtype=np.int64)
-        self._base_alive = np.empty(0, dtype=bool)
+        self._set_base(self._base, np.empty(0, dtype=np.int64), np.empty(0, dtype=bool), True)
         self._reset_delta()
+
+    def _set_base(self, base: _Base, ids: Ids, alive: npt.NDArray[np.bool_], srt: bool) -> None:
+        """Install a base (under the lock, or before the index is shared)."""
+        self._base, self._base_ids, self._base_alive = base, ids, alive
+        self._ids_sorted = srt
+        self._base_id_min = int(ids.min()) if len(ids) else 0
+        self._base_id_max = int(ids.max()) if len(ids) else -1
 
     def _reset_delta(self) -> None:
         self._delta = faiss.IndexBinaryFlat(self.nbits)
         self._delta_ids: list[int] = []
         self._delta_alive: list[bool] = []
 
-    def _make_base(self, ids: Ids, codes: U8) -> tuple[_Base, Ids, npt.NDArray[np.bool_]]:
-        order = np.argsort(ids, kind="stable")
-        ids = np.ascontiguousarray(ids[order])
-        if len(ids) and int(ids[0]) >= -(2**31) and int(ids[-1]) < 2**31:
+    def _make_base(self, ids: I64, codes: U8) -> tuple[_Base, Ids, npt.NDArray[np.bool_], bool]:
+        """(base, ids in base order, alive, whether the ids are sorted)."""
+        if len(ids) and int(ids.min()) >= -(2**31) and int(ids.max()) < 2**31:
             ids = ids.astype(np.int32)
-        codes = np.ascontiguousarray(codes[order])
         base: _Base
         if len(ids) >= self.mih_min_size and self.nbits >= 128:
-            base = _Mih(codes, bits=self.chunk_bits)
-        else:
-            base = _Flat(codes, self.nbits)
-        return base, ids, np.ones(len(ids), dtype=bool)
+            # The MIH stores its codes sorted by chunk 0 (or by the approximate key): the
+            # ids follow that order, and removal scans them instead of bisecting.
+            if self.approx:
+                mih = _Mih(codes, key_bits=APPROX_KEY_BITS, radius=APPROX_RADIUS)
+            else:
+                mih = _Mih(codes, bits=self.chunk_bits)
+            assert mih.order is not None
+            ids = np.ascontiguousarray(ids[mih.order])
+            mih.order = None
+            return mih, ids, np.ones(len(ids), dtype=bool), False
+        order = np.argsort(ids, kind="stable")
+        ids = np.ascontiguousarray(ids[order])
+        base = _Flat(np.ascontiguousarray(codes[order]), self.nbits)
+        return base, ids, np.ones(len(ids), dtype=bool), True
 
     def _check(self, ids: npt.ArrayLike, codes: npt.ArrayLike) -> tuple[I64, U8]:
         i = np.asarray(ids, dtype=np.int64).reshape(-1)
@@ -399,10 +583,12 @@ class BinaryIndex:
     def build(self, ids: npt.ArrayLike, codes: npt.ArrayLike) -> None:
         """Replace the contents in one go (start-up, or loading a large bank)."""
         i, c = self._check(ids, codes)
-        base, bids, alive = self._make_base(i, c)
+        base, bids, alive, srt = self._make_base(i, c)
         with self._lock:
-            self._base, self._base_ids, self._base_alive = base, bids, alive
+            self._set_base(base, bids, alive, srt)
             self._reset_delta()
+        del i, c, base, bids, alive
+        release_free_memory()
 
     # ---- updates ------------------------------------------------------
 
@@ -428,12 +614,22 @@ class BinaryIndex:
             # Search in the base's own dtype (mixing int32 and int64 would copy the whole array).
             info = np.iinfo(bids.dtype)
             key = want[(want >= info.min) & (want <= info.max)].astype(bids.dtype)
-            lo = np.searchsorted(bids, key, side="left")
-            hi = np.searchsorted(bids, key, side="right")
-            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-                if b > a:
-                    hit += int(self._base_alive[a:b].sum())
-                    self._base_alive[a:b] = False
+            if self._ids_sorted:
+                lo = np.searchsorted(bids, key, side="left")
+                hi = np.searchsorted(bids, key, side="right")
+                for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                    if b > a:
+                        hit += int(self._base_alive[a:b].sum())
+                        self._base_alive[a:b] = False
+            elif len(key) and len(bids):
+                # Ids in MIH order: a scan (about 1 ms per million entries). New signals,
+                # the common case of ``apply_one``, are above the base's largest id and
+                # skip it.
+                key = key[(key >= self._base_id_min) & (key <= self._base_id_max)]
+                if len(key):
+                    where = np.flatnonzero(np.isin(bids, key) & self._base_alive)
+                    hit += len(where)
+                    self._base_alive[where] = False
             wanted = set(want.tolist())
             for k, v in enumerate(self._delta_ids):
                 if v in wanted and self._delta_alive[k]:
@@ -467,12 +663,13 @@ class BinaryIndex:
             d_alive = np.asarray(self._delta_alive[:k], dtype=bool)
         codes = np.concatenate([base.codes()[base_alive], d_codes[d_alive]])
         ids = np.concatenate([base_ids[base_alive], d_ids[d_alive]])
-        new_base, new_ids, new_alive = self._make_base(ids, codes)
+        new_base, new_ids, new_alive, srt = self._make_base(ids.astype(np.int64), codes)
+        del codes, ids, d_codes  # the new base has its own copy, in its own order
         with self._lock:
             rest_codes = self._delta_codes(len(self._delta_ids))[k:]
             rest_ids = self._delta_ids[k:]
             rest_alive = self._delta_alive[k:]
-            self._base, self._base_ids, self._base_alive = new_base, new_ids, new_alive
+            self._set_base(new_base, new_ids, new_alive, srt)
             self._reset_delta()
             if rest_ids:
                 self._delta.add(np.ascontiguousarray(rest_codes))
@@ -482,6 +679,8 @@ class BinaryIndex:
             self._removed_while_merging = None
         if removed:
             self.remove(np.asarray(removed, dtype=np.int64))
+        del base, base_ids, base_alive, new_base, new_ids, new_alive
+        release_free_memory()
 
     def _delta_codes(self, k: int) -> U8:
         if k == 0:
@@ -587,15 +786,24 @@ class BinaryIndex:
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(directory.name + ".tmp")
         tmp.mkdir(exist_ok=True)
-        meta = {"version": _FORMAT_VERSION, "nbits": self.nbits, "kind": base.kind, "n": len(ids)}
+        meta: dict[str, Any] = {
+            "version": _FORMAT_VERSION,
+            "nbits": self.nbits,
+            "kind": base.kind,
+            "n": len(ids),
+            "approx": self.approx,
+        }
         np.save(tmp / "ids.npy", ids)
         np.save(tmp / "alive.npy", alive)
         if isinstance(base, _Mih):
             np.save(tmp / "codes.npy", base.codes())
-            np.save(tmp / "tables.npy", base.tables)
+            np.save(tmp / "pos_lo.npy", base.pos_lo)
+            np.save(tmp / "pos_hi.npy", base.pos_hi)
             np.save(tmp / "rel.npy", base.rel)
             np.save(tmp / "bases.npy", base.bases)
             meta["chunk_bits"] = base.b
+            meta["key_bits"] = base.key_bits
+            meta["radius"] = base.radius
         else:
             faiss.write_index_binary(base.index, str(tmp / "flat.faissb"))
         (tmp / "meta.json").write_text(json.dumps(meta))
@@ -613,17 +821,29 @@ class BinaryIndex:
         meta = json.loads((directory / "meta.json").read_text())
         if meta.get("version") != _FORMAT_VERSION:
             raise ValueError("unsupported index format")
-        idx = cls(int(meta["nbits"]), mih_min_size=mih_min_size or MIH_MIN_SIZE)
+        idx = cls(
+            int(meta["nbits"]),
+            mih_min_size=mih_min_size or MIH_MIN_SIZE,
+            approx=bool(meta["approx"]),
+        )
         ids = np.load(directory / "ids.npy")
         alive = np.load(directory / "alive.npy")
         base: _Base
-        if meta["kind"] == "mih":
+        if meta["kind"] in ("mih", "approx"):
+            codes = np.load(directory / "codes.npy")
+            key_bits = meta["key_bits"]
             base = _Mih(
-                np.load(directory / "codes.npy"),
-                np.load(directory / "tables.npy"),
-                np.load(directory / "rel.npy"),
-                np.load(directory / "bases.npy"),
-                int(meta["chunk_bits"]),
+                codes,
+                bits=int(meta["chunk_bits"]),
+                key_bits=None if key_bits is None else tuple(int(b) for b in key_bits),
+                radius=int(meta["radius"]),
+                stored=(
+                    codes,
+                    np.load(directory / "pos_lo.npy"),
+                    np.load(directory / "pos_hi.npy"),
+                    np.load(directory / "rel.npy"),
+                    np.load(directory / "bases.npy"),
+                ),
             )
         else:
             flat = _Flat(np.empty((0, idx.code_size), dtype=np.uint8), idx.nbits)
@@ -633,5 +853,5 @@ class BinaryIndex:
         if base.n != len(ids):
             raise ValueError("index files disagree on size")
         with idx._lock:
-            idx._base, idx._base_ids, idx._base_alive = base, ids, alive
+            idx._set_base(base, ids, alive, not isinstance(base, _Mih))
         return idx
