@@ -264,3 +264,30 @@ def test_ids_beyond_int32_still_work() -> None:
     small.build(np.arange(30_000), codes)
     assert small.remove([2**40, 7]) == 1 and small.search(codes[7:8], 0) == [[]]
     assert small.search_arrays(codes[8:9], 0)[1].dtype == np.int64
+
+
+def test_a_merge_between_the_base_and_the_delta_search_neither_loses_nor_doubles_hits() -> None:
+    """A search reads the base without the lock, then the delta under it. If a merge
+    installs a new base (holding the delta's entries) and empties the delta in between,
+    the search must not return the old base's hits plus an empty delta (hits lost), nor
+    the new base plus the old delta (hits doubled): it searches again."""
+    codes = _random(300, seed=5)
+    idx = BinaryIndex(mih_min_size=100, background_merge=False)
+    idx.add(np.arange(200), codes[:200])
+    idx.merge()
+    idx.add(np.arange(200, 300), codes[200:])  # in the delta
+    old_base = idx._snap[0]
+    real = old_base.search
+    merged: list[bool] = []
+
+    def search_then_merge(q: np.ndarray, threshold: int):  # type: ignore[no-untyped-def]
+        out = real(q, threshold)
+        if not merged:
+            merged.append(True)
+            idx._merge()  # the merge thread runs now, between base and delta
+        return out
+
+    old_base.search = search_then_merge  # type: ignore[method-assign]
+    hits = idx.search(codes[195:205], 0)
+    assert merged == [True] and idx._snap[0] is not old_base
+    assert [[h.id for h in row] for row in hits] == [[i] for i in range(195, 205)]

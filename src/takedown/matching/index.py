@@ -543,6 +543,9 @@ class BinaryIndex:
     def _set_base(self, base: _Base, ids: Ids, alive: npt.NDArray[np.bool_], srt: bool) -> None:
         """Install a base (under the lock, or before the index is shared)."""
         self._base, self._base_ids, self._base_alive = base, ids, alive
+        # What a search reads, as one object: three attributes assigned one after the
+        # other could be read half old, half new (a new base with the old ids).
+        self._snap: tuple[_Base, Ids, npt.NDArray[np.bool_]] = (base, ids, alive)
         self._ids_sorted = srt
         self._base_id_min = int(ids.min()) if len(ids) else 0
         self._base_id_max = int(ids.max()) if len(ids) else -1
@@ -706,20 +709,26 @@ class BinaryIndex:
         # One OpenMP thread per search: parallelism comes from concurrent callers
         # (``search_parallel``), never from splitting one query across cores.
         faiss.omp_set_num_threads(1)
-        base, base_ids, base_alive = self._base, self._base_ids, self._base_alive
-        bq, bp, bd = base.search(q, threshold)
-        live = base_alive[bp]
-        parts_q, parts_d = [bq[live]], [bd[live]]
-        parts_i = [base_ids[bp[live]].astype(np.int64)]
-        with self._lock:
-            if self._delta_ids:
-                dq, dp, dd = _flat_search(self._delta, q, threshold)
-                alive = np.asarray(self._delta_alive, dtype=bool)[dp]
-                ids = np.asarray(self._delta_ids, dtype=np.int64)[dp]
-                parts_q.append(dq[alive])
-                parts_i.append(ids[alive])
-                parts_d.append(dd[alive])
-        return np.concatenate(parts_q), np.concatenate(parts_i), np.concatenate(parts_d)
+        while True:
+            snap = self._snap
+            base, base_ids, base_alive = snap
+            bq, bp, bd = base.search(q, threshold)  # without the lock: bases are immutable
+            live = base_alive[bp]
+            parts_q, parts_d = [bq[live]], [bd[live]]
+            parts_i = [base_ids[bp[live]].astype(np.int64)]
+            with self._lock:
+                if self._snap is not snap:
+                    # A merge installed a new base and emptied the delta meanwhile: the
+                    # delta now lacks what the old base lacked too. Search again.
+                    continue
+                if self._delta_ids:
+                    dq, dp, dd = _flat_search(self._delta, q, threshold)
+                    alive = np.asarray(self._delta_alive, dtype=bool)[dp]
+                    ids = np.asarray(self._delta_ids, dtype=np.int64)[dp]
+                    parts_q.append(dq[alive])
+                    parts_i.append(ids[alive])
+                    parts_d.append(dd[alive])
+            return np.concatenate(parts_q), np.concatenate(parts_i), np.concatenate(parts_d)
 
     def search_parallel(
         self, q: U8, threshold: int, *, threads: int = 2, chunk: int = 512
