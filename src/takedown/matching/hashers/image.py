@@ -256,9 +256,12 @@ def window_hashes(img: Image.Image, quality: int = 100) -> list[HashResult]:
     """The query windows (``windows.windows``) as ``pdq_inner`` hashes; they carry the
     query's PDQ quality (and are unusable with it)."""
     usable = quality >= MIN_QUALITY
+    codes, names = windows.window_codes(img)
+    # Hex of every code at once (a thousand windows: per-row bytes and hex add up).
+    hexes = codes.tobytes().hex()
     return [
-        HashResult(INNER_SIGNAL_TYPE, w.code.hex(), w.variant, quality, usable, w.extra)
-        for w in windows.windows(img)
+        HashResult(INNER_SIGNAL_TYPE, hexes[64 * i : 64 * i + 64], v, quality, usable, {k: x})
+        for i, (v, k, x) in enumerate(names)
     ]
 
 
