@@ -47,13 +47,14 @@ SOURCE_SIDE = 128
 #: crop of f in all on one axis, split l + r = f, puts the inner region at
 #: (a, b) = ((INNER_CUT - l) / (1 - f), (INNER_CUT - r) / (1 - f)) of the query: crops of 5-10 %
 #: in all give a + b = (2 INNER_CUT - f) / (1 - f) in 0.111-0.158; two levels 0.025 apart
-#: cover 0.1075-0.1575 (crops of 5.0-10.4 %) with each edge at most 0.00625 off.
+#: cover 0.1075-0.1575 (crops of 5.0-10.4 %; a crop of exactly 5 % is at 0.158): each edge is
+#: at most 0.0065 off (a median 9 bits on photographs).
 BAND_TOTALS = (0.12, 0.145)
 #: Step of a - b along each band level. A window shifted by d (both edges the same way) is about
 #: 2.5x as far from the stored hash as one with a single edge off by d (measured on the bench's
 #: photographs: a shift of 1.25 % costs a median 36 bits, one edge 18), so the band is dense
-#: along the shift: a step of 0.02 leaves at most 0.005 of shift.
-BAND_STEP = 0.02
+#: along the shift: a step of 0.022 leaves at most 0.0055 of shift (a median 15 bits).
+BAND_STEP = 0.022
 #: Centred pairs: a crop of c per side (c = 5-10 %) puts the inner region at
 #: (INNER_CUT - c) / (1 - 2c) = 0-0.056 per side; (0.1, 0.1) is an axis that was not cropped.
 CENTRED_CUTS = (0.0, 0.015, 0.03, 0.045, 0.06, INNER_CUT)
@@ -66,11 +67,15 @@ def axis_cuts(
     inner: float = INNER_CUT,
 ) -> tuple[tuple[float, float], ...]:
     """Per-axis (cut before, cut after) pairs: the centred ones, then for each band total T
-    the pairs with a - b a multiple of ``step`` as far as a crop of that total can shift the
-    inner region, |a - b| <= f / (1 - f) with f = (2 inner - T) / (1 - T), plus half a step."""
+    the pairs with a - b a multiple of ``step``, as far as a crop can shift the inner region
+    whose total this level stands for: |a - b| <= f / (1 - f), f = (2 inner - T') / (1 - T'),
+    where T' is T less half the gap between levels (the smaller the total, the larger the crop
+    and the farther it can shift), plus half a step."""
     out = [(round(c, 4), round(c, 4)) for c in centred]
+    half = (totals[1] - totals[0]) / 2 if len(totals) > 1 else 0.0
     for total in totals:
-        f = (2 * inner - total) / (1 - total)
+        low = total - half
+        f = (2 * inner - low) / (1 - low)
         reach = f / (1 - f)
         n = math.ceil(reach / step - 0.5 - 1e-9)
         for k in range(-n, n + 1):
@@ -192,14 +197,14 @@ class Window:
     extra: dict[str, object]
 
 
-def inner_code(img: Image.Image) -> tuple[bytes, int]:
-    """(code, quality) of the image's centred inner region: what a bank stores."""
+def inner_code(img: Image.Image, lum: _F32 | None = None) -> tuple[bytes, int]:
+    """(code, quality) of the image's centred inner region: what a bank stores. ``lum``:
+    ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _inner_code(img)
+        return _inner_code(luma(img) if lum is None else lum)
 
 
-def _inner_code(img: Image.Image) -> tuple[bytes, int]:
-    lum = luma(img)
+def _inner_code(lum: _F32) -> tuple[bytes, int]:
     c = [(INNER_CUT, INNER_CUT)]
     return bytes(bits(coefficients(lum, c, c))[0, 0]), quality(lum, INNER_CUT)
 
@@ -233,11 +238,12 @@ def windows(img: Image.Image) -> list[Window]:
     return [Window(codes[i].tobytes(), v, {k: x}) for i, (v, k, x) in enumerate(names)]
 
 
-def window_codes(img: Image.Image) -> tuple[_U8, Layout]:
+def window_codes(img: Image.Image, lum: _F32 | None = None) -> tuple[_U8, Layout]:
     """(n, 32) packed codes of every window and their names (``layout``): the same windows as
-    ``windows``, without a Python object per window (the caller makes the ones it needs)."""
+    ``windows``, without a Python object per window (the caller makes the ones it needs).
+    ``lum``: ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _window_codes(img), layout()
+        return _window_codes(luma(img) if lum is None else lum), layout()
 
 
 def rotated_back(lum: _F32, angle: float) -> _F32:
@@ -251,8 +257,7 @@ def rotated_back(lum: _F32, angle: float) -> _F32:
     )
 
 
-def _window_codes(img: Image.Image) -> _U8:
-    lum = luma(img)
+def _window_codes(lum: _F32) -> _U8:
     h, w = lum.shape
     coefs = [coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16)]
     for angle in ANGLES:
