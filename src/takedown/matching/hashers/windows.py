@@ -8,12 +8,13 @@ its centred inner region (``INNER_CUT`` cut from every side; signal type
 ``pdq_inner``, linked to the original), and the query side looks for that
 region inside the query:
 
-* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS``: an
-  off-centre band for crops of 5-10 % in all, split unevenly between the two
-  sides, and a centred line for crops of up to 10 % per side), x and y
-  combined freely;
-* the query rotated back by ``ANGLES`` (black corners: the inner region; cropped
-  to fill: the inner region scaled by the fill factor of that angle);
+* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS``, ``axis_cuts``:
+  an off-centre band for crops of 5-10 % in all, split any way between the two
+  sides, dense along the shift that costs PDQ most; a centred line for crops of
+  up to 10 % per side; and the uncropped axis), x and y combined freely;
+* the query rotated back by ``ANGLES`` (2-5 degrees either way, the corners from
+  outside the frame filled with the mean luma; black corners: the inner region;
+  cropped to fill: the inner region scaled by the fill factor of that angle);
 * every window also mirrored.
 
 The hash is PDQ's: luma, 64 x 64 cells, the 16 x 16 lowest DCT coefficients
