@@ -12,7 +12,7 @@ variants, JPEG decoded once up front), so the ratio compares hashing work only:
   320 x 320 square, ``compute_dihedral`` on it (8 hashes, exact mirror
   included), the border check (and a trimmed hash when there are borders),
   the middle-band hash, the inner-region hash and the query windows
-  (``hashers.windows``: 450 windows and their mirrors, one numpy pass).
+  (``hashers.windows``: 641 windows and their mirrors, one numpy pass).
 
 Times are CPU seconds of this process (``time.process_time``), medians of the
 repeats, so other load on the machine moves them less than wall-clock would.

@@ -23,7 +23,7 @@ builds the indexes the engine keeps for n originals as the engine builds
 them: ``pdq`` holds original and band (one exact base of 2n codes),
 ``pdq_inner`` the inner codes (the approximate base), from random codes,
 and measures the RSS each adds: per original = their sum / n. The same subprocess times a
-query image's window search (``WINDOWS`` hashes, half near stored inner
+query image's window search (``window_count()`` hashes, half near stored inner
 codes) against the approximate inner base and against an exact one.
 
 Then the flat/MIH switch point of ``BinaryIndex``: CPU per query of each
@@ -52,8 +52,13 @@ THRESHOLD = 31
 SINGLE = 1000  # single-query latency samples
 #: PDQ codes takedown indexes per enrolled image (original, band, pdq_inner); HMA: 1.
 CODES_PER_ORIGINAL = 3
-#: Window hashes a query image searches against the inner index (hashers/windows.py).
-WINDOWS = 900
+
+
+def window_count() -> int:
+    """Window hashes a query image searches against the inner index (hashers/windows.py)."""
+    from takedown.matching.hashers.windows import layout
+
+    return len(layout())
 
 
 def rss() -> int:
@@ -264,8 +269,8 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
     ]
     inner_codes = signals[1][1]
     rng = np.random.default_rng(10)
-    windows = rng.integers(0, 256, (WINDOWS, 32), dtype=np.uint8)
-    near = rng.choice(n, WINDOWS // 2, replace=False)
+    windows = rng.integers(0, 256, (window_count(), 32), dtype=np.uint8)
+    near = rng.choice(n, len(windows) // 2, replace=False)
     bits = np.unpackbits(inner_codes[near], axis=1)
     for i, k in enumerate(rng.integers(0, 21, len(near))):
         bits[i, rng.choice(256, int(k), replace=False)] ^= 1
@@ -312,7 +317,7 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
         "nbytes_per_signal": nbytes,
         "kinds": kinds,
         "codes_per_original": {"pdq": 2, "pdq_inner": 1},
-        "windows": WINDOWS,
+        "windows": len(windows),
         "windows_cpu_ms_inner": approx_ms,
         "windows_cpu_ms_exact": exact_ms,
         "windows_pairs_inner": approx_found,

@@ -26,7 +26,10 @@ against the same bank: synthetic posters of other seeds, and with
 sub-images (40-90 % of a side, some mirrored); every hit is a false positive.
 
     .venv/bin/python bench/match_quality.py [--quick] [--originals 200] [--distractors 10000]
-        [--photos DIR] [--inner-index exact|approx|both]
+        [--photos DIR] [--inner-index exact|approx|both] [--misses]
+
+``--misses`` prints, for every original takedown missed, how close its query's PDQ hashes
+and its best window came (and which window that was).
 
 Photographs: ``--fetch-photos DIR`` runs ``apt-get download`` of Debian's
 ``PHOTO_PACKAGES`` and ``dpkg -x`` of each into DIR (keep DIR outside the
@@ -160,6 +163,34 @@ def query_hashes(seed: int, variant: str | None) -> Hashes:
     return plain_pdq(data), pdq, inner
 
 
+def _bits(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def explain_miss(seed: int, variant: str, original: Hashes) -> str:
+    """Why original ``seed``'s ``variant`` was missed: the closest of its query's PDQ hashes
+    to the original's stored ones, and the closest window to its inner signal (which one)."""
+    img = _source(seed)
+    res = [r for r in hash_image(jpeg(apply_variant(img, variant, seed))) if r.usable]
+    pdq = [
+        (min(_bits(r.value, s) for s in original[1]), r.variant)
+        for r in res
+        if r.signal_type == "pdq"
+    ]
+    win = [
+        (min(_bits(r.value, s) for s in original[2]), r.variant, r.extra)
+        for r in res
+        if r.signal_type == "pdq_inner" and original[2]
+    ]
+    dp = min(pdq, default=(999, "-"))
+    dw = min(win, key=lambda t: t[0], default=(999, "-", {}))
+    w, h = img.size
+    return (
+        f"  missed {variant} of #{seed} ({w}x{h}): closest PDQ {dp[0]} bits ({dp[1]});"
+        f" closest window {dw[0]} bits ({dw[1]} {dw[2]})"
+    )
+
+
 def distractor_image(k: int) -> Image.Image:
     """Distractor ``k``: a poster of another seed, or a sub-image of a held-out photograph."""
     n_photo = len(_PHOTOS) - _N_ORIG[0]
@@ -251,6 +282,11 @@ def main() -> None:
         " approx=True, built as a base even this small), as production uses at scale; both:"
         " takedown with the exact one, plus a takedown_approx column",
     )
+    ap.add_argument(
+        "--misses",
+        action="store_true",
+        help="print, per original takedown missed, its closest PDQ hash and closest window",
+    )
     args = ap.parse_args()
     if args.fetch_photos:
         args.photos = str(fetch_photos(Path(args.fetch_photos)))
@@ -302,7 +338,7 @@ def main() -> None:
             return {h.id for row in idx.search(_codes(hs), THRESHOLD) for h in row}
 
         def score(queries: list[Hashes], truth: list[int | None]) -> dict[str, Any]:
-            out: dict[str, Any] = {}
+            out: dict[str, Any] = {"missed": []}
             for name in ("plain", "takedown", "imported", "imported_windows", *both):
                 hits = fps = 0
                 for q, want in zip(queries, truth, strict=True):
@@ -319,13 +355,18 @@ def main() -> None:
                         found = found_in(full_idx, q[1]) | found_in(inner_idx, q[2])
                     hits += want in found
                     fps += len(found - {want})
+                    if name == "takedown" and want is not None and want not in found:
+                        out["missed"].append(want)
                 out[name] = {"hits": hits, "false_positives": fps}
             return out
 
         rows = []
+        misses: list[str] = []
         for variant in ALL_VARIANTS:
             qs = list(pool.map(_query_job, [(s, variant) for s in range(n)], chunksize=4))
             sc = score(qs, list(range(n)))
+            if args.misses:
+                misses += [explain_miss(seed, variant, originals[seed]) for seed in sc["missed"]]
             rows.append(
                 {
                     "variant": variant,
@@ -369,6 +410,8 @@ def main() -> None:
         )
     if photo_note:
         print(photo_note)
+    if misses:
+        print("takedown's misses:", *misses, sep="\n")
     print(f"stored PDQ codes per original: {per_original / max(1, n):.2f} (plain PDQ: 1)")
     print(f"inner index: {args.inner_index} ({inner_idx.kind}); ({elapsed:.0f} s)")
     by = {r["variant"]: r for r in rows}

@@ -246,19 +246,25 @@ def _trimmed(img: Image.Image, sq: U8Array) -> list[tuple[str, U8Array]]:
 # ---- inner signals and query windows (see hashers.windows) ---------------------------------
 
 
-def inner_signal(img: Image.Image) -> HashResult:
-    """What a bank stores besides the original: the hash of the centred inner region."""
-    code, q = windows.inner_code(img)
+def inner_signal(img: Image.Image, lum: npt.NDArray[np.float32] | None = None) -> HashResult:
+    """What a bank stores besides the original: the hash of the centred inner region.
+    ``lum``: ``windows.luma(img)`` when the caller has it already."""
+    code, q = windows.inner_code(img, lum)
     return HashResult(INNER_SIGNAL_TYPE, code.hex(), "inner", q, q >= MIN_QUALITY)
 
 
-def window_hashes(img: Image.Image, quality: int = 100) -> list[HashResult]:
+def window_hashes(
+    img: Image.Image, quality: int = 100, lum: npt.NDArray[np.float32] | None = None
+) -> list[HashResult]:
     """The query windows (``windows.windows``) as ``pdq_inner`` hashes; they carry the
     query's PDQ quality (and are unusable with it)."""
     usable = quality >= MIN_QUALITY
+    codes, names = windows.window_codes(img, lum)
+    # Hex of every code at once (a thousand windows: per-row bytes and hex add up).
+    hexes = codes.tobytes().hex()
     return [
-        HashResult(INNER_SIGNAL_TYPE, w.code.hex(), w.variant, quality, usable, w.extra)
-        for w in windows.windows(img)
+        HashResult(INNER_SIGNAL_TYPE, hexes[64 * i : 64 * i + 64], v, quality, usable, {k: x})
+        for i, (v, k, x) in enumerate(names)
     ]
 
 
@@ -287,7 +293,8 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
     if options.band:
         out.append(pdq_of_array(band(sq), "band"))
     if options.inner or options.windows:
-        inner = inner_signal(img)
+        lum = windows.luma(img)  # once, for the inner signal and the windows
+        inner = inner_signal(img, lum)
         if options.inner:
             out.append(inner)
         if options.windows:
@@ -295,7 +302,7 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
             # its inner region's gates them (flat margins lower the frame's figure, not the
             # windows'; a stored inner signal is gated by its own region's quality too).
             quality = max(out[0].quality or 0, inner.quality or 0)
-            out.extend(window_hashes(img, quality=quality))
+            out.extend(window_hashes(img, quality=quality, lum=lum))
     return out
 
 

@@ -8,12 +8,13 @@ its centred inner region (``INNER_CUT`` cut from every side; signal type
 ``pdq_inner``, linked to the original), and the query side looks for that
 region inside the query:
 
-* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS``: an
-  off-centre band for crops of 5-10 % in all, split unevenly between the two
-  sides, and a centred line for crops of up to 10 % per side), x and y
-  combined freely;
-* the query rotated back by ``ANGLES`` (black corners: the inner region; cropped
-  to fill: the inner region scaled by the fill factor of that angle);
+* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS``, ``axis_cuts``:
+  an off-centre band for crops of 5-10 % in all, split any way between the two
+  sides, dense along the shift that costs PDQ most; a centred line for crops of
+  up to 10 % per side; and the uncropped axis), x and y combined freely;
+* the query rotated back by ``ANGLES`` (2-5 degrees either way, the corners from
+  outside the frame filled with the mean luma; black corners: the inner region;
+  cropped to fill: the inner region scaled by the fill factor of that angle);
 * every window also mirrored.
 
 The hash is PDQ's: luma, 64 x 64 cells, the 16 x 16 lowest DCT coefficients
@@ -43,25 +44,53 @@ from threadpoolctl import ThreadpoolController
 INNER_CUT = 0.10
 #: Long side of the luma copy every window is cut from.
 SOURCE_SIDE = 128
-#: Per-axis (cut before, cut after) pairs, as shares of the query's side. With an inner cut
-#: of 0.10, a crop of f in all on one axis (split l + r = f) puts the inner region at
-#: ((0.1 - l) / (1 - f), (0.1 - r) / (1 - f)) of the query: the centred pairs cover crops of
-#: up to 10 % per side, the band (a + b = 0.10, 0.125 or 0.15, a in steps of 0.025) crops of
-#: 5-10 % in all, split any way between the two sides. x and y are combined freely.
-AXIS_CUTS: tuple[tuple[float, float], ...] = (
-    (0.0, 0.0),
-    (0.02, 0.02),
-    (0.04, 0.04),
-    (0.06, 0.06),
-    *(
-        (round(a, 3), round(total - a, 3))
-        for total in (0.10, 0.125, 0.15)
-        for a in (0.0, 0.025, 0.05, 0.075, 0.10, 0.125)
-        if a <= total + 1e-9
-    ),
-)
-#: Angles (degrees) the query is rotated back by.
-ANGLES = (2.5, 4.0, -2.5, -4.0)
+#: Totals (cut before + cut after, as shares of the query's side) of the off-centre band. A
+#: crop of f in all on one axis, split l + r = f, puts the inner region at
+#: (a, b) = ((INNER_CUT - l) / (1 - f), (INNER_CUT - r) / (1 - f)) of the query: crops of 5-10 %
+#: in all give a + b = (2 INNER_CUT - f) / (1 - f) in 0.111-0.158; two levels 0.025 apart
+#: cover 0.1075-0.1575 (crops of 5.0-10.4 %; a crop of exactly 5 % is at 0.158): each edge is
+#: at most 0.0065 off (a median 9 bits on photographs).
+BAND_TOTALS = (0.12, 0.145)
+#: Step of a - b along each band level. A window shifted by d (both edges the same way) is about
+#: 2.5x as far from the stored hash as one with a single edge off by d (measured on the bench's
+#: photographs: a shift of 1.25 % costs a median 36 bits, one edge 18), so the band is dense
+#: along the shift: a step of 0.022 leaves at most 0.0055 of shift (a median 15 bits).
+BAND_STEP = 0.022
+#: Centred pairs: a crop of c per side (c = 5-10 %) puts the inner region at
+#: (INNER_CUT - c) / (1 - 2c) = 0-0.056 per side; (0.1, 0.1) is an axis that was not cropped.
+CENTRED_CUTS = (0.0, 0.015, 0.03, 0.045, 0.06, INNER_CUT)
+
+
+def axis_cuts(
+    totals: Sequence[float] = BAND_TOTALS,
+    step: float = BAND_STEP,
+    centred: Sequence[float] = CENTRED_CUTS,
+    inner: float = INNER_CUT,
+) -> tuple[tuple[float, float], ...]:
+    """Per-axis (cut before, cut after) pairs: the centred ones, then for each band total T
+    the pairs with a - b a multiple of ``step``, as far as a crop can shift the inner region
+    whose total this level stands for: |a - b| <= f / (1 - f), f = (2 inner - T') / (1 - T'),
+    where T' is T less half the gap between levels (the smaller the total, the larger the crop
+    and the farther it can shift), plus half a step."""
+    out = [(round(c, 4), round(c, 4)) for c in centred]
+    half = (totals[1] - totals[0]) / 2 if len(totals) > 1 else 0.0
+    for total in totals:
+        low = total - half
+        f = (2 * inner - low) / (1 - low)
+        reach = f / (1 - f)
+        n = math.ceil(reach / step - 0.5 - 1e-9)
+        for k in range(-n, n + 1):
+            a, b = (total + k * step) / 2, (total - k * step) / 2
+            if min(a, b) >= 0:
+                out.append((round(a, 4), round(b, 4)))
+    return tuple(dict.fromkeys(out))
+
+
+#: Per-axis (cut before, cut after) pairs (``axis_cuts``); x and y are combined freely.
+AXIS_CUTS: tuple[tuple[float, float], ...] = axis_cuts()
+#: Angles (degrees) the query is rotated back by: 2-5 degrees either way, 1 degree apart (an
+#: angle off by 0.5 degree costs about as much as the edit itself costs the exact angle).
+ANGLES = (2.0, 3.0, 4.0, 5.0, -2.0, -3.0, -4.0, -5.0)
 CELLS = 64
 _F32 = npt.NDArray[np.float32]
 _U8 = npt.NDArray[np.uint8]
@@ -117,13 +146,17 @@ def _pairs(cuts: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ..
 def coefficients(
     lum: _F32, ycuts: Sequence[tuple[float, float]], xcuts: Sequence[tuple[float, float]]
 ) -> _F32:
-    """(ny, nx, 16, 16) DCT coefficients of every window (rows ycuts[i], columns xcuts[j])."""
+    """(ny, nx, 16, 16) DCT coefficients of every window (rows ycuts[i], columns xcuts[j]).
+
+    Two plain matrix products, (16 ny x h) (h x w) (w x 16 nx), rather than ny x nx small
+    ones: half the time for a grid of a thousand windows."""
     h, w = lum.shape
     dry = _dct_resample(h, _pairs(ycuts))  # (ny, 16, h)
     drx = _dct_resample(w, _pairs(xcuts))  # (nx, 16, w)
-    t = dry @ lum  # (ny, 16, w)
-    out = t[:, None, :, :] @ drx[None, :, :, :].transpose(0, 1, 3, 2)
-    return out.astype(np.float32, copy=False)
+    ny, nx = len(dry), len(drx)
+    t = dry.reshape(ny * 16, h) @ lum  # (16 ny, w)
+    out = (t @ drx.reshape(nx * 16, w).T).reshape(ny, 16, nx, 16).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def bits(coef: _F32) -> _U8:
@@ -165,16 +198,34 @@ class Window:
     extra: dict[str, object]
 
 
-def inner_code(img: Image.Image) -> tuple[bytes, int]:
-    """(code, quality) of the image's centred inner region: what a bank stores."""
+def inner_code(img: Image.Image, lum: _F32 | None = None) -> tuple[bytes, int]:
+    """(code, quality) of the image's centred inner region: what a bank stores. ``lum``:
+    ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _inner_code(img)
+        return _inner_code(luma(img) if lum is None else lum)
 
 
-def _inner_code(img: Image.Image) -> tuple[bytes, int]:
-    lum = luma(img)
+def _inner_code(lum: _F32) -> tuple[bytes, int]:
     c = [(INNER_CUT, INNER_CUT)]
     return bytes(bits(coefficients(lum, c, c))[0, 0]), quality(lum, INNER_CUT)
+
+
+#: One window's name: (variant, key of its ``extra``, value: a cut tuple or an angle).
+Layout = tuple[tuple[str, str, tuple[float, ...] | float], ...]
+
+
+@functools.lru_cache(maxsize=4)
+def layout(
+    axis: tuple[tuple[float, float], ...] = AXIS_CUTS, angles: tuple[float, ...] = ANGLES
+) -> Layout:
+    """The names of ``window_codes``' rows, in order: the grid (y outer, x inner), then per
+    angle ``rotate`` and ``rotate_fill``; then all of them again mirrored."""
+    plain: list[tuple[str, str, tuple[float, ...] | float]] = [
+        ("window", "cut", (x0, x1, y0, y1)) for y0, y1 in axis for x0, x1 in axis
+    ]
+    for angle in angles:
+        plain += [("rotate", "angle", angle), ("rotate_fill", "angle", angle)]
+    return (*plain, *(("mirror_" + v, k, x) for v, k, x in plain))
 
 
 def windows(img: Image.Image) -> list[Window]:
@@ -184,41 +235,38 @@ def windows(img: Image.Image) -> list[Window]:
     Variants: ``window`` (``extra["cut"]``: (x before, x after, y before, y after)),
     ``rotate`` and ``rotate_fill`` (``extra["angle"]``), each also ``mirror_…``.
     """
+    codes, names = window_codes(img)
+    return [Window(codes[i].tobytes(), v, {k: x}) for i, (v, k, x) in enumerate(names)]
+
+
+def window_codes(img: Image.Image, lum: _F32 | None = None) -> tuple[_U8, Layout]:
+    """(n, 32) packed codes of every window and their names (``layout``): the same windows as
+    ``windows``, without a Python object per window (the caller makes the ones it needs).
+    ``lum``: ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _windows(img)
+        return _window_codes(luma(img) if lum is None else lum), layout()
 
 
-def _windows(img: Image.Image) -> list[Window]:
-    lum = luma(img)
-    h, w = lum.shape
-    inner = [(INNER_CUT, INNER_CUT)]
-    coefs = [
-        coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16),
-        # The inner region itself: an unedited (or only mirrored) query.
-        coefficients(lum, inner, inner).reshape(-1, 16, 16),
-    ]
+def rotated_back(lum: _F32, angle: float) -> _F32:
+    """``lum`` rotated by ``-angle`` degrees about its centre. Corners that come from outside
+    the frame are filled with the mean luma, not black: a flat fill adds no low-frequency
+    edge of its own where a rotation cropped to fill brings them into the inner region."""
     src = Image.fromarray(lum, mode="F")
+    return np.asarray(
+        src.rotate(-angle, resample=Image.Resampling.BILINEAR, fillcolor=float(lum.mean())),
+        dtype=np.float32,
+    )
+
+
+def _window_codes(lum: _F32) -> _U8:
+    h, w = lum.shape
+    coefs = [coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16)]
     for angle in ANGLES:
-        back = np.asarray(
-            src.rotate(-angle, resample=Image.Resampling.BILINEAR, fillcolor=0.0),
-            dtype=np.float32,
-        )
+        back = rotated_back(lum, angle)
         k = 1 - 2 * fill_cut(angle, w, h)
         fill = (INNER_CUT - (1 - k) / 2) / k
         cuts = [(INNER_CUT, INNER_CUT), (fill, fill)]
         coef = coefficients(back, cuts, cuts)
         coefs.append(np.stack([coef[0, 0], coef[1, 1]]))
     allc = np.concatenate(coefs)
-    codes = bits(np.concatenate([allc, mirrored(allc)]))
-    n = len(allc)
-    names: list[tuple[str, dict[str, object]]] = [
-        ("window", {"cut": [x0, x1, y0, y1]}) for y0, y1 in AXIS_CUTS for x0, x1 in AXIS_CUTS
-    ]
-    names.append(("window", {"cut": [INNER_CUT] * 4}))
-    for angle in ANGLES:
-        names += [("rotate", {"angle": angle}), ("rotate_fill", {"angle": angle})]
-    out: list[Window] = []
-    for i, (name, extra) in enumerate(names):
-        out.append(Window(codes[i].tobytes(), name, extra))
-        out.append(Window(codes[n + i].tobytes(), "mirror_" + name, extra))
-    return out
+    return bits(np.concatenate([allc, mirrored(allc)]))
