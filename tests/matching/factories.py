@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from takedown.accounts.principal import Principal
 from takedown.accounts.service import SYSTEM
 from takedown.matching import service
-from takedown.matching.models import Bank, MatchResult
+from takedown.matching.engine import MatchingEngine
+from takedown.matching.models import Bank, MatchResult, Signal
 from takedown.matching.schemas import BankCreate
 from tests.factories import Actor, make_actor
 
@@ -100,3 +101,26 @@ def make_match(
     )
     repository.add(session, row)
     return row
+
+
+def enrolled_videos(
+    session: Session, seeds: tuple[int, ...], *, seconds: float = 3.0
+) -> tuple[MatchingEngine, Actor, dict[int, list[Signal]]]:
+    """A supervisor's bank holding the testbed's clip of each seed (``add_media``, as the
+    bank page does): the engine, the supervisor and each seed's signals."""
+    from tests.matching import media
+
+    engine = MatchingEngine(sync_interval=0.0)
+    sup = make_supervisor(session)
+    bank = make_bank(session, sup)
+    signals = {
+        seed: service.add_media(
+            session, sup.principal, bank.id, media.video(seed, seconds=seconds), engine=engine
+        )
+        for seed in seeds
+    }
+    return engine, sup, signals
+
+
+def signal_of(signals: list[Signal], signal_type: str) -> Signal:
+    return next(s for s in signals if s.signal_type == signal_type)

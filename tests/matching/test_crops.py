@@ -16,7 +16,7 @@ from takedown.matching.hashers.image import hash_image
 from takedown.matching.schemas import Labels
 from takedown.sim.media import apply_variant, make_poster
 from tests.matching import media
-from tests.matching.factories import make_bank, make_supervisor
+from tests.matching.factories import enrolled_videos, make_bank, make_supervisor, signal_of
 
 RECOVERED = ("crop", "rotate", "crop_centred", "rotate_fill", "mirror_crop", "mirror_crop_offset")
 
@@ -124,14 +124,9 @@ def test_window_hash_is_pdq() -> None:
 def test_video_frames_get_the_same_crop_rotation_and_mirror_recovery(
     sqlite_session: Session,
 ) -> None:
-    engine = MatchingEngine(sync_interval=0.0)
-    sup = make_supervisor(sqlite_session)
-    bank = make_bank(sqlite_session, sup)
-    signals = service.add_media(
-        sqlite_session, sup.principal, bank.id, media.video(21, seconds=3.0), engine=engine
-    )
-    video = next(s for s in signals if s.signal_type == "video_pdq")
-    inner = next(s for s in signals if s.signal_type == "video_pdq_inner")
+    engine, sup, enrolled = enrolled_videos(sqlite_session, (21,))
+    video = signal_of(enrolled[21], "video_pdq")
+    inner = signal_of(enrolled[21], "video_pdq_inner")
     assert inner.parent_id == video.id
     for variant in ("crop_centred", "mirror", "mirror_crop", "rotate"):
         clip = media.video(21, seconds=3.0, variant=variant)

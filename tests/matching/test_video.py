@@ -8,11 +8,8 @@ logo bar over the top or bottom matches. Synthetic clips only.
 
 from __future__ import annotations
 
-import io
 import json
-from fractions import Fraction
 
-import av
 import numpy as np
 import pdqhash
 import pytest
@@ -34,9 +31,9 @@ from takedown.matching.hashers.video import (
     video_borders,
 )
 from takedown.matching.schemas import Labels, SignalIn
-from takedown.sim.media import make_poster
+from takedown.sim.media import encode_mp4, make_poster
 from tests.matching import media
-from tests.matching.factories import make_bank, make_supervisor
+from tests.matching.factories import enrolled_videos, make_bank, make_supervisor, signal_of
 
 # Seeds whose testbed ``pad`` is a letterbox (20) and a pillarbox (24, 64: its frames cut
 # exactly at the bars are 32-38 bits away, one line further in 18-24); seeds whose
@@ -50,19 +47,7 @@ def _distance(a: str, b: str) -> int:
 
 
 def _clip(frames: list[np.ndarray], fps: int = 8) -> bytes:
-    h, w = frames[0].shape[:2]
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps))
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "18", "threads": "1"}
-        for arr in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return buf.getvalue()
+    return encode_mp4(frames, fps=fps, crf=18)
 
 
 def test_borders_are_decided_once_per_video_by_the_median_of_frames() -> None:
@@ -148,15 +133,8 @@ def test_band_entries_round_trip_and_old_values_still_read() -> None:
 
 
 def test_padded_clips_match_through_their_trimmed_frames(sqlite_session: Session) -> None:
-    engine = MatchingEngine(sync_interval=0.0)
-    sup = make_supervisor(sqlite_session)
-    bank = make_bank(sqlite_session, sup)
-    ids = {}
-    for seed in PAD_SEEDS:
-        signals = service.add_media(
-            sqlite_session, sup.principal, bank.id, media.video(seed, seconds=3.0), engine=engine
-        )
-        ids[seed] = next(s.id for s in signals if s.signal_type == "video_pdq")
+    engine, sup, enrolled = enrolled_videos(sqlite_session, PAD_SEEDS)
+    ids = {seed: signal_of(sigs, "video_pdq").id for seed, sigs in enrolled.items()}
     for seed in PAD_SEEDS:
         clip = media.video(seed, seconds=3.0, variant="pad")
         report = service.match_media(sqlite_session, sup.principal, clip, engine=engine)
@@ -167,15 +145,8 @@ def test_padded_clips_match_through_their_trimmed_frames(sqlite_session: Session
 
 
 def test_logo_bar_clips_match_through_the_band(sqlite_session: Session) -> None:
-    engine = MatchingEngine(sync_interval=0.0)
-    sup = make_supervisor(sqlite_session)
-    bank = make_bank(sqlite_session, sup)
-    ids = {}
-    for seed in LOGO_SEEDS:
-        signals = service.add_media(
-            sqlite_session, sup.principal, bank.id, media.video(seed, seconds=3.0), engine=engine
-        )
-        ids[seed] = next(s.id for s in signals if s.signal_type == "video_pdq")
+    engine, sup, enrolled = enrolled_videos(sqlite_session, LOGO_SEEDS)
+    ids = {seed: signal_of(sigs, "video_pdq").id for seed, sigs in enrolled.items()}
     for seed in LOGO_SEEDS:
         clip = media.video(seed, seconds=3.0, variant="logo_bar")
         report = service.match_media(sqlite_session, sup.principal, clip, engine=engine)
@@ -257,13 +228,8 @@ def test_a_clip_matching_partly_through_frames_and_partly_through_inner_hashes_m
     PDQ (24 and 10 bits) and one of those closer through its inner region (8 bits). The
     video's frames count once whichever of its signals they matched: 2 of 3. Judging only
     the closest signal (the inner one: 1 of 3 frames) missed it."""
-    engine = MatchingEngine(sync_interval=0.0)
-    sup = make_supervisor(sqlite_session)
-    bank = make_bank(sqlite_session, sup)
-    signals = service.add_media(
-        sqlite_session, sup.principal, bank.id, media.video(10, seconds=3.0), engine=engine
-    )
-    video = next(s for s in signals if s.signal_type == "video_pdq")
+    engine, sup, enrolled = enrolled_videos(sqlite_session, (10,))
+    video = signal_of(enrolled[10], "video_pdq")
     clip = media.video(10, seconds=3.0, variant="overlay_text")
     report = service.match_media(sqlite_session, sup.principal, clip, engine=engine)
     hit = next(m for m in report.matches if m.signal_id == video.id)

@@ -10,9 +10,7 @@ items the crawls recorded, and its first observation's time taken.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import statistics
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,17 +22,13 @@ from takedown.items.models import Item
 from takedown.monitoring.models import Observation, Source
 from takedown.platforms.identity import canonicalize
 from takedown.sim.scenario import load_scenario, resolve_scenario_path
+from tests.benchmods import load_bench
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_crawl", ROOT / "bench" / "_crawl.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
+    return load_bench("_crawl")
 
 
 def _at(v: Any) -> dt.datetime:

@@ -18,11 +18,12 @@ import functools
 import io
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from fractions import Fraction
 
 import av
 import numpy as np
+import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 Color = tuple[int, int, int]
@@ -341,12 +342,8 @@ def make_video(
     r = int(min(w, h) * rng.uniform(0.08, 0.15))
     vx, vy = rng.uniform(-1, 1), rng.uniform(-1, 1)
     n = max(1, int(seconds * fps))
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps))
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": "ultrafast", "crf": "28", "threads": "1"}
+
+    def frames() -> Iterator[npt.NDArray[np.uint8]]:
         for i in range(n):
             frame = base.copy()
             d = ImageDraw.Draw(frame)
@@ -358,8 +355,22 @@ def make_video(
             frame = apply_variant(frame, variant, seed)
             if frame.size != (w, h):
                 frame = frame.resize((w, h))
-            vf = av.VideoFrame.from_ndarray(np.asarray(frame.convert("RGB")), format="rgb24")
-            for packet in stream.encode(vf):
+            yield np.asarray(frame.convert("RGB"))
+
+    return encode_mp4(frames(), fps=fps, crf=28)
+
+
+def encode_mp4(frames: Iterable[npt.NDArray[np.uint8]], *, fps: int, crf: int = 28) -> bytes:
+    """An MP4 (H.264, yuv420p) of RGB frames, all of the first frame's size."""
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=Fraction(fps))
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": str(crf), "threads": "1"}
+        for k, arr in enumerate(frames):
+            if k == 0:
+                stream.height, stream.width = arr.shape[:2]
+            for packet in stream.encode(av.VideoFrame.from_ndarray(arr, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)
