@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 CLK = os.sysconf("SC_CLK_TCK")
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -40,6 +41,18 @@ def most_in_a_second(times: list[float]) -> int:
             j += 1
         best = max(best, i - j + 1)
     return best
+
+
+def round_robin(groups: dict[str, list[T]], n: int) -> list[T]:
+    """Up to ``n`` values taken in turn from each group (groups in name order)."""
+    out: list[T] = []
+    i = 0
+    while len(out) < n and any(i < len(v) for v in groups.values()):
+        for key in sorted(groups):
+            if i < len(groups[key]) and len(out) < n:
+                out.append(groups[key][i])
+        i += 1
+    return out
 
 
 def analyst_db(path: Path, email: str) -> tuple[Any, sessionmaker[Session], Any]:

@@ -49,6 +49,9 @@ from takedown.sim.toolproxy import ConnectProxy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _util import round_robin  # noqa: E402
 
 LATENCY_MS = 50
 PLATFORMS = ("x", "youtube", "telegram", "dropvault", "sendbox", "textbin", "webhost")
@@ -103,14 +106,7 @@ def pick_urls(items: list[dict[str, str]], n: int) -> list[str]:
     by: dict[str, list[str]] = {}
     for it in items:
         by.setdefault(it["platform"], []).append(it["url"])
-    out: list[str] = []
-    i = 0
-    while len(out) < n and any(i < len(v) for v in by.values()):
-        for p in sorted(by):
-            if i < len(by[p]) and len(out) < n:
-                out.append(by[p][i])
-        i += 1
-    return out
+    return round_robin(by, n)
 
 
 def run_wget(urls: list[str], proxy_port: int, ca: str) -> tuple[float, int]:

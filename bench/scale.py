@@ -61,7 +61,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _util import cpu_seconds, free_port, most_in_a_second  # noqa: E402
+from _util import cpu_seconds, free_port, most_in_a_second, round_robin  # noqa: E402
 
 PG_ADMIN = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -204,14 +204,7 @@ def spread(items: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
     by: dict[str, list[dict[str, Any]]] = {}
     for it in items:
         by.setdefault(it["platform"], []).append(it)
-    out: list[dict[str, Any]] = []
-    i = 0
-    while len(out) < n and any(i < len(v) for v in by.values()):
-        for p in sorted(by):
-            if i < len(by[p]) and len(out) < n:
-                out.append(by[p][i])
-        i += 1
-    return out
+    return round_robin(by, n)
 
 
 def runq_seconds(pid: int) -> float:
@@ -233,14 +226,7 @@ def pick_capture(items: list[dict[str, Any]], n: int) -> list[str]:
     for it in items:
         if it["access"] == "public" and it["platform"] in CAPTURE_PLATFORMS:
             by.setdefault(it["platform"], []).append(it["url"])
-    out: list[str] = []
-    i = 0
-    while len(out) < n and any(i < len(v) for v in by.values()):
-        for p in sorted(by):
-            if i < len(by[p]) and len(out) < n:
-                out.append(by[p][i])
-        i += 1
-    return out
+    return round_robin(by, n)
 
 
 class Testbed:
