@@ -11,8 +11,8 @@ against a bank holding all originals:
 
 * **plain PDQ**: one pdqhash of the decoded file on each side, distance <= 31
   (python-threatexchange's PdqSignal.hash_from_file and PDQIndex);
-* **takedown**: the bank stores what ``add_media`` stores (original, middle
-  band, inner region); the query is hashed by the full pipeline (one 320x320
+* **takedown**: the bank stores what ``add_media`` stores (original, inner
+  region); the query is hashed by the full pipeline (one 320x320
   resample, 8 exact dihedral hashes, trimmed borders, middle band, and the
   windows searched against inner signals only); distance <= 31.
 

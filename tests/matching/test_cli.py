@@ -152,3 +152,29 @@ def test_bank_add_hashes_files_and_reports_the_bad_one(cli: typer.Typer, tmp_pat
     assert r.exit_code == 1 and "nothing was added" in r.output
     r = runner.invoke(cli, ["bank", "add", "1", str(good), "--label", "oops", "--no-progress"])
     assert r.exit_code == 1 and "key=value" in r.output
+
+
+def test_bank_list_counts_stale_signals_and_bank_add_renews_them(
+    cli: typer.Typer, tmp_path: Path
+) -> None:
+    from takedown.matching.models import STALE_VARIANT, Signal
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["bank", "create", "posters", "--agency", "1"]).exit_code == 0
+    poster = tmp_path / "p.jpg"
+    poster.write_bytes(media.poster(23))
+    r = runner.invoke(cli, ["bank", "add", "1", str(poster), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    with kit_cli.unit_of_work() as session:
+        inner = session.query(Signal).filter_by(signal_type="pdq_inner").one()
+        inner.value = inner.digest = "0f" * 32
+        inner.variant = STALE_VARIANT
+
+    def stale() -> int:
+        r = runner.invoke(cli, ["bank", "list", "--format", "json"])
+        return int(json.loads(r.stdout)[0]["stale"])
+
+    assert stale() == 1
+    r = runner.invoke(cli, ["bank", "add", "1", str(poster), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert stale() == 0

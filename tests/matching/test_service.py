@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from takedown.audit.models import AuditEvent
 from takedown.kit.errors import Forbidden, InvalidInput, NotFound
 from takedown.matching import io as bank_io
 from takedown.matching import service
 from takedown.matching.engine import MatchingEngine
 from takedown.matching.hashers.image import hash_image
-from takedown.matching.models import Signal
+from takedown.matching.models import STALE_VARIANT, Signal
 from takedown.matching.schemas import Labels, SignalIn
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_item
@@ -42,7 +43,6 @@ def test_add_media_then_variants_match_with_labels(
         ("sha256", "original"),
         ("md5", "original"),
         ("pdq", "original"),
-        ("pdq", "band"),
         ("pdq_inner", "inner"),
     }
     inner = next(s for s in signals if s.signal_type == "pdq_inner")
@@ -50,7 +50,7 @@ def test_add_media_then_variants_match_with_labels(
     assert inner.parent_id == original.id and inner.labels == original.labels
     exact = service.match_media(db_session, sup.principal, media.poster(31), engine=engine)
     assert {m.signal_type for m in exact.matches} >= {"sha256", "md5", "pdq"}
-    for variant, expect in (("mirror", "mirror"), ("pad", "trimmed"), ("logo_bar", "band")):
+    for variant, expect in (("mirror", "mirror"), ("pad", "trimmed"), ("logo_bar", "inner")):
         report = service.match_media(
             db_session, sup.principal, media.poster(31, variant), engine=engine
         )
@@ -334,7 +334,7 @@ def test_export_import_round_trip(db_session: Session, fmt: str) -> None:
     data, _ = bank_io.export_signals(db_session, sup.principal, src.id, fmt)
     dst = make_bank(db_session, sup)
     report = bank_io.import_signals(db_session, sup.principal, dst.id, data, fmt)
-    assert report.errors == [] and report.added == 4 and report.unchanged == 1
+    assert report.errors == [] and report.added == 3 and report.unchanged == 1
 
     def snapshot(bank_id: int) -> set[tuple[str, str, str, str | None, bool]]:
         rows = db_session.query(Signal).filter(Signal.bank_id == bank_id).all()
@@ -439,3 +439,76 @@ def test_import_reads_the_bank_a_chunk_at_a_time_and_finds_repeats_across_chunks
         select(Signal.value).where(Signal.bank_id == bank.id, Signal.signal_type == "md5")
     ).all()
     assert len(values) == len(set(values)) == 9
+
+
+def test_adding_media_again_renews_a_stale_inner_signal_in_place(
+    db_session: Session, engine: MatchingEngine
+) -> None:
+    """A bank enrolled before the image region left logo bars out holds ``stale`` inner signals
+    (migration ``matching_0200``): still searched, counted per bank, and renewed in place (same
+    id, audited) when the media is added again."""
+    sup = make_supervisor(db_session)
+    bank = make_bank(db_session, sup)
+    first = service.add_media(db_session, sup.principal, bank.id, media.poster(61), engine=engine)
+    inner = next(s for s in first if s.signal_type == "pdq_inner")
+    fresh = inner.value
+    # What an older version stored: another region's hash, marked by the migration.
+    inner.value, inner.digest, inner.variant = "0f" * 32, "0f" * 32, STALE_VARIANT
+    db_session.flush()
+    engine.apply_one(inner.id, inner.signal_type, inner.value, inner.enabled)
+    assert service.stale_counts(db_session, [bank]) == {bank.id: 1}
+    cropped = media.poster(61, "crop")
+
+    def via_inner() -> list[str]:
+        report = service.match_media(db_session, sup.principal, cropped, engine=engine)
+        return [m.variant for m in report.matches if m.variant.endswith("inner")]
+
+    assert via_inner() == []
+    again = service.add_media(db_session, sup.principal, bank.id, media.poster(61), engine=engine)
+    renewed = next(s for s in again if s.signal_type == "pdq_inner")
+    assert (renewed.id, renewed.value, renewed.variant) == (inner.id, fresh, "inner")
+    assert service.stale_counts(db_session, [bank]) == {}
+    assert via_inner()
+    events = db_session.query(AuditEvent).filter_by(action="matching.signal.renew").all()
+    assert [(e.subject_type, e.subject_id) for e in events] == [("signal", str(inner.id))]
+    assert db_session.query(Signal).filter_by(bank_id=bank.id, signal_type="pdq_inner").count() == 1
+
+
+def test_migration_marks_the_old_image_inner_signals_stale(db_session: Session) -> None:
+    """``matching_0200`` marks every image inner signal of the old region ``stale`` and leaves
+    video inner signals and other variants alone; its downgrade undoes exactly that."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    import takedown.migrations
+
+    versions = Path(takedown.migrations.__file__).parent / "versions"
+    spec = importlib.util.spec_from_file_location("matching_0200", versions / "matching_0200.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    sup = make_supervisor(db_session)
+    bank = make_bank(db_session, sup)
+    rows = {
+        ("pdq_inner", "inner"): "a" * 64,
+        ("video_pdq_inner", "inner"): "0:" + "b" * 64,
+        ("pdq", "original"): "c" * 64,
+    }
+    for (t, v), value in rows.items():
+        db_session.add(
+            Signal(bank_id=bank.id, signal_type=t, value=value, digest=value[-64:], variant=v)
+        )
+    db_session.flush()
+
+    def variants() -> dict[str, str]:
+        db_session.expire_all()
+        got = db_session.query(Signal).filter_by(bank_id=bank.id).all()
+        return {s.signal_type: s.variant for s in got}
+
+    with Operations.context(MigrationContext.configure(db_session.connection())):
+        mod.upgrade()
+        assert variants() == {"pdq_inner": "stale", "video_pdq_inner": "inner", "pdq": "original"}
+        mod.downgrade()
+        assert variants() == {"pdq_inner": "inner", "video_pdq_inner": "inner", "pdq": "original"}

@@ -12,7 +12,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from takedown.matching import service
-from takedown.matching.models import MatchResult, Signal
+from takedown.matching.models import STALE_VARIANT, MatchResult, Signal
 from takedown.matching.schemas import SignalIn
 from tests.factories import Actor, make_actor
 from tests.matching import media
@@ -205,3 +205,35 @@ def test_matches_page_confirm_and_reject(web: TestClient, db_session: Session) -
     db_session.expire_all()
     row = db_session.get(MatchResult, m1.id)
     assert row is not None and row.status == "confirmed"
+
+
+def test_the_bank_page_and_api_count_stale_inner_signals_until_the_media_is_added_again(
+    web: TestClient, db_session: Session
+) -> None:
+    """A bank enrolled by an older version holds stale inner signals (migration
+    ``matching_0200``): its page says how many and what to do; the API gives the count;
+    uploading the same picture again on that page renews them."""
+    sup = make_actor(db_session, role="supervisor")
+    bank = make_bank(db_session, sup)
+    signals = service.add_media(db_session, sup.principal, bank.id, media.poster(7))
+    inner = next(s for s in signals if s.signal_type == "pdq_inner")
+    inner.value = inner.digest = "0f" * 32
+    inner.variant = STALE_VARIANT
+    db_session.commit()
+    page = web.get(f"/banks/{bank.id}", headers=_h(sup))
+    assert page.status_code == 200
+    assert 'data-testid="stale-count">1 inner-region signal(s)' in page.text
+    api = web.get(f"/api/v1/banks/{bank.id}", headers=sup.headers).json()
+    assert (api["signal_count"], api["stale_signal_count"]) == (4, 1)
+    listed = web.get("/api/v1/banks", headers=sup.headers).json()
+    assert [b["stale_signal_count"] for b in listed if b["id"] == bank.id] == [1]
+    r = web.post(
+        f"/banks/{bank.id}/media",
+        files=[("media", ("again.jpg", media.poster(7), "image/jpeg"))],
+        headers=_h(sup),
+    )
+    assert r.status_code == 200, r.text
+    assert 'data-testid="stale-count"' not in web.get(f"/banks/{bank.id}", headers=_h(sup)).text
+    assert (
+        web.get(f"/api/v1/banks/{bank.id}", headers=sup.headers).json()["stale_signal_count"] == 0
+    )

@@ -56,9 +56,9 @@ def engine_dep(request: Request) -> MatchingEngine:
 Engine = Annotated[MatchingEngine, Depends(engine_dep)]
 
 
-def _bank_out(bank: Any, count: int) -> BankOut:
+def _bank_out(bank: Any, count: int, stale: int = 0) -> BankOut:
     out = BankOut.model_validate(bank)
-    out.signal_count = count
+    out.signal_count, out.stale_signal_count = count, stale
     return out
 
 
@@ -67,7 +67,8 @@ def list_banks(principal: CurrentPrincipal, session: DbSession) -> list[BankOut]
     """Your agency's banks, plus CLEAR/GREEN banks and banks shared with you (never RED ones)."""
     banks = service.list_banks(session, principal)
     counts = service.signal_counts(session, banks)
-    return [_bank_out(b, counts.get(b.id, 0)) for b in banks]
+    stale = service.stale_counts(session, banks)
+    return [_bank_out(b, counts.get(b.id, 0), stale.get(b.id, 0)) for b in banks]
 
 
 @router.post(
@@ -83,7 +84,11 @@ def create_bank(data: BankCreate, principal: Supervisor, session: DbSession) -> 
 @router.get("/banks/{bank_id}", response_model=BankOut, dependencies=[needs("banks:read")])
 def get_bank(bank_id: IdPath, principal: CurrentPrincipal, session: DbSession) -> BankOut:
     bank = service.get_bank(session, principal, bank_id)
-    return _bank_out(bank, service.signal_counts(session, [bank]).get(bank.id, 0))
+    return _bank_out(
+        bank,
+        service.signal_counts(session, [bank]).get(bank.id, 0),
+        service.stale_counts(session, [bank]).get(bank.id, 0),
+    )
 
 
 @router.get(

@@ -162,7 +162,8 @@ def match_cmd(
 
 @bank_app.command("list")
 def bank_list(fmt: FormatOpt = OutputFormat.TABLE) -> None:
-    """Every bank on this instance, with its owner, TLP and enabled signal count."""
+    """Every bank on this instance, with its owner, TLP and enabled signal count; ``stale``:
+    derived signals an older version made (adding the bank's media again renews them)."""
     from takedown.kit.cli import guarded, unit_of_work
     from takedown.matching import service
 
@@ -170,6 +171,7 @@ def bank_list(fmt: FormatOpt = OutputFormat.TABLE) -> None:
         with unit_of_work() as session:
             banks = service.list_banks(session, None)
             counts = service.signal_counts(session, banks)
+            stale = service.stale_counts(session, banks)
             rows = [
                 {
                     "id": b.id,
@@ -179,13 +181,14 @@ def bank_list(fmt: FormatOpt = OutputFormat.TABLE) -> None:
                     "tlp": b.tlp,
                     "shared": b.shared,
                     "signals": counts.get(b.id, 0),
+                    "stale": stale.get(b.id, 0),
                     "thresholds": json.dumps(b.thresholds or {}),
                 }
                 for b in banks
             ]
         emit(
             rows,
-            ["id", "name", "agency_id", "kind", "tlp", "shared", "signals", "thresholds"],
+            ["id", "name", "agency_id", "kind", "tlp", "shared", "signals", "stale", "thresholds"],
             fmt,
             title="banks",
         )
@@ -284,8 +287,9 @@ def bank_add(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     fmt: FormatOpt = OutputFormat.TABLE,
 ) -> None:
-    """Hash image or video files the way matching does (every variant and band signal) and
-    add their signals to a bank. A file that cannot be read is reported; the others go in."""
+    """Hash image or video files the way matching does (the original and its derived signals)
+    and add their signals to a bank. A file that cannot be read is reported; the others go in.
+    Adding a file again renews derived signals an older version made (``bank list``: stale)."""
     from takedown.accounts.service import SYSTEM
     from takedown.kit.cli import fail, guarded, unit_of_work
     from takedown.kit.errors import InvalidInput

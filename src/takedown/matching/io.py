@@ -262,7 +262,7 @@ def add_media_files(
     engine: MatchingEngine | None = None,
     progress: ProgressSink | None = None,
 ) -> list[MediaAdded]:
-    """Hash media files as matching does (every variant and band signal) and add their
+    """Hash media files as matching does (the original and its derived signals) and add their
     signals to a bank: ``takedown bank add``, ``POST /api/v1/banks/{id}/media`` and the
     bank page's upload. Each file goes in a savepoint: one that cannot be hashed is
     reported and leaves nothing behind; the others are added."""

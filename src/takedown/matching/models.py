@@ -53,6 +53,10 @@ SIGNAL_TYPES = tuple(DEFAULT_THRESHOLDS)
 #: type in the value, are never imported, exported or shared, and follow their parent's
 #: enabled state.
 DERIVED_TYPES: dict[str, str] = {"pdq_inner": "pdq", "video_pdq_inner": "video_pdq"}
+#: Variant of a derived signal made by an older hasher (migration ``matching_0200``): a
+#: ``pdq_inner`` cut 10 % from every side, before the region left logo bars out. Still
+#: searched; adding the media again (``takedown bank add``) renews it in place.
+STALE_VARIANT = "stale"
 LABEL_KEYS = ("group", "outlet", "content_type", "tco_category", "tier")
 REMOVED_CONTENT_BANK = "removed-content"
 
@@ -92,7 +96,9 @@ class Signal(Base):
     value: Mapped[str] = mapped_column(Text)
     #: The value itself when it is short (hex hashes), else its SHA-256: the dedupe/lookup key.
     digest: Mapped[str] = mapped_column(String(64))
-    #: The transform of the media this hash was computed from: "original", or "band" (middle band).
+    #: The transform of the media this hash was computed from: "original"; "band" (middle band,
+    #: stored before the inner region left logo bars out); "inner" for derived signals, or
+    #: ``STALE_VARIANT`` for one an older version derived.
     variant: Mapped[str] = mapped_column(String(32), default="original")
     labels: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tlp: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from takedown.matching.models import Bank, MatchResult, Signal, Tlp
+from takedown.matching.models import STALE_VARIANT, Bank, MatchResult, Signal, Tlp
 
 SHAREABLE_TLPS = (Tlp.CLEAR.value, Tlp.GREEN.value)
 
@@ -172,6 +172,29 @@ def count_signals(session: Session, bank_ids: Sequence[int]) -> dict[int, int]:
         .group_by(Signal.bank_id)
     )
     return {int(b): int(c) for b, c in session.execute(stmt)}
+
+
+def count_stale(session: Session, bank_ids: Sequence[int]) -> dict[int, int]:
+    """Per bank, its derived signals made by an older hasher (``models.STALE_VARIANT``)."""
+    if not bank_ids:
+        return {}
+    stmt = (
+        select(Signal.bank_id, func.count())
+        .where(Signal.bank_id.in_(list(bank_ids)), Signal.variant == STALE_VARIANT)
+        .group_by(Signal.bank_id)
+    )
+    return {int(b): int(c) for b, c in session.execute(stmt)}
+
+
+def derived_of(session: Session, parent_id: int, signal_type: str) -> list[Signal]:
+    """The derived signals of type ``signal_type`` made from signal ``parent_id``."""
+    return list(
+        session.scalars(
+            select(Signal)
+            .where(Signal.parent_id == parent_id, Signal.signal_type == signal_type)
+            .order_by(Signal.id)
+        )
+    )
 
 
 def enabled_signal_values(

@@ -79,6 +79,9 @@ class BankOut(BaseModel):
     thresholds: dict[str, int]
     created_at: dt.datetime
     signal_count: int = 0
+    #: Derived signals an older version made (``models.STALE_VARIANT``): adding the bank's
+    #: media again renews them.
+    stale_signal_count: int = 0
 
 
 class SignalIn(BaseModel):

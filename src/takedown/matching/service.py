@@ -37,6 +37,7 @@ from takedown.matching.hashers.video import (
 from takedown.matching.models import (
     DERIVED_TYPES,
     REMOVED_CONTENT_BANK,
+    STALE_VARIANT,
     Bank,
     BankKind,
     MatchResult,
@@ -99,7 +100,9 @@ def hash_media(
     kind = media_type or sniff_media_type(raw)
     out = [HashResult("sha256", digest(raw, "sha256")), HashResult("md5", digest(raw, "md5"))]
     if kind == "image":
-        out.extend(hash_image(raw, PdqOptions(windows=query)))
+        # Banks store no band (the inner region leaves logo bars out); a query still hashes
+        # its band, which banks enrolled before that, and their exports, hold.
+        out.extend(hash_image(raw, PdqOptions(windows=query, band=query)))
     elif kind == "video":
         out.extend(hash_video(raw, VideoOptions(inner=True, band=True, windows=query, trim=query)))
     elif kind == "text":
@@ -184,6 +187,12 @@ def _writable_bank(session: Session, actor: Principal | None, bank_id: int) -> B
 
 def signal_counts(session: Session, banks: Sequence[Bank]) -> dict[int, int]:
     return repo.count_signals(session, [b.id for b in banks])
+
+
+def stale_counts(session: Session, banks: Sequence[Bank]) -> dict[int, int]:
+    """Per bank, derived signals an older hasher made (``STALE_VARIANT``): adding the bank's
+    media again renews them."""
+    return repo.count_stale(session, [b.id for b in banks])
 
 
 # ---- banks and signals -------------------------------------------------------
@@ -310,17 +319,18 @@ def set_signal_enabled(
     return sig
 
 
-#: PDQ variants a bank stores for an image it has the pixels of (see hashers.image).
-STORED_PDQ_VARIANTS = ("original", "band")
+#: PDQ variants a bank stores for an image it has the pixels of (see hashers.image): the
+#: original only. Banks stored its middle band too before the inner region left logo bars
+#: out (``hashers.windows.IMAGE_REGION``); those band signals are still matched.
+STORED_PDQ_VARIANTS = ("original",)
 
 
 def signals_from_media(hashes: Sequence[HashResult]) -> list[tuple[str, str, str]]:
     """(signal_type, value, variant) to store for a piece of media.
 
-    Exact digests; the unaltered PDQ and its middle band (which lets a query
-    with a logo bar stamped over its top or bottom match); the PDQ of the
-    image's inner region (``pdq_inner``, derived: it lets crops and small
-    rotations match, see ``hashers.image.window_hashes``); a video's frame
+    Exact digests; the unaltered PDQ; the PDQ of the image's inner region
+    (``pdq_inner``, derived: it lets crops, small rotations and logo bars or
+    captions over the top or bottom match, see ``hashers.windows``); a video's frame
     list, and its frames' inner regions and bands (``video_pdq_inner``,
     derived); or a text's SimHash.
     """
@@ -400,13 +410,28 @@ def _add_derived(
     *,
     engine: MatchingEngine | None = None,
 ) -> Signal:
-    """A derived signal of ``parent`` (same bank, labels, provenance and state)."""
+    """A derived signal of ``parent`` (same bank, labels, provenance and state). One that an
+    older hasher made from the same parent (``STALE_VARIANT``) is renewed in place."""
     value = normalise_value(signal_type, value)
     digest_ = signal_digest(value)
     existing = repo.bank_signal(session, parent.bank_id, signal_type, digest_)
     if existing is not None:
         return existing
     now = utcnow()
+    stale = next(
+        (s for s in repo.derived_of(session, parent.id, signal_type) if s.variant == STALE_VARIANT),
+        None,
+    )
+    if stale is not None:
+        stale.value, stale.digest, stale.variant, stale.updated_at = value, digest_, variant, now
+        session.flush()
+        record(
+            session, None, "matching.signal.renew", "signal", stale.id,
+            {"bank_id": stale.bank_id, "parent_id": parent.id, "signal_type": signal_type},
+        )  # fmt: skip
+        if engine is not None:
+            engine.apply_one(stale.id, stale.signal_type, stale.value, stale.enabled)
+        return stale
     sig = Signal(
         bank_id=parent.bank_id,
         signal_type=signal_type,
@@ -613,8 +638,10 @@ def match_hashes(
             if parent is None or not parent.enabled:
                 continue
             target = parent
-        if sig.variant not in ("original", variant):
-            variant = f"{variant}/{sig.variant}"
+        # A stale inner signal (an older hasher's region) is still the image's inner region.
+        stored = "inner" if sig.variant == STALE_VARIANT else sig.variant
+        if stored not in ("original", variant):
+            variant = f"{variant}/{stored}"
         prev = reported.get(target.id)
         if prev is None or distance < prev[1]:
             reported[target.id] = (target, distance, variant, sig)

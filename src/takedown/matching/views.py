@@ -186,6 +186,7 @@ def _bank_page(
         ),
     )
     count = service.signal_counts(session, [bank]).get(bank.id, 0)
+    stale = service.stale_counts(session, [bank]).get(bank.id, 0)
     may_change = browse.may_change(principal, bank)
     return render(
         request,
@@ -195,6 +196,7 @@ def _bank_page(
             "signals": rows,
             "pager": pager,
             "count": count,
+            "stale": stale,
             "may_change": may_change,
             "may_import": may_change and principal.is_supervisor,
             "format_options": FORMAT_OPTIONS,

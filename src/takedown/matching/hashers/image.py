@@ -60,7 +60,9 @@ DIHEDRAL_VARIANTS = (
 )
 
 U8Array = npt.NDArray[np.uint8]
-#: Rows cut from the top and bottom for the "band" variant; logo bars cover up to ~15%.
+#: Rows cut from the top and bottom for the "band" variant; logo bars cover up to ~15%. Banks
+#: no longer store it (the inner region, ``windows.IMAGE_REGION``, leaves those rows out too);
+#: a query still hashes it for the band signals banks stored before, and their exports.
 BAND_MARGIN = 0.16
 #: Every PDQ hash is made from a HASH_SIDE x HASH_SIDE resample. 320 = 64 * 5 with PDQ's
 #: Jarosz window (320 + 127) // 128 = 3: both odd, so filtering and decimation are
@@ -278,8 +280,8 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
     (checked in the tests): a mirrored re-upload matches without a second
     PDQ pass. Then the trimmed copy when there are uniform borders (found on
     the square, cropped from the source, resampled to the same square), and
-    the middle band of the square, which stored signals also carry
-    (``signal_variants``).
+    the middle band of the square (banks enrolled before the inner region left
+    logo bars out stored it; see ``service.STORED_PDQ_VARIANTS``).
     """
     out: list[HashResult] = []
     sq = to_square(img)
@@ -309,12 +311,6 @@ def hash_image_pixels(img: Image.Image, options: PdqOptions = PdqOptions()) -> l
 def hash_image_array(arr: U8Array, options: PdqOptions = PdqOptions()) -> list[HashResult]:
     """``hash_image_pixels`` on an (h, w, 3) uint8 RGB array of any size."""
     return hash_image_pixels(Image.fromarray(np.ascontiguousarray(arr)), options)
-
-
-def signal_variants(arr: U8Array) -> list[HashResult]:
-    """What a bank stores for an image it has the pixels of: the original and its middle band."""
-    sq = to_square(arr)
-    return [pdq_of_array(sq), pdq_of_array(band(sq), "band")]
 
 
 def hash_image(data: MediaInput, options: PdqOptions = PdqOptions()) -> list[HashResult]:

@@ -236,7 +236,7 @@ def hash_video(data: MediaInput, options: VideoOptions = VideoOptions()) -> list
             if options.inner or options.windows:
                 img = Image.fromarray(rgb)
                 if options.inner:
-                    code, iq = win.inner_code(img)
+                    code, iq = win.inner_code(img, region=win.FRAME_REGION)
                     out.append(
                         HashResult(
                             INNER_SIGNAL_TYPE,
@@ -263,7 +263,7 @@ def hash_video(data: MediaInput, options: VideoOptions = VideoOptions()) -> list
                             q >= MIN_QUALITY,
                             {"t": tr, **w.extra},
                         )
-                        for w in win.windows(img)
+                        for w in win.windows(img, win.FRAME_REGION)
                     )
             frames += 1
             if frames >= options.max_frames:

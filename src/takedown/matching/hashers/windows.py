@@ -4,11 +4,18 @@ PDQ moves by about 40 bits when the frame shifts by 1 % of a side, so a
 re-upload cropped by 5-10 % per side, or rotated by a few degrees, is 60-110
 bits from its original. Storing many crops of every original would multiply
 the index; instead a bank stores **one** extra signal per image, the hash of
-its centred inner region (``INNER_CUT`` cut from every side; signal type
+its centred inner region (signal type
 ``pdq_inner``, linked to the original), and the query side looks for that
-region inside the query:
+region inside the query. An image's region is cut 10 % from the left and
+right and 17 % from the top and bottom (``IMAGE_REGION``): a logo bar or a
+caption stamped over the top or bottom (up to 15 % of the height) lies
+outside it, so the same signal also matches those (the bank stored a second
+"band" signal for them before). A video frame's region is 10 % from every
+side (``FRAME_REGION``; frames keep a band of their own, see ``hashers.video``).
+The query side searches:
 
-* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS``, ``axis_cuts``:
+* a grid of windows, each a pair of cuts per axis (``AXIS_CUTS`` for a 10 % cut,
+  ``TALL_AXIS_CUTS`` for 17 %; ``axis_cuts``:
   an off-centre band for crops of 5-10 % in all, split any way between the two
   sides, dense along the shift that costs PDQ most; a centred line for crops of
   up to 10 % per side; and the uncropped axis), x and y combined freely;
@@ -40,8 +47,14 @@ import numpy.typing as npt
 from PIL import Image
 from threadpoolctl import ThreadpoolController
 
-#: Share of each side cut away for the stored inner region.
+#: Share of each side cut away for the stored inner region (an image's left and right, every
+#: side of a video frame).
 INNER_CUT = 0.10
+#: Share of an image's height cut from its top and its bottom: more than the 10-15 % a logo bar
+#: or caption covers, with a PDQ cell's resampling support (about 1 % of the height) to spare,
+#: so the region holds none of it. (0.15-0.17 all score within one photograph of each other
+#: on bench/match_quality.py: 0.15 and 0.16 miss one more rotation cropped to fill, by 1 bit.)
+TALL_CUT = 0.17
 #: Long side of the luma copy every window is cut from.
 SOURCE_SIDE = 128
 #: Totals (cut before + cut after, as shares of the query's side) of the off-centre band. A
@@ -59,6 +72,11 @@ BAND_STEP = 0.022
 #: Centred pairs: a crop of c per side (c = 5-10 %) puts the inner region at
 #: (INNER_CUT - c) / (1 - 2c) = 0-0.056 per side; (0.1, 0.1) is an axis that was not cropped.
 CENTRED_CUTS = (0.0, 0.015, 0.03, 0.045, 0.06, INNER_CUT)
+#: The same for a cut of ``TALL_CUT``: crops of 5-10 % in all put the region's cuts at
+#: (2 TALL_CUT - f) / (1 - f) = 0.267-0.305 in all, two levels 0.02 apart (each edge at most
+#: 0.005 off); centred crops of 5-10 % per side at (TALL_CUT - c) / (1 - 2c) = 0.0875-0.133.
+TALL_TOTALS = (0.276, 0.296)
+TALL_CENTRED = (0.0875, 0.1025, 0.1175, 0.1325, TALL_CUT)
 
 
 def axis_cuts(
@@ -86,8 +104,33 @@ def axis_cuts(
     return tuple(dict.fromkeys(out))
 
 
-#: Per-axis (cut before, cut after) pairs (``axis_cuts``); x and y are combined freely.
+#: Per-axis (cut before, cut after) pairs (``axis_cuts``) for a cut of ``INNER_CUT``, and of
+#: ``TALL_CUT``; x and y pairs are combined freely.
 AXIS_CUTS: tuple[tuple[float, float], ...] = axis_cuts()
+TALL_AXIS_CUTS: tuple[tuple[float, float], ...] = axis_cuts(
+    TALL_TOTALS, BAND_STEP, TALL_CENTRED, TALL_CUT
+)
+_AXIS_FOR = {INNER_CUT: AXIS_CUTS, TALL_CUT: TALL_AXIS_CUTS}
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """The stored inner region: the share of the width cut from the left and from the right
+    (``x``), and of the height from the top and from the bottom (``y``); each ``INNER_CUT`` or
+    ``TALL_CUT``."""
+
+    x: float
+    y: float
+
+    def cuts(self) -> tuple[tuple[tuple[float, float], ...], tuple[tuple[float, float], ...]]:
+        """(y pairs, x pairs) of the query grid."""
+        return _AXIS_FOR[self.y], _AXIS_FOR[self.x]
+
+
+#: An image's region (``pdq_inner``): logo bars and captions over the top or bottom lie outside.
+IMAGE_REGION = Region(INNER_CUT, TALL_CUT)
+#: A video frame's region (``video_pdq_inner``).
+FRAME_REGION = Region(INNER_CUT, INNER_CUT)
 #: Angles (degrees) the query is rotated back by: 2-5 degrees either way, 1 degree apart (an
 #: angle off by 0.5 degree costs about as much as the edit itself costs the exact angle).
 ANGLES = (2.0, 3.0, 4.0, 5.0, -2.0, -3.0, -4.0, -5.0)
@@ -174,11 +217,11 @@ def mirrored(coef: _F32) -> _F32:
     return out
 
 
-def quality(lum: _F32, cut: float) -> int:
-    """PDQ's quality figure (gradient sum of the 64 x 64 cells, 0-100) of one window."""
+def quality(lum: _F32, region: Region) -> int:
+    """PDQ's quality figure (gradient sum of the 64 x 64 cells, 0-100) of the region."""
     h, w = lum.shape
-    cuts = np.array([[cut, cut]])
-    cells = _resample(h, cuts)[0] @ lum @ _resample(w, cuts)[0].T
+    ycut, xcut = np.array([[region.y, region.y]]), np.array([[region.x, region.x]])
+    cells = _resample(h, ycut)[0] @ lum @ _resample(w, xcut)[0].T
     grad = np.abs(np.diff(cells, axis=0)).sum() + np.abs(np.diff(cells, axis=1)).sum()
     return int(min(100.0, grad * 100 / 255 / 90))
 
@@ -198,16 +241,18 @@ class Window:
     extra: dict[str, object]
 
 
-def inner_code(img: Image.Image, lum: _F32 | None = None) -> tuple[bytes, int]:
+def inner_code(
+    img: Image.Image, lum: _F32 | None = None, region: Region = IMAGE_REGION
+) -> tuple[bytes, int]:
     """(code, quality) of the image's centred inner region: what a bank stores. ``lum``:
     ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _inner_code(luma(img) if lum is None else lum)
+        return _inner_code(luma(img) if lum is None else lum, region)
 
 
-def _inner_code(lum: _F32) -> tuple[bytes, int]:
-    c = [(INNER_CUT, INNER_CUT)]
-    return bytes(bits(coefficients(lum, c, c))[0, 0]), quality(lum, INNER_CUT)
+def _inner_code(lum: _F32, region: Region) -> tuple[bytes, int]:
+    y, x = [(region.y, region.y)], [(region.x, region.x)]
+    return bytes(bits(coefficients(lum, y, x))[0, 0]), quality(lum, region)
 
 
 #: One window's name: (variant, key of its ``extra``, value: a cut tuple or an angle).
@@ -215,36 +260,37 @@ Layout = tuple[tuple[str, str, tuple[float, ...] | float], ...]
 
 
 @functools.lru_cache(maxsize=4)
-def layout(
-    axis: tuple[tuple[float, float], ...] = AXIS_CUTS, angles: tuple[float, ...] = ANGLES
-) -> Layout:
+def layout(region: Region = IMAGE_REGION, angles: tuple[float, ...] = ANGLES) -> Layout:
     """The names of ``window_codes``' rows, in order: the grid (y outer, x inner), then per
     angle ``rotate`` and ``rotate_fill``; then all of them again mirrored."""
+    ycuts, xcuts = region.cuts()
     plain: list[tuple[str, str, tuple[float, ...] | float]] = [
-        ("window", "cut", (x0, x1, y0, y1)) for y0, y1 in axis for x0, x1 in axis
+        ("window", "cut", (x0, x1, y0, y1)) for y0, y1 in ycuts for x0, x1 in xcuts
     ]
     for angle in angles:
         plain += [("rotate", "angle", angle), ("rotate_fill", "angle", angle)]
     return (*plain, *(("mirror_" + v, k, x) for v, k, x in plain))
 
 
-def windows(img: Image.Image) -> list[Window]:
+def windows(img: Image.Image, region: Region = IMAGE_REGION) -> list[Window]:
     """Query windows that line up with a stored inner region after a crop, a small
     rotation (black corners or cropped to fill), or a mirror plus either.
 
     Variants: ``window`` (``extra["cut"]``: (x before, x after, y before, y after)),
     ``rotate`` and ``rotate_fill`` (``extra["angle"]``), each also ``mirror_…``.
     """
-    codes, names = window_codes(img)
+    codes, names = window_codes(img, region=region)
     return [Window(codes[i].tobytes(), v, {k: x}) for i, (v, k, x) in enumerate(names)]
 
 
-def window_codes(img: Image.Image, lum: _F32 | None = None) -> tuple[_U8, Layout]:
+def window_codes(
+    img: Image.Image, lum: _F32 | None = None, region: Region = IMAGE_REGION
+) -> tuple[_U8, Layout]:
     """(n, 32) packed codes of every window and their names (``layout``): the same windows as
     ``windows``, without a Python object per window (the caller makes the ones it needs).
     ``lum``: ``luma(img)`` when the caller has it already."""
     with _BLAS.limit(limits=1, user_api="blas"):
-        return _window_codes(luma(img) if lum is None else lum), layout()
+        return _window_codes(luma(img) if lum is None else lum, region), layout(region)
 
 
 def rotated_back(lum: _F32, angle: float) -> _F32:
@@ -258,15 +304,17 @@ def rotated_back(lum: _F32, angle: float) -> _F32:
     )
 
 
-def _window_codes(lum: _F32) -> _U8:
+def _window_codes(lum: _F32, region: Region) -> _U8:
     h, w = lum.shape
-    coefs = [coefficients(lum, AXIS_CUTS, AXIS_CUTS).reshape(-1, 16, 16)]
+    ycuts, xcuts = region.cuts()
+    coefs = [coefficients(lum, ycuts, xcuts).reshape(-1, 16, 16)]
     for angle in ANGLES:
         back = rotated_back(lum, angle)
         k = 1 - 2 * fill_cut(angle, w, h)
-        fill = (INNER_CUT - (1 - k) / 2) / k
-        cuts = [(INNER_CUT, INNER_CUT), (fill, fill)]
-        coef = coefficients(back, cuts, cuts)
+        fy, fx = ((c - (1 - k) / 2) / k for c in (region.y, region.x))
+        coef = coefficients(
+            back, [(region.y, region.y), (fy, fy)], [(region.x, region.x), (fx, fx)]
+        )
         coefs.append(np.stack([coef[0, 0], coef[1, 1]]))
     allc = np.concatenate(coefs)
     return bits(np.concatenate([allc, mirrored(allc)]))
