@@ -242,6 +242,27 @@ def _snapshot(tmp_path: Path, session: Session) -> tuple[Any, Path]:
     return sup, tmp_path / "idx"
 
 
+def test_engine_full_load_hands_the_rows_temporaries_back(
+    sqlite_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from takedown.matching import engine as engine_mod
+
+    sup = make_supervisor(sqlite_session)
+    bank = make_bank(sqlite_session, sup)
+    service.add_media(sqlite_session, sup.principal, bank.id, media.poster(62))
+    engine = MatchingEngine(sync_interval=0.0, mih_min_size=1)
+    installed: list[int] = []
+    # Each trim comes after an index was built and installed (its inputs already freed).
+    monkeypatch.setattr(
+        engine_mod,
+        "release_free_memory",
+        lambda: installed.append(sum(len(i) > 0 for i in engine.indexes.values())) or True,
+    )
+    engine.sync(sqlite_session, force=True)
+    assert len(installed) == len(INDEXED_TYPES)
+    assert installed[-1] == sum(len(i) > 0 for i in engine.indexes.values()) >= 1
+
+
 @pytest.mark.parametrize("damage", ["older version", "inner index saved exact"])
 def test_engine_refuses_an_older_snapshot_and_reloads_from_the_database(
     sqlite_session: Session, tmp_path: Path, damage: str
