@@ -32,7 +32,10 @@ def _flip_bits(code: np.ndarray, positions: list[int]) -> np.ndarray:
 # ---- exact MIH layout -----------------------------------------------------------------
 
 
-def test_codes_sorted_by_chunk0_and_positions_in_three_bytes() -> None:
+def test_codes_sorted_by_chunk0_and_positions_in_three_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(index_mod, "POS20_LIMIT", 1000)  # 3,000 entries: past 2.5 bytes
     codes = _random(3000, 11)
     ids = np.arange(3000, dtype=np.int64)[::-1] * 5  # not in code order
     idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
@@ -52,12 +55,47 @@ def test_codes_sorted_by_chunk0_and_positions_in_three_bytes() -> None:
     assert per_code < 32 + 45 + 4 + 1 + 16 * 65_536 * 1.1 / 3000
 
 
+def test_positions_take_two_and_a_half_bytes_up_to_two_to_the_20() -> None:
+    # 2,001 entries (odd, so the last chunk's table starts mid-byte) with 16 chunks.
+    codes = _random(2001, 17)
+    ids = np.random.default_rng(4).permutation(2001).astype(np.int64) + 7
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
+    idx.build(ids, codes)
+    base = idx._base
+    assert isinstance(base, _Mih) and base.hi_bits == 4
+    assert base.pos_lo.dtype == np.uint16 and len(base.pos_lo) == 15 * 2001
+    assert base.pos_hi.dtype == np.uint8 and len(base.pos_hi) == (15 * 2001 + 1) // 2
+    # Every table entry's position, rebuilt from its two parts, is that entry's own.
+    i = np.arange(15 * 2001)
+    hi = (base.pos_hi[i >> 1] >> ((i & 1) << 2)) & 0xF
+    pos = (hi.astype(np.int64) << 16) | base.pos_lo
+    for j in range(1, 16):
+        table = pos[(j - 1) * 2001 : j * 2001]
+        assert sorted(table.tolist()) == list(range(2001))
+        keys = base._column(j)[table].astype(np.int64)
+        assert np.all(np.diff(keys) >= 0), f"chunk {j} positions not sorted by its value"
+    _exact(idx, codes, _planted(codes, 17, 80), ids)
+
+
+def test_sixteen_bit_positions_need_their_high_nibble(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Positions past 2^16 (here from 70,000 entries): the nibble carries bit 16.
+    codes = _random(70_000, 18)
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=19)
+    idx.build(np.arange(70_000), codes)
+    assert isinstance(idx._base, _Mih) and idx._base.hi_bits == 4
+    q = _planted(codes, 18, 40)
+    for thr in (0, 31):
+        got = set(zip(*(a.tolist() for a in idx.search_arrays(q, thr)), strict=True))
+        assert got == _brute(codes, np.arange(70_000), q, thr)
+
+
 def test_positions_take_four_bytes_from_two_to_the_24(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_mod, "POS24_LIMIT", 100)
     codes = _random(500, 12)
     idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
     idx.build(np.arange(500), codes)
     assert isinstance(idx._base, _Mih) and idx._base.pos_hi.dtype == np.uint16
+    assert idx._base.hi_bits == 16
     _exact(idx, codes, _planted(codes, 12, 80))
 
 
@@ -80,21 +118,24 @@ def _exact(
         assert got == _brute(codes, ids, q, thr), f"threshold {thr}"
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@settings(max_examples=16, deadline=None, derandomize=True, database=None)
 @given(
     seed=st.integers(0, 2**16),
     n=st.integers(1, 2500),
     clustered=st.booleans(),
     chunk_bits=st.sampled_from([16, 19, 21, 23]),
     offsets=st.sampled_from(["u8", "u16", "u32"]),
+    hi_bits=st.sampled_from([4, 8]),
 )
 def test_every_offset_width_equals_brute_force(
-    seed: int, n: int, clustered: bool, chunk_bits: int, offsets: str
+    seed: int, n: int, clustered: bool, chunk_bits: int, offsets: str, hi_bits: int
 ) -> None:
-    saved = _Mih.REL8_MAX, _Mih.REL_MAX
+    saved = _Mih.REL8_MAX, _Mih.REL_MAX, index_mod.POS20_LIMIT
     # u16: no block fits uint8 offsets; u32: none fits uint16 either (crowded buckets).
     _Mih.REL8_MAX = 0 if offsets != "u8" else 0xFF
     _Mih.REL_MAX = 3 if offsets == "u32" else 0xFFFF
+    # Positions with a 4-bit high part (two per byte) or an 8-bit one.
+    index_mod.POS20_LIMIT = 1 << 20 if hi_bits == 4 else 0
     try:
         codes = _dataset(seed, n, clustered)
         ids = np.random.default_rng(seed).permutation(n).astype(np.int64) * 3 + 1
@@ -106,9 +147,10 @@ def test_every_offset_width_equals_brute_force(
             assert dtype == np.uint16
         elif offsets == "u32":
             assert dtype in (np.uint16, np.uint32)  # uint32 only if some bucket holds > 3
+        assert idx._base.hi_bits == hi_bits
         _exact(idx, codes, _planted(codes, seed, 50), ids)
     finally:
-        _Mih.REL8_MAX, _Mih.REL_MAX = saved
+        _Mih.REL8_MAX, _Mih.REL_MAX, index_mod.POS20_LIMIT = saved
 
 
 def test_removal_in_mih_order_and_fast_path_for_new_ids() -> None:
@@ -215,8 +257,8 @@ def test_older_snapshot_format_is_refused(tmp_path: Path) -> None:
     idx.build(np.arange(100), _random(100, 19))
     idx.save(tmp_path / "pdq")
     meta = json.loads((tmp_path / "pdq" / "meta.json").read_text())
-    assert meta["version"] == 3
-    meta["version"] = 2
+    assert meta["version"] == 4
+    meta["version"] = 3  # 3-byte positions below 2^20 entries: read as nibbles, they would lie
     (tmp_path / "pdq" / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="unsupported index format"):
         BinaryIndex.load(tmp_path / "pdq")

@@ -67,8 +67,11 @@ MIN_CHUNK_BITS = 16
 MAX_CHUNK_BITS = 23
 #: Entry count from which MIH positions take 4 bytes instead of 3.
 POS24_LIMIT = 1 << 24
-#: Format 3 (#17, lean MIH): codes sorted by chunk 0, 3-byte positions, approximate bases.
-_FORMAT_VERSION = 3
+#: Entry count up to which MIH positions take 2.5 bytes (their high part a 4-bit nibble).
+POS20_LIMIT = 1 << 20
+#: Format 3 (#17, lean MIH): codes sorted by chunk 0, 3-byte positions, approximate bases;
+#: 4: 2.5-byte positions up to ``POS20_LIMIT`` entries.
+_FORMAT_VERSION = 4
 
 
 def _low_frequency_bits(count: int) -> tuple[int, ...]:
@@ -260,9 +263,10 @@ class _Mih:
     Layout (the lean one, #17): the codes are stored physically sorted by
     chunk 0, so that chunk's buckets are ranges of the codes themselves and
     need no positions. Every other chunk has the positions sorted by its
-    chunk value in 3 bytes each (``pos_width``; 4 from 2^24 entries on),
-    kept as a uint16 array of the low bits and a uint8 one of the high bits
-    (two contiguous gathers: a strided 3-byte view gathers 3x slower). Bucket
+    chunk value, kept as a uint16 array of the low bits and an array of the
+    high bits (``hi_bits``: 4, two to a byte, up to 2^20 entries, so 2.5
+    bytes per position at 1M; 8 up to 2^24, 16 beyond): two contiguous
+    gathers (a strided 3-byte view gathers 3x slower). Bucket
     offsets are an int64 base per block of ``2**shift`` buckets plus
     ``2**shift + 1`` offsets within the block, uint8 when every block of at
     least 16 buckets holds at most 255 entries (sparse buckets: 21-bit chunks
@@ -308,7 +312,8 @@ class _Mih:
             self.b = bits or chunk_bits_for(self.n)
             self.m = codes.shape[1] * 8 // self.b
         self.kind = "approx" if key_bits is not None else "mih"
-        self.pos_width = 3 if self.n < POS24_LIMIT else 4
+        #: Bits of a position's high part: 4 (two per byte), 8 or 16.
+        self.hi_bits = 16 if self.n >= POS24_LIMIT else 4 if self.n <= POS20_LIMIT else 8
         self.order: I64 | None = None
         if stored is None:
             self.order = self._sort_by_chunk0(np.ascontiguousarray(codes))
@@ -370,9 +375,9 @@ class _Mih:
         self,
     ) -> _Stored4:
         size = 1 << self.b
-        # Positions of chunks 1.. as low 16 bits + high 8 bits (16 from 2^24 entries): two
-        # contiguous arrays gather much faster than a strided 3-byte view.
-        hi_type = np.uint8 if self.pos_width == 3 else np.uint16
+        # Positions of chunks 1.. as low 16 bits + high ``hi_bits`` (4: packed two per byte
+        # below): two contiguous arrays gather much faster than a strided 3-byte view.
+        hi_type = np.uint16 if self.hi_bits == 16 else np.uint8
         pos_lo = np.empty((self.m - 1) * self.n, dtype=np.uint16)
         pos_hi: _UArr = np.empty((self.m - 1) * self.n, dtype=hi_type)
         # Largest blocks of buckets whose entry counts fit a uint8 / uint16 offset within the block.
@@ -413,6 +418,12 @@ class _Mih:
             bases[j] = offsets[:size:width]
             rel[j, :, :width] = offsets[:size].reshape(nblocks, width) - bases[j, :, None]
             rel[j, :, width] = offsets[width::width] - bases[j]
+        if self.hi_bits == 4:
+            # Entry i's nibble: byte i >> 1, the low nibble for even i, the high one for odd.
+            packed = np.zeros((len(pos_hi) + 1) // 2, dtype=np.uint8)
+            packed[:] = pos_hi[0::2]
+            packed[: len(pos_hi) // 2] |= pos_hi[1::2] << np.uint8(4)
+            pos_hi = packed
         return pos_lo, pos_hi, rel.reshape(self.m, -1), bases
 
     def codes(self) -> U8:
@@ -461,9 +472,17 @@ class _Mih:
             if n0 < len(p_chunk):
                 l1 = lens[:, n0:]
                 pos = expand_ranges((starts[:, n0:] + table_row).reshape(-1), l1.reshape(-1))
-                via = np.take(self.pos_hi, pos).astype(np.int64)
+                lo = np.take(self.pos_lo, pos)
+                if self.hi_bits == 4:  # entry i's nibble: byte i >> 1, shifted by 4 (i & 1)
+                    via = np.take(self.pos_hi, pos >> 1).astype(np.int64)
+                    pos &= 1
+                    pos <<= 2
+                    via >>= pos
+                    via &= 0xF
+                else:
+                    via = np.take(self.pos_hi, pos).astype(np.int64)
                 via <<= 16
-                via |= np.take(self.pos_lo, pos)
+                via |= lo
                 cand = np.concatenate([cand, via])
                 cq = np.concatenate([cq, np.repeat(qidx, l1.sum(axis=1))])
             x = np.take(self._words, cand, axis=0)
