@@ -166,6 +166,30 @@ def test_removal_in_mih_order_and_fast_path_for_new_ids() -> None:
     assert len(idx) == 1998
 
 
+@pytest.mark.parametrize("kind", ["mih", "flat", "approx"])
+def test_tombstones_take_one_bit_per_entry(tmp_path: Path, kind: str) -> None:
+    n = 1001  # the last entry's bit shares a byte with padding
+    codes = _random(n, 21)
+    ids = np.arange(n, dtype=np.int64) * 2 + 1
+    idx = BinaryIndex(mih_min_size=10**9 if kind == "flat" else 1, approx=kind == "approx")
+    idx.build(ids, codes)
+    assert idx.kind == kind
+    base = idx._base
+    assert idx.nbytes() == base.nbytes() + idx._base_ids.nbytes + (n + 7) // 8
+    gone = [int(ids[0]), int(ids[500]), int(ids[999]), int(ids[1000])]
+    assert idx.remove(gone + [int(ids[500])]) == 4
+    assert idx.remove(gone) == 0  # already dead
+    assert len(idx) == n - 4
+    assert set(idx.ids().tolist()) == set(ids.tolist()) - set(gone)
+    rows = [0, 500, 999, 1000, 1, 998]
+    hits = idx.search(codes[rows], 0)
+    assert [[h.id for h in row] for row in hits] == [[], [], [], [], [int(ids[1])], [int(ids[998])]]
+    idx.save(tmp_path / "i")
+    back = BinaryIndex.load(tmp_path / "i", mih_min_size=10**9 if kind == "flat" else 1)
+    assert len(back) == n - 4 and back.search(codes[rows[:4]], 0) == [[], [], [], []]
+    assert back.remove([int(ids[1])]) == 1 and len(back) == n - 5
+
+
 def test_build_hands_freed_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     monkeypatch.setattr(index_mod, "release_free_memory", lambda: calls.append(1) or True)

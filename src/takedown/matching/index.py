@@ -15,10 +15,10 @@ pods reload at once. Here the index is never rebuilt to take a change:
   true neighbour (recall 1.0 against brute force), and the candidates are
   verified on the full code. The codes are stored sorted by chunk 0 (whose
   buckets are then ranges of codes); every other chunk has its positions
-  sorted by chunk value in 3 bytes each, plus block-relative bucket offsets
-  (1 byte per bucket when buckets are sparse, else 2): about 96 bytes per
-  hash in all at 1M (code 32, positions 33, offsets 26, id 4, alive 1), no
-  per-entry Python objects.
+  sorted by chunk value in 2.5 bytes each up to 2^20 hashes (3 up to 2^24),
+  plus block-relative bucket offsets (1 byte per bucket when buckets are
+  sparse, else 2): about 90 bytes per hash in all at 1M (code 32, positions
+  27.5, offsets 26, id 4, alive 1/8), no per-entry Python objects.
 * **approximate base** (``approx=True``, the engine's ``pdq_inner``): the
   codes sorted by a 20-bit key of PDQ's lowest frequencies, probed at
   radius 3; about 40 bytes per hash. It misses a neighbour whose key moved
@@ -27,8 +27,9 @@ pods reload at once. Here the index is never rebuilt to take a change:
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
-* **tombstones**: removal or disabling flips a bit that is checked on every
-  result, so it takes effect immediately; merges drop dead entries.
+* **tombstones**: removal or disabling clears a bit (one per base entry,
+  ``_Bits``) that is checked on every result, so it takes effect
+  immediately; merges drop dead entries.
 
 Searches read an immutable base without locking (faiss releases the GIL, so
 threads searching different queries run in parallel); only the small delta
@@ -517,6 +518,48 @@ class _Mih:
 _Base = _Flat | _Mih
 
 
+class _Bits:
+    """A base's tombstones: one bit per entry (set: alive), an eighth of a bool array.
+
+    Searches read bits without the index lock; ``clear`` (under the lock) rewrites
+    whole bytes, so a reader sees every entry either alive or dead.
+    """
+
+    __slots__ = ("bits", "n")
+
+    def __init__(self, alive: npt.NDArray[np.bool_]) -> None:
+        self.n = len(alive)
+        # Entry i: bit i & 7 of byte i >> 3; the padding bits of the last byte stay 0.
+        self.bits = np.packbits(np.asarray(alive, dtype=bool), bitorder="little")
+
+    def get(self, pos: I64) -> npt.NDArray[np.bool_]:
+        """Whether each of these entries is alive."""
+        got = np.take(self.bits, pos >> 3)
+        got >>= (pos & 7).astype(np.uint8)
+        got &= np.uint8(1)
+        return got.view(np.bool_)
+
+    def clear(self, pos: I64) -> int:
+        """Mark these entries dead; returns how many of them were alive."""
+        pos = np.unique(pos)
+        pos = pos[self.get(pos)]
+        if len(pos):
+            keep = ~(np.uint8(1) << (pos & 7).astype(np.uint8))
+            np.bitwise_and.at(self.bits, pos >> 3, keep)
+        return len(pos)
+
+    def mask(self) -> npt.NDArray[np.bool_]:
+        """A bool array of the same (a copy)."""
+        return np.unpackbits(self.bits, count=self.n, bitorder="little").view(np.bool_)
+
+    def count(self) -> int:
+        return int(np.bitwise_count(self.bits).sum())
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.bits.nbytes)
+
+
 class BinaryIndex:
     """Hamming-distance index over fixed-width codes, keyed by caller-chosen int64 ids.
 
@@ -561,10 +604,11 @@ class BinaryIndex:
 
     def _set_base(self, base: _Base, ids: Ids, alive: npt.NDArray[np.bool_], srt: bool) -> None:
         """Install a base (under the lock, or before the index is shared)."""
-        self._base, self._base_ids, self._base_alive = base, ids, alive
+        bits = _Bits(alive)
+        self._base, self._base_ids, self._base_alive = base, ids, bits
         # What a search reads, as one object: three attributes assigned one after the
         # other could be read half old, half new (a new base with the old ids).
-        self._snap: tuple[_Base, Ids, npt.NDArray[np.bool_]] = (base, ids, alive)
+        self._snap: tuple[_Base, Ids, _Bits] = (base, ids, bits)
         self._ids_sorted = srt
         self._base_id_min = int(ids.min()) if len(ids) else 0
         self._base_id_max = int(ids.max()) if len(ids) else -1
@@ -641,17 +685,14 @@ class BinaryIndex:
                 hi = np.searchsorted(bids, key, side="right")
                 for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                     if b > a:
-                        hit += int(self._base_alive[a:b].sum())
-                        self._base_alive[a:b] = False
+                        hit += self._base_alive.clear(np.arange(a, b, dtype=np.int64))
             elif len(key) and len(bids):
                 # Ids in MIH order: a scan (about 1 ms per million entries). New signals,
                 # the common case of ``apply_one``, are above the base's largest id and
                 # skip it.
                 key = key[(key >= self._base_id_min) & (key <= self._base_id_max)]
                 if len(key):
-                    where = np.flatnonzero(np.isin(bids, key) & self._base_alive)
-                    hit += len(where)
-                    self._base_alive[where] = False
+                    hit += self._base_alive.clear(np.flatnonzero(np.isin(bids, key)))
             wanted = set(want.tolist())
             for k, v in enumerate(self._delta_ids):
                 if v in wanted and self._delta_alive[k]:
@@ -678,7 +719,7 @@ class BinaryIndex:
 
     def _merge(self) -> None:
         with self._lock:
-            base, base_ids, base_alive = self._base, self._base_ids, self._base_alive.copy()
+            base, base_ids, base_alive = self._base, self._base_ids, self._base_alive.mask()
             k = len(self._delta_ids)
             d_codes = self._delta_codes(k)
             d_ids = np.asarray(self._delta_ids[:k], dtype=np.int64)
@@ -732,7 +773,7 @@ class BinaryIndex:
             snap = self._snap
             base, base_ids, base_alive = snap
             bq, bp, bd = base.search(q, threshold)  # without the lock: bases are immutable
-            live = base_alive[bp]
+            live = base_alive.get(bp)
             parts_q, parts_d = [bq[live]], [bd[live]]
             parts_i = [base_ids[bp[live]].astype(np.int64)]
             with self._lock:
@@ -781,7 +822,7 @@ class BinaryIndex:
 
     def __len__(self) -> int:
         with self._lock:
-            return int(self._base_alive.sum()) + sum(self._delta_alive)
+            return self._base_alive.count() + sum(self._delta_alive)
 
     @property
     def kind(self) -> str:
@@ -800,7 +841,7 @@ class BinaryIndex:
     def ids(self) -> I64:
         """Distinct live ids."""
         with self._lock:
-            live = self._base_ids[self._base_alive]
+            live = self._base_ids[self._base_alive.mask()]
             delta = [i for i, a in zip(self._delta_ids, self._delta_alive, strict=True) if a]
         return np.unique(np.concatenate([live, np.asarray(delta, dtype=np.int64)]))
 
@@ -810,7 +851,7 @@ class BinaryIndex:
         """Write a compacted snapshot atomically (write to a temp dir, then rename)."""
         self.merge(wait=True)
         with self._lock:
-            base, ids, alive = self._base, self._base_ids, self._base_alive.copy()
+            base, ids, alive = self._base, self._base_ids, self._base_alive.mask()
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(directory.name + ".tmp")
         tmp.mkdir(exist_ok=True)
