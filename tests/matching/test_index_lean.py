@@ -177,7 +177,7 @@ def test_tombstones_take_one_bit_per_entry(tmp_path: Path, kind: str) -> None:
     base = idx._base
     assert idx.nbytes() == base.nbytes() + idx._base_ids.nbytes + (n + 7) // 8
     gone = [int(ids[0]), int(ids[500]), int(ids[999]), int(ids[1000])]
-    assert idx.remove(gone + [int(ids[500])]) == 4
+    assert idx.remove([*gone, int(ids[500])]) == 4
     assert idx.remove(gone) == 0  # already dead
     assert len(idx) == n - 4
     assert set(idx.ids().tolist()) == set(ids.tolist()) - set(gone)

@@ -40,7 +40,7 @@ INDEXED_TYPES: dict[str, int] = {
     "text_simhash": 64,
 }
 #: Signal types whose base is the lean approximate one (``BinaryIndex(approx=True)``, about
-#: 40 B per code against about 96 B exact at 1M): only searched with a query image's 1,282
+#: 37 B per code against about 90 B exact at 1M): only searched with a query image's 1,282
 #: window hashes, which are redundant (the windows around a true match all land near it), and
 #: every candidate is still verified on the full 256 bits, so it cannot add a false positive.
 APPROX_TYPES = frozenset({"pdq_inner"})

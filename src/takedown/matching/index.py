@@ -21,9 +21,10 @@ pods reload at once. Here the index is never rebuilt to take a change:
   27.5, offsets 26, id 4, alive 1/8), no per-entry Python objects.
 * **approximate base** (``approx=True``, the engine's ``pdq_inner``): the
   codes sorted by a 20-bit key of PDQ's lowest frequencies, probed at
-  radius 3; about 40 bytes per hash. It misses a neighbour whose key moved
-  by 4 bits or more, so it is only for callers whose queries are redundant
-  (window searches); it never returns anything brute force would not.
+  radius 3; about 37 bytes per hash at 1M (code 32, id 4, offsets 1, alive
+  1/8). It misses a neighbour whose key moved by 4 bits or more, so it is
+  only for callers whose queries are redundant (window searches); it never
+  returns anything brute force would not.
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
@@ -205,8 +206,10 @@ def chunk_bits_for(n: int) -> int:
 
     Capped at 23 bits: at 10M that gives 11 chunks and about 3,300
     candidates per query at distance 31 (22 bits: about 6,100). Narrower
-    chunks cost less memory (at 1M: 20 bits 84 B per code against 96 B at
-    21) but searched 1.3x slower (measured), so the choice stays on speed.
+    chunks cost less memory (at 1M: 20 bits 77 B per code against 90 B at
+    21, 19 bits 74 B) but searched 1.2x slower (batches of 64, measured
+    interleaved: 126 and 129 against 105 us of CPU per query), so the
+    choice stays on speed; ``BinaryIndex(chunk_bits=20)`` trades it back.
     """
     return min(range(MIN_CHUNK_BITS, MAX_CHUNK_BITS + 1), key=lambda b: probe_cost(max(n, 2), b))
 
@@ -587,7 +590,7 @@ class BinaryIndex:
         #: MIH chunk width; None picks it from the size (``chunk_bits_for``).
         self.chunk_bits = chunk_bits
         #: Approximate base (window searches): a key of ``APPROX_KEY_BITS`` probed at
-        #: ``APPROX_RADIUS``, about 40 B per code; candidates are still verified exactly.
+        #: ``APPROX_RADIUS``, about 37 B per code; candidates are still verified exactly.
         self.approx = approx and nbits == 256
         self._lock = threading.RLock()
         self._empty_base()
