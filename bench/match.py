@@ -276,7 +276,17 @@ def run_originals(n: int, repeats: int) -> dict[str, Any]:
     for i, k in enumerate(rng.integers(0, 21, len(near))):
         bits[i, rng.choice(256, int(k), replace=False)] ^= 1
     windows[: len(near)] = np.packbits(bits, axis=1)
+    del bits
+    # Page in the code a build runs (numpy's and libpython's, about 1.5 MB shared with every
+    # process): build one small index of each kind first.
+    for approx in (False, True):
+        warm = BinaryIndex(approx=approx)
+        warm.build(ids[:30_000], signals[0][1][:30_000])
+        del warm
     gc.collect()
+    # Trim first, so that the trims after the builds cannot hand back (and subtract) heap
+    # pages of the data set's own temporaries.
+    release_free_memory()
     start = rss()
     per_signal: dict[str, float] = {}
     #: The arrays' own bytes: the RSS split between signals moves with heap reuse.
