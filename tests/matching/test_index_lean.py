@@ -77,6 +77,19 @@ def test_positions_take_two_and_a_half_bytes_up_to_two_to_the_20() -> None:
     _exact(idx, codes, _planted(codes, 17, 80), ids)
 
 
+def test_snapshot_with_positions_of_another_width_is_refused(tmp_path: Path) -> None:
+    codes = _random(501, 20)
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
+    idx.build(np.arange(501), codes)
+    idx.save(tmp_path / "pdq")
+    assert len(np.load(tmp_path / "pdq" / "pos_hi.npy")) == (15 * 501 + 1) // 2
+    assert BinaryIndex.load(tmp_path / "pdq", mih_min_size=1).search(codes[:1], 0)[0]
+    # One byte per position, as format 3 stored it below 2^20 entries.
+    np.save(tmp_path / "pdq" / "pos_hi.npy", np.zeros(15 * 501, dtype=np.uint8))
+    with pytest.raises(ValueError, match="positions"):
+        BinaryIndex.load(tmp_path / "pdq", mih_min_size=1)
+
+
 def test_sixteen_bit_positions_need_their_high_nibble(monkeypatch: pytest.MonkeyPatch) -> None:
     # Positions past 2^16 (here from 70,000 entries): the nibble carries bit 16.
     codes = _random(70_000, 18)

@@ -433,6 +433,11 @@ class _Mih:
     def codes(self) -> U8:
         return self._codes
 
+    def hi_len(self) -> int:
+        """Length of ``pos_hi``: one element per position, or one byte per two (4-bit)."""
+        entries = (self.m - 1) * self.n
+        return (entries + 1) // 2 if self.hi_bits == 4 else entries
+
     def _radii(self, threshold: int) -> list[int]:
         if self.key_bits is not None:
             return [self.radius]
@@ -922,8 +927,12 @@ class BinaryIndex:
             flat.index = faiss.read_index_binary(str(directory / "flat.faissb"))
             flat.n = int(flat.index.ntotal)
             base = flat
-        if base.n != len(ids):
+        if base.n != len(ids) or len(alive) != len(ids):
             raise ValueError("index files disagree on size")
+        if isinstance(base, _Mih) and (
+            len(base.pos_lo) != (base.m - 1) * base.n or len(base.pos_hi) != base.hi_len()
+        ):
+            raise ValueError("index positions disagree with the entry count")
         with idx._lock:
             idx._set_base(base, ids, alive, not isinstance(base, _Mih))
         return idx
