@@ -19,12 +19,16 @@ def _bench() -> ModuleType:
 
 
 def test_per_original_counts_the_structures_the_engine_builds() -> None:
-    r = _bench().run_originals(30_000, 1)
-    # Original and band in one exact index of 2n codes; the inner codes in the approximate one.
+    bench = _bench()
+    r = bench.run_originals(30_000, 1)
+    # One exact index of the originals (n codes), one approximate index of the inner codes.
     assert r["kinds"] == {"pdq": "mih", "pdq_inner": "approx"}
-    assert r["codes_per_original"] == {"pdq": 2, "pdq_inner": 1}
+    assert r["codes_per_original"] == {"pdq": 1, "pdq_inner": 1}
+    assert sum(r["codes_per_original"].values()) == bench.CODES_PER_ORIGINAL == 2
     arrays = r["nbytes_per_signal"]
-    assert arrays["pdq_inner"] < 80 < arrays["pdq"]  # 32 B code + 4 B id + 1 B alive + offsets
+    # Per original, each index holds one code: 32 B of code + 4 B id + its structures; the
+    # approximate one has no positions, the exact one a position per chunk but chunk 0.
+    assert 36 < arrays["pdq_inner"] < arrays["pdq"] < 2 * 32 + 4 + 15 * 4 + 16
     assert r["bytes_per_original"] > 0 and r["windows"] == len(layout()) == 1282
     # The approximate base finds a subset of what the exact one finds.
     assert 0 < r["windows_pairs_inner"] <= r["windows_pairs_exact"]

@@ -32,7 +32,10 @@ def _flip_bits(code: np.ndarray, positions: list[int]) -> np.ndarray:
 # ---- exact MIH layout -----------------------------------------------------------------
 
 
-def test_codes_sorted_by_chunk0_and_positions_in_three_bytes() -> None:
+def test_codes_sorted_by_chunk0_and_positions_in_three_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(index_mod, "POS20_LIMIT", 1000)  # 3,000 entries: past 2.5 bytes
     codes = _random(3000, 11)
     ids = np.arange(3000, dtype=np.int64)[::-1] * 5  # not in code order
     idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
@@ -52,12 +55,60 @@ def test_codes_sorted_by_chunk0_and_positions_in_three_bytes() -> None:
     assert per_code < 32 + 45 + 4 + 1 + 16 * 65_536 * 1.1 / 3000
 
 
+def test_positions_take_two_and_a_half_bytes_up_to_two_to_the_20() -> None:
+    # 2,001 entries (odd, so the last chunk's table starts mid-byte) with 16 chunks.
+    codes = _random(2001, 17)
+    ids = np.random.default_rng(4).permutation(2001).astype(np.int64) + 7
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
+    idx.build(ids, codes)
+    base = idx._base
+    assert isinstance(base, _Mih) and base.hi_bits == 4
+    assert base.pos_lo.dtype == np.uint16 and len(base.pos_lo) == 15 * 2001
+    assert base.pos_hi.dtype == np.uint8 and len(base.pos_hi) == (15 * 2001 + 1) // 2
+    # Every table entry's position, rebuilt from its two parts, is that entry's own.
+    i = np.arange(15 * 2001)
+    hi = (base.pos_hi[i >> 1] >> ((i & 1) << 2)) & 0xF
+    pos = (hi.astype(np.int64) << 16) | base.pos_lo
+    for j in range(1, 16):
+        table = pos[(j - 1) * 2001 : j * 2001]
+        assert sorted(table.tolist()) == list(range(2001))
+        keys = base._column(j)[table].astype(np.int64)
+        assert np.all(np.diff(keys) >= 0), f"chunk {j} positions not sorted by its value"
+    _exact(idx, codes, _planted(codes, 17, 80), ids)
+
+
+def test_snapshot_with_positions_of_another_width_is_refused(tmp_path: Path) -> None:
+    codes = _random(501, 20)
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
+    idx.build(np.arange(501), codes)
+    idx.save(tmp_path / "pdq")
+    assert len(np.load(tmp_path / "pdq" / "pos_hi.npy")) == (15 * 501 + 1) // 2
+    assert BinaryIndex.load(tmp_path / "pdq", mih_min_size=1).search(codes[:1], 0)[0]
+    # One byte per position, as format 3 stored it below 2^20 entries.
+    np.save(tmp_path / "pdq" / "pos_hi.npy", np.zeros(15 * 501, dtype=np.uint8))
+    with pytest.raises(ValueError, match="positions"):
+        BinaryIndex.load(tmp_path / "pdq", mih_min_size=1)
+
+
+def test_sixteen_bit_positions_need_their_high_nibble(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Positions past 2^16 (here from 70,000 entries): the nibble carries bit 16.
+    codes = _random(70_000, 18)
+    idx = BinaryIndex(mih_min_size=1, chunk_bits=19)
+    idx.build(np.arange(70_000), codes)
+    assert isinstance(idx._base, _Mih) and idx._base.hi_bits == 4
+    q = _planted(codes, 18, 40)
+    for thr in (0, 31):
+        got = set(zip(*(a.tolist() for a in idx.search_arrays(q, thr)), strict=True))
+        assert got == _brute(codes, np.arange(70_000), q, thr)
+
+
 def test_positions_take_four_bytes_from_two_to_the_24(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_mod, "POS24_LIMIT", 100)
     codes = _random(500, 12)
     idx = BinaryIndex(mih_min_size=1, chunk_bits=16)
     idx.build(np.arange(500), codes)
     assert isinstance(idx._base, _Mih) and idx._base.pos_hi.dtype == np.uint16
+    assert idx._base.hi_bits == 16
     _exact(idx, codes, _planted(codes, 12, 80))
 
 
@@ -80,21 +131,24 @@ def _exact(
         assert got == _brute(codes, ids, q, thr), f"threshold {thr}"
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, database=None)
+@settings(max_examples=16, deadline=None, derandomize=True, database=None)
 @given(
     seed=st.integers(0, 2**16),
     n=st.integers(1, 2500),
     clustered=st.booleans(),
     chunk_bits=st.sampled_from([16, 19, 21, 23]),
     offsets=st.sampled_from(["u8", "u16", "u32"]),
+    hi_bits=st.sampled_from([4, 8]),
 )
 def test_every_offset_width_equals_brute_force(
-    seed: int, n: int, clustered: bool, chunk_bits: int, offsets: str
+    seed: int, n: int, clustered: bool, chunk_bits: int, offsets: str, hi_bits: int
 ) -> None:
-    saved = _Mih.REL8_MAX, _Mih.REL_MAX
+    saved = _Mih.REL8_MAX, _Mih.REL_MAX, index_mod.POS20_LIMIT
     # u16: no block fits uint8 offsets; u32: none fits uint16 either (crowded buckets).
     _Mih.REL8_MAX = 0 if offsets != "u8" else 0xFF
     _Mih.REL_MAX = 3 if offsets == "u32" else 0xFFFF
+    # Positions with a 4-bit high part (two per byte) or an 8-bit one.
+    index_mod.POS20_LIMIT = 1 << 20 if hi_bits == 4 else 0
     try:
         codes = _dataset(seed, n, clustered)
         ids = np.random.default_rng(seed).permutation(n).astype(np.int64) * 3 + 1
@@ -106,9 +160,10 @@ def test_every_offset_width_equals_brute_force(
             assert dtype == np.uint16
         elif offsets == "u32":
             assert dtype in (np.uint16, np.uint32)  # uint32 only if some bucket holds > 3
+        assert idx._base.hi_bits == hi_bits
         _exact(idx, codes, _planted(codes, seed, 50), ids)
     finally:
-        _Mih.REL8_MAX, _Mih.REL_MAX = saved
+        _Mih.REL8_MAX, _Mih.REL_MAX, index_mod.POS20_LIMIT = saved
 
 
 def test_removal_in_mih_order_and_fast_path_for_new_ids() -> None:
@@ -122,6 +177,30 @@ def test_removal_in_mih_order_and_fast_path_for_new_ids() -> None:
     assert idx.search(codes[7:9], 0) == [[], []]
     assert idx.remove([int(ids[7])]) == 0  # already dead
     assert len(idx) == 1998
+
+
+@pytest.mark.parametrize("kind", ["mih", "flat", "approx"])
+def test_tombstones_take_one_bit_per_entry(tmp_path: Path, kind: str) -> None:
+    n = 1001  # the last entry's bit shares a byte with padding
+    codes = _random(n, 21)
+    ids = np.arange(n, dtype=np.int64) * 2 + 1
+    idx = BinaryIndex(mih_min_size=10**9 if kind == "flat" else 1, approx=kind == "approx")
+    idx.build(ids, codes)
+    assert idx.kind == kind
+    base = idx._base
+    assert idx.nbytes() == base.nbytes() + idx._base_ids.nbytes + (n + 7) // 8
+    gone = [int(ids[0]), int(ids[500]), int(ids[999]), int(ids[1000])]
+    assert idx.remove([*gone, int(ids[500])]) == 4
+    assert idx.remove(gone) == 0  # already dead
+    assert len(idx) == n - 4
+    assert set(idx.ids().tolist()) == set(ids.tolist()) - set(gone)
+    rows = [0, 500, 999, 1000, 1, 998]
+    hits = idx.search(codes[rows], 0)
+    assert [[h.id for h in row] for row in hits] == [[], [], [], [], [int(ids[1])], [int(ids[998])]]
+    idx.save(tmp_path / "i")
+    back = BinaryIndex.load(tmp_path / "i", mih_min_size=10**9 if kind == "flat" else 1)
+    assert len(back) == n - 4 and back.search(codes[rows[:4]], 0) == [[], [], [], []]
+    assert back.remove([int(ids[1])]) == 1 and len(back) == n - 5
 
 
 def test_build_hands_freed_memory_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,8 +294,8 @@ def test_older_snapshot_format_is_refused(tmp_path: Path) -> None:
     idx.build(np.arange(100), _random(100, 19))
     idx.save(tmp_path / "pdq")
     meta = json.loads((tmp_path / "pdq" / "meta.json").read_text())
-    assert meta["version"] == 3
-    meta["version"] = 2
+    assert meta["version"] == 4
+    meta["version"] = 3  # 3-byte positions below 2^20 entries: read as nibbles, they would lie
     (tmp_path / "pdq" / "meta.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="unsupported index format"):
         BinaryIndex.load(tmp_path / "pdq")
@@ -240,6 +319,27 @@ def _snapshot(tmp_path: Path, session: Session) -> tuple[Any, Path]:
     first.sync(session, force=True)
     first.save()
     return sup, tmp_path / "idx"
+
+
+def test_engine_full_load_hands_the_rows_temporaries_back(
+    sqlite_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from takedown.matching import engine as engine_mod
+
+    sup = make_supervisor(sqlite_session)
+    bank = make_bank(sqlite_session, sup)
+    service.add_media(sqlite_session, sup.principal, bank.id, media.poster(62))
+    engine = MatchingEngine(sync_interval=0.0, mih_min_size=1)
+    installed: list[int] = []
+    # Each trim comes after an index was built and installed (its inputs already freed).
+    monkeypatch.setattr(
+        engine_mod,
+        "release_free_memory",
+        lambda: installed.append(sum(len(i) > 0 for i in engine.indexes.values())) or True,
+    )
+    engine.sync(sqlite_session, force=True)
+    assert len(installed) == len(INDEXED_TYPES)
+    assert installed[-1] == sum(len(i) > 0 for i in engine.indexes.values()) >= 1
 
 
 @pytest.mark.parametrize("damage", ["older version", "inner index saved exact"])

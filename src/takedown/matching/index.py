@@ -15,20 +15,22 @@ pods reload at once. Here the index is never rebuilt to take a change:
   true neighbour (recall 1.0 against brute force), and the candidates are
   verified on the full code. The codes are stored sorted by chunk 0 (whose
   buckets are then ranges of codes); every other chunk has its positions
-  sorted by chunk value in 3 bytes each, plus block-relative bucket offsets
-  (1 byte per bucket when buckets are sparse, else 2): about 96 bytes per
-  hash in all at 1M (code 32, positions 33, offsets 26, id 4, alive 1), no
-  per-entry Python objects.
+  sorted by chunk value in 2.5 bytes each up to 2^20 hashes (3 up to 2^24),
+  plus block-relative bucket offsets (1 byte per bucket when buckets are
+  sparse, else 2): about 90 bytes per hash in all at 1M (code 32, positions
+  27.5, offsets 26, id 4, alive 1/8), no per-entry Python objects.
 * **approximate base** (``approx=True``, the engine's ``pdq_inner``): the
   codes sorted by a 20-bit key of PDQ's lowest frequencies, probed at
-  radius 3; about 40 bytes per hash. It misses a neighbour whose key moved
-  by 4 bits or more, so it is only for callers whose queries are redundant
-  (window searches); it never returns anything brute force would not.
+  radius 3; about 37 bytes per hash at 1M (code 32, id 4, offsets 1, alive
+  1/8). It misses a neighbour whose key moved by 4 bits or more, so it is
+  only for callers whose queries are redundant (window searches); it never
+  returns anything brute force would not.
 * **delta**: a small faiss ``IndexBinaryFlat`` that takes new hashes at once
   (matchable within microseconds of ``add``), merged into a new base in the
   background once it grows past ``delta_max``.
-* **tombstones**: removal or disabling flips a bit that is checked on every
-  result, so it takes effect immediately; merges drop dead entries.
+* **tombstones**: removal or disabling clears a bit (one per base entry,
+  ``_Bits``) that is checked on every result, so it takes effect
+  immediately; merges drop dead entries.
 
 Searches read an immutable base without locking (faiss releases the GIL, so
 threads searching different queries run in parallel); only the small delta
@@ -67,8 +69,11 @@ MIN_CHUNK_BITS = 16
 MAX_CHUNK_BITS = 23
 #: Entry count from which MIH positions take 4 bytes instead of 3.
 POS24_LIMIT = 1 << 24
-#: Format 3 (#17, lean MIH): codes sorted by chunk 0, 3-byte positions, approximate bases.
-_FORMAT_VERSION = 3
+#: Entry count up to which MIH positions take 2.5 bytes (their high part a 4-bit nibble).
+POS20_LIMIT = 1 << 20
+#: Format 3 (#17, lean MIH): codes sorted by chunk 0, 3-byte positions, approximate bases;
+#: 4: 2.5-byte positions up to ``POS20_LIMIT`` entries.
+_FORMAT_VERSION = 4
 
 
 def _low_frequency_bits(count: int) -> tuple[int, ...]:
@@ -201,8 +206,10 @@ def chunk_bits_for(n: int) -> int:
 
     Capped at 23 bits: at 10M that gives 11 chunks and about 3,300
     candidates per query at distance 31 (22 bits: about 6,100). Narrower
-    chunks cost less memory (at 1M: 20 bits 84 B per code against 96 B at
-    21) but searched 1.3x slower (measured), so the choice stays on speed.
+    chunks cost less memory (at 1M: 20 bits 77 B per code against 90 B at
+    21, 19 bits 74 B) but searched 1.2x slower (batches of 64, measured
+    interleaved: 126 and 129 against 105 us of CPU per query), so the
+    choice stays on speed; ``BinaryIndex(chunk_bits=20)`` trades it back.
     """
     return min(range(MIN_CHUNK_BITS, MAX_CHUNK_BITS + 1), key=lambda b: probe_cost(max(n, 2), b))
 
@@ -260,9 +267,10 @@ class _Mih:
     Layout (the lean one, #17): the codes are stored physically sorted by
     chunk 0, so that chunk's buckets are ranges of the codes themselves and
     need no positions. Every other chunk has the positions sorted by its
-    chunk value in 3 bytes each (``pos_width``; 4 from 2^24 entries on),
-    kept as a uint16 array of the low bits and a uint8 one of the high bits
-    (two contiguous gathers: a strided 3-byte view gathers 3x slower). Bucket
+    chunk value, kept as a uint16 array of the low bits and an array of the
+    high bits (``hi_bits``: 4, two to a byte, up to 2^20 entries, so 2.5
+    bytes per position at 1M; 8 up to 2^24, 16 beyond): two contiguous
+    gathers (a strided 3-byte view gathers 3x slower). Bucket
     offsets are an int64 base per block of ``2**shift`` buckets plus
     ``2**shift + 1`` offsets within the block, uint8 when every block of at
     least 16 buckets holds at most 255 entries (sparse buckets: 21-bit chunks
@@ -308,7 +316,8 @@ class _Mih:
             self.b = bits or chunk_bits_for(self.n)
             self.m = codes.shape[1] * 8 // self.b
         self.kind = "approx" if key_bits is not None else "mih"
-        self.pos_width = 3 if self.n < POS24_LIMIT else 4
+        #: Bits of a position's high part: 4 (two per byte), 8 or 16.
+        self.hi_bits = 16 if self.n >= POS24_LIMIT else 4 if self.n <= POS20_LIMIT else 8
         self.order: I64 | None = None
         if stored is None:
             self.order = self._sort_by_chunk0(np.ascontiguousarray(codes))
@@ -370,9 +379,9 @@ class _Mih:
         self,
     ) -> _Stored4:
         size = 1 << self.b
-        # Positions of chunks 1.. as low 16 bits + high 8 bits (16 from 2^24 entries): two
-        # contiguous arrays gather much faster than a strided 3-byte view.
-        hi_type = np.uint8 if self.pos_width == 3 else np.uint16
+        # Positions of chunks 1.. as low 16 bits + high ``hi_bits`` (4: packed two per byte
+        # below): two contiguous arrays gather much faster than a strided 3-byte view.
+        hi_type = np.uint16 if self.hi_bits == 16 else np.uint8
         pos_lo = np.empty((self.m - 1) * self.n, dtype=np.uint16)
         pos_hi: _UArr = np.empty((self.m - 1) * self.n, dtype=hi_type)
         # Largest blocks of buckets whose entry counts fit a uint8 / uint16 offset within the block.
@@ -413,10 +422,21 @@ class _Mih:
             bases[j] = offsets[:size:width]
             rel[j, :, :width] = offsets[:size].reshape(nblocks, width) - bases[j, :, None]
             rel[j, :, width] = offsets[width::width] - bases[j]
+        if self.hi_bits == 4:
+            # Entry i's nibble: byte i >> 1, the low nibble for even i, the high one for odd.
+            packed = np.zeros((len(pos_hi) + 1) // 2, dtype=np.uint8)
+            packed[:] = pos_hi[0::2]
+            packed[: len(pos_hi) // 2] |= pos_hi[1::2] << np.uint8(4)
+            pos_hi = packed
         return pos_lo, pos_hi, rel.reshape(self.m, -1), bases
 
     def codes(self) -> U8:
         return self._codes
+
+    def hi_len(self) -> int:
+        """Length of ``pos_hi``: one element per position, or one byte per two (4-bit)."""
+        entries = (self.m - 1) * self.n
+        return (entries + 1) // 2 if self.hi_bits == 4 else entries
 
     def _radii(self, threshold: int) -> list[int]:
         if self.key_bits is not None:
@@ -461,9 +481,17 @@ class _Mih:
             if n0 < len(p_chunk):
                 l1 = lens[:, n0:]
                 pos = expand_ranges((starts[:, n0:] + table_row).reshape(-1), l1.reshape(-1))
-                via = np.take(self.pos_hi, pos).astype(np.int64)
+                lo = np.take(self.pos_lo, pos)
+                if self.hi_bits == 4:  # entry i's nibble: byte i >> 1, shifted by 4 (i & 1)
+                    via = np.take(self.pos_hi, pos >> 1).astype(np.int64)
+                    pos &= 1
+                    pos <<= 2
+                    via >>= pos
+                    via &= 0xF
+                else:
+                    via = np.take(self.pos_hi, pos).astype(np.int64)
                 via <<= 16
-                via |= np.take(self.pos_lo, pos)
+                via |= lo
                 cand = np.concatenate([cand, via])
                 cq = np.concatenate([cq, np.repeat(qidx, l1.sum(axis=1))])
             x = np.take(self._words, cand, axis=0)
@@ -498,6 +526,48 @@ class _Mih:
 _Base = _Flat | _Mih
 
 
+class _Bits:
+    """A base's tombstones: one bit per entry (set: alive), an eighth of a bool array.
+
+    Searches read bits without the index lock; ``clear`` (under the lock) rewrites
+    whole bytes, so a reader sees every entry either alive or dead.
+    """
+
+    __slots__ = ("bits", "n")
+
+    def __init__(self, alive: npt.NDArray[np.bool_]) -> None:
+        self.n = len(alive)
+        # Entry i: bit i & 7 of byte i >> 3; the padding bits of the last byte stay 0.
+        self.bits = np.packbits(np.asarray(alive, dtype=bool), bitorder="little")
+
+    def get(self, pos: I64) -> npt.NDArray[np.bool_]:
+        """Whether each of these entries is alive."""
+        got = np.take(self.bits, pos >> 3)
+        got >>= (pos & 7).astype(np.uint8)
+        got &= np.uint8(1)
+        return got.view(np.bool_)
+
+    def clear(self, pos: I64) -> int:
+        """Mark these entries dead; returns how many of them were alive."""
+        pos = np.unique(pos)
+        pos = pos[self.get(pos)]
+        if len(pos):
+            keep = ~(np.uint8(1) << (pos & 7).astype(np.uint8))
+            np.bitwise_and.at(self.bits, pos >> 3, keep)
+        return len(pos)
+
+    def mask(self) -> npt.NDArray[np.bool_]:
+        """A bool array of the same (a copy)."""
+        return np.unpackbits(self.bits, count=self.n, bitorder="little").view(np.bool_)
+
+    def count(self) -> int:
+        return int(np.bitwise_count(self.bits).sum())
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.bits.nbytes)
+
+
 class BinaryIndex:
     """Hamming-distance index over fixed-width codes, keyed by caller-chosen int64 ids.
 
@@ -525,7 +595,7 @@ class BinaryIndex:
         #: MIH chunk width; None picks it from the size (``chunk_bits_for``).
         self.chunk_bits = chunk_bits
         #: Approximate base (window searches): a key of ``APPROX_KEY_BITS`` probed at
-        #: ``APPROX_RADIUS``, about 40 B per code; candidates are still verified exactly.
+        #: ``APPROX_RADIUS``, about 37 B per code; candidates are still verified exactly.
         self.approx = approx and nbits == 256
         self._lock = threading.RLock()
         self._empty_base()
@@ -542,10 +612,11 @@ class BinaryIndex:
 
     def _set_base(self, base: _Base, ids: Ids, alive: npt.NDArray[np.bool_], srt: bool) -> None:
         """Install a base (under the lock, or before the index is shared)."""
-        self._base, self._base_ids, self._base_alive = base, ids, alive
+        bits = _Bits(alive)
+        self._base, self._base_ids, self._base_alive = base, ids, bits
         # What a search reads, as one object: three attributes assigned one after the
         # other could be read half old, half new (a new base with the old ids).
-        self._snap: tuple[_Base, Ids, npt.NDArray[np.bool_]] = (base, ids, alive)
+        self._snap: tuple[_Base, Ids, _Bits] = (base, ids, bits)
         self._ids_sorted = srt
         self._base_id_min = int(ids.min()) if len(ids) else 0
         self._base_id_max = int(ids.max()) if len(ids) else -1
@@ -622,17 +693,14 @@ class BinaryIndex:
                 hi = np.searchsorted(bids, key, side="right")
                 for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
                     if b > a:
-                        hit += int(self._base_alive[a:b].sum())
-                        self._base_alive[a:b] = False
+                        hit += self._base_alive.clear(np.arange(a, b, dtype=np.int64))
             elif len(key) and len(bids):
                 # Ids in MIH order: a scan (about 1 ms per million entries). New signals,
                 # the common case of ``apply_one``, are above the base's largest id and
                 # skip it.
                 key = key[(key >= self._base_id_min) & (key <= self._base_id_max)]
                 if len(key):
-                    where = np.flatnonzero(np.isin(bids, key) & self._base_alive)
-                    hit += len(where)
-                    self._base_alive[where] = False
+                    hit += self._base_alive.clear(np.flatnonzero(np.isin(bids, key)))
             wanted = set(want.tolist())
             for k, v in enumerate(self._delta_ids):
                 if v in wanted and self._delta_alive[k]:
@@ -659,7 +727,7 @@ class BinaryIndex:
 
     def _merge(self) -> None:
         with self._lock:
-            base, base_ids, base_alive = self._base, self._base_ids, self._base_alive.copy()
+            base, base_ids, base_alive = self._base, self._base_ids, self._base_alive.mask()
             k = len(self._delta_ids)
             d_codes = self._delta_codes(k)
             d_ids = np.asarray(self._delta_ids[:k], dtype=np.int64)
@@ -713,7 +781,7 @@ class BinaryIndex:
             snap = self._snap
             base, base_ids, base_alive = snap
             bq, bp, bd = base.search(q, threshold)  # without the lock: bases are immutable
-            live = base_alive[bp]
+            live = base_alive.get(bp)
             parts_q, parts_d = [bq[live]], [bd[live]]
             parts_i = [base_ids[bp[live]].astype(np.int64)]
             with self._lock:
@@ -762,7 +830,7 @@ class BinaryIndex:
 
     def __len__(self) -> int:
         with self._lock:
-            return int(self._base_alive.sum()) + sum(self._delta_alive)
+            return self._base_alive.count() + sum(self._delta_alive)
 
     @property
     def kind(self) -> str:
@@ -781,7 +849,7 @@ class BinaryIndex:
     def ids(self) -> I64:
         """Distinct live ids."""
         with self._lock:
-            live = self._base_ids[self._base_alive]
+            live = self._base_ids[self._base_alive.mask()]
             delta = [i for i, a in zip(self._delta_ids, self._delta_alive, strict=True) if a]
         return np.unique(np.concatenate([live, np.asarray(delta, dtype=np.int64)]))
 
@@ -791,7 +859,7 @@ class BinaryIndex:
         """Write a compacted snapshot atomically (write to a temp dir, then rename)."""
         self.merge(wait=True)
         with self._lock:
-            base, ids, alive = self._base, self._base_ids, self._base_alive.copy()
+            base, ids, alive = self._base, self._base_ids, self._base_alive.mask()
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = directory.with_name(directory.name + ".tmp")
         tmp.mkdir(exist_ok=True)
@@ -859,8 +927,12 @@ class BinaryIndex:
             flat.index = faiss.read_index_binary(str(directory / "flat.faissb"))
             flat.n = int(flat.index.ntotal)
             base = flat
-        if base.n != len(ids):
+        if base.n != len(ids) or len(alive) != len(ids):
             raise ValueError("index files disagree on size")
+        if isinstance(base, _Mih) and (
+            len(base.pos_lo) != (base.m - 1) * base.n or len(base.pos_hi) != base.hi_len()
+        ):
+            raise ValueError("index positions disagree with the entry count")
         with idx._lock:
             idx._set_base(base, ids, alive, not isinstance(base, _Mih))
         return idx
