@@ -293,6 +293,11 @@ def orphans(
                 f"objects ({report.deleted_bytes} bytes) of {report.scanned} stored; "
                 f"{report.young} younger than {hours:g} h not judged; "
                 f"{len(report.kept_late)} named by a capture during the run, kept"
+                + (
+                    f"; {len(report.busy)} left for the next run (captures held the lock)"
+                    if report.busy
+                    else ""
+                )
             )
 
     run()

@@ -24,7 +24,10 @@ Why a committing capture never loses an object (the race argument):
    keeps, or will be ``put`` by a writer that gets the lock after the sweep's commit and
    then finds the object absent and writes it again.
 3. The first reference check runs without the lock and only narrows the candidates, so a
-   sweep of a store where nothing is orphaned never makes a capture wait.
+   sweep of a store where nothing is orphaned never takes the lock. The sweep never
+   *queues* for it either (PostgreSQL: ``pg_try_advisory_xact_lock``, retried for up to
+   ``lock_wait``): a waiting exclusive request would make every new capture wait behind
+   it. A chunk that cannot get the lock is left for the next run (``busy``).
 
 The sweep's audit event (``evidence.orphans_deleted``: count, bytes, every hash) is
 recorded in its own transaction after the deletes, never while the exclusive lock is
@@ -36,6 +39,7 @@ here were never part of a committed capture, so no custody record names them.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -56,6 +60,9 @@ ORPHAN_GRACE = dt.timedelta(hours=24)
 #: Objects looked up (and deleted) per transaction: bounds each query's IN list and how
 #: long the exclusive lock is held.
 CHUNK = 500
+#: How long a chunk tries for the lock before it is left to the next run, and how often.
+LOCK_WAIT = dt.timedelta(seconds=30)
+LOCK_RETRY_SECONDS = 0.1
 
 
 @dataclass
@@ -70,10 +77,24 @@ class OrphanReport:
     deleted: list[ObjectEntry] = field(default_factory=list)
     #: Unreferenced at first look, named by a row by the time of the locked re-check.
     kept_late: list[str] = field(default_factory=list)
+    #: Candidates left for the next run: writers held the lock for all of ``lock_wait``.
+    busy: list[str] = field(default_factory=list)
 
     @property
     def deleted_bytes(self) -> int:
         return sum(e.size for e in self.deleted)
+
+
+def _lock_exclusive(session: Session, wait: dt.timedelta) -> bool:
+    """The store-writes lock, exclusive, retried for up to ``wait`` (never queued: see
+    ``repository.try_lock_store_writes``)."""
+    deadline = time.monotonic() + wait.total_seconds()
+    while True:
+        if repository.try_lock_store_writes(session):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(LOCK_RETRY_SECONDS)
 
 
 def _sweep(
@@ -81,6 +102,7 @@ def _sweep(
     store: EvidenceStore,
     chunk: Sequence[ObjectEntry],
     report: OrphanReport,
+    lock_wait: dt.timedelta,
 ) -> None:
     with session_scope(session_factory) as session:
         named = repository.referenced_shas(session, [e.sha256 for e in chunk])
@@ -92,7 +114,9 @@ def _sweep(
         report.deleted.extend(suspects)
         return
     with session_scope(session_factory) as session:
-        repository.lock_store_writes(session, exclusive=True)
+        if not _lock_exclusive(session, lock_wait):
+            report.busy.extend(e.sha256 for e in suspects)
+            return
         named = repository.referenced_shas(session, [e.sha256 for e in suspects])
         for e in suspects:
             if e.sha256 in named:
@@ -111,6 +135,7 @@ def collect_orphans(
     actor: Principal = SYSTEM,
     progress: ProgressSink | None = None,
     chunk: int = CHUNK,
+    lock_wait: dt.timedelta = LOCK_WAIT,
 ) -> OrphanReport:
     """Delete every object no row names that was last written before ``now - grace``.
 
@@ -132,10 +157,10 @@ def collect_orphans(
             continue
         pending.append(entry)
         if len(pending) >= chunk:
-            _sweep(session_factory, store, pending, report)
+            _sweep(session_factory, store, pending, report, lock_wait)
             pending = []
     if pending:
-        _sweep(session_factory, store, pending, report)
+        _sweep(session_factory, store, pending, report, lock_wait)
     if report.deleted and not dry_run:
         with session_scope(session_factory) as session:
             record(

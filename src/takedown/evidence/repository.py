@@ -268,15 +268,15 @@ def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
 
 
-def orphaned_shas(session: Session) -> list[str]:
-    """Objects referenced only by deleted (purged) file rows."""
+def orphaned_shas(session: Session, among: Sequence[str] | None = None) -> list[str]:
+    """Objects referenced only by deleted (purged) file rows (only those in ``among``)."""
     live = select(EvidenceFile.sha256).where(EvidenceFile.deleted_at.is_(None))
-    q = (
-        select(EvidenceFile.sha256)
-        .where(EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live))
-        .distinct()
+    q = select(EvidenceFile.sha256).where(
+        EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live)
     )
-    return list(session.scalars(q))
+    if among is not None:
+        q = q.where(EvidenceFile.sha256.in_(sorted(set(among))))
+    return sorted(set(session.scalars(q.distinct())))
 
 
 def media_pending_hooks(session: Session, limit: int) -> list[EvidenceFile]:
@@ -310,6 +310,20 @@ def lock_store_writes(session: Session, *, exclusive: bool) -> None:
         session.execute(text(f"SELECT {fn}(:k)"), {"k": _STORE_WRITES_LOCK})
     else:
         write_lock(session)
+
+
+def try_lock_store_writes(session: Session) -> bool:
+    """``lock_store_writes(exclusive=True)`` without queueing on PostgreSQL: False at once
+    while a writer holds it. A waiting exclusive request would make every new capture queue
+    behind it; orphan collection can simply come back later. SQLite: the write lock (its
+    wait is bounded by the busy timeout)."""
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _STORE_WRITES_LOCK}
+        )
+        return bool(got)
+    write_lock(session)
+    return True
 
 
 def referenced_shas(session: Session, shas: Sequence[str]) -> set[str]:
