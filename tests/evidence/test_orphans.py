@@ -82,15 +82,6 @@ def _orphan_events(session: Session) -> list[dict[str, object]]:
     return [json.loads(e.details) if isinstance(e.details, str) else e.details for e in rows]
 
 
-def test_entries_give_size_and_last_write(store: EvidenceStore) -> None:
-    before = _now() - dt.timedelta(seconds=2)
-    sha = store.put(b"listed with its age").sha256
-    [entry] = list(store.entries())
-    assert entry.sha256 == sha and entry.size == len(b"listed with its age")
-    assert before <= entry.modified <= _now() + dt.timedelta(seconds=2)
-    assert entry.modified.tzinfo is not None
-
-
 def test_an_old_orphan_goes_and_a_named_object_stays(
     db_session: Session, session_factory: sessionmaker[Session], store: EvidenceStore
 ) -> None:
