@@ -190,6 +190,37 @@ def test_an_object_named_between_the_first_look_and_the_delete_is_kept(
     assert _orphan_events(db_session) == []
 
 
+class _RefusesOne:
+    """A store that refuses to delete one object (S3 Object Lock, a permission)."""
+
+    def __init__(self, inner: EvidenceStore, refused: str) -> None:
+        self.inner, self.refused, self.name = inner, refused, inner.name
+
+    def entries(self) -> Iterator[ObjectEntry]:
+        return self.inner.entries()
+
+    def delete(self, sha256: str) -> bool:
+        if sha256 == self.refused:
+            raise PermissionError("object locked")
+        return self.inner.delete(sha256)
+
+
+def test_a_refused_delete_does_not_keep_the_others(
+    db_session: Session, session_factory: sessionmaker[Session], store: EvidenceStore
+) -> None:
+    locked = store.put(b"under object lock").sha256
+    free = store.put(b"deletable").sha256
+    report = collect_orphans(
+        session_factory,
+        store=_RefusesOne(store, locked),  # type: ignore[arg-type]
+        clock=_later(25),
+    )
+    assert report.failed == [locked] and [e.sha256 for e in report.deleted] == [free]
+    assert store.exists(locked) and not store.exists(free)
+    [event] = _orphan_events(db_session)
+    assert event["deleted_sha256"] == [free]
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def real_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """A database of its own with real connections: a writer's lock blocks another one."""

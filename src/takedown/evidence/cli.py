@@ -298,6 +298,7 @@ def orphans(
                     if report.busy
                     else ""
                 )
+                + (f"; {len(report.failed)} refused by the store" if report.failed else "")
             )
 
     run()

@@ -39,6 +39,7 @@ here were never part of a committed capture, so no custody record names them.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,8 @@ from takedown.evidence.storage import EvidenceStore
 from takedown.evidence.storage.base import ObjectEntry
 from takedown.kit.clock import Clock, SystemClock
 from takedown.kit.progress import NullProgress, ProgressSink
+
+log = logging.getLogger(__name__)
 
 #: An object younger than this may belong to a capture still running or about to commit.
 ORPHAN_GRACE = dt.timedelta(hours=24)
@@ -79,6 +82,8 @@ class OrphanReport:
     kept_late: list[str] = field(default_factory=list)
     #: Candidates left for the next run: writers held the lock for all of ``lock_wait``.
     busy: list[str] = field(default_factory=list)
+    #: The store refused the delete (logged); the next run tries again.
+    failed: list[str] = field(default_factory=list)
 
     @property
     def deleted_bytes(self) -> int:
@@ -121,7 +126,14 @@ def _sweep(
         for e in suspects:
             if e.sha256 in named:
                 report.kept_late.append(e.sha256)
-            elif store.delete(e.sha256):
+                continue
+            try:
+                gone = store.delete(e.sha256)
+            except Exception:  # e.g. S3 Object Lock: the others still go, the next run retries
+                log.exception("orphan %s could not be deleted", e.sha256)
+                report.failed.append(e.sha256)
+                continue
+            if gone:
                 report.deleted.append(e)
 
 

@@ -114,6 +114,12 @@ def orphans_job(dry_run: bool = False) -> None:
             report.deleted_bytes,
             "would be deleted" if dry_run else "deleted",
         )
+    if report.failed or report.busy:
+        log.warning(
+            "evidence orphans: %d refused by the store, %d left while captures held the lock",
+            len(report.failed),
+            len(report.busy),
+        )
 
 
 @ticker("evidence.orphans", ORPHANS_EVERY_SECONDS)
