@@ -54,6 +54,7 @@ from takedown.evidence import repository
 from takedown.evidence.storage import EvidenceStore
 from takedown.evidence.storage.base import ObjectEntry
 from takedown.kit.clock import Clock, SystemClock
+from takedown.kit.errors import InvalidInput
 from takedown.kit.progress import NullProgress, ProgressSink
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def collect_orphans(
     would go and changes nothing. Idempotent: a crashed run is finished by the next one.
     """
     if grace < dt.timedelta(0):
-        raise ValueError("the grace period cannot be negative")
+        raise InvalidInput("the grace period cannot be negative")
     now = (clock or SystemClock()).now()
     sink = progress or NullProgress()
     report = OrphanReport(dry_run=dry_run, grace=grace, cutoff=now - grace)
