@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     evidence_s3_access_key: str | None = None
     evidence_s3_secret_key: str | None = None
     evidence_s3_prefix: str = "evidence/"
+    # Orphan collection (evidence.orphans): a stored object no row names is deleted once it
+    # was last written this many hours ago (younger ones may belong to a running capture).
+    evidence_orphan_grace_hours: float = 24.0
     # Largest intake upload accepted over the API (bytes); bigger files get 413.
     import_max_bytes: int = 512 * 1024 * 1024
     # Audit anchors (audit.anchors): a signed checkpoint of the chain's head once this many

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,3 +116,18 @@ def test_batch_writes_are_readable_inside_and_after(store: EvidenceStore) -> Non
         with store.batch():
             b = store.put(b"batched two")
     assert store.exists(a.sha256) and store.exists(b.sha256)
+
+
+def test_entries_list_every_object_with_its_size_and_last_write(store: EvidenceStore) -> None:
+    """What orphan collection judges an object's age by (local mtime, S3 LastModified)."""
+    before = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2)
+    a = store.put(b"listed with its age")
+    b = store.put(b"and another one, longer")
+    again = store.put(b"listed with its age")  # already stored: nothing written
+    assert not again.created
+    after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)
+    entries = {e.sha256: e for e in store.entries()}
+    assert set(entries) == {a.sha256, b.sha256} == set(store.keys())
+    assert entries[a.sha256].size == a.size and entries[b.sha256].size == b.size
+    for e in entries.values():
+        assert e.modified.tzinfo is not None and before <= e.modified <= after

@@ -421,6 +421,9 @@ def _finish(
     defer_hooks: bool = False,
 ) -> list[CaptureSummary]:
     summaries = []
+    # Held until the caller commits: orphan collection never deletes an object between
+    # our ``put`` and the commit of the rows naming it (``orphans`` explains why).
+    repository.lock_store_writes(session, exclusive=False)
     # One durability barrier for the whole batch (files and manifests), not one per file;
     # it completes before the caller commits the rows that name these objects.
     with store.batch():

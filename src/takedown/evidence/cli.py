@@ -1,4 +1,4 @@
-"""CLI ``takedown evidence capture|list|verify|export|purge|hold``.
+"""CLI ``takedown evidence capture|list|verify|export|purge|orphans|hold``.
 
 Commands act as a named user (``--user EMAIL``) or an agency (``--agency``),
 like ``items``: evidence belongs to an agency and every access is audited
@@ -241,6 +241,64 @@ def purge(
             out.print(
                 f"{'would purge' if dry_run else 'purged'} {len(report.purged)} captures; "
                 f"{len(report.held)} kept by holds; {len(deleted)} objects deleted"
+            )
+
+    run()
+
+
+@evidence_app.command("orphans")
+def orphans(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="only list what would go")] = False,
+    grace_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--grace-hours",
+            min=1.0,
+            help="keep objects written less than this long ago "
+            "(default: TAKEDOWN_EVIDENCE_ORPHAN_GRACE_HOURS, 24)",
+        ),
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar (on stderr)")] = True,
+    fmt: FormatOpt = OutputFormat.TABLE,
+) -> None:
+    """Delete stored objects no capture names (left by a killed capture), once old enough."""
+    from takedown.evidence.orphans import collect_orphans
+    from takedown.evidence.storage import store_for_settings
+    from takedown.kit.cli import guarded, session_factory, settings
+    from takedown.kit.progress import rich_progress
+
+    @guarded
+    def run() -> None:
+        conf = settings()
+        hours = conf.evidence_orphan_grace_hours if grace_hours is None else grace_hours
+        with rich_progress(
+            "listing the evidence store", enabled=progress, console=Console(stderr=True)
+        ) as sink:
+            report = collect_orphans(
+                session_factory(),
+                store=store_for_settings(conf),
+                grace=dt.timedelta(hours=hours),
+                dry_run=dry_run,
+                progress=sink,
+            )
+        emit(
+            ({"sha256": e.sha256, "size": e.size, "modified": e.modified} for e in report.deleted),
+            ["sha256", "size", "modified"],
+            fmt,
+            title="Would delete" if dry_run else "Deleted",
+        )
+        if fmt is OutputFormat.TABLE:
+            out.print(
+                f"{'would delete' if dry_run else 'deleted'} {len(report.deleted)} orphaned "
+                f"objects ({report.deleted_bytes} bytes) of {report.scanned} stored; "
+                f"{report.young} younger than {hours:g} h not judged; "
+                f"{len(report.kept_late)} named by a capture during the run, kept"
+                + (
+                    f"; {len(report.busy)} left for the next run (captures held the lock)"
+                    if report.busy
+                    else ""
+                )
+                + (f"; {len(report.failed)} refused by the store" if report.failed else "")
             )
 
     run()

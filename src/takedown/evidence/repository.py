@@ -5,16 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from takedown.audit.models import AuditEvent
+from takedown.db import write_lock
 from takedown.evidence.models import CaptureStatus, EvidenceCapture, EvidenceFile, EvidenceHold
 from takedown.items.models import Item, ItemStatus
 
 SUBJECT = "evidence_capture"
 HOLD_SUBJECT = "evidence_hold"
+#: Subject of audit events about the object store itself (orphan collection).
+STORE_SUBJECT = "evidence_store"
+_STORE_WRITES_LOCK = 0x7A6B_0E51  # pg advisory lock id: writers of objects vs orphan deletion
 
 
 def add(session: Session, row: EvidenceCapture | EvidenceFile | EvidenceHold) -> None:
@@ -264,15 +268,15 @@ def last_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditEvent.id))) or 0)
 
 
-def orphaned_shas(session: Session) -> list[str]:
-    """Objects referenced only by deleted (purged) file rows."""
+def orphaned_shas(session: Session, among: Sequence[str] | None = None) -> list[str]:
+    """Objects referenced only by deleted (purged) file rows (only those in ``among``)."""
     live = select(EvidenceFile.sha256).where(EvidenceFile.deleted_at.is_(None))
-    q = (
-        select(EvidenceFile.sha256)
-        .where(EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live))
-        .distinct()
+    q = select(EvidenceFile.sha256).where(
+        EvidenceFile.deleted_at.is_not(None), EvidenceFile.sha256.not_in(live)
     )
-    return list(session.scalars(q))
+    if among is not None:
+        q = q.where(EvidenceFile.sha256.in_(sorted(set(among))))
+    return sorted(set(session.scalars(q.distinct())))
 
 
 def media_pending_hooks(session: Session, limit: int) -> list[EvidenceFile]:
@@ -289,3 +293,58 @@ def media_pending_hooks(session: Session, limit: int) -> list[EvidenceFile]:
         .limit(limit)
     )
     return list(session.scalars(q))
+
+
+def lock_store_writes(session: Session, *, exclusive: bool) -> None:
+    """Order object writers against orphan deletion, until the transaction ends.
+
+    A transaction that ``put``s objects and then commits rows naming them takes this
+    shared (``exclusive=False``) before its first ``put``; orphan collection takes it
+    exclusive around its last reference check and the deletes. So while the collector
+    holds it, no transaction sits between a ``put`` and its commit. PostgreSQL: a
+    transaction-level advisory lock (shared writers never wait for each other); SQLite:
+    the database's write lock, which serialises both sides anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        session.execute(text(f"SELECT {fn}(:k)"), {"k": _STORE_WRITES_LOCK})
+    else:
+        write_lock(session)
+
+
+def try_lock_store_writes(session: Session) -> bool:
+    """``lock_store_writes(exclusive=True)`` without queueing on PostgreSQL: False at once
+    while a writer holds it. A waiting exclusive request would make every new capture queue
+    behind it; orphan collection can simply come back later. SQLite: the write lock (its
+    wait is bounded by the busy timeout)."""
+    if session.get_bind().dialect.name == "postgresql":
+        got = session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _STORE_WRITES_LOCK}
+        )
+        return bool(got)
+    write_lock(session)
+    return True
+
+
+def referenced_shas(session: Session, shas: Sequence[str]) -> set[str]:
+    """Which of ``shas`` a row still names: a file of any capture (a purged file's bytes
+    are retention's to delete, ``orphaned_shas``) or a capture's manifest. The caller
+    passes chunks, never the whole store; files are looked up by their index, and only
+    what no file names is looked for among manifests (that column has no index, and every
+    manifest has its file row anyway)."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return set()
+    found = set(session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(wanted))))
+    rest = [s for s in wanted if s not in found]
+    if rest:
+        found.update(
+            s
+            for s in session.scalars(
+                select(EvidenceCapture.manifest_sha256).where(
+                    EvidenceCapture.manifest_sha256.in_(rest)
+                )
+            )
+            if s
+        )
+    return found

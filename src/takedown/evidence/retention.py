@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -130,15 +131,21 @@ def purge(
     return report
 
 
-def collect_garbage(session: Session, store: EvidenceStore) -> list[str]:
-    """Delete the objects that only purged files referenced.
+def collect_garbage(
+    session: Session, store: EvidenceStore, among: Sequence[str] | None = None
+) -> list[str]:
+    """Delete the objects that only purged files referenced (only those in ``among``).
 
     Run after the purge's transaction committed: bytes go last, so a crash
     never loses bytes the database still claims, and the next run finishes
-    what a crashed one started (idempotent).
+    what a crashed one started (idempotent). Takes the store-writes lock exclusive
+    first, like orphan collection (``orphans``): a new capture of the same bytes (a
+    re-upload of removed media) that has ``put`` them and not yet committed its rows
+    holds the lock shared, so its object is never deleted under it.
     """
+    repository.lock_store_writes(session, exclusive=True)
     removed = []
-    for sha in repository.orphaned_shas(session):
+    for sha in repository.orphaned_shas(session, among):
         if store.delete(sha):
             removed.append(sha)
     return removed
@@ -150,11 +157,18 @@ def run_purge(
     store: EvidenceStore,
     clock: Clock | None = None,
     dry_run: bool = False,
+    chunk: int = 500,
 ) -> tuple[PurgeReport, list[str]]:
-    """The purge job: mark and audit in one transaction, then delete the bytes."""
+    """The purge job: mark and audit in one transaction, then delete the bytes, a chunk
+    per transaction (captures wait for the store-writes lock one chunk at most)."""
     with session_scope(session_factory) as session:
         report = purge(session, store=store, clock=clock, dry_run=dry_run)
     if dry_run:
         return report, []
     with session_scope(session_factory) as session:
-        return report, collect_garbage(session, store)
+        candidates = repository.orphaned_shas(session)
+    removed: list[str] = []
+    for start in range(0, len(candidates), chunk):
+        with session_scope(session_factory) as session:
+            removed += collect_garbage(session, store, candidates[start : start + chunk])
+    return report, removed

@@ -182,6 +182,7 @@ def make_working_copy(
     original = repository.file(session, file_id)
     if original is None or original.capture_id != cap.id:
         raise NotFound(f"no file {file_id} in evidence capture {capture_id}")
+    repository.lock_store_writes(session, exclusive=False)  # until commit: see ``orphans``
     stored = store.put(data)
     if stored.sha256 == original.sha256:
         raise InvalidInput("a working copy must differ from its original")

@@ -1,4 +1,4 @@
-"""Background jobs: capture on request, and the daily retention purge (both idempotent).
+"""Background jobs: capture on request, the retention purge, orphan collection (idempotent).
 
 A capture job without a key re-run after a crash creates a new capture (captures are
 observations at a time, never "the same" twice); with a key it captures each item once
@@ -20,6 +20,7 @@ from takedown.kit.jobs import job, ticker
 
 log = logging.getLogger("takedown.evidence")
 PURGE_EVERY_SECONDS = 6 * 3600
+ORPHANS_EVERY_SECONDS = 3600
 
 
 @lru_cache(maxsize=1)
@@ -88,6 +89,42 @@ def interrupted_job() -> None:
 @ticker("evidence.interrupted", 300)
 def interrupted_ticker() -> None:
     interrupted_job()
+
+
+@job("evidence.orphans")
+def orphans_job(dry_run: bool = False) -> None:
+    """Objects no row names (a capture killed between ``put`` and commit), older than
+    ``evidence_orphan_grace_hours``, are deleted and the run audited."""
+    import datetime as dt
+
+    from takedown.evidence.orphans import collect_orphans
+    from takedown.evidence.storage import store_for_settings
+
+    settings = get_settings()
+    report = collect_orphans(
+        _factory(),
+        store=store_for_settings(settings),
+        grace=dt.timedelta(hours=settings.evidence_orphan_grace_hours),
+        dry_run=dry_run,
+    )
+    if report.deleted:
+        log.warning(
+            "evidence orphans: %d object(s), %d bytes %s",
+            len(report.deleted),
+            report.deleted_bytes,
+            "would be deleted" if dry_run else "deleted",
+        )
+    if report.failed or report.busy:
+        log.warning(
+            "evidence orphans: %d refused by the store, %d left while captures held the lock",
+            len(report.failed),
+            len(report.busy),
+        )
+
+
+@ticker("evidence.orphans", ORPHANS_EVERY_SECONDS)
+def orphans_ticker() -> None:
+    orphans_job()
 
 
 @job("evidence.media")

@@ -8,6 +8,7 @@ so nothing can be overwritten, and a working copy is simply a new object.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from collections.abc import Iterator
@@ -22,6 +23,11 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def is_key(name: str) -> bool:
+    """Whether a stored name is one of ours (a lowercase hex SHA-256)."""
+    return bool(_SHA256.match(name))
 
 
 def check_key(sha256: str) -> str:
@@ -41,6 +47,17 @@ class StoredObject:
     sha256: str
     size: int
     created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectEntry:
+    """One stored object as a listing sees it: name, size, and when it was last written."""
+
+    sha256: str
+    size: int
+    #: Last write (UTC, aware): local file mtime, S3 ``LastModified``. ``put`` of bytes
+    #: already stored does not change it.
+    modified: dt.datetime
 
 
 @runtime_checkable
@@ -66,6 +83,14 @@ class EvidenceStore(Protocol):
 
     def keys(self) -> Iterator[str]:
         """Every stored object's SHA-256 (order unspecified)."""
+        ...
+
+    def entries(self) -> Iterator[ObjectEntry]:
+        """Every stored object with its size and last write (order unspecified).
+
+        What orphan collection needs to judge an object's age without one request per
+        object; names that are not a SHA-256 (temporaries, foreign files) are skipped.
+        """
         ...
 
     def locate(self, sha256: str) -> str:

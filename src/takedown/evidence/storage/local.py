@@ -10,13 +10,21 @@ leaves a half-written object under a real name.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from takedown.evidence.storage.base import ObjectMissing, StoredObject, check_key, sha256_hex
+from takedown.evidence.storage.base import (
+    ObjectEntry,
+    ObjectMissing,
+    StoredObject,
+    check_key,
+    is_key,
+    sha256_hex,
+)
 
 
 def _fsync_path(path: Path) -> None:
@@ -88,6 +96,20 @@ class LocalStore:
         for path in self.objects.glob("*/*/*"):
             if path.is_file() and not path.name.startswith(".tmp-"):
                 yield path.name
+
+    def entries(self) -> Iterator[ObjectEntry]:
+        if not self.objects.is_dir():
+            return
+        for path in self.objects.glob("*/*/*"):
+            if not is_key(path.name):
+                continue
+            try:
+                st = path.stat()
+            except FileNotFoundError:  # deleted while listing
+                continue
+            yield ObjectEntry(
+                path.name, st.st_size, dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC)
+            )
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:

@@ -11,12 +11,20 @@ embedded default never needs it.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from takedown.evidence.storage.base import ObjectMissing, StoredObject, check_key, sha256_hex
+from takedown.evidence.storage.base import (
+    ObjectEntry,
+    ObjectMissing,
+    StoredObject,
+    check_key,
+    is_key,
+    sha256_hex,
+)
 
 
 class S3Store:
@@ -111,6 +119,19 @@ class S3Store:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
             for obj in page.get("Contents", []):
                 yield str(obj["Key"]).rsplit("/", 1)[-1]
+
+    def entries(self) -> Iterator[ObjectEntry]:
+        """One LIST request per 1,000 objects: ``LastModified`` and ``Size`` come with it."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for obj in page.get("Contents", []):
+                name = str(obj["Key"]).rsplit("/", 1)[-1]
+                if not is_key(name):
+                    continue
+                modified: dt.datetime = obj["LastModified"]
+                if modified.tzinfo is None:
+                    modified = modified.replace(tzinfo=dt.UTC)
+                yield ObjectEntry(name, int(obj["Size"]), modified.astimezone(dt.UTC))
 
     def batch(self) -> AbstractContextManager[None]:
         return nullcontext()  # each PUT is durable when S3 answers
