@@ -48,7 +48,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
+# The benches' references (HMA's PDQIndex, a reference link checker): the `bench` extra.
 bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:

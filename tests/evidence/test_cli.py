@@ -10,17 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.evidence.cliproc import LAUNCH
 from tests.evidence.hostile import HOST
 
-LAUNCH = (
-    "import sys\n"
-    "from takedown.cli import app\n"
-    "if 'evidence' not in [g.name for g in app.registered_groups]:\n"
-    "    from takedown.evidence.cli import register\n"
-    "    register(app)\n"
-    "sys.argv[0] = 'takedown'\n"
-    "app()\n"
-)
 SETUP = (
     "from takedown.config import get_settings\n"
     "from takedown.db import make_engine, make_sessionmaker, session_scope\n"

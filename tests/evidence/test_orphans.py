@@ -30,6 +30,7 @@ from takedown.evidence.storage.local import LocalStore
 from takedown.kit.clock import FrozenClock
 from takedown.kit.jobs import registered_tickers
 from tests.conftest import own_pg_database
+from tests.evidence.cliproc import LAUNCH
 from tests.evidence.conftest import make_item
 from tests.evidence.hostile import HOST
 from tests.evidence.test_storage_contract import _s3, s3_endpoint  # noqa: F401 (fixture)
@@ -389,15 +390,6 @@ def test_the_sweep_is_an_hourly_ticker() -> None:
     assert "evidence.orphans" in tickers
 
 
-LAUNCH = (
-    "import sys\n"
-    "from takedown.cli import app\n"
-    "if 'evidence' not in [g.name for g in app.registered_groups]:\n"
-    "    from takedown.evidence.cli import register\n"
-    "    register(app)\n"
-    "sys.argv[0] = 'takedown'\n"
-    "app()\n"
-)
 SETUP = (
     "from takedown.config import get_settings\n"
     "from takedown.db import make_engine\n"
