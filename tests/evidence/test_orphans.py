@@ -106,6 +106,31 @@ def test_an_old_orphan_goes_and_a_named_object_stays(
     assert len(_orphan_events(db_session)) == 1
 
 
+def test_partial_writes_of_a_killed_put_go_once_old_enough(
+    db_session: Session, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A process killed between writing ``.tmp-*`` and linking it leaves the temporary file,
+    which names no object: removed after the grace period like an orphan (dry run: counted,
+    kept), and written in the run's audit event."""
+    store = LocalStore(tmp_path / "evidence")
+    kept = store.put(b"a finished write").sha256
+    shard = store.objects / kept[:2] / kept[2:4]
+    old, young = shard / ".tmp-killed", shard / ".tmp-in-progress"
+    old.write_bytes(b"half of an object")
+    young.write_bytes(b"being written now")
+    two_days_ago = (_now() - dt.timedelta(hours=48)).timestamp()
+    os.utime(old, (two_days_ago, two_days_ago))
+    _name(db_session, kept)
+
+    dry = collect_orphans(session_factory, store=store, clock=_later(1), dry_run=True)
+    assert dry.temporaries == 1 and old.exists()
+    report = collect_orphans(session_factory, store=store, clock=_later(1))
+    assert report.temporaries == 1 and report.deleted == []
+    assert not old.exists() and young.exists() and store.exists(kept)
+    [event] = _orphan_events(db_session)
+    assert event["temporaries"] == 1 and event["count"] == 0
+
+
 def test_a_young_orphan_is_kept(
     db_session: Session, session_factory: sessionmaker[Session], store: EvidenceStore
 ) -> None:
@@ -146,6 +171,9 @@ class _NamedWhileListing:
 
     def delete(self, sha256: str) -> bool:
         return self.inner.delete(sha256)
+
+    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
+        return self.inner.drop_temporaries(before, dry_run=dry_run)
 
 
 def test_an_object_named_after_the_listing_is_kept(
@@ -204,6 +232,9 @@ class _RefusesOne:
         if sha256 == self.refused:
             raise PermissionError("object locked")
         return self.inner.delete(sha256)
+
+    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
+        return self.inner.drop_temporaries(before, dry_run=dry_run)
 
 
 def test_a_refused_delete_does_not_keep_the_others(
@@ -277,13 +308,13 @@ def test_a_capture_between_put_and_commit_keeps_its_object(
     assert report.deleted == []  # type: ignore[attr-defined]
 
 
+# PostgreSQL only: SQLite has one writer, so there the sweep waits for it (busy timeout).
+@pytest.mark.parametrize("real_factory", ["postgresql"], indirect=True)
 def test_the_sweep_never_queues_behind_a_busy_writer(
     real_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     """While a writer holds the lock for longer than ``lock_wait``, the chunk is left for
     the next run instead of queueing (a queued exclusive request would stall captures)."""
-    if real_factory.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer: the sweep waits for it (busy timeout)")
     store = LocalStore(tmp_path / "evidence")
     sha = store.put(b"orphan, while a long capture commits").sha256
     writer = real_factory()

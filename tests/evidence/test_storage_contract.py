@@ -131,3 +131,15 @@ def test_entries_list_every_object_with_its_size_and_last_write(store: EvidenceS
     assert entries[a.sha256].size == a.size and entries[b.sha256].size == b.size
     for e in entries.values():
         assert e.modified.tzinfo is not None and before <= e.modified <= after
+
+
+def test_finished_writes_leave_no_temporaries(store: EvidenceStore) -> None:
+    """Every ``put`` that returned cleans up after itself: nothing for orphan collection's
+    ``drop_temporaries`` to find, and the objects stay."""
+    a = store.put(b"a finished write")
+    with store.batch():
+        b = store.put(b"a batched write")
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert store.drop_temporaries(later, dry_run=True) == 0
+    assert store.drop_temporaries(later) == 0
+    assert store.exists(a.sha256) and store.exists(b.sha256)

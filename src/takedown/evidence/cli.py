@@ -299,6 +299,12 @@ def orphans(
                     else ""
                 )
                 + (f"; {len(report.failed)} refused by the store" if report.failed else "")
+                + (
+                    f"; {report.temporaries} partial writes of killed captures "
+                    + ("found" if dry_run else "removed")
+                    if report.temporaries
+                    else ""
+                )
             )
 
     run()

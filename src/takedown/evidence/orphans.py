@@ -85,6 +85,8 @@ class OrphanReport:
     busy: list[str] = field(default_factory=list)
     #: The store refused the delete (logged); the next run tries again.
     failed: list[str] = field(default_factory=list)
+    #: Partial writes of killed ``put`` calls removed (or, in a dry run, found).
+    temporaries: int = 0
 
     @property
     def deleted_bytes(self) -> int:
@@ -174,7 +176,8 @@ def collect_orphans(
             pending = []
     if pending:
         _sweep(session_factory, store, pending, report, lock_wait)
-    if report.deleted and not dry_run:
+    report.temporaries = store.drop_temporaries(report.cutoff, dry_run=dry_run)
+    if (report.deleted or report.temporaries) and not dry_run:
         with session_scope(session_factory) as session:
             record(
                 session,
@@ -189,6 +192,7 @@ def collect_orphans(
                     "cutoff": report.cutoff.isoformat(),
                     "scanned": report.scanned,
                     "deleted_sha256": sorted(e.sha256 for e in report.deleted),
+                    "temporaries": report.temporaries,
                 },
                 clock=clock,
             )

@@ -93,6 +93,11 @@ class EvidenceStore(Protocol):
         """
         ...
 
+    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
+        """Remove partial writes (a process killed in the middle of ``put``) last written
+        before ``before``; how many there were. A store whose writes are atomic has none."""
+        ...
+
     def locate(self, sha256: str) -> str:
         """A human-readable storage location for the manifest (path or s3:// URL)."""
         ...

@@ -111,6 +111,24 @@ class LocalStore:
                 path.name, st.st_size, dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC)
             )
 
+    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
+        """``.tmp-*`` files ``put`` left when killed between writing and linking (a ``put``
+        takes milliseconds: one older than ``before`` belongs to no write under way)."""
+        if not self.objects.is_dir():
+            return 0
+        n = 0
+        for path in self.objects.glob("*/*/.tmp-*"):
+            try:
+                modified = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+                if modified >= before:
+                    continue
+                if not dry_run:
+                    path.unlink()
+            except FileNotFoundError:  # finished or removed meanwhile
+                continue
+            n += 1
+        return n
+
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         """Write without per-file fsync, then fsync every new file (in parallel) at the end."""

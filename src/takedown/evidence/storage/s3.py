@@ -133,6 +133,9 @@ class S3Store:
                     modified = modified.replace(tzinfo=dt.UTC)
                 yield ObjectEntry(name, int(obj["Size"]), modified.astimezone(dt.UTC))
 
+    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
+        return 0  # a PUT is atomic: S3 keeps no partial object
+
     def batch(self) -> AbstractContextManager[None]:
         return nullcontext()  # each PUT is durable when S3 answers
 
