@@ -69,8 +69,8 @@ def test_the_batch_page_and_the_api_show_the_copy_and_send_copy_sends_it(
     page = web.get(f"/referrals/{rid}", headers=_h(team.analyst)).text
     assert _block(page).startswith(
         "not_sent: Warning: Copy to host state (Art. 4): not sent — no confirmed contact "
-        "point for Coimisiún na Meán (IE); set it in Administration → TCO authorities, then "
-        "Send copy"
+        "point for Coimisiún na Meán (IE); set it in Administration → TCO authorities: the "
+        "next delivery round sends it (or Send copy)"
     )
     assert f'action="/referrals/{rid}/host-copy"' in page
     api = web.get(f"/api/v1/referrals/{rid}", headers=team.analyst.headers).json()

@@ -387,6 +387,7 @@ def run_due(
         else:
             report.failed += 1
     # The copies to host states' authorities, after every order of the round.
+    host_copy.requeue_not_sent(session, clock=clock)
     kind = DeliveryKind.HOST_COPY.value
     for d in repository.due_deliveries(session, clock.now(), limit, kind):
         res = deliver_one(session, d, channels, clock=clock, rng=rng)
@@ -472,8 +473,14 @@ def deliver_due(
             report.gave_up += 1
         else:
             report.failed += 1
-    # Art. 4(1): the copies of the orders just delivered (and retries of earlier ones),
-    # after every order of the round, so no order waits on a copy.
+    # Art. 4(1): the copies of the orders just delivered (and retries of earlier ones, and
+    # copies whose authority's contact point was recorded since), after every order of the
+    # round, so no order waits on a copy.
+    try:
+        with session_scope(factory) as session:
+            host_copy.requeue_not_sent(session, clock=clock)
+    except Exception:  # never fails the round: the orders went; the next round tries again
+        log.exception("queueing not-sent copies failed")
     return deliver_copies(factory, channels, clock=clock, limit=limit, report=report)
 
 

@@ -17,6 +17,8 @@ Annex I Section D says so (``annex``); this module makes it true:
   now" (after the order) send it through the e-mail channel with the frozen order document
   and its attachments; claims, retries, backoff and the record of every attempt are the
   order's (``delivery.claim``/``send``/``finish``);
+- a copy not sent for want of a contact point is queued by the next delivery round once
+  the registry has one (``requeue_not_sent``);
 - "Send copy" (``delivery.send_copy``: page, API, CLI) sends one not sent or given up,
   once a contact point is recorded;
 - ``state`` says where it stands (the batch page, the API, ``takedown refer show``).
@@ -50,7 +52,9 @@ from takedown.referrals.models import (
 from takedown.referrals.platforms import lookup
 
 CHANNEL = "email"
-WHERE_TO_SET = "set it in Administration → TCO authorities, then Send copy"
+WHERE_TO_SET = (
+    "set it in Administration → TCO authorities: the next delivery round sends it (or Send copy)"
+)
 LABEL = "Copy to host state (Art. 4)"
 
 
@@ -144,6 +148,38 @@ def queue(session: Session, ref: Referral, *, clock: Clock | None = None) -> Del
         clock=clock,
     )  # fmt: skip
     return row
+
+
+def requeue_not_sent(session: Session, *, clock: Clock | None = None) -> list[int]:
+    """Queue every copy recorded ``not_sent`` whose host state's authority now has a
+    confirmed e-mail contact point; the ids of the referrals whose copy was queued.
+
+    Art. 4(1) asks for the copy at the same time as the order: once the contact point is
+    recorded, the copy goes in the next delivery round without waiting for someone to
+    press "Send copy" (each queued one gets a ``referral.host_copy_queued`` event saying
+    so). A copy that failed with an address (``gave_up``) is not re-sent by itself: why it
+    failed is for a person to look at ("Send copy"). A copy someone is sending right now
+    is left to them (``reopen_copy`` is a compare-and-set)."""
+    now = (clock or SystemClock()).now()
+    queued: list[int] = []
+    for row in repository.not_sent_copies(session):
+        ref = session.get(Referral, row.referral_id)
+        country = host_state(session, ref) if ref is not None else None
+        if ref is None or country is None:
+            continue
+        to = recipient(session, country)
+        if to.address is None:
+            continue
+        if not repository.reopen_copy(session, row.id, recipient=to.address, now=now):
+            continue
+        record(
+            session, SYSTEM, "referral.host_copy_queued", "referral", ref.id,
+            {"host_state": country, "authority": to.authority, "to": to.address,
+             "reason": "the contact point was recorded after the order was sent"},
+            clock=clock,
+        )  # fmt: skip
+        queued.append(ref.id)
+    return queued
 
 
 @dataclass(frozen=True, slots=True)

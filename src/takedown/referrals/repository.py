@@ -259,6 +259,20 @@ def cancel_delivery(session: Session, delivery_id: int, *, now: dt.datetime, rea
     return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def not_sent_copies(session: Session) -> list[Delivery]:
+    """Host-state copies recorded ``not_sent`` (no contact point when their order went)."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.kind == DeliveryKind.HOST_COPY.value,
+                Delivery.status == DeliveryStatus.NOT_SENT.value,
+            )
+            .order_by(Delivery.id)
+        )
+    )
+
+
 def reopen_copy(session: Session, delivery_id: int, *, recipient: str, now: dt.datetime) -> bool:
     """Compare-and-set for "Send copy": a host-state copy not sent, given up or pending,
     that nobody is sending, becomes pending to ``recipient``. False if a sender holds it or
