@@ -28,6 +28,7 @@ from takedown.evidence.storage import EvidenceStore
 from takedown.evidence.storage.base import ObjectEntry
 from takedown.evidence.storage.local import LocalStore
 from takedown.kit.clock import FrozenClock
+from takedown.kit.errors import InvalidInput
 from takedown.kit.jobs import registered_tickers
 from tests.conftest import own_pg_database
 from tests.evidence.cliproc import LAUNCH
@@ -129,6 +130,28 @@ def test_partial_writes_of_a_killed_put_go_once_old_enough(
     assert not old.exists() and young.exists() and store.exists(kept)
     [event] = _orphan_events(db_session)
     assert event["temporaries"] == 1 and event["count"] == 0
+
+
+def test_a_store_plug_in_that_cannot_list_ages_gets_a_clear_error(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A storage plug-in written before ``entries`` joined the interface: one clear
+    message naming the store, not an AttributeError every hour; nothing deleted."""
+
+    class OldPlugin:
+        name = "vendor-vault"
+
+        def __init__(self, inner: LocalStore) -> None:
+            self.inner = inner
+
+        def keys(self) -> Iterator[str]:
+            return self.inner.keys()
+
+    inner = LocalStore(tmp_path / "evidence")
+    kept = inner.put(b"whatever it holds").sha256
+    with pytest.raises(InvalidInput, match="'vendor-vault' evidence store does not list"):
+        collect_orphans(session_factory, store=OldPlugin(inner), clock=_later(25))  # type: ignore[arg-type]
+    assert inner.exists(kept)
 
 
 def test_a_young_orphan_is_kept(

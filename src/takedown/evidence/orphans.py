@@ -160,6 +160,12 @@ def collect_orphans(
     """
     if grace < dt.timedelta(0):
         raise InvalidInput("the grace period cannot be negative")
+    if not callable(getattr(store, "entries", None)):
+        # A storage plug-in written before ``entries`` joined the interface.
+        raise InvalidInput(
+            f"the {store.name!r} evidence store does not list its objects with their age "
+            "(EvidenceStore.entries): orphan collection cannot judge what is old enough"
+        )
     now = (clock or SystemClock()).now()
     sink = progress or NullProgress()
     report = OrphanReport(dry_run=dry_run, grace=grace, cutoff=now - grace)
@@ -176,7 +182,8 @@ def collect_orphans(
             pending = []
     if pending:
         _sweep(session_factory, store, pending, report, lock_wait)
-    report.temporaries = store.drop_temporaries(report.cutoff, dry_run=dry_run)
+    drop = getattr(store, "drop_temporaries", None)  # optional for older plug-ins
+    report.temporaries = drop(report.cutoff, dry_run=dry_run) if callable(drop) else 0
     if (report.deleted or report.temporaries) and not dry_run:
         with session_scope(session_factory) as session:
             record(
