@@ -471,6 +471,7 @@ def test_adding_media_again_renews_a_stale_inner_signal_in_place(
     assert via_inner()
     events = db_session.query(AuditEvent).filter_by(action="matching.signal.renew").all()
     assert [(e.subject_type, e.subject_id) for e in events] == [("signal", str(inner.id))]
+    assert events[0].actor_user_id == sup.principal.user_id  # who added the media again
     assert db_session.query(Signal).filter_by(bank_id=bank.id, signal_type="pdq_inner").count() == 1
 
 

@@ -397,12 +397,13 @@ def add_media(
         base = DERIVED_TYPES[t]
         parent = next((s for s in out if (s.signal_type, s.variant) == (base, "original")), None)
         if parent is not None:
-            out.append(_add_derived(session, parent, t, v, var, engine=engine))
+            out.append(_add_derived(session, actor, parent, t, v, var, engine=engine))
     return out
 
 
 def _add_derived(
     session: Session,
+    actor: Principal | None,
     parent: Signal,
     signal_type: str,
     value: str,
@@ -426,7 +427,7 @@ def _add_derived(
         stale.value, stale.digest, stale.variant, stale.updated_at = value, digest_, variant, now
         session.flush()
         record(
-            session, None, "matching.signal.renew", "signal", stale.id,
+            session, actor, "matching.signal.renew", "signal", stale.id,
             {"bank_id": stale.bank_id, "parent_id": parent.id, "signal_type": signal_type},
         )  # fmt: skip
         if engine is not None:

@@ -52,8 +52,9 @@ from threadpoolctl import ThreadpoolController
 INNER_CUT = 0.10
 #: Share of an image's height cut from its top and its bottom: more than the 10-15 % a logo bar
 #: or caption covers, with a PDQ cell's resampling support (about 1 % of the height) to spare,
-#: so the region holds none of it. (0.15-0.17 all score within one photograph of each other
-#: on bench/match_quality.py: 0.15 and 0.16 miss one more rotation cropped to fill, by 1 bit.)
+#: so the region holds none of it. (On bench/match_quality.py's photographs 0.155 and 0.17
+#: miss nothing the old 10 % region caught; 0.16 misses one rotation cropped to fill, by 1 bit,
+#: and 0.15 three edits: see docs/matching.md.)
 TALL_CUT = 0.17
 #: Long side of the luma copy every window is cut from.
 SOURCE_SIDE = 128
