@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.bootstrap import prepare_database
 from takedown.config import Settings
-from takedown.db import make_engine
+from takedown.db import make_engine, make_sessionmaker
 
 PG_ADMIN_URL = os.environ.get(
     "TAKEDOWN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -70,6 +70,29 @@ def own_pg_database(prefix: str, *, migrate: bool = True) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def own_database(
+    kind: str, tmp_path: Path, prefix: str, *, pool_size: int = 8
+) -> Iterator[sessionmaker[Session]]:
+    """A database of its own on ``kind`` ("sqlite" or "postgresql"), built by the migrations,
+    with real connections (threads commit and take locks as in production); yields its
+    session factory and disposes of it afterwards."""
+    if kind == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / (prefix + '.sqlite3')}")
+        prepare_database(engine)
+        try:
+            yield make_sessionmaker(engine)
+        finally:
+            engine.dispose()
+        return
+    with own_pg_database(prefix) as url:
+        engine = make_engine(url, pool_size=pool_size)
+        try:
+            yield make_sessionmaker(engine)
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")

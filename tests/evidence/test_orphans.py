@@ -19,8 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from takedown.audit.models import AuditEvent
-from takedown.bootstrap import prepare_database
-from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.db import session_scope
 from takedown.evidence import capturing, repository
 from takedown.evidence.models import EvidenceCapture, EvidenceFile
 from takedown.evidence.orphans import collect_orphans
@@ -30,7 +29,7 @@ from takedown.evidence.storage.local import LocalStore
 from takedown.kit.clock import FrozenClock
 from takedown.kit.errors import InvalidInput
 from takedown.kit.jobs import registered_tickers
-from tests.conftest import own_pg_database
+from tests.conftest import own_database
 from tests.evidence.cliproc import LAUNCH
 from tests.evidence.conftest import make_item
 from tests.evidence.hostile import HOST
@@ -179,24 +178,33 @@ def test_a_dry_run_lists_and_deletes_nothing(
     assert _orphan_events(db_session) == []
 
 
-class _NamedWhileListing:
-    """A store whose listing, once done, lets a capture name an object and commit: what
-    happens when a capture of the same bytes commits between the listing and the delete."""
+class _Passes:
+    """A store double that hands what orphan collection calls to a real store."""
 
-    def __init__(self, inner: EvidenceStore, after_listing: Callable[[], None]) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.after_listing = after_listing
+    def __init__(self, inner: EvidenceStore) -> None:
+        self.inner, self.name = inner, inner.name
 
     def entries(self) -> Iterator[ObjectEntry]:
-        yield from list(self.inner.entries())
-        self.after_listing()
+        return self.inner.entries()
 
     def delete(self, sha256: str) -> bool:
         return self.inner.delete(sha256)
 
     def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
         return self.inner.drop_temporaries(before, dry_run=dry_run)
+
+
+class _NamedWhileListing(_Passes):
+    """A store whose listing, once done, lets a capture name an object and commit: what
+    happens when a capture of the same bytes commits between the listing and the delete."""
+
+    def __init__(self, inner: EvidenceStore, after_listing: Callable[[], None]) -> None:
+        super().__init__(inner)
+        self.after_listing = after_listing
+
+    def entries(self) -> Iterator[ObjectEntry]:
+        yield from list(self.inner.entries())
+        self.after_listing()
 
 
 def test_an_object_named_after_the_listing_is_kept(
@@ -242,22 +250,17 @@ def test_an_object_named_between_the_first_look_and_the_delete_is_kept(
     assert _orphan_events(db_session) == []
 
 
-class _RefusesOne:
+class _RefusesOne(_Passes):
     """A store that refuses to delete one object (S3 Object Lock, a permission)."""
 
     def __init__(self, inner: EvidenceStore, refused: str) -> None:
-        self.inner, self.refused, self.name = inner, refused, inner.name
-
-    def entries(self) -> Iterator[ObjectEntry]:
-        return self.inner.entries()
+        super().__init__(inner)
+        self.refused = refused
 
     def delete(self, sha256: str) -> bool:
         if sha256 == self.refused:
             raise PermissionError("object locked")
         return self.inner.delete(sha256)
-
-    def drop_temporaries(self, before: dt.datetime, *, dry_run: bool = False) -> int:
-        return self.inner.drop_temporaries(before, dry_run=dry_run)
 
 
 def test_a_refused_delete_does_not_keep_the_others(
@@ -279,16 +282,8 @@ def test_a_refused_delete_does_not_keep_the_others(
 @pytest.fixture(params=["sqlite", "postgresql"])
 def real_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """A database of its own with real connections: a writer's lock blocks another one."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'orphans.sqlite3'}")
-        prepare_database(engine)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-        return
-    with own_pg_database("takedown_orphans") as url:
-        engine = make_engine(url, pool_size=4)
-        yield make_sessionmaker(engine)
-        engine.dispose()
+    with own_database(request.param, tmp_path, "takedown_orphans", pool_size=4) as factory:
+        yield factory
 
 
 def test_a_capture_between_put_and_commit_keeps_its_object(

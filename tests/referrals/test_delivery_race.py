@@ -19,9 +19,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from takedown.bootstrap import prepare_database
 from takedown.config import Settings
-from takedown.db import make_engine, make_sessionmaker, session_scope
+from takedown.db import session_scope
 from takedown.kit.errors import Conflict
 from takedown.referrals import delivery, service
 from takedown.referrals.channels.api import ApiChannel
@@ -30,7 +29,7 @@ from takedown.referrals.channels.registry import ChannelRegistry
 from takedown.referrals.models import Delivery, DeliveryAttempt, DeliveryStatus
 from takedown.referrals.platforms import signing_key
 from takedown.sim.harness import SimHandle, running_sim
-from tests.conftest import own_pg_database
+from tests.conftest import own_database
 from tests.factories import make_actor, make_agency
 from tests.items.factories import make_assessed_item
 from tests.referrals.factories import ensure_platform
@@ -43,16 +42,8 @@ JUST = "Synthetic stand-in for official propaganda of a designated group (test).
 @pytest.fixture(params=["sqlite", "postgresql"])
 def race_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     """A database of its own, with real connections (threads commit for real)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'race.sqlite3'}")
-        prepare_database(engine)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-        return
-    with own_pg_database("trust_runtime_race") as url:
-        engine = make_engine(url, pool_size=8)
-        yield make_sessionmaker(engine)
-        engine.dispose()
+    with own_database(request.param, tmp_path, "trust_runtime_race") as factory:
+        yield factory
 
 
 def _batches(factory: sessionmaker[Session]) -> tuple[list[list[int]], object]:
